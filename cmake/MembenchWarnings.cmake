@@ -1,0 +1,15 @@
+# Warning and sanitizer flags for all membench C code (not for BPF objects, which have their own).
+set(MB_WARNINGS
+  -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wstrict-prototypes
+  -Wmissing-prototypes -Wformat=2 -Wundef -Wvla -Wwrite-strings -Wnull-dereference
+  -Wimplicit-fallthrough)
+if(MEMBENCH_WERROR)
+  list(APPEND MB_WARNINGS -Werror)
+endif()
+add_compile_options(${MB_WARNINGS})
+add_compile_definitions(_GNU_SOURCE)
+
+if(MEMBENCH_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,34 @@
+/* Small helpers shared by the membench binaries: diagnostics with the program name, strict
+ * number parsing for flags, monotonic clocks, and terminal detection for progress output.
+ */
+#ifndef MEMBENCH_CLI_H
+#define MEMBENCH_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Sets the name used by mb_warn/mb_error, e.g. "membench record". */
+void mb_cli_set_prog(const char *prog);
+const char *mb_cli_prog(void);
+
+/* Prints "<prog>: <message>\n" to stderr. */
+void mb_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "<prog>: warning: <message>\n" to stderr. */
+void mb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict parsers: the whole string must be consumed. Return 0 or MB_E_USAGE. */
+int mb_parse_u64(const char *s, uint64_t *out);
+int mb_parse_double(const char *s, double *out);
+/* "10", "10s", "500ms", "2m", "1h", "250us" -> nanoseconds. A bare number means seconds. */
+int mb_parse_duration_ns(const char *s, uint64_t *out);
+/* "4096", "4k", "16K", "1M", "1G" (powers of 1024) -> bytes. */
+int mb_parse_size(const char *s, uint64_t *out);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
+uint64_t mb_mono_ns(void);
+int64_t mb_wall_ns(void);
+
+/* True when fd is a terminal (progress and live status lines are shown only then). */
+bool mb_isatty(int fd);
+
+#endif

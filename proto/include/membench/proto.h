@@ -1,0 +1,127 @@
+/* membench protocol codec: memcached text, meta and binary protocols, both directions.
+ *
+ * Used by the recorder (captured byte streams -> paired commands) and by the replayer (encode
+ * requests; parse the target's responses). References: memcached doc/protocol.txt and the
+ * binary protocol specification; memcached 1.6 is the judge.
+ *
+ * Parsing model: one struct mb_proto_conn per TCP connection holds an incremental parser for
+ * each direction. Bytes are fed in arbitrary chunks (down to one byte) with the time the chunk
+ * was seen; results are identical however the stream is split. Requests are paired with
+ * responses in stream order (pipelining, noreply, quiet commands resolved at mn/noop/the next
+ * non-quiet reply, multi-key gets with a hit or miss per key). Each completed command is passed
+ * to the caller's callback in request order. The protocol is detected per connection from the
+ * first request byte (0x80: binary; otherwise text, where meta commands are recognised per line).
+ *
+ * Gaps: mb_proto_conn_gap() says "len bytes of this direction are missing here". Inside a value
+ * payload the parser skips them with no loss; elsewhere it resynchronises at the next valid
+ * command/response line and counts what it skipped; it never attributes a response to the wrong
+ * request (after an unrecoverable response-side loss, pending requests are emitted without a
+ * response rather than guessed).
+ *
+ * Memory per connection is bounded (line buffer capped at MB_PROTO_MAX_LINE, pending requests
+ * capped); bad input is counted as a protocol error with its stream offset, never a crash.
+ */
+#ifndef MEMBENCH_PROTO_H
+#define MEMBENCH_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "membench/buf.h"
+#include "membench/profile.h" /* enum mb_op, mb_proto, mb_status, MB_RF_* */
+
+enum mb_dir {
+	MB_DIR_REQUEST = 0,  /* client -> server */
+	MB_DIR_RESPONSE = 1, /* server -> client */
+};
+
+/* One command (one key of a multi-key get) as the parser reports it. Pointers are valid only
+ * during the callback. */
+struct mb_proto_cmd {
+	uint64_t req_time_ns;    /* time of the chunk holding the request's first byte */
+	uint64_t resp_time_ns;   /* time of the chunk holding the response's first byte, or 0 */
+	uint64_t req_offset;     /* stream offset of the request's first byte */
+	const char *key;         /* key bytes as on the wire (base64 for meta b flag), or NULL */
+	uint32_t key_len;        /* decoded key length */
+	uint32_t value_len;      /* storage: request data length; hit: response value length */
+	uint32_t client_flags;
+	int32_t ttl;
+	uint32_t batch_size;     /* keys in this command (1 for single-key commands) */
+	uint8_t op;              /* enum mb_op */
+	uint8_t proto;           /* enum mb_proto */
+	uint8_t status;          /* enum mb_status */
+	uint8_t rflags;          /* MB_RF_NOREPLY | MB_RF_BATCH_CONT | MB_RF_HAS_RESPONSE */
+};
+
+typedef void (*mb_proto_cmd_fn)(void *ctx, const struct mb_proto_cmd *cmd);
+
+/* Protocol error callback: offset in the direction's stream and a short reason. Optional. */
+typedef void (*mb_proto_error_fn)(void *ctx, enum mb_dir dir, uint64_t offset, const char *why);
+
+struct mb_proto_opts {
+	uint64_t max_value_len;   /* larger lengths are protocol errors; 0 = 1 GiB (memcached -I max) */
+	uint32_t max_pending;     /* requests awaiting responses before the oldest is dropped; 0 = 65536 */
+	mb_proto_error_fn on_error;
+};
+
+struct mb_proto_stats {
+	uint64_t requests;           /* commands parsed (a multiget counts once) */
+	uint64_t responses;          /* responses paired */
+	uint64_t protocol_errors;
+	uint64_t gaps;               /* mb_proto_conn_gap calls */
+	uint64_t gap_bytes;          /* bytes reported missing */
+	uint64_t gap_bytes_skipped;  /* of those, skipped harmlessly inside value payloads */
+	uint64_t resync_bytes;       /* bytes discarded while resynchronising */
+	uint64_t unpaired_responses; /* responses with no request to pair with */
+};
+
+/* Longest command or response line accepted (memcached's own limit for a key-carrying line is
+ * smaller; long multigets are handled key by key without buffering the whole line). */
+#define MB_PROTO_MAX_LINE 8192
+
+struct mb_proto_conn;
+
+/* @return a new connection parser, or NULL on ENOMEM. opts may be NULL. */
+struct mb_proto_conn *mb_proto_conn_new(const struct mb_proto_opts *opts, mb_proto_cmd_fn on_cmd,
+					void *ctx);
+/* Feeds len bytes of direction dir seen at time_ns. Commands complete through on_cmd.
+ * @return 0, or -ENOMEM. Protocol errors are counted, not returned. */
+int mb_proto_conn_feed(struct mb_proto_conn *c, enum mb_dir dir, const void *data, size_t len,
+		       uint64_t time_ns);
+/* Declares len bytes of direction dir missing at the current position. @return 0. */
+int mb_proto_conn_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t time_ns);
+/* End of stream: emits every pending request without a response (status NONE). */
+void mb_proto_conn_finish(struct mb_proto_conn *c);
+/* Detected protocol of the connection (MB_PROTO_TEXT until the first byte is seen). */
+enum mb_proto mb_proto_conn_protocol(const struct mb_proto_conn *c);
+const struct mb_proto_stats *mb_proto_conn_stats(const struct mb_proto_conn *c);
+void mb_proto_conn_free(struct mb_proto_conn *c);
+
+/* ---- encoding -------------------------------------------------------------------------- */
+
+/* A request to encode. For multi-key reads, keys/key_lens hold nkeys keys (key/key_len unused).
+ * value: value_len bytes to send as the data block of storage commands (the replayer passes a
+ * deterministic pattern). */
+struct mb_proto_req {
+	uint8_t op;               /* enum mb_op */
+	uint8_t proto;            /* enum mb_proto */
+	bool noreply;             /* text noreply, meta q, binary quiet opcode */
+	const char *key;
+	uint32_t key_len;
+	const char *const *keys;
+	const uint32_t *key_lens;
+	uint32_t nkeys;
+	const void *value;
+	uint32_t value_len;
+	uint32_t client_flags;
+	int32_t ttl;
+	uint64_t arg;             /* incr/decr delta, cas unique, verbosity level */
+	uint32_t opaque;          /* binary opaque / meta O token (0 = none) */
+};
+
+/* Appends the encoded request to out, byte for byte as memcached expects.
+ * @return 0, -ENOMEM, MB_E_USAGE (op not expressible in that protocol, key too long, ...). */
+int mb_proto_encode(struct mb_buf *out, const struct mb_proto_req *req);
+
+#endif

@@ -1,0 +1,31 @@
+/* membench-replay: placeholder until its issue lands. --help says what it will do; every other
+ * invocation says plainly that it is not built yet and exits with MB_EXIT_NOT_BUILT (7). */
+#include <stdio.h>
+#include <string.h>
+
+#include "membench/cli.h"
+#include "membench/exitcode.h"
+#include "membench/version.h"
+
+static const char help_text[] =
+"usage: membench replay PROFILE --server HOST:PORT [--rate 2x|OPS|max] [options]\n"
+	"\n"
+	"NOT BUILT YET. It will drive memcached servers with the profile's traffic at the recorded\n"
+	"or a scaled rate, and measure latency from the intended send time.\n";
+
+int main(int argc, char **argv)
+{
+	mb_cli_set_prog("membench replay");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(help_text, stdout);
+			return MB_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("membench-replay %s\n", mb_version_long());
+			return MB_EXIT_OK;
+		}
+	}
+	mb_error("not built yet: this build only describes what it will do (see --help)");
+	return MB_EXIT_NOT_BUILT;
+}
