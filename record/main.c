@@ -1,33 +1,69 @@
-/* membench-record: placeholder until its issue lands. --help says what it will do; every other
- * invocation says plainly that it is not built yet and exits with MB_EXIT_NOT_BUILT (7). */
+/* membench-record: writes a profile from a live eBPF capture, an imported trace or a workload
+ * generator. This file only picks the source; see record.h for the sources. */
 #include <stdio.h>
 #include <string.h>
 
 #include "membench/cli.h"
 #include "membench/exitcode.h"
 #include "membench/version.h"
+#include "record.h"
 
-static const char help_text[] =
-"usage: membench record SOURCE -o FILE.mbp [options]\n"
-	"\n"
-	"NOT BUILT YET. It will write a membench profile from one of these sources:\n"
-	"  ebpf:any | ebpf:pid=N | ebpf:cgroup=PATH | ebpf:comm=NAME   live capture with eBPF\n"
-	"  twitter:PATH | oracle:PATH | cachelib:PATH                    import a published trace\n"
-	"  synth:etc | synth:zipf                                        generate a workload\n";
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: membench record SOURCE -o FILE.mbp [options]\n"
+		"\n"
+		"Writes a membench profile from one of these sources:\n"
+		"  ebpf:any | ebpf:pid=N | ebpf:cgroup=PATH | ebpf:comm=NAME\n"
+		"                     live capture of memcached traffic with eBPF (root)\n"
+		"  twitter:PATH       Twitter cache-trace (CSV, plain or .zst)\n"
+		"  oracle:PATH        libCacheSim oracleGeneral (binary, plain or .zst)\n"
+		"  cachelib:PATH      Meta CacheLib kvcache CSV\n"
+		"  synth:etc          Facebook ETC workload model\n"
+		"  synth:zipf         Zipf popularity with chosen size and arrival distributions\n"
+		"\n"
+		"`membench record SOURCE --help` lists the options of that source.\n");
+}
+
+struct source_kind {
+	const char *prefix;
+	int (*main)(const char *source, int argc, char **argv);
+};
+
+static const struct source_kind sources[] = {
+	{"ebpf:", record_ebpf_main},
+	{"twitter:", record_import_main},
+	{"oracle:", record_import_main},
+	{"cachelib:", record_import_main},
+	{"synth:", record_synth_main},
+};
 
 int main(int argc, char **argv)
 {
 	mb_cli_set_prog("membench record");
+	const char *source = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(help_text, stdout);
-			return MB_EXIT_OK;
-		}
 		if (strcmp(argv[i], "--version") == 0) {
 			printf("membench-record %s\n", mb_version_long());
 			return MB_EXIT_OK;
 		}
+		if (argv[i][0] != '-' && !source &&
+		    (i == 1 || strcmp(argv[i - 1], "-o") != 0)) /* first positional is the source */
+			source = argv[i];
 	}
-	mb_error("not built yet: this build only describes what it will do (see --help)");
-	return MB_EXIT_NOT_BUILT;
+	if (!source) {
+		bool help = false;
+		for (int i = 1; i < argc; i++)
+			help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+		usage(help ? stdout : stderr);
+		if (!help)
+			mb_error("no source given (e.g. ebpf:any, synth:zipf, twitter:trace.zst)");
+		return help ? MB_EXIT_OK : MB_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (strncmp(source, sources[i].prefix, strlen(sources[i].prefix)) == 0)
+			return sources[i].main(source, argc, argv);
+	mb_error("unknown source '%s' (expected ebpf:, twitter:, oracle:, cachelib: or synth:)",
+		 source);
+	return MB_EXIT_USAGE;
 }

@@ -38,7 +38,7 @@ echo "memcached $(memcached -V | awk '{print $2}') listening on 127.0.0.1:$port"
 
 status=0
 "$bin/membench" record --help >/dev/null
-if "$bin/membench-record" --version >/dev/null && ! grep -q "NOT BUILT YET" <("$bin/membench-record" --help); then
+if ! "$bin/membench-record" ebpf:any --help | grep -q "NOT BUILT YET"; then
   step "Recording with eBPF while memcslap drives traffic"
   "$bin/membench" record ebpf:any --port "$port" --duration 5 -o "$work/demo.mbp" &
   rec=$!

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MB_PROFILE_VERSION_MAJOR 1
 #define MB_PROFILE_VERSION_MINOR 0
@@ -256,6 +257,10 @@ int mb_profile_reader_key(const struct mb_profile_reader *r, uint64_t id, const 
 			  uint32_t *len);
 /* Distinct keys known to the reader (the trailer's count when present). */
 uint64_t mb_profile_reader_key_count(const struct mb_profile_reader *r);
+
+/* Prints the header metadata, format version, index (one line per block) and trailer stats in
+ * readable text (`membench analyze --info FILE`). */
+void mb_profile_reader_print_info(struct mb_profile_reader *r, FILE *out);
 
 /* Message of the last error or warning ("prod.mbp: block at offset 81234: checksum mismatch"). */
 const char *mb_profile_reader_errmsg(const struct mb_profile_reader *r);
