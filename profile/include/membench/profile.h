@@ -98,6 +98,11 @@ enum mb_status {
 /* Key id of keyless commands (stats, version, flush_all, mn, ...). */
 #define MB_KEY_NONE UINT64_MAX
 
+/* Format limits (profile/FORMAT.md, "Limits"): longest key_len and stored key; most records
+ * per block a writer may be asked for. */
+#define MB_PROFILE_MAX_KEY_LEN 65535u
+#define MB_PROFILE_MAX_BLOCK_RECORDS (1u << 20)
+
 struct mb_record {
 	uint64_t time_ns;     /* request time, ns since the profile's start (meta.start_wall_ns) */
 	uint64_t key_id;      /* reader: dense id (0..nkeys-1) or MB_KEY_NONE; writer: see above */

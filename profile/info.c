@@ -1,0 +1,59 @@
+/* mb_profile_reader_print_info: a profile's header, format version, block index and stats in
+ * readable text (`membench analyze --info FILE`). Uses only the public reader API.
+ */
+#include <inttypes.h>
+
+#include "format.h"
+#include "meta.h"
+#include "membench/profile.h"
+
+static const char *or_unknown(const char *s)
+{
+	return s[0] ? s : "(unknown)";
+}
+
+void mb_profile_reader_print_info(struct mb_profile_reader *r, FILE *out)
+{
+	const struct mb_profile_meta *m = mb_profile_reader_meta(r);
+	unsigned major, minor;
+	uint64_t lost = 0;
+	mb_profile_reader_version(r, &major, &minor);
+
+	fprintf(out, "format:          membench profile %u.%u\n", major, minor);
+	fprintf(out, "creator:         %s\n", or_unknown(m->creator));
+	fprintf(out, "source:          %s\n", or_unknown(m->source));
+	fprintf(out, "params:          %s\n", m->params);
+	fprintf(out, "capture:         %s\n", m->capture);
+	fprintf(out, "host:            %s\n", or_unknown(m->host));
+	fprintf(out, "start:           %" PRId64 " ns since the epoch\n", m->start_wall_ns);
+	fprintf(out, "clock:           %s (at start: %" PRIu64 " ns)\n",
+		mb_clock_name(m->clock) ? mb_clock_name(m->clock) : "?", m->start_clock_ns);
+	fprintf(out, "key mode:        %s", mb_key_mode_name(m->key_mode) ? mb_key_mode_name(m->key_mode) : "?");
+	if (m->key_mode == MB_KEYS_PREFIX)
+		fprintf(out, " (delimiter '%c')", m->key_delim);
+	fprintf(out, "\nmax event bytes: %" PRIu32 "\n", m->max_event_bytes);
+	fprintf(out, "sample ratio:    %g\n", m->sample_ratio);
+	fprintf(out, "keys:            %" PRIu64 "\n", mb_profile_reader_key_count(r));
+	if (mb_profile_reader_truncated(r, &lost))
+		fprintf(out, "truncated:       yes, %" PRIu64 " bytes lost (%s)\n", lost,
+			mb_profile_reader_errmsg(r));
+	else
+		fprintf(out, "truncated:       no\n");
+
+	size_t n = mb_profile_reader_block_count(r);
+	fprintf(out, "\nrecord blocks:   %zu\n", n);
+	fprintf(out, "%8s %14s %10s %12s %20s %20s\n", "block", "offset", "records", "bytes",
+		"first_ns", "last_ns");
+	for (size_t i = 0; i < n; i++) {
+		const struct mb_profile_block_info *b = mb_profile_reader_block(r, i);
+		fprintf(out, "%8zu %14" PRIu64 " %10" PRIu32 " %12" PRIu32 " %20" PRIu64
+			     " %20" PRIu64 "\n",
+			i, b->file_offset, b->records, b->compressed_bytes, b->first_time_ns,
+			b->last_time_ns);
+	}
+
+	struct mb_profile_stats s = *mb_profile_reader_stats(r);
+	fprintf(out, "\nstats:\n");
+	for (size_t i = 0; i < FMT_STATS_FIELDS; i++)
+		fprintf(out, "  %-20s %" PRIu64 "\n", fmt_stats_fields[i].name, *fmt_stat(&s, i));
+}

@@ -1,0 +1,141 @@
+/* Identity tables of the writer; see keymap.h. Both tables double when half full, so an
+ * insert is amortised O(1) and a lookup touches one or two cache lines. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "keymap.h"
+#include "membench/error.h"
+
+/* splitmix64 finalizer: spreads producer ids (often small and sequential) over the table. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static int keymap_grow(struct keymap *m)
+{
+	size_t cap = m->slots ? (m->mask + 1) * 2 : 1024;
+	if (cap > SIZE_MAX / sizeof(struct km_slot))
+		return -ENOMEM;
+	struct km_slot *s = calloc(cap, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	size_t mask = cap - 1;
+	if (m->slots) {
+		for (size_t i = 0; i <= m->mask; i++) {
+			const struct km_slot *o = &m->slots[i];
+			if (!o->id1)
+				continue;
+			size_t j = mix64(o->a ^ o->b ^ o->kind) & mask;
+			while (s[j].id1)
+				j = (j + 1) & mask;
+			s[j] = *o;
+		}
+		free(m->slots);
+	}
+	m->slots = s;
+	m->mask = mask;
+	return 0;
+}
+
+int keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint32_t kind, uint32_t *id,
+	       bool *is_new)
+{
+	if (!m->slots || m->n >= (m->mask + 1) / 2) {
+		int err = keymap_grow(m);
+		if (err)
+			return err;
+	}
+	size_t j = mix64(a ^ b ^ kind) & m->mask;
+	for (;;) {
+		struct km_slot *s = &m->slots[j];
+		if (!s->id1)
+			break;
+		if (s->a == a && s->b == b && s->kind == kind) {
+			*id = s->id1 - 1;
+			*is_new = false;
+			return 0;
+		}
+		j = (j + 1) & m->mask;
+	}
+	if (m->n >= UINT32_MAX - 1)
+		return MB_E_LIMIT;
+	struct km_slot *s = &m->slots[j];
+	s->a = a;
+	s->b = b;
+	s->kind = kind;
+	s->id1 = (uint32_t)(m->n + 1);
+	*id = (uint32_t)m->n;
+	*is_new = true;
+	m->n++;
+	return 0;
+}
+
+void keymap_free(struct keymap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->mask = m->n = 0;
+}
+
+static int u32set_grow(struct u32set *s)
+{
+	size_t cap = s->slots ? (s->mask + 1) * 2 : 64;
+	uint32_t *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	size_t mask = cap - 1;
+	if (s->slots) {
+		for (size_t i = 0; i <= s->mask; i++) {
+			if (!s->slots[i])
+				continue;
+			size_t j = mix64(s->slots[i]) & mask;
+			while (t[j])
+				j = (j + 1) & mask;
+			t[j] = s->slots[i];
+		}
+		free(s->slots);
+	}
+	s->slots = t;
+	s->mask = mask;
+	return 0;
+}
+
+int u32set_add(struct u32set *s, uint32_t v)
+{
+	if (v == UINT32_MAX) { /* v + 1 would be the empty marker */
+		s->n += !s->has_max;
+		s->has_max = true;
+		return 0;
+	}
+	if (!s->slots || s->n >= (s->mask + 1) / 2) {
+		int err = u32set_grow(s);
+		if (err)
+			return err;
+	}
+	size_t j = mix64(v) & s->mask;
+	for (;;) {
+		uint32_t cur = s->slots[j];
+		if (!cur)
+			break;
+		if (cur - 1 == v)
+			return 0;
+		j = (j + 1) & s->mask;
+	}
+	s->slots[j] = v + 1;
+	s->n++;
+	return 0;
+}
+
+void u32set_free(struct u32set *s)
+{
+	free(s->slots);
+	s->slots = NULL;
+	s->mask = s->n = 0;
+	s->has_max = false;
+}

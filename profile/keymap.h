@@ -1,0 +1,48 @@
+/* Private to libmbprofile: the writer's identity tables.
+ *
+ * keymap: key identity -> dense key id (0, 1, 2, ... in first-seen order). An identity is two
+ * 64-bit words and a kind (KM_BYTES: XXH3-128 of the key bytes; KM_ID: the producer's key_id
+ * and 0). Open addressing with linear probing, power-of-two capacity, load <= 1/2, 24 bytes per
+ * slot: memory grows with distinct keys (about 48 bytes each), never with records.
+ *
+ * u32set: the distinct connection ids seen (for the trailer's connection count), same scheme.
+ */
+#ifndef MB_PROFILE_KEYMAP_H
+#define MB_PROFILE_KEYMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum km_kind { KM_BYTES = 1, KM_ID = 2 };
+
+struct km_slot {
+	uint64_t a, b;
+	uint32_t id1; /* dense id + 1; 0 = empty slot */
+	uint32_t kind;
+};
+
+struct keymap {
+	struct km_slot *slots;
+	size_t mask; /* capacity - 1 */
+	size_t n;
+};
+
+/* Finds the identity's dense id, inserting it as id n when new (*is_new set).
+ * @return 0, -ENOMEM, MB_E_LIMIT (2^32 - 1 keys). */
+int keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint32_t kind, uint32_t *id,
+	       bool *is_new);
+void keymap_free(struct keymap *m);
+
+struct u32set {
+	uint32_t *slots; /* value + 1; 0 = empty */
+	size_t mask;
+	size_t n;         /* distinct values, including UINT32_MAX */
+	bool has_max;     /* UINT32_MAX seen (its slot value would wrap to empty) */
+};
+
+/* Adds v. @return 0 or -ENOMEM. */
+int u32set_add(struct u32set *s, uint32_t v);
+void u32set_free(struct u32set *s);
+
+#endif

@@ -1,0 +1,456 @@
+/* Streaming profile writer (profile/FORMAT.md).
+ *
+ * append() maps the key identity to a dense id (keymap.c) and copies the record into the
+ * pending block. When the block is full (opts.block_records), or flush()/close() is called, or
+ * the pending key bytes pass 16 MiB, the keys first seen in this block are written as one
+ * key-table block and the records as one record block, each with a single write(); the index
+ * entry of each is kept in memory (40 bytes per block). close() appends the stats block, the
+ * index block and the footer.
+ *
+ * Memory: the pending block (48 bytes per record), about 56 bytes per distinct key (identity
+ * table slot, key length, value hint), the index and at most 16 MiB of not-yet-written key
+ * bytes. It grows with distinct keys and blocks, never with records.
+ *
+ * Errors are sticky: after a failed write every later call returns the same error, and close()
+ * still frees everything.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "format.h"
+#include "keymap.h"
+#include "meta.h"
+#include "membench/buf.h"
+#include "membench/error.h"
+
+#define DEFAULT_LEVEL 3
+#define DEFAULT_BLOCK_RECORDS 65536u
+#define KEYBYTES_FLUSH (16u << 20)
+
+struct mb_profile_writer {
+	int fd;
+	char *path;
+	uint64_t offset; /* bytes written */
+	int failed;      /* sticky error */
+	uint8_t key_mode;
+	char key_delim;
+	int level;
+	uint32_t block_records;
+	ZSTD_CCtx *cctx;
+
+	struct mb_record *pend; /* pending block, key_id dense or MB_KEY_NONE */
+	uint32_t npend;
+	uint64_t tmin, tmax;
+
+	struct keymap km;
+	uint32_t *klen, *vhint; /* per dense id */
+	size_t keys_cap;
+	uint64_t keys_flushed;  /* ids below this are in written key tables */
+	struct mb_buf kbytes;   /* stored bytes of pending keys, back to back */
+	uint32_t *kend;         /* kend[i]: end of pending key i's bytes in kbytes */
+	size_t kend_cap;
+
+	struct u32set conns;
+	struct mb_buf raw, out, index;
+	struct mb_profile_stats stats;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int write_all(struct mb_profile_writer *w, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t k = write(w->fd, c, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return w->failed = -errno;
+		}
+		c += k;
+		n -= (size_t)k;
+		w->offset += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Compresses raw[0..len) into one block of the given type and writes it; records its index
+ * entry when type is records or keys. */
+static int write_block(struct mb_profile_writer *w, uint8_t type, uint32_t count,
+		       const void *raw, size_t len, uint64_t tmin, uint64_t tmax)
+{
+	if (len > FMT_MAX_RAW)
+		return w->failed = MB_E_LIMIT;
+	size_t bound = ZSTD_compressBound(len);
+	mb_buf_reset(&w->out);
+	int err = mb_buf_reserve(&w->out, FMT_BLOCK_HDR + bound);
+	if (err)
+		return w->failed = err;
+	uint8_t *hdr = (uint8_t *)w->out.data;
+	size_t clen = ZSTD_compressCCtx(w->cctx, hdr + FMT_BLOCK_HDR, bound, raw, len, w->level);
+	if (ZSTD_isError(clen) || clen > FMT_MAX_COMP)
+		return w->failed = MB_E_ZSTD;
+	struct fmt_block_hdr h = {
+		.type = type,
+		.count = count,
+		.raw_size = (uint32_t)len,
+		.comp_size = (uint32_t)clen,
+		.sum = XXH64(hdr + FMT_BLOCK_HDR, clen, 0),
+	};
+	fmt_block_hdr_put(hdr, &h);
+	uint64_t at = w->offset;
+	if (type == FMT_BLK_RECORDS || type == FMT_BLK_KEYS) {
+		uint8_t e[FMT_INDEX_ENTRY] = {0};
+		put_le64(e, at);
+		put_le64(e + 8, tmin);
+		put_le64(e + 16, tmax);
+		put_le32(e + 24, count);
+		put_le32(e + 28, (uint32_t)clen);
+		put_le32(e + 32, (uint32_t)len);
+		e[36] = type;
+		if ((err = mb_buf_append(&w->index, e, sizeof(e))))
+			return w->failed = err;
+	}
+	return write_all(w, hdr, FMT_BLOCK_HDR + clen);
+}
+
+/* Key table of the keys first seen since the last flush (ids keys_flushed..km.n-1). */
+static int write_keys(struct mb_profile_writer *w)
+{
+	uint64_t first = w->keys_flushed, n = w->km.n - first;
+	if (!n)
+		return 0;
+	mb_buf_reset(&w->raw);
+	int err = mb_buf_reserve(&w->raw, 8 + n * 15 + w->kbytes.len);
+	if (err)
+		return w->failed = err;
+	uint8_t *p = (uint8_t *)w->raw.data;
+	put_le64(p, first);
+	p += 8;
+	uint32_t start = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t end = w->kend[i];
+		p = varint_put(p, w->klen[first + i]);
+		p = varint_put(p, w->vhint[first + i]);
+		p = varint_put(p, end - start);
+		if (end > start)
+			memcpy(p, w->kbytes.data + start, end - start);
+		p += end - start;
+		start = end;
+	}
+	err = write_block(w, FMT_BLK_KEYS, (uint32_t)n, w->raw.data,
+			  (size_t)(p - (uint8_t *)w->raw.data), 0, 0);
+	if (err)
+		return err;
+	w->keys_flushed = w->km.n;
+	mb_buf_reset(&w->kbytes);
+	return 0;
+}
+
+static int flush_block(struct mb_profile_writer *w)
+{
+	if (w->failed)
+		return w->failed;
+	int err = write_keys(w);
+	if (err || !w->npend)
+		return err;
+	mb_buf_reset(&w->raw);
+	if ((err = mb_buf_reserve(&w->raw, 8 + (size_t)w->npend * FMT_REC_MAX_BYTES)))
+		return w->failed = err;
+	struct fmt_keyfacts kf = {w->klen, w->vhint, w->km.n};
+	size_t len = fmt_cols_encode((uint8_t *)w->raw.data, w->pend, w->npend, &kf);
+	err = write_block(w, FMT_BLK_RECORDS, w->npend, w->raw.data, len, w->tmin, w->tmax);
+	w->npend = 0;
+	return err;
+}
+
+int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
+			   const struct mb_profile_meta *meta,
+			   const struct mb_profile_writer_opts *opts, char *err, size_t errlen)
+{
+	struct mb_profile_writer *w = NULL;
+	struct mb_buf hdr = {0};
+	const char *what = NULL;
+	int rc;
+
+	*out = NULL;
+	set_err(err, errlen, "%s", "");
+	if (!path || !meta) {
+		set_err(err, errlen, "no path or metadata given");
+		return MB_E_USAGE;
+	}
+	if ((rc = fmt_meta_check(meta, &what))) {
+		set_err(err, errlen, "%s: %s", path, what);
+		return rc;
+	}
+	int level = opts && opts->zstd_level ? opts->zstd_level : DEFAULT_LEVEL;
+	uint32_t brec = opts && opts->block_records ? opts->block_records : DEFAULT_BLOCK_RECORDS;
+	if (brec > MB_PROFILE_MAX_BLOCK_RECORDS || level < ZSTD_minCLevel() ||
+	    level > ZSTD_maxCLevel()) {
+		set_err(err, errlen, "%s: block_records %u or zstd level %d out of range", path,
+			brec, level);
+		return MB_E_USAGE;
+	}
+
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	w->fd = -1;
+	w->level = level;
+	w->block_records = brec;
+	w->key_mode = meta->key_mode;
+	w->key_delim = meta->key_delim;
+	w->path = strdup(path);
+	w->pend = malloc((size_t)brec * sizeof(*w->pend));
+	w->cctx = ZSTD_createCCtx();
+	if (!w->path || !w->pend || !w->cctx) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+
+	/* header: magic, major, minor, flags, meta_len, TLVs, XXH64 */
+	uint8_t fixed[FMT_HEADER_FIXED];
+	memcpy(fixed, FMT_MAGIC, FMT_MAGIC_LEN);
+	put_le16(fixed + 8, MB_PROFILE_VERSION_MAJOR);
+	put_le16(fixed + 10, MB_PROFILE_VERSION_MINOR);
+	put_le32(fixed + 12, 0);
+	if ((rc = mb_buf_append(&hdr, fixed, sizeof(fixed))) || (rc = fmt_meta_encode(meta, &hdr)))
+		goto cleanup;
+	put_le32((uint8_t *)hdr.data + 16, (uint32_t)(hdr.len - FMT_HEADER_FIXED));
+	uint8_t sum[8];
+	put_le64(sum, XXH64(hdr.data, hdr.len, 0));
+	if ((rc = mb_buf_append(&hdr, sum, sizeof(sum))))
+		goto cleanup;
+
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot create %s: %s", path, mb_strerror(rc));
+		goto cleanup;
+	}
+	/* O_CREAT's mode applies only to new files: an existing file keeps its mode otherwise. */
+	if (fchmod(w->fd, 0600) != 0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot set mode 0600 on %s: %s", path, mb_strerror(rc));
+		goto cleanup;
+	}
+	if ((rc = write_all(w, hdr.data, hdr.len))) {
+		set_err(err, errlen, "cannot write %s: %s", path, mb_strerror(rc));
+		goto cleanup;
+	}
+	mb_buf_free(&hdr);
+	*out = w;
+	return 0;
+
+cleanup:
+	mb_buf_free(&hdr);
+	if (w) {
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = -1;
+		mb_profile_writer_close(w, NULL, 0);
+	}
+	if (rc == -ENOMEM)
+		set_err(err, errlen, "%s: out of memory", path);
+	return rc;
+}
+
+/* Grows the per-key arrays to hold id. */
+static int keys_reserve(struct mb_profile_writer *w, uint64_t id)
+{
+	if (id < w->keys_cap)
+		return 0;
+	size_t cap = w->keys_cap ? w->keys_cap * 2 : 4096;
+	uint32_t *k = realloc(w->klen, cap * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	w->klen = k;
+	uint32_t *v = realloc(w->vhint, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	w->vhint = v;
+	w->keys_cap = cap;
+	return 0;
+}
+
+/* Remembers the stored bytes of a new key (none in anon mode). */
+static int keep_key_bytes(struct mb_profile_writer *w, uint64_t pending_idx, const void *key,
+			  size_t key_bytes)
+{
+	size_t n = 0;
+	if (key && w->key_mode == MB_KEYS_KEPT) {
+		n = key_bytes;
+	} else if (key && w->key_mode == MB_KEYS_PREFIX) {
+		const char *d = memchr(key, w->key_delim, key_bytes);
+		n = d ? (size_t)(d - (const char *)key) + 1 : 0;
+	}
+	if (pending_idx >= w->kend_cap) {
+		size_t cap = w->kend_cap ? w->kend_cap * 2 : 1024;
+		uint32_t *e = realloc(w->kend, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		w->kend = e;
+		w->kend_cap = cap;
+	}
+	int err = mb_buf_append(&w->kbytes, key, n);
+	if (err)
+		return err;
+	w->kend[pending_idx] = (uint32_t)w->kbytes.len;
+	return 0;
+}
+
+int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
+			     const void *key, size_t key_bytes)
+{
+	if (w->failed)
+		return w->failed;
+	if (rec->op >= MB_OP_COUNT || rec->proto >= MB_PROTO_COUNT ||
+	    rec->status >= MB_STATUS_COUNT || (rec->rflags & ~MB_RF_KNOWN_MASK) ||
+	    rec->key_len > MB_PROFILE_MAX_KEY_LEN || key_bytes > MB_PROFILE_MAX_KEY_LEN)
+		return MB_E_USAGE;
+
+	uint64_t dense = MB_KEY_NONE;
+	if (key || rec->key_id != MB_KEY_NONE) {
+		uint64_t a, b;
+		uint32_t kind, id;
+		bool is_new;
+		if (key) {
+			XXH128_hash_t h = XXH3_128bits(key, key_bytes);
+			a = h.low64;
+			b = h.high64;
+			kind = KM_BYTES;
+		} else {
+			a = rec->key_id;
+			b = 0;
+			kind = KM_ID;
+		}
+		int err = keymap_get(&w->km, a, b, kind, &id, &is_new);
+		if (!err && is_new && !(err = keys_reserve(w, id))) {
+			w->klen[id] = rec->key_len;
+			w->vhint[id] = rec->value_len;
+			err = keep_key_bytes(w, id - w->keys_flushed, key, key_bytes);
+		}
+		if (err)
+			return w->failed = err;
+		/* value hint: first non-zero value_len in the block that introduces the key */
+		if (!is_new && id >= w->keys_flushed && !w->vhint[id])
+			w->vhint[id] = rec->value_len;
+		dense = id;
+	}
+	int err = u32set_add(&w->conns, rec->conn_id);
+	if (err)
+		return w->failed = err;
+
+	if (!w->npend) {
+		w->tmin = w->tmax = rec->time_ns;
+	} else {
+		if (rec->time_ns < w->tmin)
+			w->tmin = rec->time_ns;
+		if (rec->time_ns > w->tmax)
+			w->tmax = rec->time_ns;
+	}
+	struct mb_record *r = &w->pend[w->npend++];
+	*r = *rec;
+	r->key_id = dense;
+	w->stats.records++;
+	if (w->npend == w->block_records || w->kbytes.len > KEYBYTES_FLUSH)
+		return flush_block(w);
+	return 0;
+}
+
+void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_profile_stats *s)
+{
+	struct mb_profile_stats add = *s;
+	for (size_t i = FMT_STATS_WRITER; i < FMT_STATS_FIELDS; i++)
+		*fmt_stat(&w->stats, i) += *fmt_stat(&add, i);
+}
+
+int mb_profile_writer_flush(struct mb_profile_writer *w)
+{
+	return flush_block(w);
+}
+
+uint64_t mb_profile_writer_bytes(const struct mb_profile_writer *w)
+{
+	return w->offset;
+}
+
+/* Stats block, index block and footer. */
+static int write_tail(struct mb_profile_writer *w)
+{
+	int err = flush_block(w);
+	if (err)
+		return err;
+	w->stats.keys = w->km.n;
+	w->stats.connections = w->conns.n;
+	uint8_t st[FMT_STATS_FIELDS * 8];
+	for (size_t i = 0; i < FMT_STATS_FIELDS; i++)
+		put_le64(st + 8 * i, *fmt_stat(&w->stats, i));
+	uint64_t stats_off = w->offset;
+	if ((err = write_block(w, FMT_BLK_STATS, FMT_STATS_FIELDS, st, sizeof(st), 0, 0)))
+		return err;
+	uint64_t index_off = w->offset;
+	if (w->index.len / FMT_INDEX_ENTRY > UINT32_MAX)
+		return w->failed = MB_E_LIMIT;
+	if ((err = write_block(w, FMT_BLK_INDEX, (uint32_t)(w->index.len / FMT_INDEX_ENTRY),
+			       w->index.data, w->index.len, 0, 0)))
+		return err;
+	uint8_t foot[FMT_FOOTER];
+	put_le64(foot, index_off);
+	put_le64(foot + 8, stats_off);
+	put_le32(foot + 16, 0);
+	put_le32(foot + 20, (uint32_t)XXH64(foot, 20, 0));
+	memcpy(foot + 24, FMT_END_MAGIC, 8);
+	return write_all(w, foot, sizeof(foot));
+}
+
+int mb_profile_writer_close(struct mb_profile_writer *w, char *err, size_t errlen)
+{
+	if (!w)
+		return 0;
+	int rc = 0;
+	set_err(err, errlen, "%s", "");
+	if (w->fd >= 0) {
+		rc = write_tail(w);
+		if (close(w->fd) != 0 && !rc)
+			rc = -errno;
+		if (rc)
+			set_err(err, errlen, "cannot write %s: %s", w->path, mb_strerror(rc));
+	}
+	ZSTD_freeCCtx(w->cctx);
+	keymap_free(&w->km);
+	u32set_free(&w->conns);
+	mb_buf_free(&w->kbytes);
+	mb_buf_free(&w->raw);
+	mb_buf_free(&w->out);
+	mb_buf_free(&w->index);
+	free(w->kend);
+	free(w->klen);
+	free(w->vhint);
+	free(w->pend);
+	free(w->path);
+	free(w);
+	return rc;
+}
