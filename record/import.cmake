@@ -1,3 +1,17 @@
-# Sources of trace import and synthetic generation: appended to membench-record.
-set(RECORD_IMPORT_SOURCES import_stub.c)
-set(RECORD_IMPORT_LIBS "")
+# Trace import (twitter:, oracle:, cachelib:) and synthetic generation (synth:zipf, synth:etc).
+# mbimport holds everything that does not touch the profile writer (input, parsers, time
+# placement, distributions, generator model) so tests/import can drive it directly; import.c and
+# synth.c (the commands) go into membench-record once the profile writer exists.
+add_library(mbimport STATIC
+  import_input.c import_sink.c import_common.c import_cli.c
+  import_twitter.c import_oracle.c import_cachelib.c
+  rng.c dist.c synth_gen.c)
+target_include_directories(mbimport PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(mbimport PUBLIC mbcommon mbprofile PkgConfig::LIBZSTD ${MB_LIBM})
+
+if(MB_PROFILE_WRITER)
+  set(RECORD_IMPORT_SOURCES import.c synth.c)
+else()
+  set(RECORD_IMPORT_SOURCES import_stub.c)
+endif()
+set(RECORD_IMPORT_LIBS mbimport)

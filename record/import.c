@@ -1,0 +1,370 @@
+/* membench record twitter:PATH | oracle:PATH | cachelib:PATH: imports a published cache trace
+ * into a profile. Options, parsing and output; the formats are in import_twitter.c,
+ * import_oracle.c and import_cachelib.c, time placement in import_sink.c (docs/import.md).
+ *
+ * The profile is opened when the first record comes out of the sink, because the header's
+ * start_wall_ns is the trace's first second. On any error the half-written output is removed.
+ * Exit codes: 0; 2 bad option; 3 unreadable/malformed input (the message names file:line, column
+ * and value); 1 output or memory failure, or interrupted (the profile is still closed properly).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "import.h"
+#include "membench/cli.h"
+#include "membench/error.h"
+#include "membench/exitcode.h"
+#include "record.h"
+
+static const struct import_format_info {
+	const char *prefix;
+	enum import_format format;
+	int (*run)(struct import_run *run);
+	const char *help;
+} formats[] = {
+	{"twitter:", IMPORT_TWITTER, import_twitter,
+	 "Twitter cache-trace: CSV 'timestamp,key,key size,value size,client id,op,ttl', plain or\n"
+	 "zstd (detected by magic). Client ids become connections; keys are identified by the\n"
+	 "anonymized key string.\n"},
+	{"oracle:", IMPORT_ORACLE, import_oracle,
+	 "libCacheSim oracleGeneral: 24-byte little-endian records {u32 time_s, u64 obj_id,\n"
+	 "u32 obj_size, i64 next_access_vtime}, plain or zstd. Each record is a get of obj_id with\n"
+	 "value size obj_size; keys have --key-size bytes; requests go round-robin over\n"
+	 "--connections.\n"},
+	{"cachelib:", IMPORT_CACHELIB, import_cachelib,
+	 "Meta CacheLib kvcache CSV with a header row; columns by name in any order: key, op\n"
+	 "(GET, GET_LEASE, SET, SET_LEASE, DELETE), size, op_time, key_size, op_count (rows are\n"
+	 "repeated), ttl; others ignored. Requests go round-robin over --connections.\n"},
+};
+
+static void usage(FILE *f, const struct import_format_info *fi)
+{
+	fprintf(f, "usage: membench record %sPATH -o OUT.mbp [options]\n\n%s\n", fi->prefix,
+		fi->help);
+	fprintf(f,
+		"PATH may be - for standard input.\n"
+		"\n"
+		"options:\n"
+		"  -o, --output FILE     profile to write (required)\n"
+		"  --spread even|burst   placement of the requests of one trace second: even (default)\n"
+		"                        spreads them evenly over the second in file order, burst puts\n"
+		"                        them all at the second's start\n"
+		"  --ops N               stop after N requests\n"
+		"  --duration D          stop after D of trace time (10s, 5m, 1h)\n"
+		"  --connections N       %s\n"
+		"%s"
+		"%s"
+		"%s"
+		"  --skip-bad            skip malformed rows (counted, reported, stored in the\n"
+		"                        profile's trailer) instead of stopping at the first\n"
+		"  -h, --help            this help\n",
+		fi->format == IMPORT_TWITTER ? "fold the trace's clients onto N connections"
+					     : "spread requests round-robin over N connections (1)",
+		fi->format == IMPORT_ORACLE
+			? "  --key-size N          key length of every object (default 16)\n" : "",
+		fi->format == IMPORT_CACHELIB
+			? "  --rate R              without an op_time column: R requests/s, evenly\n"
+			  : "",
+		fi->format != IMPORT_ORACLE
+			? "  --keep-keys           store the trace's (anonymized) key strings\n" : "");
+}
+
+enum {
+	OPT_SPREAD = 256,
+	OPT_OPS,
+	OPT_DURATION,
+	OPT_CONNECTIONS,
+	OPT_KEY_SIZE,
+	OPT_RATE,
+	OPT_KEEP_KEYS,
+	OPT_SKIP_BAD,
+};
+
+static const struct option long_opts[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"spread", required_argument, NULL, OPT_SPREAD},
+	{"ops", required_argument, NULL, OPT_OPS},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"connections", required_argument, NULL, OPT_CONNECTIONS},
+	{"key-size", required_argument, NULL, OPT_KEY_SIZE},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"keep-keys", no_argument, NULL, OPT_KEEP_KEYS},
+	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* State of the writer side, behind the sink's emit callback. */
+struct import_out {
+	const char *path;
+	struct mb_profile_meta meta;
+	struct mb_profile_writer *w;
+	int write_err; /* set when opening or appending failed (message already printed) */
+	bool created;  /* the output file was created by us (removed again on failure) */
+};
+
+static int out_open(struct import_out *o, uint64_t base_s)
+{
+	o->meta.start_wall_ns = (int64_t)(base_s * 1000000000ull);
+	int rc = record_output_open(&o->w, o->path, &o->meta);
+	if (rc)
+		o->write_err = rc;
+	else
+		o->created = true;
+	return rc;
+}
+
+static int out_emit(void *arg, uint64_t base_s, const struct mb_record *rec, const void *key,
+		    size_t key_bytes)
+{
+	struct import_out *o = arg;
+	int rc;
+	if (!o->w && (rc = out_open(o, base_s)))
+		return rc;
+	rc = mb_profile_writer_append(o->w, rec, key, key_bytes);
+	if (rc) {
+		mb_error("cannot write %s: %s", o->path, mb_strerror(rc));
+		o->write_err = rc;
+	}
+	return rc;
+}
+
+static void import_show_progress(struct import_run *run)
+{
+	import_progress_show(run->progress_arg, run->rows, import_input_progress(run->in));
+}
+
+/* Parses a u32 option value > 0. */
+static int opt_u32(const char *name, const char *v, uint32_t *out)
+{
+	uint64_t x;
+	if (mb_parse_u64(v, &x) || x == 0 || x > UINT32_MAX) {
+		mb_error("bad value for %s: '%s' (expected an integer from 1 to %u)", name, v,
+			 UINT32_MAX);
+		return MB_E_USAGE;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+int record_import_main(const char *source, int argc, char **argv)
+{
+	const struct import_format_info *fi = NULL;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strncmp(source, formats[i].prefix, strlen(formats[i].prefix)) == 0)
+			fi = &formats[i];
+	if (!fi) {
+		mb_error("unknown import source '%s'", source);
+		return MB_EXIT_USAGE;
+	}
+	struct import_opts opt = {
+		.format = fi->format,
+		.path = source + strlen(fi->prefix),
+		.key_size = 16,
+		.warn_bad = 3,
+	};
+	enum import_spread spread = SPREAD_EVEN;
+	uint64_t max_ops = 0, max_time_ns = 0;
+	const char *out_path = NULL;
+	bool conn_given = false, rate_given = false, key_size_given = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'h':
+			usage(stdout, fi);
+			return MB_EXIT_OK;
+		case OPT_SPREAD:
+			if (strcmp(optarg, "even") == 0) {
+				spread = SPREAD_EVEN;
+			} else if (strcmp(optarg, "burst") == 0) {
+				spread = SPREAD_BURST;
+			} else {
+				mb_error("bad value for --spread: '%s' (expected even or burst)", optarg);
+				return MB_EXIT_USAGE;
+			}
+			break;
+		case OPT_OPS:
+			if (mb_parse_u64(optarg, &max_ops) || max_ops == 0) {
+				mb_error("bad value for --ops: '%s' (expected a count > 0)", optarg);
+				return MB_EXIT_USAGE;
+			}
+			break;
+		case OPT_DURATION:
+			if (mb_parse_duration_ns(optarg, &max_time_ns) || max_time_ns == 0) {
+				mb_error("bad value for --duration: '%s' (expected e.g. 30s, 5m)", optarg);
+				return MB_EXIT_USAGE;
+			}
+			break;
+		case OPT_CONNECTIONS:
+			if (opt_u32("--connections", optarg, &opt.connections))
+				return MB_EXIT_USAGE;
+			conn_given = true;
+			break;
+		case OPT_KEY_SIZE:
+			if (opt_u32("--key-size", optarg, &opt.key_size))
+				return MB_EXIT_USAGE;
+			key_size_given = true;
+			break;
+		case OPT_RATE:
+			if (mb_parse_double(optarg, &opt.rate) || !(opt.rate > 0)) {
+				mb_error("bad value for --rate: '%s' (expected requests/s > 0)", optarg);
+				return MB_EXIT_USAGE;
+			}
+			rate_given = true;
+			break;
+		case OPT_KEEP_KEYS:
+			opt.keep_keys = true;
+			break;
+		case OPT_SKIP_BAD:
+			opt.skip_bad = true;
+			break;
+		case ':':
+			mb_error("option %s needs a value", argv[optind - 1]);
+			return MB_EXIT_USAGE;
+		default:
+			mb_error("unknown option '%s' for %s (see membench record %s--help)",
+				 argv[optind - 1], fi->prefix, fi->prefix);
+			return MB_EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (argv[i] != source) {
+			mb_error("unexpected argument '%s'", argv[i]);
+			return MB_EXIT_USAGE;
+		}
+	}
+	if (!*opt.path) {
+		mb_error("%s needs a file name (%sPATH, or %s- for standard input)", source,
+			 fi->prefix, fi->prefix);
+		return MB_EXIT_USAGE;
+	}
+	if (!out_path) {
+		mb_error("no output file: give -o FILE.mbp");
+		return MB_EXIT_USAGE;
+	}
+	if (fi->format == IMPORT_ORACLE && opt.keep_keys) {
+		mb_error("oracle traces have no key strings, only obj_id numbers: --keep-keys does "
+			 "not apply");
+		return MB_EXIT_USAGE;
+	}
+	if (key_size_given && fi->format != IMPORT_ORACLE) {
+		mb_error("--key-size applies to oracle: only (the other formats carry key sizes)");
+		return MB_EXIT_USAGE;
+	}
+	if (rate_given && fi->format != IMPORT_CACHELIB) {
+		mb_error("--rate applies to cachelib traces without op_time only (replay has "
+			 "--rate to change a profile's speed)");
+		return MB_EXIT_USAGE;
+	}
+
+	int rc, ret = MB_EXIT_OK;
+	struct import_input *in = NULL;
+	struct import_sink sink;
+	struct import_out out = {.path = out_path};
+	struct import_progress prog;
+	struct import_run run = {.opt = &opt, .interrupted = &import_interrupted,
+				 .progress = import_show_progress, .progress_arg = &prog};
+	import_sink_init(&sink, spread, out_emit, &out);
+	sink.max_ops = max_ops;
+	sink.max_time_ns = max_time_ns;
+
+	rc = import_input_open(&in, opt.path, run.err, sizeof(run.err));
+	if (rc) {
+		mb_error("%s", run.err);
+		ret = rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_INPUT;
+		goto cleanup;
+	}
+	record_meta_init(&out.meta, source);
+	out.meta.clock = MB_CLOCK_TRACE;
+	out.meta.key_mode = opt.keep_keys ? MB_KEYS_KEPT : MB_KEYS_ANON;
+	/* Everything that shapes the records, so the import can be repeated exactly. */
+	char *pp = out.meta.params;
+	size_t pl = sizeof(out.meta.params);
+	int off = snprintf(pp, pl, "format=%.*s compression=%s spread=%s ops=%llu duration_ns=%llu "
+			   "skip-bad=%d", (int)strlen(fi->prefix) - 1, fi->prefix,
+			   import_input_is_zstd(in) ? "zstd" : "none",
+			   spread == SPREAD_EVEN ? "even" : "burst", (unsigned long long)max_ops,
+			   (unsigned long long)max_time_ns, opt.skip_bad);
+	if (fi->format == IMPORT_TWITTER && !conn_given)
+		off += snprintf(pp + off, pl - (size_t)off, " connections=clients");
+	else
+		off += snprintf(pp + off, pl - (size_t)off, " connections=%u",
+				opt.connections ? opt.connections : 1);
+	if (fi->format == IMPORT_ORACLE)
+		off += snprintf(pp + off, pl - (size_t)off, " key-size=%u", opt.key_size);
+	if (rate_given)
+		snprintf(pp + off, pl - (size_t)off, " rate=%.15g", opt.rate);
+	run.in = in;
+	run.sink = &sink;
+	import_progress_init(&prog);
+	import_catch_signals();
+
+	rc = fi->run(&run);
+	if (rc == 0)
+		rc = import_sink_finish(&sink);
+	import_progress_done(&prog);
+	if (rc < 0) {
+		if (out.write_err) {
+			ret = mb_exit_code_for(out.write_err);
+		} else if (import_interrupted && rc == -EINTR) {
+			rc = 0;
+		} else {
+			if (rc == MB_E_LIMIT && !run.err[0])
+				snprintf(run.err, sizeof(run.err),
+					 "%s: more than %u requests in one second: use --spread burst",
+					 opt.path, IMPORT_SECOND_MAX);
+			mb_error("%s", run.err[0] ? run.err : mb_strerror(rc));
+			ret = rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_INPUT;
+		}
+		if (ret != MB_EXIT_OK)
+			goto cleanup;
+	}
+	if (!out.w && out_open(&out, 0)) { /* an empty trace still gives an (empty) profile */
+		ret = mb_exit_code_for(out.write_err);
+		goto cleanup;
+	}
+	struct mb_profile_stats st = {.requests = sink.emitted, .skipped_rows = run.skipped};
+	mb_profile_writer_add_stats(out.w, &st);
+	rc = record_output_close(out.w, out_path);
+	out.w = NULL;
+	if (rc) {
+		ret = mb_exit_code_for(rc);
+		goto cleanup;
+	}
+	if (run.skipped)
+		mb_warn("skipped %llu malformed row%s of %llu (--skip-bad); last: %s",
+			(unsigned long long)run.skipped, run.skipped == 1 ? "" : "s",
+			(unsigned long long)run.rows, run.err);
+	if (sink.reordered)
+		mb_warn("%llu rows were stamped earlier than the row before them; they were placed "
+			"in the current second", (unsigned long long)sink.reordered);
+	if (import_interrupted) {
+		mb_error("interrupted: %s holds the first %llu requests", out_path,
+			 (unsigned long long)sink.emitted);
+		ret = MB_EXIT_FAILURE;
+	} else if (prog.tty) {
+		double secs = import_progress_elapsed(&prog);
+		fprintf(stderr, "%s: %llu requests from %llu rows in %.2f s (%.2fM rows/s) -> %s\n",
+			mb_cli_prog(), (unsigned long long)sink.emitted, (unsigned long long)run.rows,
+			secs, secs > 0 ? (double)run.rows / secs / 1e6 : 0.0, out_path);
+	}
+cleanup:
+	if (out.w) {
+		char err[256];
+		mb_profile_writer_close(out.w, err, sizeof(err));
+	}
+	if (ret != MB_EXIT_OK && out.created && !import_interrupted)
+		unlink(out_path);
+	import_sink_free(&sink);
+	import_input_close(in);
+	return ret;
+}

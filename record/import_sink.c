@@ -1,0 +1,165 @@
+/* Time placement of imported rows and the --ops/--duration limits; see import.h.
+ *
+ * With SPREAD_EVEN the rows of the current second wait in recs[0, n) (their key bytes in arena,
+ * located by keys[i]); a row of a later second flushes them at sec + i/n. With SPREAD_BURST and
+ * with import_sink_push_ns nothing waits.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import.h"
+#include "membench/error.h"
+
+#define NS_PER_S 1000000000ull
+
+void import_sink_init(struct import_sink *s, enum import_spread spread, import_emit_fn emit,
+		      void *arg)
+{
+	memset(s, 0, sizeof(*s));
+	s->spread = spread;
+	s->emit = emit;
+	s->arg = arg;
+}
+
+void import_sink_free(struct import_sink *s)
+{
+	free(s->recs);
+	free(s->keys);
+	free(s->arena);
+	s->recs = NULL;
+	s->keys = NULL;
+	s->arena = NULL;
+}
+
+/* Emits one record unless a limit says stop. @return 0, IMPORT_STOP or the emit error. */
+static int sink_emit(struct import_sink *s, struct mb_record *rec, const void *key, size_t kb)
+{
+	if (s->stopped)
+		return IMPORT_STOP;
+	if ((s->max_ops && s->emitted >= s->max_ops) ||
+	    (s->max_time_ns && rec->time_ns >= s->max_time_ns)) {
+		s->stopped = true;
+		return IMPORT_STOP;
+	}
+	int rc = s->emit(s->arg, s->base_s, rec, key, kb);
+	if (rc)
+		return rc;
+	s->emitted++;
+	if (s->max_ops && s->emitted >= s->max_ops) {
+		s->stopped = true;
+		return IMPORT_STOP;
+	}
+	return 0;
+}
+
+/* Emits the buffered second, spreading its n rows evenly over it. */
+static int sink_flush(struct import_sink *s)
+{
+	uint64_t t0 = (s->cur_s - s->base_s) * NS_PER_S;
+	int rc = 0;
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		s->recs[i].time_ns = t0 + (uint64_t)i * NS_PER_S / s->n;
+		const struct import_key_ref *k = &s->keys[i];
+		rc = sink_emit(s, &s->recs[i], k->has ? s->arena + k->off : NULL, k->len);
+	}
+	s->n = 0;
+	s->arena_len = 0;
+	return rc;
+}
+
+/* Buffers one row of the current second. */
+static int sink_buffer(struct import_sink *s, const struct mb_record *rec, const void *key,
+		       size_t kb)
+{
+	if (s->n == s->cap) {
+		if (s->cap >= IMPORT_SECOND_MAX)
+			return MB_E_LIMIT;
+		size_t ncap = s->cap ? s->cap * 2 : 4096;
+		struct mb_record *nr = realloc(s->recs, ncap * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		s->recs = nr;
+		struct import_key_ref *nk = realloc(s->keys, ncap * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		s->keys = nk;
+		s->cap = ncap;
+	}
+	struct import_key_ref *k = &s->keys[s->n];
+	k->has = key != NULL;
+	k->len = (uint32_t)kb;
+	k->off = (uint32_t)s->arena_len;
+	if (key) {
+		if (kb > UINT32_MAX || s->arena_len + kb > UINT32_MAX)
+			return MB_E_LIMIT;
+		if (s->arena_len + kb > s->arena_cap) {
+			size_t ncap = s->arena_cap ? s->arena_cap : 1 << 16;
+			while (ncap < s->arena_len + kb)
+				ncap *= 2;
+			char *na = realloc(s->arena, ncap);
+			if (!na)
+				return -ENOMEM;
+			s->arena = na;
+			s->arena_cap = ncap;
+		}
+		memcpy(s->arena + s->arena_len, key, kb);
+		s->arena_len += kb;
+	}
+	s->recs[s->n++] = *rec;
+	return 0;
+}
+
+int import_sink_push(struct import_sink *s, uint64_t sec, const struct mb_record *rec,
+		     const void *key, size_t key_bytes)
+{
+	if (s->stopped)
+		return IMPORT_STOP;
+	if (!s->started) {
+		s->started = true;
+		s->base_s = s->cur_s = sec;
+	}
+	if (sec < s->cur_s) {
+		sec = s->cur_s;
+		s->reordered++;
+	}
+	if (s->spread == SPREAD_BURST) {
+		s->cur_s = sec;
+		struct mb_record r = *rec;
+		r.time_ns = (sec - s->base_s) * NS_PER_S;
+		return sink_emit(s, &r, key, key_bytes);
+	}
+	if (sec > s->cur_s) {
+		int rc = sink_flush(s);
+		if (rc)
+			return rc;
+		s->cur_s = sec;
+		/* A limit by time: nothing from this second on can be emitted. */
+		if (s->max_time_ns && (sec - s->base_s) * NS_PER_S >= s->max_time_ns) {
+			s->stopped = true;
+			return IMPORT_STOP;
+		}
+	}
+	/* With --ops the rest of the second is still read, so that the kept rows get the same
+	 * times as in a full import. */
+	return sink_buffer(s, rec, key, key_bytes);
+}
+
+int import_sink_push_ns(struct import_sink *s, uint64_t time_ns, const struct mb_record *rec,
+			const void *key, size_t key_bytes)
+{
+	if (s->stopped)
+		return IMPORT_STOP;
+	s->started = true;
+	struct mb_record r = *rec;
+	r.time_ns = time_ns;
+	return sink_emit(s, &r, key, key_bytes);
+}
+
+int import_sink_finish(struct import_sink *s)
+{
+	if (s->n == 0)
+		return 0;
+	int rc = sink_flush(s);
+	return rc == IMPORT_STOP ? 0 : rc;
+}
