@@ -31,6 +31,7 @@ enum { false = 0, true = 1 };
 typedef unsigned long size_t;
 typedef long ssize_t;
 typedef int pid_t;
+typedef unsigned short umode_t;
 
 enum bpf_map_type {
 	BPF_MAP_TYPE_UNSPEC = 0,
@@ -70,6 +71,99 @@ struct trace_event_raw_sys_exit {
 	long ret;
 };
 
+/* ---- types followed by capture.bpf.c: fd -> file -> socket -> sock -> tcp_sock ---------- */
+
+struct inode {
+	umode_t i_mode;
+};
+
+struct file {
+	struct inode *f_inode;
+	void *private_data; /* struct socket * for socket files */
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct task_struct {
+	int tgid;
+	struct files_struct *files;
+	char comm[16];
+};
+
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+		__be16 u6_addr16[8];
+		__be32 u6_addr32[4];
+	} in6_u;
+};
+
+/* In the kernel the address and port fields sit inside anonymous unions/structs; libbpf's field
+ * matching looks through anonymous members, so they can be declared flat here. */
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	u16 sk_type;
+	u16 sk_protocol;
+	u8 sk_shutdown;
+};
+
+struct socket {
+	short type;
+	struct sock *sk;
+};
+
+/* Stream position counters (RFC 4898 tcpEStatsAppHCThruOctets*): bytes_received and
+ * bytes_acked are 64-bit totals since the connection was established; the 32-bit sequence
+ * numbers give the distance from those totals to what the application has read or written. */
+struct tcp_sock {
+	u64 bytes_received;
+	u64 bytes_acked;
+	u32 rcv_nxt;
+	u32 copied_seq;
+	u32 snd_una;
+	u32 write_seq;
+};
+
 #pragma clang attribute pop
+
+/* User-space ABI structs (fixed layout on every kernel, read with bpf_probe_read_user): declared
+ * without preserve_access_index on purpose. */
+struct iovec {
+	void *iov_base;
+	size_t iov_len;
+};
+
+struct user_msghdr {
+	void *msg_name;
+	int msg_namelen;
+	struct iovec *msg_iov;
+	size_t msg_iovlen;
+	void *msg_control;
+	size_t msg_controllen;
+	unsigned int msg_flags;
+};
+
+struct mmsghdr {
+	struct user_msghdr msg_hdr;
+	unsigned int msg_len;
+};
 
 #endif

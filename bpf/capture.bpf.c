@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+/* capture: copies both directions of memcached TCP traffic to user space (membench record ebpf:).
+ *
+ * Syscall tracepoints, enter and exit: read, readv, recvfrom, recvmsg, recvmmsg, write, writev,
+ * sendto, sendmsg, sendmmsg carry data; accept, accept4 and connect open connections; close ends
+ * them. (x86_64 has no send/recv tracepoints: libc implements them with sendto/recvfrom.)
+ *
+ *   enter: process filter (own pid excluded, pid, cgroup, comm) -> fd -> file -> socket -> sock,
+ *          TCP over IPv4/IPv6 only -> role from the port set -> stash the arguments in
+ *          `inflight`, keyed by thread (pid_tgid).
+ *   exit:  the return value says how many bytes moved; the stream offset of the last byte comes
+ *          from the socket (copied_seq after a receive, write_seq after a send); every buffer and
+ *          every iovec (bpf_loop, up to UIO_MAXIOV per message, every message of *mmsg) is copied
+ *          into ring-buffer records: a segment's head up to max_bytes and its tail up to
+ *          tail_bytes (one record each); the middle of a longer segment (a large value) is
+ *          described (offset, length) but not copied.
+ *
+ * Connection state (`conns`, keyed by struct sock address) holds the generation and, per
+ * direction, the constant k = (tcp sequence - stream offset) mod 2^32 and the last 64-bit offset,
+ * so that offset(seq) = last + (s32)(seq - k - (u32)last). k is exact when the connection is seen
+ * at accept (copied_seq and write_seq are the first bytes) or connect (write_seq); otherwise it
+ * is derived once from the kernel's 64-bit byte counters (bytes_received, bytes_acked). The
+ * sequence numbers read afterwards (copied_seq, write_seq) change only inside the application's
+ * own syscalls, so offsets do not race with packet processing.
+ *
+ * Nothing is silent: a failed ring-buffer reservation is counted in the per-CPU `counters`
+ * (records and payload bytes), and a lost record leaves a gap in the stream offsets that user
+ * space sees and reports.
+ *
+ * Configuration is in .rodata, set by user space before load. See capture.h for the records.
+ */
+#include "mb_vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "capture.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define SOCK_STREAM 1
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define MSG_PEEK 0x02
+#define EINPROGRESS 115
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+/* TCP states in which the peer's FIN has been received. */
+#define TCP_TIME_WAIT 6
+#define TCP_CLOSE_WAIT 8
+#define TCP_LAST_ACK 9
+#define TCP_CLOSING 11
+
+/* Keeps the compiler from reusing an unchecked copy of v after a bounds check (the verifier
+ * tracks bounds per register). */
+#define mb_barrier_var(v) asm volatile("" : "+r"(v))
+
+/* ---- configuration (.rodata, written by user space before load) ------------------------- */
+
+const volatile __u32 self_tgid = 0;         /* never traced: the recorder itself */
+const volatile __u32 filter_tgid = 0;       /* 0 = every process */
+const volatile __u64 filter_cgroup = 0;     /* cgroup v2 id, 0 = every cgroup */
+const volatile __u32 filter_cgroup_level = 0; /* its depth below the cgroup2 root */
+const volatile __u8 filter_comm_on = 0;
+const volatile char filter_comm[MB_CAP_COMM_LEN] = {};
+const volatile __u8 side = MB_CAP_SIDE_AUTO;
+const volatile __u32 max_bytes = 16384;     /* head bytes copied per segment */
+const volatile __u32 tail_bytes = 4096;     /* tail bytes copied of a longer segment */
+const volatile __u64 port_bits[1024] = {};  /* bit p set: TCP port p is memcached's */
+
+/* ---- maps -------------------------------------------------------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24); /* user space sets the size (--ring-size) */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MB_CAPC_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Shapes of the syscalls' buffer arguments. */
+enum shape {
+	SHAPE_BUF = 1,  /* (fd, buf, len): read, write, recvfrom, sendto */
+	SHAPE_IOV = 2,  /* (fd, iov, iovcnt): readv, writev */
+	SHAPE_MSG = 3,  /* (fd, struct user_msghdr *): recvmsg, sendmsg */
+	SHAPE_MMSG = 4, /* (fd, struct mmsghdr *, vlen): recvmmsg, sendmmsg */
+	SHAPE_CONNECT = 5,
+};
+
+/* A traced syscall between its entry and exit. */
+struct inflight {
+	__u64 ts;    /* entry time */
+	__u64 sock;
+	__u64 gen;
+	__u64 arg;   /* buf, iovec array, msghdr or mmsghdr array (user pointer) */
+	__u32 count; /* iovcnt or vlen */
+	__u32 fd;
+	__u8 shape;  /* enum shape */
+	__u8 send;   /* 1: data leaves through this socket */
+	__u8 dir;    /* MB_CAP_DIR_* */
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* Stream position of one socket direction: offset(seq) = last + (s32)(seq - k - (u32)last). */
+struct stream_pos {
+	__u64 last;  /* an offset seen recently */
+	__u32 k;     /* (sequence - offset) mod 2^32 */
+	__u32 known; /* k is set */
+};
+
+struct conn_state {
+	__u64 gen;
+	struct stream_pos rx, tx;
+	__u8 role;     /* enum mb_cap_role */
+	__u8 skip;     /* not traced (side filter); kept so the decision is made once */
+	__u8 accepted; /* seen at accept/connect */
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock address */
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	if (v)
+		__sync_fetch_and_add(v, n);
+}
+
+/* Own pid, pid, cgroup and process-name filters. Cheapest first. */
+static __always_inline bool proc_ok(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (tgid == self_tgid)
+		return false;
+	if (filter_tgid && tgid != filter_tgid)
+		return false;
+	if (filter_cgroup &&
+	    bpf_get_current_ancestor_cgroup_id(filter_cgroup_level) != filter_cgroup)
+		return false;
+	if (filter_comm_on) {
+		char comm[MB_CAP_COMM_LEN];
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (int i = 0; i < MB_CAP_COMM_LEN; i++) {
+			if (comm[i] != filter_comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+/* fd of the current process -> its struct sock if it is a TCP (IPv4/IPv6) socket, else NULL. */
+static __always_inline struct sock *fd_tcp_sock(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fda = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), fda + fd) || !f)
+		return NULL;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	struct socket *so = (struct socket *)BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(so, sk);
+	if (!sk)
+		return NULL;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || (family != AF_INET && family != AF_INET6))
+		return NULL;
+	return sk;
+}
+
+static __always_inline bool port_in_set(__u16 port)
+{
+	return port_bits[port >> 6] & (1ULL << (port & 63));
+}
+
+/* True when the peer of sk is on this host: a loopback address or our own address. */
+static __always_inline bool peer_is_local(struct sock *sk)
+{
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET) {
+		__be32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		return (bpf_ntohl(d) >> 24) == 127 || d == BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+	}
+	struct in6_addr d = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+	struct in6_addr s = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+	__u32 *dw = d.in6_u.u6_addr32, *sw = s.in6_u.u6_addr32;
+	if (!dw[0] && !dw[1] && !dw[2] && dw[3] == bpf_htonl(1))
+		return true; /* ::1 */
+	if (!dw[0] && !dw[1] && dw[2] == bpf_htonl(0xffff) && (bpf_ntohl(dw[3]) >> 24) == 127)
+		return true; /* ::ffff:127.x.y.z */
+	return dw[0] == sw[0] && dw[1] == sw[1] && dw[2] == sw[2] && dw[3] == sw[3];
+}
+
+/* Whether the side filter leaves out this end of a connection. */
+static __always_inline bool side_skips(struct sock *sk, __u8 role)
+{
+	if (side == MB_CAP_SIDE_SERVER)
+		return role != MB_CAP_ROLE_SERVER;
+	if (side == MB_CAP_SIDE_CLIENT)
+		return role != MB_CAP_ROLE_CLIENT;
+	if (side == MB_CAP_SIDE_BOTH || role != MB_CAP_ROLE_CLIENT)
+		return false;
+	/* auto: with no process filter the server end of a host-local connection is traced too. */
+	if (filter_tgid || filter_cgroup || filter_comm_on)
+		return false;
+	return peer_is_local(sk);
+}
+
+/* A FIN takes one sequence number but carries no data. */
+static __always_inline bool fin_received(struct sock *sk)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_CLOSING ||
+	       state == TCP_TIME_WAIT;
+}
+
+/* Sequence number after the last byte the application has read (copied_seq, less the peer's
+ * FIN once a read has consumed it) or written (write_seq, less our FIN once it is queued).
+ * Both change only inside the application's own syscalls. */
+static __always_inline __u32 app_seq(struct sock *sk, bool tx)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	if (tx)
+		return BPF_CORE_READ(tp, write_seq) -
+		       ((BPF_CORE_READ(sk, sk_shutdown) & SEND_SHUTDOWN) ? 1 : 0);
+	__u32 seq = BPF_CORE_READ(tp, copied_seq);
+	if (fin_received(sk) && seq == BPF_CORE_READ(tp, rcv_nxt))
+		seq--;
+	return seq;
+}
+
+/* 64-bit stream offset of the application's position in one direction, from the kernel's byte
+ * counters (they count data only: SYN and FIN excluded). Used once per connection direction
+ * (see the top of the file). bytes_* and the sequence numbers are updated together by packet
+ * processing: read until two passes agree. */
+static __always_inline __u64 abs_offset(struct sock *sk, bool tx, __u32 *seq_out)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u64 total = 0;
+	__u32 nxt = 0, seq = 0;
+	for (int i = 0; i < 3; i++) {
+		if (tx) {
+			total = BPF_CORE_READ(tp, bytes_acked);
+			nxt = BPF_CORE_READ(tp, snd_una);
+		} else {
+			total = BPF_CORE_READ(tp, bytes_received);
+			nxt = BPF_CORE_READ(tp, rcv_nxt);
+			if (fin_received(sk))
+				nxt--;
+		}
+		seq = app_seq(sk, tx);
+		__u64 total2 = tx ? BPF_CORE_READ(tp, bytes_acked) : BPF_CORE_READ(tp, bytes_received);
+		__u32 nxt2 = tx ? BPF_CORE_READ(tp, snd_una) : BPF_CORE_READ(tp, rcv_nxt);
+		if (!tx && fin_received(sk))
+			nxt2--;
+		if (total == total2 && nxt == nxt2)
+			break;
+	}
+	*seq_out = seq;
+	/* tx: acked + (written - acked); rx: received - (received - read). */
+	return tx ? total + (__u32)(seq - nxt) : total - (__u32)(nxt - seq);
+}
+
+/* Current stream offset of one direction of a traced connection. */
+static __always_inline __u64 stream_offset(struct conn_state *cs, struct sock *sk, bool tx)
+{
+	struct stream_pos *p = tx ? &cs->tx : &cs->rx;
+	if (!p->known) {
+		__u32 seq;
+		__u64 off = abs_offset(sk, tx, &seq);
+		p->k = seq - (__u32)off;
+		p->last = off;
+		p->known = 1;
+		return off;
+	}
+	__u32 seq = app_seq(sk, tx);
+	__u64 last = p->last;
+	__u64 off = last + (__s64)(__s32)(seq - p->k - (__u32)last);
+	p->last = off;
+	return off;
+}
+
+static __always_inline void fill_hdr(struct mb_cap_hdr *h, __u8 kind, __u64 ts, __u64 sock,
+				     __u64 gen)
+{
+	h->ts_ns = ts;
+	h->sock = sock;
+	h->gen = gen;
+	h->tgid = bpf_get_current_pid_tgid() >> 32;
+	h->kind = kind;
+	h->pad[0] = h->pad[1] = h->pad[2] = 0;
+}
+
+/* Sends an OPEN or CLOSE record. */
+static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_state *cs, __u64 ts)
+{
+	struct mb_cap_conn *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(MB_CAPC_RING_DROPS, 1);
+		return;
+	}
+	fill_hdr(&e->hdr, kind, ts, (__u64)sk, cs->gen);
+	e->rx_offset = cs->rx.known ? stream_offset(cs, sk, false) : 0;
+	e->tx_offset = cs->tx.known ? stream_offset(cs, sk, true) : 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__builtin_memset(e->laddr, 0, sizeof(e->laddr));
+	__builtin_memset(e->raddr, 0, sizeof(e->raddr));
+	if (family == AF_INET) {
+		__be32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__be32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->laddr, &l, 4);
+		__builtin_memcpy(e->raddr, &r, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->family = family;
+	e->role = cs->role;
+	e->accepted = cs->accepted;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* How a connection came to be tracked. */
+enum seen_at {
+	SEEN_TRAFFIC = 0, /* its first traffic: it may have been open before the capture */
+	SEEN_ACCEPT = 1,  /* accept: nothing read or written yet, both positions exact */
+	SEEN_CONNECT = 2, /* connect: nothing written yet; the receive position comes later */
+};
+
+/* Starts tracking sk (replacing any older connection that used the same struct sock). @return NULL when sk is not on a
+ * port of the set, or when the side filter leaves it out. */
+static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at seen, __u64 ts)
+{
+	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u8 role = port_in_set(lport) ? MB_CAP_ROLE_SERVER :
+		    port_in_set(rport) ? MB_CAP_ROLE_CLIENT : 0;
+	if (!role)
+		return NULL;
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct conn_state init = {
+		.gen = ts,
+		.role = role,
+		.skip = side_skips(sk, role),
+		.accepted = seen != SEEN_TRAFFIC,
+	};
+	if (seen != SEEN_TRAFFIC) {
+		init.tx.k = BPF_CORE_READ(tp, write_seq);
+		init.tx.known = 1;
+		if (seen == SEEN_ACCEPT) {
+			init.rx.k = BPF_CORE_READ(tp, copied_seq);
+			init.rx.known = 1;
+		}
+	}
+	__u64 key = (__u64)sk;
+	if (bpf_map_update_elem(&conns, &key, &init, BPF_ANY))
+		return NULL;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (!cs || cs->skip)
+		return NULL;
+	emit_conn(MB_CAP_OPEN, sk, cs, ts);
+	return cs;
+}
+
+/* ---- data copy ---------------------------------------------------------------------------- */
+
+/* Walk state of one syscall exit, shared with the bpf_loop callbacks. One flat loop visits every
+ * iovec of every message (nested bpf_loops make the verifier's work explode). */
+struct walk {
+	__u64 ts, sock, gen;
+	__u64 off;      /* stream offset of the next byte */
+	__u64 left;     /* bytes of the syscall's result not walked yet */
+	__u64 msgs;     /* user pointer to the mmsghdr array, 0 for a single iovec array */
+	__u64 iov;      /* user pointer to the current iovec array */
+	__u64 iov_n;    /* its length */
+	__u64 iov_i;    /* next iovec to visit */
+	__u64 msg_left; /* bytes of the current message not walked yet */
+	__u64 base;     /* current segment: user address */
+	__u32 nmsg;     /* messages (mmsghdr entries) to visit */
+	__u32 msg_i;    /* next message */
+	__u32 seg_len;  /* current segment: length */
+	__u8 dir;
+	__u8 pad[3];
+};
+
+#define PIECE_TIER(SZ)                                                                         \
+	if (n <= (SZ)) {                                                                       \
+		__u64 len = n;                                                                 \
+		mb_barrier_var(len);                                                           \
+		if (len > (SZ))                                                                \
+			len = (SZ);                                                            \
+		e = bpf_ringbuf_reserve(&events, sizeof(*e) + (SZ), 0);                        \
+		if (!e)                                                                        \
+			goto drop;                                                             \
+		if (bpf_probe_read_user((void *)(e + 1), len, (const void *)src)) {            \
+			e->flags = MB_CAPF_READ_FAILED;                                        \
+			e->cap_len = 0;                                                        \
+		} else {                                                                       \
+			e->flags = 0;                                                          \
+			e->cap_len = len;                                                      \
+		}                                                                              \
+		goto fill;                                                                     \
+	}
+
+/* Sends bytes [seg_off, seg_off + n) of the current segment (n <= MB_CAP_PIECE_MAX) as one
+ * record, in the smallest of five ring-buffer slot sizes that holds them (a reservation's size
+ * must be a constant). */
+static __noinline int emit_piece(struct walk *w, __u32 seg_off, __u64 n)
+{
+	struct mb_cap_data *e;
+	__u64 src = w->base + seg_off;
+	if (n > MB_CAP_PIECE_MAX)
+		return 0;
+	PIECE_TIER(64)
+	PIECE_TIER(512)
+	PIECE_TIER(2048)
+	PIECE_TIER(4096)
+	PIECE_TIER(16384)
+	PIECE_TIER(MB_CAP_PIECE_MAX)
+	return 0;
+fill:
+	if (e->flags)
+		count(MB_CAPC_READ_FAILED, 1);
+	fill_hdr(&e->hdr, MB_CAP_DATA, w->ts, w->sock, w->gen);
+	e->offset = w->off + seg_off;
+	e->seg_len = w->seg_len;
+	e->seg_off = seg_off;
+	e->dir = w->dir;
+	e->pad[0] = e->pad[1] = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+drop:
+	count(MB_CAPC_RING_DROPS, 1);
+	count(MB_CAPC_DROP_BYTES, n);
+	return 0;
+}
+
+/* Copies one segment (a buffer or an iovec, len bytes at user address base): its head, and the
+ * tail of a segment longer than the head cap. The caller advances the offsets. */
+static __noinline int emit_segment(struct walk *w, __u64 base, __u32 len)
+{
+	w->base = base;
+	w->seg_len = len;
+	__u32 head = len < max_bytes ? len : max_bytes;
+	emit_piece(w, 0, head);
+	if (len > head && tail_bytes) {
+		__u32 tail = len - head;
+		if (tail > tail_bytes)
+			tail = tail_bytes;
+		emit_piece(w, len - tail, tail);
+	}
+	return 0;
+}
+
+/* Moves the walk past n bytes. */
+static __always_inline void walk_advance(struct walk *w, __u64 n)
+{
+	w->off += n;
+	w->left -= n;
+	w->msg_left -= n;
+}
+
+/* bpf_loop callback: one step of the walk, either the next iovec of the current message or,
+ * once the message is done, the next message of an mmsghdr array. @return 1 to stop. */
+static int walk_cb(__u32 i, void *ctx)
+{
+	struct walk *w = ctx;
+	(void)i;
+	if (!w->left)
+		return 1;
+	if (!w->msg_left || w->iov_i >= w->iov_n) {
+		/* Bytes of the message no iovec accounted for (a changed iovec): a gap. */
+		if (w->msg_left)
+			walk_advance(w, w->msg_left);
+		if (!w->msgs || w->msg_i >= w->nmsg)
+			return 1;
+		struct mmsghdr m;
+		if (bpf_probe_read_user(&m, sizeof(m),
+					(void *)(w->msgs + (__u64)w->msg_i * sizeof(m))))
+			return 1;
+		w->msg_i++;
+		w->iov = (__u64)m.msg_hdr.msg_iov;
+		w->iov_n = m.msg_hdr.msg_iovlen;
+		w->iov_i = 0;
+		w->msg_left = m.msg_len < w->left ? m.msg_len : w->left;
+		return 0;
+	}
+	struct iovec iov;
+	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->iov + w->iov_i * sizeof(iov))))
+		return 1; /* the rest shows up as a gap */
+	w->iov_i++;
+	__u64 len = iov.iov_len < w->msg_left ? iov.iov_len : w->msg_left;
+	if (len > 0xffffffffULL)
+		len = 0xffffffffULL; /* a segment over 4 GiB: the rest is a gap */
+	if (len)
+		emit_segment(w, (__u64)iov.iov_base, len);
+	walk_advance(w, len);
+	return 0;
+}
+
+/* bpf_loop callback: sums msg_len over the first i messages into w->left. */
+static int mmsg_len_cb(__u32 i, void *ctx)
+{
+	struct walk *w = ctx;
+	__u32 len;
+	if (bpf_probe_read_user(&len, sizeof(len),
+				(void *)(w->msgs + (__u64)i * sizeof(struct mmsghdr) +
+					 __builtin_offsetof(struct mmsghdr, msg_len))))
+		return 1;
+	w->left += len;
+	return 0;
+}
+
+/* ---- syscall entry and exit ----------------------------------------------------------------- */
+
+static __always_inline int enter_data(__u64 fd, __u64 arg, __u64 cnt, __u8 shape, bool send,
+				      __u64 flags)
+{
+	if (!send && (flags & MSG_PEEK))
+		return 0; /* peeked bytes stay in the socket and are read again */
+	if (!proc_ok())
+		return 0;
+	struct sock *sk = fd_tcp_sock(fd);
+	if (!sk)
+		return 0;
+	__u64 ts = bpf_ktime_get_ns();
+	__u64 key = (__u64)sk;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (cs && cs->skip)
+		return 0;
+	if (!cs)
+		cs = conn_new(sk, SEEN_TRAFFIC, ts);
+	if (!cs)
+		return 0;
+	bool request = (cs->role == MB_CAP_ROLE_SERVER) != send;
+	struct inflight in = {
+		.ts = ts,
+		.sock = key,
+		.gen = cs->gen,
+		.arg = arg,
+		.count = cnt > 0xffffffffULL ? 0xffffffffU : (__u32)cnt,
+		.fd = fd,
+		.shape = shape,
+		.send = send,
+		.dir = request ? MB_CAP_DIR_REQUEST : MB_CAP_DIR_RESPONSE,
+	};
+	__u64 id = bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
+		count(MB_CAPC_STASH_FULL, 1);
+	return 0;
+}
+
+static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight *p = bpf_map_lookup_elem(&inflight, &id);
+	if (!p)
+		return 0;
+	struct inflight in = *p;
+	bpf_map_delete_elem(&inflight, &id);
+	long ret = ctx->ret;
+	if (ret <= 0 || in.shape == SHAPE_CONNECT)
+		return 0;
+	__u64 key = in.sock;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (!cs || cs->gen != in.gen)
+		return 0; /* closed and replaced during the syscall */
+	count(MB_CAPC_SYSCALLS, 1);
+
+	struct walk w = {
+		.ts = in.send ? in.ts : bpf_ktime_get_ns(),
+		.sock = in.sock,
+		.gen = in.gen,
+		.dir = in.dir,
+	};
+	if (in.shape == SHAPE_MMSG) {
+		/* ret is the number of messages; their bytes are consecutive in the stream. */
+		w.msgs = in.arg;
+		w.nmsg = ret < MB_CAP_MAX_MMSG ? ret : MB_CAP_MAX_MMSG;
+		bpf_loop(w.nmsg, mmsg_len_cb, &w, 0);
+	} else {
+		w.left = ret;
+	}
+	__u64 end = stream_offset(cs, (struct sock *)in.sock, in.send);
+	w.off = end - w.left;
+
+	if (in.shape == SHAPE_BUF) {
+		/* read/write move at most MAX_RW_COUNT (< 2 GiB) bytes: ret fits a segment. */
+		emit_segment(&w, in.arg, w.left);
+		return 0;
+	}
+	if (in.shape == SHAPE_IOV) {
+		w.iov = in.arg;
+		w.iov_n = in.count;
+		w.msg_left = w.left;
+	} else if (in.shape == SHAPE_MSG) {
+		struct user_msghdr m;
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)in.arg))
+			return 0;
+		w.iov = (__u64)m.msg_iov;
+		w.iov_n = m.msg_iovlen;
+		w.msg_left = w.left;
+	}
+	if (w.iov_n > MB_CAP_MAX_IOV)
+		w.iov_n = MB_CAP_MAX_IOV;
+	/* Each iovec takes one step, each message one more. */
+	bpf_loop(MB_CAP_MAX_MMSG * (MB_CAP_MAX_IOV + 1), walk_cb, &w, 0);
+	return 0;
+}
+
+#define ARG(i) (ctx->args[i])
+
+/* Receives: data is copied and stamped at exit. */
+SEC("tracepoint/syscalls/sys_enter_read")
+int enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, false, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_readv")
+int enter_readv(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_IOV, false, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, false, ARG(3));
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), 0, SHAPE_MSG, false, ARG(2));
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmmsg")
+int enter_recvmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_MMSG, false, ARG(3));
+}
+
+/* Sends: stamped at entry, copied at exit (the return value says how much was taken). */
+SEC("tracepoint/syscalls/sys_enter_write")
+int enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, true, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_IOV, true, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, true, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), 0, SHAPE_MSG, true, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_MMSG, true, 0);
+}
+
+/* One exit program serves every data syscall: the stashed shape says how to walk. */
+#define EXIT_PROG(name)                                                                        \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                             \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                  \
+	{                                                                                      \
+		return exit_data(ctx);                                                         \
+	}
+
+EXIT_PROG(read)
+EXIT_PROG(readv)
+EXIT_PROG(recvfrom)
+EXIT_PROG(recvmsg)
+EXIT_PROG(recvmmsg)
+EXIT_PROG(write)
+EXIT_PROG(writev)
+EXIT_PROG(sendto)
+EXIT_PROG(sendmsg)
+EXIT_PROG(sendmmsg)
+
+/* ---- connection life ------------------------------------------------------------------------ */
+
+/* accept/accept4 return the new connection's fd: its streams start here. */
+static __always_inline int on_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	long fd = ctx->ret;
+	if (fd < 0 || !proc_ok())
+		return 0;
+	struct sock *sk = fd_tcp_sock(fd);
+	if (sk)
+		conn_new(sk, SEEN_ACCEPT, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!proc_ok())
+		return 0;
+	struct inflight in = {.fd = ARG(0), .shape = SHAPE_CONNECT};
+	__u64 id = bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
+		count(MB_CAPC_STASH_FULL, 1);
+	return 0;
+}
+
+/* connect: the send stream starts here (write_seq is its first byte); the receive stream's
+ * position is taken at the first receive (copied_seq is set only when the handshake ends). */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight *p = bpf_map_lookup_elem(&inflight, &id);
+	if (!p)
+		return 0;
+	__u32 fd = p->fd;
+	__u8 shape = p->shape;
+	bpf_map_delete_elem(&inflight, &id);
+	long ret = ctx->ret;
+	if (shape != SHAPE_CONNECT || (ret != 0 && ret != -EINPROGRESS))
+		return 0;
+	struct sock *sk = fd_tcp_sock(fd);
+	if (sk)
+		conn_new(sk, SEEN_CONNECT, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!proc_ok())
+		return 0;
+	struct sock *sk = fd_tcp_sock(ARG(0));
+	if (!sk)
+		return 0;
+	__u64 key = (__u64)sk;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (!cs)
+		return 0;
+	if (!cs->skip)
+		emit_conn(MB_CAP_CLOSE, sk, cs, bpf_ktime_get_ns());
+	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

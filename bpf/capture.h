@@ -1,0 +1,132 @@
+/* capture.h: the records the capture BPF program (capture.bpf.c) sends to user space
+ * (record/ebpf_*.c) through its ring buffer, and the constants both sides share.
+ *
+ * Included by the BPF program (after mb_vmlinux.h, which provides __u8 .. __u64) and by user
+ * space (after <linux/types.h>). Fixed-width types, explicit padding, natural alignment: the
+ * layouts are identical for clang -target bpf and for x86_64/arm64 C compilers (checked by the
+ * _Static_asserts at the bottom).
+ *
+ * Every ring-buffer record starts with struct mb_cap_hdr; hdr.kind says which record follows:
+ *
+ *   MB_CAP_DATA   struct mb_cap_data, then cap_len bytes of payload. One record per captured
+ *                 piece of one syscall segment (a buffer, or one iovec). A segment longer than
+ *                 the per-segment cap is sent as two pieces, its head (max_bytes) and its tail
+ *                 (tail_bytes); the middle is not copied. Each piece carries the stream offset of its first byte,
+ *                 so user space knows exactly which bytes it has and which are missing.
+ *   MB_CAP_OPEN   struct mb_cap_conn: a connection seen for the first time (accept/connect while
+ *                 recording, or the first traffic of a connection that was already open).
+ *   MB_CAP_CLOSE  struct mb_cap_conn: close() of a traced connection.
+ *
+ * Connection identity: (hdr.sock, hdr.gen). sock is the kernel address of the struct sock; gen
+ * is the CLOCK_MONOTONIC time at which the probe started tracking the connection, renewed on every
+ * accept/connect, so a struct sock reused for a new connection gets a new identity (a time is
+ * unique per struct sock, and needs no atomic fetch-and-add, which BPF CPU v1 lacks). It does not
+ * depend on fds or threads (accept on one thread, I/O on another).
+ *
+ * Stream offsets: bytes since the TCP connection was established, per direction, taken from the
+ * kernel's own counters (tcp_sock bytes_received/copied_seq/rcv_nxt and
+ * bytes_acked/write_seq/snd_una), not counted by the probe. So a record lost from the ring,
+ * a syscall the probe does not see (sendfile, io_uring) or a connection that was open before the
+ * capture all show up as an exact gap. Directions are already mapped to the protocol's
+ * (request = client to server) using the connection's role.
+ *
+ * Timestamps: bpf_ktime_get_ns() (CLOCK_MONOTONIC). Received data is stamped at syscall exit
+ * (when the application has the bytes); sent data at syscall entry (when the application hands
+ * them over).
+ */
+#ifndef MB_CAPTURE_H
+#define MB_CAPTURE_H
+
+/* Kinds of ring-buffer records (mb_cap_hdr.kind). */
+enum mb_cap_kind {
+	MB_CAP_DATA = 1,
+	MB_CAP_OPEN = 2,
+	MB_CAP_CLOSE = 3,
+};
+
+/* Direction of a data record (same values as enum mb_dir in membench/proto.h). */
+#define MB_CAP_DIR_REQUEST 0
+#define MB_CAP_DIR_RESPONSE 1
+
+/* Role of the traced end of a connection. */
+enum mb_cap_role {
+	MB_CAP_ROLE_SERVER = 1, /* local port in the port set: received bytes are requests */
+	MB_CAP_ROLE_CLIENT = 2, /* peer port in the port set: sent bytes are requests */
+};
+
+/* Which ends of a connection to trace (rodata `side`). */
+enum mb_cap_side {
+	MB_CAP_SIDE_AUTO = 0,   /* both roles, but the client end of a host-local connection only
+				 * when a process filter is set (otherwise its server end, on the
+				 * same host, is traced and the traffic would be recorded twice) */
+	MB_CAP_SIDE_SERVER = 1, /* server ends only */
+	MB_CAP_SIDE_CLIENT = 2, /* client ends only */
+	MB_CAP_SIDE_BOTH = 3,   /* every end, even both ends of one host-local connection */
+};
+
+/* Flags of mb_cap_data.flags. */
+#define MB_CAPF_READ_FAILED 0x01 /* copying from user memory failed: cap_len is 0 */
+
+/* Indexes of the per-CPU counter array `counters`. */
+enum mb_cap_counter {
+	MB_CAPC_RING_DROPS = 0,  /* ring-buffer reservations that failed (records lost) */
+	MB_CAPC_DROP_BYTES = 1,  /* payload bytes those lost data records would have carried */
+	MB_CAPC_STASH_FULL = 2,  /* syscalls not traced because the in-flight table was full */
+	MB_CAPC_READ_FAILED = 3, /* pieces whose user memory could not be read */
+	MB_CAPC_SYSCALLS = 4,    /* traced socket syscalls that moved data */
+	MB_CAPC_COUNT = 8,
+};
+
+/* Largest payload of one data record: the largest head (--max-bytes) or tail capture. */
+#define MB_CAP_PIECE_MAX 65536
+/* Most iovecs followed per syscall message (the kernel's UIO_MAXIOV). */
+#define MB_CAP_MAX_IOV 1024
+/* Most messages followed per recvmmsg/sendmmsg. */
+#define MB_CAP_MAX_MMSG 64
+
+#define MB_CAP_COMM_LEN 16
+
+/* Common header of every ring-buffer record. 32 bytes. */
+struct mb_cap_hdr {
+	__u64 ts_ns;   /* CLOCK_MONOTONIC, see the top of this file */
+	__u64 sock;    /* kernel address of the struct sock */
+	__u64 gen;     /* connection generation, see the top of this file */
+	__u32 tgid;    /* process (thread group) that made the syscall */
+	__u8 kind;     /* enum mb_cap_kind */
+	__u8 pad[3];
+};
+
+/* MB_CAP_DATA: followed by cap_len payload bytes. 56 bytes. */
+struct mb_cap_data {
+	struct mb_cap_hdr hdr;
+	__u64 offset;    /* stream offset (this direction) of the first payload byte */
+	__u32 seg_len;   /* full length of the segment (buffer or iovec) this piece belongs to */
+	__u32 seg_off;   /* position of the first payload byte inside that segment */
+	__u32 cap_len;   /* payload bytes that follow this struct */
+	__u8 dir;        /* MB_CAP_DIR_REQUEST or MB_CAP_DIR_RESPONSE */
+	__u8 flags;      /* MB_CAPF_* */
+	__u8 pad[2];
+	/* __u8 data[cap_len] follows */
+};
+
+/* MB_CAP_OPEN / MB_CAP_CLOSE. 104 bytes. Addresses are in network byte order; IPv4 addresses
+ * use the first 4 bytes of laddr/raddr. */
+struct mb_cap_conn {
+	struct mb_cap_hdr hdr;
+	__u64 rx_offset;   /* bytes received by the application so far (stream offset) */
+	__u64 tx_offset;   /* bytes sent by the application so far */
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport;       /* host byte order */
+	__u16 rport;       /* host byte order */
+	__u16 family;      /* AF_INET or AF_INET6 */
+	__u8 role;         /* enum mb_cap_role */
+	__u8 accepted;     /* 1: seen at accept/connect, so the stream starts at offset 0 */
+	char comm[MB_CAP_COMM_LEN];
+};
+
+_Static_assert(sizeof(struct mb_cap_hdr) == 32, "mb_cap_hdr layout");
+_Static_assert(sizeof(struct mb_cap_data) == 56, "mb_cap_data layout");
+_Static_assert(sizeof(struct mb_cap_conn) == 104, "mb_cap_conn layout");
+
+#endif
