@@ -458,7 +458,29 @@ static void reset_body(struct mb_profile_reader *r)
 	memset(&r->stats, 0, sizeof(r->stats));
 }
 
-/* Sequential scan of the body; stops at the first incomplete or damaged block. */
+/* Reads and checks the block header at pos and that its payload fits in the file. */
+static int peek_block(struct mb_profile_reader *r, uint64_t pos, struct fmt_block_hdr *h)
+{
+	uint8_t hb[FMT_BLOCK_HDR];
+	const char *what = NULL;
+	int rc = read_at(r, hb, sizeof(hb), pos);
+	if (rc)
+		return rc > 0 ? rfail(r, MB_E_TRUNCATED, "file ends in the block header at offset %llu",
+				      (unsigned long long)pos)
+			      : rfail(r, rc, "read at offset %llu: %s", (unsigned long long)pos,
+				      mb_strerror(rc));
+	if ((rc = fmt_block_hdr_get(hb, h, &what)))
+		return rfail(r, rc, "block at offset %llu: %s", (unsigned long long)pos, what);
+	if (r->size - pos - FMT_BLOCK_HDR < h->comp_size)
+		return rfail(r, MB_E_TRUNCATED,
+			     "block at offset %llu: %u-byte payload runs past the end of the file",
+			     (unsigned long long)pos, h->comp_size);
+	return 0;
+}
+
+/* Sequential scan of the body; stops at the first incomplete or damaged block. Key tables,
+ * stats and record blocks are read and checked in full (record blocks are decoded for their
+ * time range); index blocks and unknown types only need a valid header. */
 static void scan_blocks(struct mb_profile_reader *r, const char *why)
 {
 	char reason[256];
@@ -468,8 +490,10 @@ static void scan_blocks(struct mb_profile_reader *r, const char *why)
 		if (r->size - pos == FMT_FOOTER) {
 			uint8_t f[FMT_FOOTER];
 			if (read_at(r, f, sizeof(f), pos) == 0 &&
-			    memcmp(f + 24, FMT_END_MAGIC, 8) == 0)
+			    memcmp(f + 24, FMT_END_MAGIC, 8) == 0) {
+				pos = r->size; /* the footer is not data: nothing lost */
 				break;
+			}
 		}
 		if (r->size - pos < FMT_BLOCK_HDR) {
 			if (pos != r->size)
@@ -478,8 +502,11 @@ static void scan_blocks(struct mb_profile_reader *r, const char *why)
 			break;
 		}
 		struct fmt_block_hdr h;
-		int rc = load_block(r, pos, 0, r->size, &h);
+		int rc = peek_block(r, pos, &h);
 		if (rc)
+			break;
+		if ((h.type == FMT_BLK_KEYS || h.type == FMT_BLK_STATS) &&
+		    (rc = load_block(r, pos, h.type, r->size, &h)))
 			break;
 		if (h.type == FMT_BLK_KEYS) {
 			rc = parse_keys(r, pos, &h);

@@ -163,35 +163,59 @@ static const struct mb_profile_stats test_stats = {
 	.skipped_rows = 8, .events = UINT64_MAX,
 };
 
-/* Writes n generated records; fills e with what must be read back. */
-static void write_test_profile(const char *path, size_t n, uint8_t key_mode, bool ids,
-			       uint32_t block_records, struct expect *e)
+/* Fills e with what n generated records must read back as. */
+static void build_expect(size_t n, bool ids, struct expect *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->n = n;
+	e->recs = calloc(n ? n : 1, sizeof(*e->recs));
+	assert_non_null(e->recs);
+	for (size_t i = 0; i < n; i++) {
+		struct mb_record r;
+		char key[64];
+		const char *kp;
+		gen_record(i, ids, &r, key, &kp);
+		e->recs[i] = r;
+		if (kp || r.key_id != MB_KEY_NONE)
+			e->recs[i].key_id = expect_key(e, kp, r.key_id, r.key_len);
+	}
+}
+
+/* Writes n generated records (a flush in the middle, stats added twice). */
+static int write_profile(const char *path, size_t n, uint8_t key_mode, bool ids,
+			 uint32_t block_records)
 {
 	struct mb_profile_meta meta;
 	struct mb_profile_writer *w = NULL;
 	struct mb_profile_writer_opts opts = {.zstd_level = 3, .block_records = block_records};
 	char err[512];
 	test_meta(&meta, key_mode);
-	assert_int_equal(mb_profile_writer_open(&w, path, &meta, &opts, err, sizeof(err)), 0);
-	memset(e, 0, sizeof(*e));
-	e->n = n;
-	e->recs = calloc(n ? n : 1, sizeof(*e->recs));
+	int rc = mb_profile_writer_open(&w, path, &meta, &opts, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s\n", err);
+		return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct mb_record r;
 		char key[64];
 		const char *kp;
 		gen_record(i, ids, &r, key, &kp);
-		assert_int_equal(mb_profile_writer_append(w, &r, kp, kp ? strlen(kp) : 0), 0);
-		e->recs[i] = r;
-		if (kp || r.key_id != MB_KEY_NONE)
-			e->recs[i].key_id = expect_key(e, kp, r.key_id, r.key_len);
-		if (i == n / 2)
-			assert_int_equal(mb_profile_writer_flush(w), 0);
+		if ((rc = mb_profile_writer_append(w, &r, kp, kp ? strlen(kp) : 0)))
+			break;
+		if (i == n / 2 && (rc = mb_profile_writer_flush(w)))
+			break;
 	}
 	mb_profile_writer_add_stats(w, &test_stats);
 	mb_profile_writer_add_stats(w, &test_stats);
-	assert_true(mb_profile_writer_bytes(w) > 0);
-	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+	int rc2 = mb_profile_writer_close(w, err, sizeof(err));
+	return rc ? rc : rc2;
+}
+
+static void write_test_profile(const char *path, size_t n, uint8_t key_mode, bool ids,
+			       uint32_t block_records, struct expect *e)
+{
+	assert_int_equal(write_profile(path, n, key_mode, ids, block_records), 0);
+	build_expect(n, ids, e);
 }
 
 static void assert_record_equal(const struct mb_record *a, const struct mb_record *b, size_t i)
@@ -377,16 +401,670 @@ static void test_round_trip_empty(void **state)
 	round_trip(MB_KEYS_ANON, false, 0, 0);
 }
 
+/* ---- golden v1 file ------------------------------------------------------------------- */
+
+#define GOLDEN_REL "tests/profile/golden/v1.mbp"
+#define GOLDEN_N 300
+#define GOLDEN_MODE MB_KEYS_KEPT
+#define GOLDEN_BLOCK 64
+
+static void test_golden_v1(void **state)
+{
+	(void)state;
+	char path[4096];
+	struct expect e;
+	mb_test_source_path(path, sizeof(path), GOLDEN_REL);
+	build_expect(GOLDEN_N, false, &e);
+	check_profile(path, &e, GOLDEN_MODE);
+	expect_free(&e);
+}
+
+/* ---- byte-level fixtures ----------------------------------------------------------------- */
+
+struct bytes {
+	uint8_t *p;
+	size_t n;
+};
+
+static void slurp(const char *path, struct bytes *b)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	struct stat st;
+	assert_int_equal(fstat(fileno(f), &st), 0);
+	b->n = (size_t)st.st_size;
+	b->p = malloc(b->n + 1);
+	assert_non_null(b->p);
+	assert_int_equal(fread(b->p, 1, b->n, f), b->n);
+	fclose(f);
+}
+
+static void spit(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void golden_bytes(struct bytes *b)
+{
+	char path[4096];
+	slurp(mb_test_source_path(path, sizeof(path), GOLDEN_REL), b);
+}
+
+/* Offset where the body starts (after header + checksum). */
+static size_t body_start(const struct bytes *b)
+{
+	return FMT_HEADER_FIXED + get_le32(b->p + 16) + FMT_HEADER_SUM;
+}
+
+/* The n-th block (0-based) of the given type in file order: its offset, or 0. */
+static size_t nth_block(const struct bytes *b, uint8_t type, int nth)
+{
+	size_t pos = body_start(b);
+	while (pos + FMT_BLOCK_HDR <= b->n - FMT_FOOTER) {
+		uint8_t t = b->p[pos + 4];
+		if (t == type && nth-- == 0)
+			return pos;
+		pos += FMT_BLOCK_HDR + get_le32(b->p + pos + 16);
+	}
+	return 0;
+}
+
+static void fix_header_sum(struct bytes *b)
+{
+	size_t end = body_start(b) - FMT_HEADER_SUM;
+	put_le64(b->p + end, XXH64(b->p, end, 0));
+}
+
+static void fix_block_hdr_check(struct bytes *b, size_t off)
+{
+	put_le32(b->p + off + 20, (uint32_t)XXH64(b->p + off, 20, 0));
+}
+
+/* A profile assembled by hand (header + blocks + stats + index + footer), for inputs the
+ * writer never produces: unknown tags and block types of a later minor version, records that
+ * break the rules. */
+struct build {
+	uint8_t buf[1 << 16];
+	size_t len;
+	uint8_t index[4096];
+	size_t nindex;
+};
+
+static void b_put(struct build *b, const void *p, size_t n)
+{
+	assert_true(b->len + n <= sizeof(b->buf));
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+/* Header with key mode kept plus an extra TLV (tag 999) a v1.0 reader does not know. */
+static void b_header(struct build *b, uint16_t minor)
+{
+	uint8_t h[FMT_HEADER_FIXED + 64];
+	size_t n = FMT_HEADER_FIXED;
+	memcpy(h, FMT_MAGIC, 8);
+	put_le16(h + 8, 1);
+	put_le16(h + 10, minor);
+	put_le32(h + 12, 0);
+	const uint8_t tlvs[] = {9, 0, 1, 0, MB_KEYS_KEPT,   /* key_mode kept */
+				0xe7, 0x03, 3, 0, 'n', 'e', 'w', /* tag 999: unknown */
+				2, 0, 3, 0, 'h', 'a', 'n'};      /* source "han" */
+	memcpy(h + n, tlvs, sizeof(tlvs));
+	n += sizeof(tlvs);
+	put_le32(h + 16, (uint32_t)(n - FMT_HEADER_FIXED));
+	put_le64(h + n, XXH64(h, n, 0));
+	b_put(b, h, n + 8);
+}
+
+static void b_block(struct build *b, uint8_t type, uint32_t count, const void *raw, size_t len,
+		    uint64_t tmin, uint64_t tmax)
+{
+	uint8_t comp[8192], hdr[FMT_BLOCK_HDR];
+	size_t clen = ZSTD_compress(comp, sizeof(comp), raw, len, 3);
+	assert_false(ZSTD_isError(clen));
+	struct fmt_block_hdr h = {.type = type, .count = count, .raw_size = (uint32_t)len,
+				  .comp_size = (uint32_t)clen, .sum = XXH64(comp, clen, 0)};
+	fmt_block_hdr_put(hdr, &h);
+	if (type == FMT_BLK_RECORDS || type == FMT_BLK_KEYS || type > FMT_BLK_STATS) {
+		uint8_t *e = b->index + b->nindex * FMT_INDEX_ENTRY;
+		assert_true((b->nindex + 1) * FMT_INDEX_ENTRY <= sizeof(b->index));
+		memset(e, 0, FMT_INDEX_ENTRY);
+		put_le64(e, b->len);
+		put_le64(e + 8, tmin);
+		put_le64(e + 16, tmax);
+		put_le32(e + 24, count);
+		put_le32(e + 28, (uint32_t)clen);
+		put_le32(e + 32, (uint32_t)len);
+		e[36] = type;
+		b->nindex++;
+	}
+	b_put(b, hdr, sizeof(hdr));
+	b_put(b, comp, clen);
+}
+
+/* One key "k:1" (id 0, key_len 3, value hint 10). */
+static void b_keys(struct build *b)
+{
+	uint8_t raw[32];
+	put_le64(raw, 0);
+	uint8_t *p = raw + 8;
+	*p++ = 3;
+	*p++ = 10;
+	*p++ = 3;
+	memcpy(p, "k:1", 3);
+	p += 3;
+	b_block(b, FMT_BLK_KEYS, 1, raw, (size_t)(p - raw), 0, 0);
+}
+
+static void b_records(struct build *b, const struct mb_record *recs, size_t n)
+{
+	static uint8_t raw[8 + 16 * FMT_REC_MAX_BYTES];
+	uint32_t klen[2] = {3, 0}, vhint[2] = {10, 0}; /* [1]: for the unknown-key case */
+	struct fmt_keyfacts kf = {klen, vhint, 1};
+	assert_true(n <= 16);
+	size_t len = fmt_cols_encode(raw, recs, n, &kf);
+	b_block(b, FMT_BLK_RECORDS, (uint32_t)n, raw, len, recs[0].time_ns, recs[n - 1].time_ns);
+}
+
+static void b_finish(struct build *b)
+{
+	uint8_t st[FMT_STATS_FIELDS * 8 + 8] = {0};
+	put_le64(st, 2);               /* records */
+	put_le64(st + 8, 1);           /* keys */
+	put_le64(st + FMT_STATS_FIELDS * 8, 42); /* a counter a later minor version added */
+	uint64_t stats_off = b->len;
+	b_block(b, FMT_BLK_STATS, FMT_STATS_FIELDS + 1, st, sizeof(st), 0, 0);
+	uint64_t index_off = b->len;
+	uint8_t idx[4096];
+	size_t ilen = b->nindex * FMT_INDEX_ENTRY;
+	memcpy(idx, b->index, ilen);
+	b_block(b, FMT_BLK_INDEX, (uint32_t)b->nindex, idx, ilen, 0, 0);
+	uint8_t f[FMT_FOOTER];
+	put_le64(f, index_off);
+	put_le64(f + 8, stats_off);
+	put_le32(f + 16, 0);
+	put_le32(f + 20, (uint32_t)XXH64(f, 20, 0));
+	memcpy(f + 24, FMT_END_MAGIC, 8);
+	b_put(b, f, sizeof(f));
+}
+
+static const struct mb_record hand_recs[2] = {
+	{.time_ns = 5, .key_id = 0, .key_len = 3, .value_len = 10, .op = MB_OP_SET,
+	 .proto = MB_PROTO_META, .status = MB_STATUS_STORED, .rflags = MB_RF_HAS_RESPONSE,
+	 .latency_ns = 900, .ttl = -1},
+	{.time_ns = 9, .key_id = MB_KEY_NONE, .op = MB_OP_STATS},
+};
+
+/* A later minor version: unknown TLV, unknown block type, extra stats counter. v1.0 reads it. */
+static void test_minor_version_compat(void **state)
+{
+	(void)state;
+	static struct build b;
+	memset(&b, 0, sizeof(b));
+	b_header(&b, 7);
+	b_keys(&b);
+	const uint8_t unknown[] = "a block type from the future";
+	b_block(&b, 9, 1, unknown, sizeof(unknown), 0, 0);
+	b_records(&b, hand_recs, 2);
+	b_finish(&b);
+	const char *path = tmp_path("minor.mbp");
+	spit(path, b.buf, b.len);
+
+	for (int pass = 0; pass < 2; pass++) { /* with the index, then by a scan without it */
+		struct mb_profile_reader *r;
+		char err[512];
+		int rc = mb_profile_reader_open(&r, path, err, sizeof(err));
+		if (rc)
+			print_error("%s\n", err);
+		assert_int_equal(rc, 0);
+		unsigned major, minor;
+		mb_profile_reader_version(r, &major, &minor);
+		assert_int_equal(minor, 7);
+		assert_string_equal(mb_profile_reader_meta(r)->source, "han");
+		assert_int_equal(mb_profile_reader_truncated(r, NULL), pass == 1);
+		struct mb_record got[4];
+		assert_int_equal(mb_profile_reader_read(r, got, 4), 2);
+		assert_record_equal(&got[0], &hand_recs[0], 0);
+		assert_record_equal(&got[1], &hand_recs[1], 1);
+		const char *kb;
+		uint32_t kl;
+		assert_int_equal(mb_profile_reader_key(r, 0, &kb, &kl), 0);
+		assert_int_equal(kl, 3);
+		assert_memory_equal(kb, "k:1", 3);
+		assert_int_equal(mb_profile_reader_stats(r)->keys, 1);
+		mb_profile_reader_close(r);
+		b.len -= FMT_FOOTER; /* second pass: no footer */
+		spit(path, b.buf, b.len);
+	}
+}
+
+/* Mutations of the golden file, each with the error it must produce at open or at read. */
+struct fixture {
+	const char *name;
+	void (*mutate)(struct bytes *b, size_t *at);
+	int open_rc;   /* expected from open */
+	int read_rc;   /* expected from reading every record when open succeeds */
+	const char *msg; /* substring of the message; "@" is replaced by the offset *at */
+};
+
+static void m_magic(struct bytes *b, size_t *at)
+{
+	b->p[1] = 'X';
+	*at = 0;
+}
+
+static void m_major(struct bytes *b, size_t *at)
+{
+	put_le16(b->p + 8, 2); /* checked before the checksum: a v2 header may differ */
+	*at = 0;
+}
+
+static void m_header_byte(struct bytes *b, size_t *at)
+{
+	b->p[FMT_HEADER_FIXED + 6] ^= 0x20;
+	*at = 0;
+}
+
+static void m_header_reserved(struct bytes *b, size_t *at)
+{
+	b->p[12] = 0x01;
+	fix_header_sum(b);
+	*at = 12;
+}
+
+static void m_meta_len(struct bytes *b, size_t *at)
+{
+	put_le32(b->p + 16, 0x7fffffff);
+	*at = 0;
+}
+
+static void m_record_payload(struct bytes *b, size_t *at)
+{
+	*at = nth_block(b, FMT_BLK_RECORDS, 1);
+	b->p[*at + FMT_BLOCK_HDR + 7] ^= 0x01;
+}
+
+static void m_record_header(struct bytes *b, size_t *at)
+{
+	*at = nth_block(b, FMT_BLK_RECORDS, 2);
+	b->p[*at + 8] ^= 0x01; /* record count */
+}
+
+static void m_block_reserved(struct bytes *b, size_t *at)
+{
+	*at = nth_block(b, FMT_BLK_RECORDS, 0);
+	b->p[*at + 5] = 0x80;
+	fix_block_hdr_check(b, *at);
+}
+
+static void m_key_table(struct bytes *b, size_t *at)
+{
+	*at = nth_block(b, FMT_BLK_KEYS, 1);
+	b->p[*at + FMT_BLOCK_HDR + 9] ^= 0x10;
+}
+
+static void m_index(struct bytes *b, size_t *at)
+{
+	*at = (size_t)get_le64(b->p + b->n - FMT_FOOTER);
+	b->p[*at + FMT_BLOCK_HDR + 2] ^= 0x04;
+}
+
+static void m_footer(struct bytes *b, size_t *at)
+{
+	*at = b->n - FMT_FOOTER;
+	b->p[*at + 3] ^= 0x40;
+}
+
+static void m_garbage(struct bytes *b, size_t *at)
+{
+	memcpy(b->p, "VALUE foo 0 3\r\n", 15);
+	*at = 0;
+}
+
+static const struct fixture fixtures[] = {
+	{"bad-magic", m_magic, MB_E_NOT_PROFILE, 0, "not a membench profile"},
+	{"not-a-profile", m_garbage, MB_E_NOT_PROFILE, 0, "bad magic"},
+	{"major-2", m_major, MB_E_VERSION, 0, "version 2.0; this reader reads version 1.x"},
+	{"header-flipped", m_header_byte, MB_E_CHECKSUM, 0, "header at offset 0: checksum"},
+	{"header-reserved", m_header_reserved, MB_E_CORRUPT, 0, "offset 12: reserved flags"},
+	{"meta-len-huge", m_meta_len, MB_E_LIMIT, 0, "metadata length 2147483647"},
+	{"record-flipped", m_record_payload, 0, MB_E_CHECKSUM, "block at offset @: checksum mismatch"},
+	{"record-header-flipped", m_record_header, 0, MB_E_CHECKSUM,
+	 "block at offset @: block header checksum"},
+	{"block-reserved", m_block_reserved, 0, MB_E_CORRUPT, "block at offset @: reserved"},
+	{"key-table-flipped", m_key_table, MB_E_CHECKSUM, 0, "block at offset @: checksum mismatch"},
+	{"index-flipped", m_index, 0, 0, "block at offset @: checksum mismatch"},
+	{"footer-flipped", m_footer, 0, 0, "footer at offset @: checksum mismatch"},
+};
+
+static void run_fixture(const struct fixture *fx, const char *path, bool check)
+{
+	struct bytes b;
+	size_t at = 0;
+	golden_bytes(&b);
+	fx->mutate(&b, &at);
+	spit(path, b.p, b.n);
+	free(b.p);
+	if (!check)
+		return;
+
+	char want[256], err[512] = "";
+	const char *tmpl = fx->msg, *amp = strchr(tmpl, '@');
+	if (amp)
+		snprintf(want, sizeof(want), "%.*s%zu%s", (int)(amp - tmpl), tmpl, at, amp + 1);
+	else
+		snprintf(want, sizeof(want), "%s", tmpl);
+
+	struct mb_profile_reader *r = NULL;
+	int rc = mb_profile_reader_open(&r, path, err, sizeof(err));
+	if (rc != fx->open_rc)
+		print_error("%s: open returned %d (%s), expected %d\n", fx->name, rc, err, fx->open_rc);
+	assert_int_equal(rc, fx->open_rc);
+	if (rc) {
+		assert_null(r);
+		if (!strstr(err, want))
+			print_error("%s: message \"%s\" lacks \"%s\"\n", fx->name, err, want);
+		assert_non_null(strstr(err, want));
+		assert_non_null(strstr(err, path));
+		return;
+	}
+	/* opened: either a damaged block fails at read, or the index was damaged and the
+	 * reader fell back to a scan that still reads every record */
+	struct mb_record buf[64];
+	long k;
+	size_t total = 0;
+	while ((k = mb_profile_reader_read(r, buf, 64)) > 0)
+		total += (size_t)k;
+	if (fx->read_rc) {
+		assert_int_equal(k, fx->read_rc);
+		const char *m = mb_profile_reader_errmsg(r);
+		if (!strstr(m, want))
+			print_error("%s: message \"%s\" lacks \"%s\"\n", fx->name, m, want);
+		assert_non_null(strstr(m, want));
+	} else {
+		assert_int_equal(k, 0);
+		assert_int_equal(total, GOLDEN_N);
+		assert_true(mb_profile_reader_truncated(r, NULL));
+		assert_non_null(strstr(err, "warning: no valid index"));
+		assert_non_null(strstr(err, want));
+	}
+	mb_profile_reader_close(r);
+}
+
+static void test_corrupt_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		run_fixture(&fixtures[i], tmp_path("fixture.mbp"), true);
+}
+
+/* Records that break the column rules, each assembled by hand behind valid checksums. */
+static void test_bad_records(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		struct mb_record rec;
+		const char *msg;
+	} bad[] = {
+		{"reserved-rflag", {.key_id = MB_KEY_NONE, .rflags = 0x80}, "reserved record flag set"},
+		{"op-out-of-range", {.key_id = MB_KEY_NONE, .op = MB_OP_COUNT}, "unknown op"},
+		{"proto-out-of-range", {.key_id = MB_KEY_NONE, .proto = 3}, "unknown proto"},
+		{"status-out-of-range", {.key_id = MB_KEY_NONE, .status = MB_STATUS_COUNT},
+		 "unknown status"},
+		{"unknown-key", {.key_id = 1}, "key id not in any earlier key table"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		static struct build b;
+		memset(&b, 0, sizeof(b));
+		b_header(&b, 0);
+		b_keys(&b);
+		size_t at = b.len;
+		b_records(&b, &bad[i].rec, 1);
+		b_finish(&b);
+		const char *path = tmp_path("bad.mbp");
+		spit(path, b.buf, b.len);
+		struct mb_profile_reader *r;
+		char err[512];
+		assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+		struct mb_record got[2];
+		assert_int_equal(mb_profile_reader_read(r, got, 2), MB_E_CORRUPT);
+		char want[128];
+		snprintf(want, sizeof(want), "block at offset %zu: record 0: %s", at, bad[i].msg);
+		if (!strstr(mb_profile_reader_errmsg(r), want))
+			print_error("%s: \"%s\" lacks \"%s\"\n", bad[i].name,
+				    mb_profile_reader_errmsg(r), want);
+		assert_non_null(strstr(mb_profile_reader_errmsg(r), want));
+		mb_profile_reader_close(r);
+	}
+}
+
+/* Every prefix of the golden file: a complete header gives every complete record block, the
+ * right number of lost bytes and a warning; less than a header is MB_E_TRUNCATED. */
+static void test_truncation_every_byte(void **state)
+{
+	(void)state;
+	struct bytes b;
+	struct expect e;
+	golden_bytes(&b);
+	build_expect(GOLDEN_N, false, &e);
+	size_t body = body_start(&b);
+	const char *path = tmp_path("cut.mbp");
+	struct mb_record *buf = malloc(GOLDEN_N * sizeof(*buf));
+	assert_non_null(buf);
+
+	for (size_t len = 0; len < b.n; len++) {
+		spit(path, b.p, len);
+		struct mb_profile_reader *r = NULL;
+		char err[512];
+		int rc = mb_profile_reader_open(&r, path, err, sizeof(err));
+		if (len < body) {
+			if (rc != MB_E_TRUNCATED)
+				print_error("cut at %zu: %d %s\n", len, rc, err);
+			assert_int_equal(rc, MB_E_TRUNCATED);
+			continue;
+		}
+		if (rc)
+			print_error("cut at %zu: %d %s\n", len, rc, err);
+		assert_int_equal(rc, 0);
+		/* what a cut at len must keep: blocks that end by len, in file order */
+		size_t pos = body, want = 0, last_end = body;
+		while (pos + FMT_BLOCK_HDR <= len) {
+			size_t end = pos + FMT_BLOCK_HDR + get_le32(b.p + pos + 16);
+			if (end > len || b.p[pos + 4] == 0x89 /* footer */)
+				break;
+			if (b.p[pos + 4] == FMT_BLK_RECORDS)
+				want += get_le32(b.p + pos + 8);
+			last_end = pos = end;
+		}
+		uint64_t lost = 0;
+		assert_true(mb_profile_reader_truncated(r, &lost));
+		if (lost != len - last_end)
+			print_error("cut at %zu: lost %llu, expected %zu\n", len,
+				    (unsigned long long)lost, len - last_end);
+		assert_int_equal(lost, len - last_end);
+		assert_non_null(strstr(err, "warning"));
+		long k = mb_profile_reader_read(r, buf, GOLDEN_N);
+		assert_int_equal(k, (long)want);
+		for (size_t i = 0; i < want; i++)
+			assert_record_equal(&buf[i], &e.recs[i], i);
+		assert_int_equal(mb_profile_reader_stats(r)->records, want);
+		mb_profile_reader_close(r);
+	}
+	free(buf);
+	free(b.p);
+	expect_free(&e);
+}
+
+static void test_seek_time(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("seek.mbp");
+	assert_int_equal(write_profile(path, 1000, MB_KEYS_ANON, true, 100), 0);
+	struct mb_profile_reader *r;
+	char err[512];
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	size_t nb = mb_profile_reader_block_count(r);
+	assert_true(nb >= 10);
+	/* gen_record: record i is at about i us; record 3 is at UINT64_MAX (block 0) */
+	assert_int_equal(mb_profile_reader_seek_time(r, 0), 0);
+	size_t b = mb_profile_reader_seek_time(r, 550000);
+	assert_true(b < nb);
+	const struct mb_profile_block_info *bi = mb_profile_reader_block(r, b);
+	assert_true(bi->last_time_ns >= 550000);
+	for (size_t i = 1; i < b; i++)
+		assert_true(mb_profile_reader_block(r, i)->last_time_ns < 550000);
+	/* from the seek point on, read() returns the records of block b onward */
+	assert_int_equal(mb_profile_reader_rewind(r, b), 0);
+	struct mb_record rec;
+	assert_int_equal(mb_profile_reader_read(r, &rec, 1), 1);
+	const struct mb_record *recs;
+	size_t n;
+	assert_int_equal(mb_profile_reader_read_block(r, b, &recs, &n), 0);
+	assert_record_equal(&rec, &recs[0], 0);
+	assert_int_equal(mb_profile_reader_read_block(r, nb, &recs, &n), MB_E_USAGE);
+	/* block 0 holds UINT64_MAX, so every time finds block 0 at least */
+	assert_int_equal(mb_profile_reader_seek_time(r, UINT64_MAX), 0);
+	mb_profile_reader_close(r);
+}
+
+static void test_print_info(void **state)
+{
+	(void)state;
+	char path[4096], *text = NULL;
+	size_t len = 0;
+	mb_test_source_path(path, sizeof(path), GOLDEN_REL);
+	struct mb_profile_reader *r;
+	char err[512];
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	mb_profile_reader_print_info(r, f);
+	fclose(f);
+	assert_non_null(strstr(text, "membench profile 1.0"));
+	assert_non_null(strstr(text, "golden-host"));
+	assert_non_null(strstr(text, "key mode:        kept"));
+	assert_non_null(strstr(text, "truncated:       no"));
+	assert_non_null(strstr(text, "records              300"));
+	assert_non_null(strstr(text, "skipped_rows         16"));
+	free(text);
+	mb_profile_reader_close(r);
+}
+
+static void test_writer_errors(void **state)
+{
+	(void)state;
+	struct mb_profile_meta meta;
+	struct mb_profile_writer *w = NULL;
+	char err[512];
+	test_meta(&meta, MB_KEYS_ANON);
+	assert_int_equal(mb_profile_writer_open(&w, "/nonexistent/dir/x.mbp", &meta, NULL, err,
+						sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "cannot create /nonexistent/dir/x.mbp"));
+	meta.key_mode = 3;
+	assert_int_equal(mb_profile_writer_open(&w, tmp_path("w.mbp"), &meta, NULL, err,
+						sizeof(err)),
+			 MB_E_USAGE);
+	test_meta(&meta, MB_KEYS_PREFIX);
+	meta.key_delim = 0;
+	assert_int_equal(mb_profile_writer_open(&w, tmp_path("w.mbp"), &meta, NULL, err,
+						sizeof(err)),
+			 MB_E_USAGE);
+	test_meta(&meta, MB_KEYS_ANON);
+	struct mb_profile_writer_opts opts = {.block_records = MB_PROFILE_MAX_BLOCK_RECORDS + 1};
+	assert_int_equal(mb_profile_writer_open(&w, tmp_path("w.mbp"), &meta, &opts, err,
+						sizeof(err)),
+			 MB_E_USAGE);
+	assert_int_equal(mb_profile_writer_open(&w, tmp_path("w.mbp"), &meta, NULL, err,
+						sizeof(err)),
+			 0);
+	struct mb_record r = {.key_id = MB_KEY_NONE};
+	r.op = MB_OP_COUNT;
+	assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), MB_E_USAGE);
+	r.op = 0;
+	r.rflags = 0x08;
+	assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), MB_E_USAGE);
+	r.rflags = 0;
+	r.key_len = MB_PROFILE_MAX_KEY_LEN + 1;
+	assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), MB_E_USAGE);
+	r.key_len = 0;
+	assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), 0);
+	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+}
+
+static void test_reader_open_errors(void **state)
+{
+	(void)state;
+	struct mb_profile_reader *r = (void *)1;
+	char err[512];
+	assert_int_equal(mb_profile_reader_open(&r, tmp_path("missing.mbp"), err, sizeof(err)),
+			 -ENOENT);
+	assert_null(r);
+	assert_non_null(strstr(err, "cannot open"));
+	assert_int_equal(mb_profile_reader_open(&r, tmpdir, err, sizeof(err)), -EISDIR);
+	spit(tmp_path("empty.mbp"), "", 0);
+	assert_int_equal(mb_profile_reader_open(&r, tmp_path("empty.mbp"), err, sizeof(err)),
+			 MB_E_TRUNCATED);
+	spit(tmp_path("short.mbp"), "hello", 5);
+	assert_int_equal(mb_profile_reader_open(&r, tmp_path("short.mbp"), err, sizeof(err)),
+			 MB_E_NOT_PROFILE);
+}
+
+/* --write-corpus DIR: the fuzz target's seed corpus (golden file, every fixture, a few cuts,
+ * the hand-built minor-version file). */
+static int write_corpus(const char *dir)
+{
+	char path[4200];
+	struct bytes b;
+	golden_bytes(&b);
+	snprintf(path, sizeof(path), "%s/golden-v1.mbp", dir);
+	spit(path, b.p, b.n);
+	const size_t cuts[] = {20, 200, b.n / 3, b.n / 2, b.n - 40, b.n - 1};
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/cut-%zu.mbp", dir, cuts[i]);
+		spit(path, b.p, cuts[i]);
+	}
+	free(b.p);
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.mbp", dir, fixtures[i].name);
+		run_fixture(&fixtures[i], path, false);
+	}
+	static struct build hb;
+	b_header(&hb, 3);
+	b_keys(&hb);
+	b_records(&hb, hand_recs, 2);
+	b_finish(&hb);
+	snprintf(path, sizeof(path), "%s/hand-built.mbp", dir);
+	spit(path, hb.buf, hb.len);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	/* one-off generators (see the comment at the top) */
+	if (argc == 3 && strcmp(argv[1], "--write-golden") == 0)
+		return write_profile(argv[2], GOLDEN_N, GOLDEN_MODE, false, GOLDEN_BLOCK) ? 1 : 0;
+	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
+		return write_corpus(argv[2]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_anon),
 		cmocka_unit_test(test_round_trip_prefix),
 		cmocka_unit_test(test_round_trip_kept),
 		cmocka_unit_test(test_round_trip_ids),
 		cmocka_unit_test(test_round_trip_empty),
+		cmocka_unit_test(test_golden_v1),
+		cmocka_unit_test(test_minor_version_compat),
+		cmocka_unit_test(test_corrupt_fixtures),
+		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_truncation_every_byte),
+		cmocka_unit_test(test_seek_time),
+		cmocka_unit_test(test_print_info),
+		cmocka_unit_test(test_writer_errors),
+		cmocka_unit_test(test_reader_open_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
