@@ -1,0 +1,208 @@
+/* mbproto private structures: the per-connection state shared by the framing code of the three
+ * protocols (text.c, binary.c) and the pairing code (conn.c).
+ *
+ * Model. Each direction has a framer (struct pstream) that turns bytes into units: request
+ * lines (+ data blocks), response lines (+ data blocks), or binary packets. Request units become
+ * entries of a FIFO of pending requests (struct pend, one per key: a multiget of N keys is N
+ * consecutive entries). Response units are matched against that FIFO in order by
+ * conn_response(); an entry is "resolved" when its outcome is known (a response, or none is
+ * expected: noreply). Entries leave the FIFO only from its head, and only when complete and
+ * resolved, so the caller sees commands in request order.
+ *
+ * Invariants:
+ *  - q holds qlen entries starting at index qhead (capacity qcap, a power of two); the entry with
+ *    absolute sequence number s sits at index (qhead + s - qseq) & (qcap - 1).
+ *  - rseq (the response cursor) is in [qseq, qseq + qlen]: every entry before it is resolved.
+ *  - Key bytes of pending entries live in the key arena between kbase and kbase + klen
+ *    (absolute positions, so that compaction never invalidates an entry's key_pos).
+ *  - Memory: qcap <= max_pending (rounded up to a power of two), keys <= MB_PROTO_MAX_KEY bytes
+ *    each, line buffers MB_PROTO_MAX_LINE bytes: a connection never holds more than about
+ *    max_pending * (sizeof(struct pend) + MB_PROTO_MAX_KEY) + 2 * MB_PROTO_MAX_LINE bytes.
+ */
+#ifndef MBPROTO_INTERNAL_H
+#define MBPROTO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "membench/proto.h"
+
+/* memcached's KEY_MAX_LENGTH: longer keys are refused by the server; we keep at most this. */
+#define MB_PROTO_MAX_KEY 250
+#define PROTO_DEFAULT_MAX_VALUE (1ull << 30)
+#define PROTO_DEFAULT_MAX_PENDING 65536u
+
+/* What response an entry waits for. */
+enum expect {
+	EXP_NONE = 0,   /* none: noreply, quit */
+	EXP_LINE,       /* one text line (STORED, DELETED, 42, OK, VERSION ...) */
+	EXP_VALUES,     /* text get family: VALUE lines with data, then END */
+	EXP_STATS,      /* STAT lines then END, or one line (RESET, OK, an error) */
+	EXP_META,       /* one meta response (HD, VA + data, EN, NF, NS, EX, MN, ME) */
+	EXP_BIN,        /* one binary packet with the same opcode (and opaque) */
+	EXP_BIN_STATS,  /* binary stat packets until the one with an empty key */
+};
+
+/* struct pend.flags */
+#define P_COMPLETE 0x01   /* the whole request (line and data block) has been seen */
+#define P_RESOLVED 0x02   /* outcome known; may be emitted once it reaches the head */
+#define P_BARRIER 0x04    /* not a request: requests were lost here (request-side gap) */
+#define P_QUIET 0x08      /* meta q / binary quiet: the response may be omitted */
+#define P_OPAQUE 0x10     /* opaque is set and echoed by the server (binary, meta O) */
+#define P_KEYECHO 0x20    /* meta k flag / binary getk: the response carries the key */
+#define P_STARTED 0x40    /* a multi-part response (VALUE..END, STAT..END) has begun */
+
+struct pend {
+	uint64_t req_time;
+	uint64_t resp_time;
+	uint64_t req_offset;
+	uint64_t key_pos;     /* absolute position in the key arena */
+	uint32_t key_len;     /* bytes stored (<= MB_PROTO_MAX_KEY) */
+	uint32_t value_len;
+	uint32_t client_flags;
+	uint32_t batch_size;  /* 0 until the command is complete */
+	uint32_t batch_idx;   /* index of this key within its command */
+	uint32_t opaque;
+	int32_t ttl;
+	uint8_t op, proto, status, rflags;
+	uint8_t expect;
+	uint8_t flags;        /* P_* */
+	uint8_t quiet_status; /* outcome when a quiet command's response is omitted */
+	uint8_t bin_opcode;
+	uint8_t has_key;
+};
+
+/* Framing states of one direction. */
+enum pstate {
+	PS_LINE = 0,   /* reading a text line */
+	PS_DATA,       /* inside a data block (value payload and its \r\n) */
+	PS_DISCARD,    /* dropping bytes up to the next \n (over-long line, resync) */
+	PS_MGET,       /* streaming an over-long get line key by key */
+	PS_BIN_HDR,    /* reading a 24-byte binary header */
+	PS_BIN_BODY,   /* reading extras + key of a binary packet */
+	PS_BIN_VALUE,  /* skipping the value of a binary packet */
+	PS_BIN_SCAN,   /* resynchronising: looking for a plausible binary header */
+};
+
+struct pstream {
+	uint64_t off;          /* stream offset of the next byte */
+	uint8_t state;         /* enum pstate */
+	bool resync;           /* after a loss: accept only a valid unit, discard the rest */
+	char *line;            /* MB_PROTO_MAX_LINE bytes */
+	size_t llen;
+	uint64_t lstart_off;   /* offset and time of the current unit's first byte */
+	uint64_t lstart_time;
+	uint64_t data_left;    /* PS_DATA / PS_BIN_VALUE: bytes left (text: including \r\n) */
+	bool data_bad;         /* the data block's terminator was not \r\n */
+	bool data_req;         /* request side: data_seq waits for this block */
+	uint64_t data_seq;
+	/* PS_MGET: the streamed multiget */
+	uint64_t mget_seq;     /* sequence of its first key entry */
+	uint32_t mget_keys;
+	uint8_t mget_op;
+	int32_t mget_ttl;
+	bool mget_started;     /* command word (and exptime) consumed */
+	/* binary */
+	uint8_t hdr[24];
+	uint32_t body_need;    /* extras + key bytes to collect */
+	uint32_t body_len;     /* total body length */
+};
+
+struct mb_proto_conn {
+	struct mb_proto_opts opts;
+	mb_proto_cmd_fn on_cmd;
+	void *ctx;
+	struct mb_proto_stats st;
+	uint8_t proto;         /* enum mb_proto: TEXT or BINARY once detected */
+	bool detected;
+	bool uncertain;        /* after a loss: pair only causally possible responses */
+	int err;               /* sticky -ENOMEM from queue growth */
+	uint8_t rmulti;        /* EXP_VALUES / EXP_STATS / EXP_BIN_STATS while a multi-part response runs */
+	uint64_t rmulti_end;   /* one past the last entry of the command being answered */
+	uint64_t rvcur;        /* next key of that command a VALUE may match */
+	struct pstream s[2];   /* [MB_DIR_REQUEST], [MB_DIR_RESPONSE] */
+	/* pending requests */
+	struct pend *q;
+	uint32_t qcap, qhead, qlen;
+	uint64_t qseq;         /* sequence number of q[qhead] */
+	uint64_t rseq;         /* response cursor */
+	/* key arena */
+	char *karena;
+	size_t kcap, klen;
+	uint64_t kbase;
+	/* binary bodies: extras + key of the current packet, per direction */
+	char bbody[2][MB_PROTO_MAX_KEY + 64];
+};
+
+/* A response unit, as the framers hand it to conn_response(). */
+enum rkind {
+	RK_FINAL = 0,  /* a complete response by itself (STORED, 42, HD, EN, a binary packet...) */
+	RK_VALUE,      /* text VALUE line: one hit of a get */
+	RK_END,        /* text END: ends a get or a stats response */
+	RK_STAT,       /* one line of a multi-line stats response (STAT, ITEM, ...) */
+	RK_BIN_STAT,   /* binary stat packet with a key (more follow) */
+};
+
+/* Response words: what a line or packet said (the table in conn.c maps word x op -> status). */
+enum rword {
+	RW_UNKNOWN = 0,
+	RW_STORED, RW_NOT_STORED, RW_EXISTS, RW_NOT_FOUND, RW_DELETED, RW_TOUCHED,
+	RW_OK, RW_RESET, RW_NUMBER, RW_VERSION, RW_ERROR, RW_CLIENT_ERROR, RW_SERVER_ERROR,
+	RW_OOM, RW_VALUE, RW_END, RW_STAT,
+	RW_HD, RW_VA, RW_EN, RW_NF, RW_NS, RW_EX, RW_MN, RW_ME,
+	RW_BIN,        /* binary packet: status in bin_status */
+	RW_COUNT
+};
+
+struct resp {
+	uint8_t kind;          /* enum rkind */
+	uint8_t word;          /* enum rword */
+	uint8_t bin_opcode;
+	bool has_opaque;
+	bool has_key;
+	uint16_t bin_status;
+	uint32_t opaque;
+	uint32_t value_len;
+	uint32_t client_flags;
+	bool has_flags;
+	const char *key;
+	uint32_t key_len;
+	uint64_t time;
+	uint64_t off;
+};
+
+/* conn.c: queue and pairing */
+struct pend *conn_push(struct mb_proto_conn *c, enum mb_dir dir, uint64_t *seq);
+struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq);
+int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
+void conn_complete(struct mb_proto_conn *c, uint64_t seq);
+void conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys);
+void conn_response(struct mb_proto_conn *c, const struct resp *r);
+void conn_drain(struct mb_proto_conn *c);
+void conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why);
+void conn_barrier(struct mb_proto_conn *c, uint64_t time);
+void conn_flush_unresolved(struct mb_proto_conn *c);
+/* The first entry still waiting for a response, or NULL. */
+const struct pend *conn_cursor(struct mb_proto_conn *c);
+uint32_t proto_opaque_token(const char *s, size_t n);
+
+/* text.c: text and meta framing of both directions */
+void text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t);
+void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
+void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir);
+
+/* binary.c */
+void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t);
+void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
+
+/* numbers: strict decimal parsing as memcached's safe_strto* (no sign unless stated, no
+ * trailing garbage, no overflow). @return true on success. */
+bool proto_u32(const char *s, size_t n, uint32_t *out);
+bool proto_u64(const char *s, size_t n, uint64_t *out);
+bool proto_i32(const char *s, size_t n, int32_t *out);
+/* Base64 (RFC 4648, with padding) decode into out (cap bytes). @return decoded length or -1. */
+long proto_base64_decode(const char *s, size_t n, char *out, size_t cap);
+size_t proto_base64_encode(const unsigned char *s, size_t n, char *out);
+
+#endif
