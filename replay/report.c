@@ -1,0 +1,289 @@
+/* Replay results: the text table printed at the end of a run and the --json file.
+ * The JSON schema ("membench.replay/1") is documented field by field in docs/replay.md; add
+ * fields compatibly, and bump the schema's version for any change of meaning.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "replay.h"
+
+const char *const rp_err_names[RP_ERR_COUNT] = {
+	[RP_ERR_ERROR] = "error",
+	[RP_ERR_CLIENT] = "client_error",
+	[RP_ERR_SERVER] = "server_error",
+	[RP_ERR_OOM] = "out_of_memory",
+	[RP_ERR_TIMEOUT] = "timeout",
+	[RP_ERR_DISCONNECT] = "disconnect",
+	[RP_ERR_UNANSWERED] = "unanswered",
+	[RP_ERR_UNSENT] = "unsent",
+	[RP_ERR_UNSUPPORTED] = "unsupported",
+};
+
+static const double pcts[] = {50, 90, 99, 99.9, 99.99};
+static const char *const pct_json[] = {"p50", "p90", "p99", "p999", "p9999"};
+#define NPCT (sizeof(pcts) / sizeof(pcts[0]))
+
+static double us(uint64_t ns)
+{
+	return (double)ns / 1000.0;
+}
+
+static uint64_t err_total(const struct rp_stats *st)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
+		n += st->errors[i];
+	return n;
+}
+
+static double achieved(const struct rp_report *r)
+{
+	return r->duration_s > 0 ? (double)r->st->requests_sent / r->duration_s : 0;
+}
+
+/* "123.4 us" / "12.3 ms" / "1.23 s" in a fixed width */
+static const char *fmt_lat(char *b, size_t n, uint64_t ns)
+{
+	if (ns < 10000000)
+		snprintf(b, n, "%.1f", us(ns));
+	else
+		snprintf(b, n, "%.0f", us(ns));
+	return b;
+}
+
+static void text_hist_row(FILE *out, const char *name, const char *kind, const struct mb_hist *h)
+{
+	char b[NPCT + 1][32];
+	for (size_t i = 0; i < NPCT; i++)
+		fmt_lat(b[i], sizeof(b[i]), mb_hist_percentile(h, pcts[i]));
+	fmt_lat(b[NPCT], sizeof(b[NPCT]), h->max);
+	fprintf(out, "%-10s %-11s %10" PRIu64 " %9s %9s %9s %9s %9s %9s\n", name, kind, h->total,
+		b[0], b[1], b[2], b[3], b[4], b[NPCT]);
+}
+
+void rp_report_text(FILE *out, const struct rp_report *r)
+{
+	const struct rp_opts *o = r->opts;
+	const struct rp_plan *p = r->plan;
+	const struct rp_stats *st = r->st;
+	fprintf(out, "membench replay: %s -> %s%s (%u server%s, %u connection%s per server, "
+		"%u thread%s)\n", o->profile, o->servers[0].spec, o->nservers > 1 ? ", ..." : "",
+		o->nservers, o->nservers == 1 ? "" : "s", p->nlanes, p->nlanes == 1 ? "" : "s",
+		o->threads, o->threads == 1 ? "" : "s");
+	if (r->profile_warning)
+		fprintf(out, "warning: %s\n", r->profile_warning);
+	if (r->interrupted)
+		fprintf(out, "interrupted: the figures cover what ran before Ctrl-C\n");
+	if (o->warm)
+		fprintf(out, "warm-up: %" PRIu64 " keys stored (%" PRIu64 " failed) in %.2f s, before "
+			"the measured run\n", r->warm_stored, r->warm_failed, r->warm_s);
+	if (r->target_rate > 0)
+		fprintf(out, "rate: target %.1f req/s (%.4gx the recorded %.1f req/s), achieved %.1f "
+			"req/s over %.3f s\n", r->target_rate, p->speed, p->mean_rate, achieved(r),
+			r->duration_s);
+	else
+		fprintf(out, "rate: max (closed loop, depth %u), achieved %.1f req/s over %.3f s\n",
+			o->depth, achieved(r), r->duration_s);
+	fprintf(out, "requests: %" PRIu64 " sent (%" PRIu64 " keys, %" PRIu64 " noreply), %" PRIu64
+		" answered, %" PRIu64 " errors", st->requests_sent, st->keys_sent, st->noreply_sent,
+		st->responses, err_total(st));
+	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
+		if (st->errors[i])
+			fprintf(out, " %s=%" PRIu64, rp_err_names[i], st->errors[i]);
+	fprintf(out, "\n");
+	if (st->skipped_ops || st->skipped_late)
+		fprintf(out, "skipped: %" PRIu64 " server-wide commands (flush_all/stats/verbosity), "
+			"%" PRIu64 " late requests (--skip-late)\n", st->skipped_ops, st->skipped_late);
+	if (r->target_rate > 0) {
+		char b[4][32];
+		fprintf(out, "schedule lag (sent - intended, us): p50 %s  p99 %s  p99.9 %s  max %s; "
+			"stalls (connection at --depth) %" PRIu64 ", reconnects %" PRIu64 "\n",
+			fmt_lat(b[0], 32, mb_hist_percentile(&st->lag, 50)),
+			fmt_lat(b[1], 32, mb_hist_percentile(&st->lag, 99)),
+			fmt_lat(b[2], 32, mb_hist_percentile(&st->lag, 99.9)),
+			fmt_lat(b[3], 32, st->lag.max), st->stalls, st->reconnects);
+		if (r->generator_bound)
+			fprintf(out, "warning: the generator itself fell behind (it took requests from "
+				"the profile up to %.1f us late at p99): latencies include membench's own "
+				"delay; use more --threads or a lower --rate\n",
+				us(mb_hist_percentile(&st->gen_lag, 99)));
+	}
+	fprintf(out, "\n%-10s %-11s %10s %9s %9s %9s %9s %9s %9s\n", "command", "latency(us)",
+		"count", "p50", "p90", "p99", "p99.9", "p99.99", "max");
+	text_hist_row(out, "all", "corrected", &st->corr);
+	text_hist_row(out, "", "uncorrected", &st->uncorr);
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		const struct rp_opstats *os = &st->op[op];
+		if (!os->used)
+			continue;
+		text_hist_row(out, mb_op_name(op), "corrected", &os->corr);
+		text_hist_row(out, "", "uncorrected", &os->uncorr);
+	}
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		const struct rp_opstats *os = &st->op[op];
+		if (!os->used)
+			continue;
+		fprintf(out, "%s: %" PRIu64 " sent", mb_op_name(op), os->sent);
+		for (unsigned s = 1; s < MB_STATUS_COUNT; s++)
+			if (os->status[s])
+				fprintf(out, ", %s %" PRIu64, mb_status_name(s), os->status[s]);
+		fprintf(out, "\n");
+	}
+	if (r->stats_ok) {
+		fprintf(out, "\nserver stats (after - before):\n");
+		for (unsigned s = 0; s < o->nservers; s++) {
+			fprintf(out, "  %s:", o->servers[s].spec);
+			for (unsigned i = 0; i < RP_NSTAT; i++)
+				fprintf(out, " %s %+" PRId64, rp_stat_names[i],
+					(int64_t)(r->stat_after[s][i] - r->stat_before[s][i]));
+			fprintf(out, "\n");
+		}
+	}
+}
+
+/* ---- JSON ------------------------------------------------------------------------------ */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_hist(FILE *f, const struct mb_hist *h)
+{
+	fprintf(f, "{\"count\": %" PRIu64 ", \"mean\": %.3f", h->total, mb_hist_mean(h) / 1000.0);
+	for (size_t i = 0; i < NPCT; i++)
+		fprintf(f, ", \"%s\": %.3f", pct_json[i], us(mb_hist_percentile(h, pcts[i])));
+	fprintf(f, ", \"max\": %.3f}", us(h->max));
+}
+
+static const char *rate_mode_name(enum rp_rate_mode m)
+{
+	static const char *const names[] = {[RP_RATE_SPEED] = "speed", [RP_RATE_OPS] = "ops",
+					    [RP_RATE_MAX] = "max"};
+	return names[m];
+}
+
+int rp_report_json(const char *path, const struct rp_report *r)
+{
+	const struct rp_opts *o = r->opts;
+	const struct rp_plan *p = r->plan;
+	const struct rp_stats *st = r->st;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n  \"schema\": \"membench.replay/1\",\n  \"profile\": ");
+	json_str(f, o->profile);
+	fprintf(f, ",\n  \"servers\": [");
+	for (unsigned s = 0; s < o->nservers; s++) {
+		fprintf(f, "%s", s ? ", " : "");
+		json_str(f, o->servers[s].spec);
+	}
+	fprintf(f, "],\n  \"settings\": {\"rate_mode\": \"%s\", \"speed\": %.6g, \"threads\": %u, "
+		"\"connections_per_server\": %u, \"fold\": \"%s\", \"depth\": %u, \"duration_limit_s\": "
+		"%.3f, \"loop\": %s, \"warm\": %s, \"timeout_ms\": %.3f, \"skip_late_ms\": %.3f},\n",
+		rate_mode_name(o->rate_mode), o->rate_mode == RP_RATE_MAX ? 0.0 : p->speed, o->threads,
+		p->nlanes, o->fold == RP_FOLD_KEY ? "key" : "conn", o->depth,
+		(double)o->duration_ns / 1e9, o->loop ? "true" : "false", o->warm ? "true" : "false",
+		(double)o->timeout_ns / 1e6, (double)o->skip_late_ns / 1e6);
+	fprintf(f, "  \"profile_commands\": %" PRIu64 ",\n  \"profile_records\": %" PRIu64 ",\n"
+		"  \"profile_rate\": %.3f,\n", p->commands, p->records, p->mean_rate);
+	fprintf(f, "  \"requests_sent\": %" PRIu64 ",\n  \"keys_sent\": %" PRIu64 ",\n"
+		"  \"noreply_sent\": %" PRIu64 ",\n  \"responses\": %" PRIu64 ",\n",
+		st->requests_sent, st->keys_sent, st->noreply_sent, st->responses);
+	fprintf(f, "  \"errors\": {\"total\": %" PRIu64, err_total(st));
+	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
+		fprintf(f, ", \"%s\": %" PRIu64, rp_err_names[i], st->errors[i]);
+	fprintf(f, "},\n  \"skipped_late\": %" PRIu64 ",\n  \"skipped_commands\": %" PRIu64 ",\n"
+		"  \"stalls\": %" PRIu64 ",\n  \"reconnects\": %" PRIu64 ",\n  \"bytes_sent\": %" PRIu64
+		",\n  \"bytes_received\": %" PRIu64 ",\n", st->skipped_late, st->skipped_ops,
+		st->stalls, st->reconnects, st->bytes_out, st->bytes_in);
+	fprintf(f, "  \"target_rate\": %.3f,\n  \"achieved_rate\": %.3f,\n  \"duration_s\": %.6f,\n"
+		"  \"interrupted\": %s,\n", r->target_rate, achieved(r), r->duration_s,
+		r->interrupted ? "true" : "false");
+	fprintf(f, "  \"latency_us\": {\"corrected\": ");
+	json_hist(f, &st->corr);
+	fprintf(f, ", \"uncorrected\": ");
+	json_hist(f, &st->uncorr);
+	fprintf(f, "},\n  \"commands\": {");
+	bool first = true;
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		const struct rp_opstats *os = &st->op[op];
+		if (!os->used)
+			continue;
+		fprintf(f, "%s\n    \"%s\": {\"sent\": %" PRIu64 ", \"keys\": %" PRIu64
+			", \"responses\": %" PRIu64 ", \"status\": {", first ? "" : ",", mb_op_name(op),
+			os->sent, os->keys, os->responses);
+		bool sf = true;
+		for (unsigned s = 0; s < MB_STATUS_COUNT; s++) {
+			if (!os->status[s])
+				continue;
+			fprintf(f, "%s\"%s\": %" PRIu64, sf ? "" : ", ", mb_status_name(s),
+				os->status[s]);
+			sf = false;
+		}
+		fprintf(f, "},\n      \"latency_us\": {\"corrected\": ");
+		json_hist(f, &os->corr);
+		fprintf(f, ", \"uncorrected\": ");
+		json_hist(f, &os->uncorr);
+		fprintf(f, "}}");
+		first = false;
+	}
+	fprintf(f, "\n  },\n  \"schedule_lag_us\": ");
+	json_hist(f, &st->lag);
+	fprintf(f, ",\n  \"generator_lag_us\": ");
+	json_hist(f, &st->gen_lag);
+	fprintf(f, ",\n  \"generator_bound\": %s,\n  \"timeseries\": [",
+		r->generator_bound ? "true" : "false");
+	for (size_t i = 0; i < r->nseries; i++) {
+		const struct rp_point *pt = &r->series[i];
+		fprintf(f, "%s\n    {\"t\": %" PRIu64 ", \"sent\": %" PRIu64 ", \"responses\": %" PRIu64
+			", \"errors\": %" PRIu64 ", \"outstanding\": %" PRIu64 ", \"p50_us\": %" PRIu64
+			", \"p99_us\": %" PRIu64 ", \"max_us\": %" PRIu64 ", \"lag_p99_us\": %" PRIu64 "}",
+			i ? "," : "", pt->sec, pt->sent, pt->responses, pt->errors, pt->outstanding,
+			pt->p50_us, pt->p99_us, pt->max_us, pt->lag_p99_us);
+	}
+	fprintf(f, "\n  ],\n  \"server_stats\": [");
+	for (unsigned s = 0; r->stats_ok && s < o->nservers; s++) {
+		fprintf(f, "%s\n    {\"server\": ", s ? "," : "");
+		json_str(f, o->servers[s].spec);
+		static const char *const parts[] = {"before", "after", "delta"};
+		for (unsigned k = 0; k < 3; k++) {
+			fprintf(f, ", \"%s\": {", parts[k]);
+			for (unsigned i = 0; i < RP_NSTAT; i++) {
+				int64_t v = k == 0 ? (int64_t)r->stat_before[s][i]
+					  : k == 1 ? (int64_t)r->stat_after[s][i]
+						   : (int64_t)(r->stat_after[s][i] - r->stat_before[s][i]);
+				fprintf(f, "%s\"%s\": %" PRId64, i ? ", " : "", rp_stat_names[i], v);
+			}
+			fprintf(f, "}");
+		}
+		fprintf(f, "}");
+	}
+	fprintf(f, "\n  ],\n  \"warm\": {\"enabled\": %s, \"keys\": %" PRIu64 ", \"stored\": %" PRIu64
+		", \"failed\": %" PRIu64 ", \"duration_s\": %.3f},\n  \"profile_warning\": ",
+		o->warm ? "true" : "false", p->warm_keys, r->warm_stored, r->warm_failed, r->warm_s);
+	if (r->profile_warning)
+		json_str(f, r->profile_warning);
+	else
+		fputs("null", f);
+	fprintf(f, "\n}\n");
+	if (ferror(f)) {
+		int e = errno ? -errno : -EIO;
+		fclose(f);
+		return e;
+	}
+	if (fclose(f) != 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,1215 @@
+/* The replay engine: one worker thread = one event_base (NOLOCK, precise timerfd timers), its
+ * lanes' connections, its own profile reader and its own histograms.
+ *
+ * Schedule (open loop, absolute time). A record's intended send time is
+ *     t0 + ((time_ns - t_first) + loops * loop_span) / speed
+ * on CLOCK_MONOTONIC. One timer is armed for the next record's intended time, computed from
+ * that absolute deadline at every wakeup, so errors never accumulate (no relative sleeps). At a
+ * wakeup every record now due is taken from the profile ("pulled") and queued on its
+ * connection; then each connection that got work encodes everything it may send into its output
+ * buffer and writes it with one send(). A multi-key get (records with MB_RF_BATCH_CONT after
+ * the first) is pulled whole and sent as one command again (split per server when keys live on
+ * several servers, as libmemcached does).
+ *
+ * --rate max: the same queues, but records carry no intended time; the worker keeps about
+ * 4 x depth records queued per connection and sends whenever a connection has room.
+ *
+ * Depth: at most `depth` commands awaiting a reply per connection. A due command that finds its
+ * connection full waits in the queue (a "stall", counted once per episode) and is sent as soon as
+ * a reply frees room. Falling behind: by default a late command is sent late and its lag (actual
+ * send - intended send) goes into the lag histogram; its corrected latency still starts at the
+ * intended time, so waiting is never hidden. With --skip-late D, a command already more than D
+ * late when it could be sent is dropped and counted instead. gen_lag (pulled - intended) measures
+ * the generator alone: if it is large, membench itself, not the target, was the bottleneck.
+ *
+ * Replies: every byte sent and received goes through the codec's connection parser
+ * (mb_proto_conn), which pairs responses with requests in stream order and reports each key's
+ * status; the worker keeps a FIFO of in-flight commands per connection (intended time, send time,
+ * keys outstanding) and completes the head when its last key is reported. noreply commands are
+ * sent, counted, and never waited for.
+ *
+ * Faults: EOF/error on a connection counts its in-flight commands as `disconnect` errors,
+ * forgets its parser state and reconnects with backoff (10 ms doubling to 1 s); queued commands
+ * wait and go out late. With --timeout, a command unanswered for that long marks the connection
+ * broken (the stream cannot be resynchronised): overdue commands count as `timeout`, the rest
+ * in flight as `disconnect`, and it reconnects at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "membench/buf.h"
+#include "membench/cli.h"
+#include "membench/error.h"
+#include "membench/proto.h"
+#include "replay.h"
+
+#define RP_READ_CHUNK 4096          /* records per reader call */
+#define RP_QUEUE_CAP (1u << 20)     /* records queued per worker before pulling pauses */
+#define RP_SPIN_NS 20000            /* deadlines this close are handled without sleeping */
+#define RP_HK_NS (50 * 1000 * 1000) /* housekeeping period: timeouts, drain deadline */
+#define RP_DRAIN_NS (2 * RP_NS_PER_SEC)
+#define RP_STOP_DRAIN_NS (500 * 1000 * 1000)
+
+struct rp_qent {
+	uint64_t intended; /* 0 in --rate max: "now" when sent */
+	uint64_t pulled;
+	struct mb_record rec;
+};
+
+struct rp_flight {
+	uint64_t intended, sent;
+	uint32_t keys_left;
+	uint8_t op;
+};
+
+struct rp_conn {
+	struct rp_worker *w;
+	const struct rp_server *srv;
+	int fd;
+	bool up;
+	bool dirty;        /* on the worker's dirty list */
+	bool stalled;
+	struct event *rev, *wev, *retry;
+	uint64_t backoff_ms;
+	struct mb_proto_conn *parser;
+	struct mb_buf out;
+	size_t out_off;
+	struct rp_qent *q;         /* ring of unsent commands' records */
+	size_t qh, qn, qcap;
+	struct rp_flight *f;       /* ring of in-flight commands, capacity depth */
+	size_t fh, fn, fcap;
+	uint64_t batch;            /* batch sequence of the last record queued here */
+};
+
+enum rp_state { RP_RUNNING, RP_DRAINING, RP_DONE };
+
+struct rp_worker {
+	struct rp_run *run;
+	const struct rp_opts *o;
+	const struct rp_plan *p;
+	unsigned id, n;
+	pthread_t th;
+	bool started;
+	struct event_base *base;
+	struct event *timer, *tick, *hk, *stopev;
+	int stop_pipe[2];
+	struct mb_profile_reader *rd;
+	struct rp_keygen kg;
+	memcached_st *memc;
+
+	struct mb_record *rbuf;
+	size_t rn, ri;
+	uint64_t rec_in_pass, loops;
+	bool eof;
+
+	struct rp_conn *conns;     /* local lane l, server s: conns[l * nservers + s] */
+	size_t nconns;
+	struct rp_conn **dirty;
+	size_t ndirty;
+	uint64_t queued, inflight;
+	uint64_t cur_batch;
+	unsigned cur_lane;
+	bool cur_mine, cur_skip;
+
+	enum rp_state state;
+	uint64_t drain_deadline;
+	uint64_t next_tick;        /* absolute deadline of the next 1 s report */
+	uint64_t now;
+
+	struct rp_stats st;
+	uint64_t s_sent, s_resp, s_err;
+	struct mb_hist s_lat, s_lag;
+
+	char *val;
+	size_t valcap;
+	char *kbuf;                /* kcap keys of RP_MAX_KEY + 1 bytes */
+	const char **kptr;
+	uint32_t *klen;
+	size_t kcap;
+	char rdbuf[65536];
+};
+
+static const bool op_has_value[MB_OP_COUNT] = {
+	[MB_OP_SET] = true, [MB_OP_ADD] = true, [MB_OP_REPLACE] = true, [MB_OP_APPEND] = true,
+	[MB_OP_PREPEND] = true, [MB_OP_CAS] = true, [MB_OP_MS] = true,
+};
+
+/* Commands never replayed: they act on the whole server or are not commands at all. */
+static bool op_skipped(const struct rp_opts *o, unsigned op)
+{
+	static const bool skip[MB_OP_COUNT] = {
+		[MB_OP_FLUSH_ALL] = true, [MB_OP_STATS] = true, [MB_OP_VERBOSITY] = true,
+		[MB_OP_OTHER] = true,
+	};
+	if (op >= MB_OP_COUNT)
+		return true;
+	return skip[op] && !(op == MB_OP_FLUSH_ALL && o->allow_flush);
+}
+
+/* Error kind of a response status, or -1 when the status is not an error. */
+static int status_err(unsigned status)
+{
+	switch (status) {
+	case MB_STATUS_ERROR:
+		return RP_ERR_ERROR;
+	case MB_STATUS_CLIENT_ERROR:
+		return RP_ERR_CLIENT;
+	case MB_STATUS_SERVER_ERROR:
+		return RP_ERR_SERVER;
+	case MB_STATUS_OUT_OF_MEMORY:
+		return RP_ERR_OOM;
+	default:
+		return -1;
+	}
+}
+
+/* ---- stats ----------------------------------------------------------------------------- */
+
+#define RP_LAT_LOW 1000ull                  /* 1 us */
+#define RP_LAT_HIGH (100 * RP_NS_PER_SEC)   /* 100 s */
+
+int rp_stats_init(struct rp_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (mb_hist_init(&s->corr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&s->uncorr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&s->lag, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&s->gen_lag, RP_LAT_LOW, RP_LAT_HIGH, 3)) {
+		rp_stats_free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int rp_opstats_use(struct rp_opstats *o)
+{
+	if (o->used)
+		return 0;
+	if (mb_hist_init(&o->corr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&o->uncorr, RP_LAT_LOW, RP_LAT_HIGH, 3)) {
+		mb_hist_free(&o->corr);
+		mb_hist_free(&o->uncorr);
+		return -ENOMEM;
+	}
+	o->used = true;
+	return 0;
+}
+
+void rp_stats_free(struct rp_stats *s)
+{
+	mb_hist_free(&s->corr);
+	mb_hist_free(&s->uncorr);
+	mb_hist_free(&s->lag);
+	mb_hist_free(&s->gen_lag);
+	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
+		mb_hist_free(&s->op[i].corr);
+		mb_hist_free(&s->op[i].uncorr);
+		s->op[i].used = false;
+	}
+}
+
+void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
+{
+	d->requests_sent += s->requests_sent;
+	d->keys_sent += s->keys_sent;
+	d->responses += s->responses;
+	d->noreply_sent += s->noreply_sent;
+	d->skipped_late += s->skipped_late;
+	d->skipped_ops += s->skipped_ops;
+	d->stalls += s->stalls;
+	d->reconnects += s->reconnects;
+	d->bytes_out += s->bytes_out;
+	d->bytes_in += s->bytes_in;
+	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
+		d->errors[i] += s->errors[i];
+	mb_hist_merge(&d->corr, &s->corr);
+	mb_hist_merge(&d->uncorr, &s->uncorr);
+	mb_hist_merge(&d->lag, &s->lag);
+	mb_hist_merge(&d->gen_lag, &s->gen_lag);
+	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
+		const struct rp_opstats *so = &s->op[i];
+		struct rp_opstats *dop = &d->op[i];
+		if (!so->used || rp_opstats_use(dop) != 0)
+			continue;
+		dop->sent += so->sent;
+		dop->keys += so->keys;
+		dop->responses += so->responses;
+		for (unsigned k = 0; k < MB_STATUS_COUNT; k++)
+			dop->status[k] += so->status[k];
+		mb_hist_merge(&dop->corr, &so->corr);
+		mb_hist_merge(&dop->uncorr, &so->uncorr);
+	}
+	if (s->first_send_ns && (!d->first_send_ns || s->first_send_ns < d->first_send_ns))
+		d->first_send_ns = s->first_send_ns;
+	if (s->last_done_ns > d->last_done_ns)
+		d->last_done_ns = s->last_done_ns;
+}
+
+static void count_error(struct rp_worker *w, enum rp_err kind, uint64_t n)
+{
+	w->st.errors[kind] += n;
+	w->s_err += n;
+}
+
+/* ---- rings ----------------------------------------------------------------------------- */
+
+static struct rp_qent *q_at(struct rp_conn *c, size_t i)
+{
+	return &c->q[(c->qh + i) % c->qcap];
+}
+
+static struct rp_qent *q_push(struct rp_conn *c)
+{
+	if (c->qn == c->qcap) {
+		size_t ncap = c->qcap ? c->qcap * 2 : 64;
+		struct rp_qent *nq = malloc(ncap * sizeof(*nq));
+		if (!nq)
+			return NULL;
+		for (size_t i = 0; i < c->qn; i++)
+			nq[i] = *q_at(c, i);
+		free(c->q);
+		c->q = nq;
+		c->qcap = ncap;
+		c->qh = 0;
+	}
+	return &c->q[(c->qh + c->qn++) % c->qcap];
+}
+
+static void q_pop(struct rp_conn *c, size_t n)
+{
+	c->qh = (c->qh + n) % c->qcap;
+	c->qn -= n;
+	c->w->queued -= n;
+}
+
+static struct rp_flight *f_head(struct rp_conn *c)
+{
+	return &c->f[c->fh];
+}
+
+static void f_pop(struct rp_conn *c)
+{
+	c->fh = (c->fh + 1) % c->fcap;
+	c->fn--;
+	c->w->inflight--;
+}
+
+/* ---- connections ----------------------------------------------------------------------- */
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg);
+static void conn_on_write(evutil_socket_t fd, short what, void *arg);
+static void conn_on_retry(evutil_socket_t fd, short what, void *arg);
+static void conn_dispatch(struct rp_conn *c);
+static void worker_check_done(struct rp_worker *w);
+
+static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	struct rp_conn *c = ctx;
+	struct rp_worker *w = c->w;
+	if ((cmd->rflags & MB_RF_NOREPLY) || c->fn == 0)
+		return; /* noreply commands are not waited for */
+	struct rp_flight *f = f_head(c);
+	struct rp_opstats *os = &w->st.op[f->op];
+	if (cmd->status < MB_STATUS_COUNT)
+		os->status[cmd->status]++;
+	int ek = status_err(cmd->status);
+	if (ek >= 0)
+		count_error(w, (enum rp_err)ek, 1);
+	if (f->keys_left > 1) {
+		f->keys_left--;
+		return;
+	}
+	uint64_t now = w->now;
+	uint64_t corr = now > f->intended ? now - f->intended : 0;
+	uint64_t uncorr = now > f->sent ? now - f->sent : 0;
+	mb_hist_record(&w->st.corr, corr);
+	mb_hist_record(&w->st.uncorr, uncorr);
+	mb_hist_record(&os->corr, corr);
+	mb_hist_record(&os->uncorr, uncorr);
+	mb_hist_record(&w->s_lat, corr);
+	os->responses++;
+	w->st.responses++;
+	w->s_resp++;
+	w->st.last_done_ns = now;
+	f_pop(c);
+}
+
+static int conn_new_parser(struct rp_conn *c)
+{
+	if (c->parser)
+		mb_proto_conn_free(c->parser);
+	c->parser = mb_proto_conn_new(NULL, conn_on_cmd, c);
+	return c->parser ? 0 : -ENOMEM;
+}
+
+/* Arms the read event on a connected fd. @return 0 or -ENOMEM. */
+static int conn_attach(struct rp_conn *c, int fd)
+{
+	c->fd = fd;
+	c->rev = event_new(c->w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->wev = event_new(c->w->base, fd, EV_WRITE, conn_on_write, c);
+	if (!c->rev || !c->wev || event_add(c->rev, NULL) != 0)
+		return -ENOMEM;
+	c->up = true;
+	return 0;
+}
+
+static void conn_detach(struct rp_conn *c)
+{
+	if (c->rev)
+		event_free(c->rev);
+	if (c->wev)
+		event_free(c->wev);
+	c->rev = c->wev = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->up = false;
+}
+
+static void conn_schedule_retry(struct rp_conn *c, uint64_t delay_ms)
+{
+	struct timeval tv = {.tv_sec = (time_t)(delay_ms / 1000),
+			     .tv_usec = (suseconds_t)(delay_ms % 1000) * 1000};
+	evtimer_add(c->retry, &tv);
+}
+
+/* Drops the connection: in-flight commands are counted (timed_out_before: those sent before this
+ * time count as timeouts, the rest as disconnects), parser state is forgotten, output discarded,
+ * and a reconnect is scheduled unless the run is ending. */
+static void conn_fail(struct rp_conn *c, uint64_t timed_out_before, uint64_t retry_ms)
+{
+	struct rp_worker *w = c->w;
+	while (c->fn) {
+		struct rp_flight *f = f_head(c);
+		count_error(w, f->sent < timed_out_before ? RP_ERR_TIMEOUT : RP_ERR_DISCONNECT, 1);
+		f_pop(c);
+	}
+	conn_detach(c);
+	mb_buf_reset(&c->out);
+	c->out_off = 0;
+	if (conn_new_parser(c) != 0)
+		mb_error("out of memory");
+	if (w->state != RP_RUNNING && c->qn == 0)
+		return;
+	conn_schedule_retry(c, retry_ms);
+}
+
+static void conn_broken(struct rp_conn *c)
+{
+	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 10;
+	if (c->backoff_ms > 1000)
+		c->backoff_ms = 1000;
+	conn_fail(c, 0, c->backoff_ms);
+}
+
+static void conn_on_connected(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_conn *c = arg;
+	(void)what;
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+	event_free(c->wev);
+	c->wev = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
+		close(fd);
+		c->fd = -1;
+		conn_broken(c);
+		return;
+	}
+	c->fd = -1;
+	if (conn_attach(c, fd) != 0) {
+		conn_detach(c);
+		conn_broken(c);
+		return;
+	}
+	c->backoff_ms = 0;
+	c->w->st.reconnects++;
+	c->w->now = mb_mono_ns();
+	conn_dispatch(c);
+}
+
+static void conn_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (c->up || c->w->state == RP_DONE)
+		return;
+	int nfd = rp_server_connect(c->srv, false);
+	if (nfd < 0) {
+		conn_broken(c);
+		return;
+	}
+	c->fd = nfd;
+	c->wev = event_new(c->w->base, nfd, EV_WRITE, conn_on_connected, c);
+	if (!c->wev || event_add(c->wev, NULL) != 0) {
+		conn_detach(c);
+		conn_broken(c);
+	}
+}
+
+/* Writes as much of the output buffer as the socket takes; the rest waits for EV_WRITE. */
+static void conn_flush(struct rp_conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t k = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL);
+		if (k > 0) {
+			c->out_off += (size_t)k;
+			c->w->st.bytes_out += (uint64_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			event_add(c->wev, NULL);
+			return;
+		}
+		conn_broken(c);
+		return;
+	}
+	mb_buf_reset(&c->out);
+	c->out_off = 0;
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_conn *c = arg;
+	(void)fd;
+	(void)what;
+	conn_flush(c);
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_conn *c = arg;
+	struct rp_worker *w = c->w;
+	(void)what;
+	for (;;) {
+		ssize_t k = recv(fd, w->rdbuf, sizeof(w->rdbuf), 0);
+		if (k > 0) {
+			w->now = mb_mono_ns();
+			w->st.bytes_in += (uint64_t)k;
+			if (mb_proto_conn_feed(c->parser, MB_DIR_RESPONSE, w->rdbuf, (size_t)k,
+					       w->now) != 0) {
+				conn_broken(c);
+				return;
+			}
+			if ((size_t)k < sizeof(w->rdbuf))
+				break;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_broken(c); /* EOF or a hard error */
+		worker_check_done(w);
+		return;
+	}
+	conn_dispatch(c);
+	worker_check_done(w);
+}
+
+static int ensure_keys(struct rp_worker *w, size_t n)
+{
+	if (n <= w->kcap)
+		return 0;
+	size_t ncap = w->kcap ? w->kcap : 16;
+	while (ncap < n)
+		ncap *= 2;
+	char *kb = realloc(w->kbuf, ncap * (RP_MAX_KEY + 1));
+	if (!kb)
+		return -ENOMEM;
+	w->kbuf = kb;
+	const char **kp = realloc(w->kptr, ncap * sizeof(*kp));
+	if (!kp)
+		return -ENOMEM;
+	w->kptr = kp;
+	uint32_t *kl = realloc(w->klen, ncap * sizeof(*kl));
+	if (!kl)
+		return -ENOMEM;
+	w->klen = kl;
+	w->kcap = ncap;
+	return 0;
+}
+
+/* Encodes the nb queued records at the head of c (one command) into c->out.
+ * @return 0, -ENOMEM, or MB_E_USAGE/MB_E_UNSUPPORTED from the codec. */
+static int conn_encode(struct rp_conn *c, size_t nb)
+{
+	struct rp_worker *w = c->w;
+	const struct mb_record *r = &q_at(c, 0)->rec;
+	int err = ensure_keys(w, nb);
+	if (err)
+		return err;
+	struct mb_proto_req req = {
+		.op = r->op,
+		.proto = r->proto,
+		.noreply = (r->rflags & MB_RF_NOREPLY) != 0,
+		.client_flags = r->client_flags,
+		.ttl = r->ttl,
+		.arg = (r->op == MB_OP_INCR || r->op == MB_OP_DECR || r->op == MB_OP_MA) ? 1 : 0,
+	};
+	for (size_t i = 0; i < nb; i++) {
+		const struct mb_record *ri = &q_at(c, i)->rec;
+		char *k = w->kbuf + i * (RP_MAX_KEY + 1);
+		if (ri->key_id == MB_KEY_NONE) {
+			w->kptr[i] = NULL;
+			w->klen[i] = 0;
+			continue;
+		}
+		w->klen[i] = (uint32_t)rp_key(&w->kg, ri->key_id, ri->key_len, k);
+		w->kptr[i] = k;
+	}
+	if (nb == 1) {
+		req.key = w->kptr[0];
+		req.key_len = w->klen[0];
+	} else {
+		req.keys = w->kptr;
+		req.key_lens = w->klen;
+		req.nkeys = (uint32_t)nb;
+	}
+	if (r->op < MB_OP_COUNT && op_has_value[r->op]) {
+		req.value = rp_value(&w->val, &w->valcap, r->value_len);
+		if (!req.value)
+			return -ENOMEM;
+		req.value_len = r->value_len;
+	}
+	size_t before = c->out.len;
+	err = mb_proto_encode(&c->out, &req);
+	if (err) {
+		c->out.len = before;
+		return err;
+	}
+	return mb_proto_conn_feed(c->parser, MB_DIR_REQUEST, c->out.data + before,
+				  c->out.len - before, w->now);
+}
+
+/* Sends every queued command the depth allows, in order, with one write. */
+static void conn_dispatch(struct rp_conn *c)
+{
+	struct rp_worker *w = c->w;
+	uint64_t now = w->now;
+	bool wrote = false;
+	if (!c->up)
+		return;
+	while (c->qn > 0) {
+		if (c->fn >= c->fcap) {
+			if (!c->stalled)
+				w->st.stalls++;
+			c->stalled = true;
+			break;
+		}
+		c->stalled = false;
+		size_t nb = 1;
+		while (nb < c->qn && (q_at(c, nb)->rec.rflags & MB_RF_BATCH_CONT))
+			nb++;
+		struct rp_qent *h = q_at(c, 0);
+		uint64_t intended = h->intended ? h->intended : now;
+		if (w->o->skip_late_ns && now > intended + w->o->skip_late_ns) {
+			w->st.skipped_late++;
+			q_pop(c, nb);
+			continue;
+		}
+		uint8_t op = h->rec.op;
+		bool noreply = (h->rec.rflags & MB_RF_NOREPLY) != 0;
+		int err = conn_encode(c, nb);
+		if (err == -ENOMEM) {
+			mb_error("out of memory");
+			w->state = RP_DONE;
+			event_base_loopbreak(w->base);
+			return;
+		}
+		if (err) {
+			count_error(w, RP_ERR_UNSUPPORTED, 1);
+			q_pop(c, nb);
+			continue;
+		}
+		struct rp_opstats *os = &w->st.op[op];
+		if (!os->used && rp_opstats_use(os) != 0) {
+			mb_error("out of memory");
+			event_base_loopbreak(w->base);
+			return;
+		}
+		os->sent++;
+		os->keys += nb;
+		w->st.requests_sent++;
+		w->st.keys_sent += nb;
+		w->s_sent++;
+		if (!w->st.first_send_ns)
+			w->st.first_send_ns = now;
+		if (h->intended) {
+			uint64_t lag = now > intended ? now - intended : 0;
+			mb_hist_record(&w->st.lag, lag);
+			mb_hist_record(&w->s_lag, lag);
+			mb_hist_record(&w->st.gen_lag, h->pulled > intended ? h->pulled - intended : 0);
+		}
+		if (noreply) {
+			w->st.noreply_sent++;
+		} else {
+			struct rp_flight *f = &c->f[(c->fh + c->fn) % c->fcap];
+			f->intended = intended;
+			f->sent = now;
+			f->keys_left = (uint32_t)nb;
+			f->op = op;
+			c->fn++;
+			w->inflight++;
+		}
+		q_pop(c, nb);
+		wrote = true;
+	}
+	if (wrote)
+		conn_flush(c);
+}
+
+/* ---- profile -> queues ----------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static unsigned lane_of(const struct rp_worker *w, const struct mb_record *r)
+{
+	unsigned n = w->p->nlanes;
+	if (w->o->fold == RP_FOLD_KEY && r->key_id != MB_KEY_NONE)
+		return (unsigned)(mix64(r->key_id) % n);
+	return r->conn_id % n;
+}
+
+static uint64_t intended_of(const struct rp_worker *w, uint64_t t)
+{
+	const struct rp_plan *p = w->p;
+	double rel = t > p->t_first ? (double)(t - p->t_first) : 0.0;
+	rel += (double)w->loops * (double)p->loop_span;
+	uint64_t off = (uint64_t)(rel / p->speed);
+	return w->run->t0 + off + 1; /* +1: 0 means "no schedule" (--rate max) */
+}
+
+/* Makes rbuf[ri] valid. @return 1 (a record), 0 (end of profile), or a negative error. */
+static int reader_peek(struct rp_worker *w)
+{
+	while (w->ri == w->rn) {
+		if (w->eof)
+			return 0;
+		if (w->rec_in_pass >= w->p->records) {
+			if (!w->o->loop || w->p->records == 0) {
+				w->eof = true;
+				return 0;
+			}
+			int err = mb_profile_reader_rewind(w->rd, 0);
+			if (err)
+				return err;
+			w->loops++;
+			w->rec_in_pass = 0;
+		}
+		uint64_t left = w->p->records - w->rec_in_pass;
+		long n = mb_profile_reader_read(w->rd, w->rbuf,
+						left < RP_READ_CHUNK ? (size_t)left : RP_READ_CHUNK);
+		if (n < 0)
+			return (int)n;
+		if (n == 0) {
+			w->rec_in_pass = w->p->records; /* shorter than the pre-scan said: end pass */
+			continue;
+		}
+		w->rn = (size_t)n;
+		w->ri = 0;
+	}
+	return 1;
+}
+
+/* Queues one record on its connection (or drops it when another worker owns its lane). */
+static int route(struct rp_worker *w, const struct mb_record *r, uint64_t intended)
+{
+	bool cont = (r->rflags & MB_RF_BATCH_CONT) != 0;
+	if (!cont) {
+		w->cur_batch++;
+		w->cur_lane = lane_of(w, r);
+		w->cur_mine = w->cur_lane % w->n == w->id;
+		w->cur_skip = op_skipped(w->o, r->op);
+		if (w->cur_mine && w->cur_skip)
+			w->st.skipped_ops++;
+	}
+	if (!w->cur_mine || w->cur_skip)
+		return 0;
+	unsigned server = 0;
+	if (w->o->nservers > 1 && r->key_id != MB_KEY_NONE) {
+		char key[RP_MAX_KEY + 1];
+		size_t klen = rp_key(&w->kg, r->key_id, r->key_len, key);
+		server = rp_memc_server(w->memc, w->o->nservers, key, klen);
+	}
+	struct rp_conn *c = &w->conns[(size_t)(w->cur_lane / w->n) * w->o->nservers + server];
+	struct rp_qent *e = q_push(c);
+	if (!e)
+		return -ENOMEM;
+	e->rec = *r;
+	e->intended = intended;
+	e->pulled = w->now;
+	if (c->batch != w->cur_batch)
+		e->rec.rflags &= (uint8_t)~MB_RF_BATCH_CONT; /* first key of this server's part */
+	c->batch = w->cur_batch;
+	w->queued++;
+	if (!c->dirty) {
+		c->dirty = true;
+		w->dirty[w->ndirty++] = c;
+	}
+	return 0;
+}
+
+static void worker_begin_drain(struct rp_worker *w, uint64_t grace)
+{
+	if (w->state != RP_RUNNING)
+		return;
+	w->state = RP_DRAINING;
+	w->eof = true;
+	w->drain_deadline = w->now + grace;
+}
+
+/* Pulls every record due by now (schedule) or enough to keep connections busy (max).
+ * @return the next deadline (absolute ns), UINT64_MAX when nothing is scheduled, or 0 on a
+ * fatal error (reported). */
+static uint64_t worker_pull(struct rp_worker *w)
+{
+	bool max = w->o->rate_mode == RP_RATE_MAX;
+	uint64_t want = (uint64_t)w->nconns * w->o->depth * 4;
+	for (;;) {
+		if (w->state != RP_RUNNING)
+			return UINT64_MAX;
+		int rc = reader_peek(w);
+		if (rc < 0) {
+			mb_warn("%s: %s; replaying what was read", w->o->profile,
+				mb_profile_reader_errmsg(w->rd));
+			w->eof = true;
+			return UINT64_MAX;
+		}
+		if (rc == 0)
+			return UINT64_MAX;
+		const struct mb_record *r = &w->rbuf[w->ri];
+		bool cont = (r->rflags & MB_RF_BATCH_CONT) != 0;
+		uint64_t intended = 0;
+		if (max) {
+			if (!cont && w->queued >= want)
+				return UINT64_MAX; /* refilled on replies */
+			if (!cont && w->now >= w->run->end_ns) {
+				worker_begin_drain(w, RP_DRAIN_NS);
+				return UINT64_MAX;
+			}
+		} else {
+			intended = intended_of(w, r->time_ns);
+			if (!cont && intended > w->run->end_ns) {
+				worker_begin_drain(w, RP_DRAIN_NS);
+				return UINT64_MAX;
+			}
+			if (!cont && intended > w->now)
+				return intended;
+			if (!cont && w->queued >= RP_QUEUE_CAP)
+				return w->now + 1000000; /* the target is far behind: pause pulling */
+		}
+		if (route(w, r, intended) != 0) {
+			mb_error("out of memory");
+			return 0;
+		}
+		w->ri++;
+		w->rec_in_pass++;
+	}
+}
+
+/* Pulls what is due and sends it; re-arms the schedule timer at the next absolute deadline. */
+static void worker_run_schedule(struct rp_worker *w)
+{
+	for (int spins = 0; spins < 64; spins++) {
+		w->now = mb_mono_ns();
+		uint64_t next = worker_pull(w);
+		for (size_t i = 0; i < w->ndirty; i++) {
+			w->dirty[i]->dirty = false;
+			conn_dispatch(w->dirty[i]);
+		}
+		w->ndirty = 0;
+		if (next == 0) {
+			event_base_loopbreak(w->base);
+			return;
+		}
+		if (next == UINT64_MAX)
+			break;
+		uint64_t now = mb_mono_ns();
+		if (next > now + RP_SPIN_NS || spins == 63) {
+			uint64_t d = next > now ? next - now : 0;
+			struct timeval tv = {.tv_sec = (time_t)(d / RP_NS_PER_SEC),
+					     .tv_usec = (suseconds_t)(d % RP_NS_PER_SEC / 1000)};
+			evtimer_add(w->timer, &tv);
+			return;
+		}
+	}
+	worker_check_done(w);
+}
+
+static void worker_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	worker_run_schedule(arg);
+}
+
+/* ---- time series, end of run ----------------------------------------------------------- */
+
+static void worker_report_second(struct rp_worker *w, uint64_t sec)
+{
+	struct rp_run *run = w->run;
+	pthread_mutex_lock(&run->mu);
+	struct rp_second *s = &run->ring[sec % RP_SERIES_RING];
+	if (s->reports && s->sec != sec)
+		rp_series_finalize_locked(run, s);
+	s->sec = sec;
+	s->reports++;
+	s->sent += w->s_sent;
+	s->responses += w->s_resp;
+	s->errors += w->s_err;
+	s->outstanding += w->inflight;
+	mb_hist_merge(&s->lat, &w->s_lat);
+	mb_hist_merge(&s->lag, &w->s_lag);
+	pthread_mutex_unlock(&run->mu);
+	w->s_sent = w->s_resp = w->s_err = 0;
+	mb_hist_reset(&w->s_lat);
+	mb_hist_reset(&w->s_lag);
+}
+
+static void worker_arm_tick(struct rp_worker *w)
+{
+	uint64_t now = mb_mono_ns();
+	uint64_t d = w->next_tick > now ? w->next_tick - now : 0;
+	struct timeval tv = {.tv_sec = (time_t)(d / RP_NS_PER_SEC),
+			     .tv_usec = (suseconds_t)(d % RP_NS_PER_SEC / 1000)};
+	evtimer_add(w->tick, &tv);
+}
+
+static void worker_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_worker *w = arg;
+	(void)fd;
+	(void)what;
+	uint64_t sec = (w->next_tick - w->run->t0) / RP_NS_PER_SEC - 1;
+	worker_report_second(w, sec);
+	w->next_tick += RP_NS_PER_SEC;
+	worker_arm_tick(w);
+}
+
+static void worker_finish(struct rp_worker *w)
+{
+	if (w->state == RP_DONE)
+		return;
+	for (size_t i = 0; i < w->nconns; i++) {
+		struct rp_conn *c = &w->conns[i];
+		count_error(w, RP_ERR_UNANSWERED, c->fn);
+		w->inflight -= c->fn;
+		c->fn = 0;
+		if (c->qn) {
+			/* commands, not records: count heads of batches */
+			uint64_t cmds = 0;
+			for (size_t k = 0; k < c->qn; k++)
+				cmds += !(q_at(c, k)->rec.rflags & MB_RF_BATCH_CONT);
+			count_error(w, RP_ERR_UNSENT, cmds);
+			q_pop(c, c->qn);
+		}
+	}
+	w->state = RP_DONE;
+	uint64_t now = mb_mono_ns();
+	if (now > w->run->t0)
+		worker_report_second(w, (now - w->run->t0) / RP_NS_PER_SEC);
+	event_base_loopbreak(w->base);
+}
+
+static void worker_check_done(struct rp_worker *w)
+{
+	if (w->state == RP_DONE)
+		return;
+	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && !w->eof &&
+	    w->queued < (uint64_t)w->nconns * w->o->depth * 2) {
+		w->now = mb_mono_ns();
+		if (worker_pull(w) == 0) {
+			event_base_loopbreak(w->base);
+			return;
+		}
+		for (size_t i = 0; i < w->ndirty; i++) {
+			w->dirty[i]->dirty = false;
+			conn_dispatch(w->dirty[i]);
+		}
+		w->ndirty = 0;
+	}
+	if (w->eof && w->queued == 0 && w->inflight == 0)
+		worker_finish(w);
+}
+
+static void worker_on_hk(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_worker *w = arg;
+	(void)fd;
+	(void)what;
+	uint64_t now = mb_mono_ns();
+	w->now = now;
+	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && now >= w->run->end_ns)
+		worker_begin_drain(w, RP_DRAIN_NS);
+	if (w->o->timeout_ns) {
+		uint64_t limit = now > w->o->timeout_ns ? now - w->o->timeout_ns : 0;
+		for (size_t i = 0; i < w->nconns; i++) {
+			struct rp_conn *c = &w->conns[i];
+			if (c->fn && f_head(c)->sent < limit)
+				conn_fail(c, limit, 1);
+		}
+	}
+	if (w->state == RP_DRAINING && now >= w->drain_deadline)
+		worker_finish(w);
+	else
+		worker_check_done(w);
+}
+
+static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_worker *w = arg;
+	char b[16];
+	(void)what;
+	if (read(fd, b, sizeof(b)) < 0 && errno != EAGAIN)
+		return;
+	w->now = mb_mono_ns();
+	for (size_t i = 0; i < w->nconns; i++) {
+		struct rp_conn *c = &w->conns[i];
+		uint64_t cmds = 0;
+		for (size_t k = 0; k < c->qn; k++)
+			cmds += !(q_at(c, k)->rec.rflags & MB_RF_BATCH_CONT);
+		count_error(w, RP_ERR_UNSENT, cmds);
+		if (c->qn)
+			q_pop(c, c->qn);
+	}
+	if (w->state == RP_RUNNING)
+		worker_begin_drain(w, RP_STOP_DRAIN_NS);
+	w->drain_deadline = w->now + RP_STOP_DRAIN_NS < w->drain_deadline
+				    ? w->now + RP_STOP_DRAIN_NS : w->drain_deadline;
+	worker_check_done(w);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
+
+int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsigned n, char *err,
+		  size_t errlen)
+{
+	const struct rp_opts *o = run->opts;
+	const struct rp_plan *p = run->plan;
+	int rc = -ENOMEM;
+	struct rp_worker *w = calloc(1, sizeof(*w));
+	*out = NULL;
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->run = run;
+	w->o = o;
+	w->p = p;
+	w->id = id;
+	w->n = n;
+	w->stop_pipe[0] = w->stop_pipe[1] = -1;
+	if (rp_stats_init(&w->st) || mb_hist_init(&w->s_lat, RP_LAT_LOW, RP_LAT_HIGH, 2) ||
+	    mb_hist_init(&w->s_lag, RP_LAT_LOW, RP_LAT_HIGH, 2))
+		goto oom;
+	rc = mb_profile_reader_open(&w->rd, o->profile, err, errlen);
+	if (rc)
+		goto cleanup;
+	w->kg = (struct rp_keygen){.rd = w->rd, .key_mode = p->key_mode, .prefix = o->key_prefix,
+				   .prefix_len = o->key_prefix_len};
+	/* a handle of its own, built like the main one (memcached_clone loses the ketama
+	 * weighting, and with it the placement) */
+	w->memc = rp_memc_new(o, err, errlen);
+	if (!w->memc) {
+		rc = MB_E_USAGE;
+		goto cleanup;
+	}
+	rc = -ENOMEM;
+	w->rbuf = malloc(RP_READ_CHUNK * sizeof(*w->rbuf));
+	if (!w->rbuf)
+		goto oom;
+
+	struct event_config *cfg = event_config_new();
+	if (!cfg)
+		goto oom;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER |
+					   EVENT_BASE_FLAG_NO_CACHE_TIME);
+	w->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (!w->base)
+		goto oom;
+	if (pipe2(w->stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto cleanup;
+	}
+	w->timer = evtimer_new(w->base, worker_on_timer, w);
+	w->tick = evtimer_new(w->base, worker_on_tick, w);
+	w->hk = event_new(w->base, -1, EV_PERSIST, worker_on_hk, w);
+	w->stopev = event_new(w->base, w->stop_pipe[0], EV_READ | EV_PERSIST, worker_on_stop, w);
+	if (!w->timer || !w->tick || !w->hk || !w->stopev)
+		goto oom;
+
+	size_t nlocal = p->nlanes > id ? (p->nlanes - id + n - 1) / n : 0;
+	w->nconns = nlocal * o->nservers;
+	w->conns = calloc(w->nconns ? w->nconns : 1, sizeof(*w->conns));
+	w->dirty = calloc(w->nconns ? w->nconns : 1, sizeof(*w->dirty));
+	if (!w->conns || !w->dirty)
+		goto oom;
+	for (size_t i = 0; i < w->nconns; i++) {
+		struct rp_conn *c = &w->conns[i];
+		c->w = w;
+		c->fd = -1;
+		c->srv = &o->servers[i % o->nservers];
+		c->fcap = o->depth;
+		c->f = calloc(c->fcap, sizeof(*c->f));
+		c->retry = evtimer_new(w->base, conn_on_retry, c);
+		if (!c->f || !c->retry || conn_new_parser(c) != 0)
+			goto oom;
+		int fd = rp_server_connect(c->srv, true);
+		if (fd < 0) {
+			rc = MB_E_CONNECT;
+			snprintf(err, errlen, "cannot connect to %s: %s", c->srv->spec,
+				 strerror(-fd));
+			goto cleanup;
+		}
+		if (conn_attach(c, fd) != 0) {
+			close(fd);
+			goto oom;
+		}
+	}
+	/* decode the first block now, not at t0 (it would delay the first requests) */
+	rc = reader_peek(w);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", mb_profile_reader_errmsg(w->rd));
+		goto cleanup;
+	}
+	*out = w;
+	return 0;
+oom:
+	rc = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+cleanup:
+	rp_worker_free(w);
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	struct rp_worker *w = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the main thread */
+	struct timeval hk = {.tv_sec = 0, .tv_usec = RP_HK_NS / 1000};
+	if (w->o->timeout_ns && w->o->timeout_ns / 4 < RP_HK_NS)
+		hk.tv_usec = (suseconds_t)(w->o->timeout_ns / 4000 + 1);
+	event_add(w->hk, &hk);
+	event_add(w->stopev, NULL);
+	w->next_tick = w->run->t0 + RP_NS_PER_SEC;
+	worker_arm_tick(w);
+	/* first wakeup at t0 */
+	uint64_t now = mb_mono_ns();
+	uint64_t d = w->run->t0 > now ? w->run->t0 - now : 0;
+	struct timeval tv = {.tv_sec = (time_t)(d / RP_NS_PER_SEC),
+			     .tv_usec = (suseconds_t)(d % RP_NS_PER_SEC / 1000)};
+	evtimer_add(w->timer, &tv);
+	if (w->nconns == 0)
+		worker_finish(w);
+	else
+		event_base_dispatch(w->base);
+	if (w->state != RP_DONE)
+		worker_finish(w);
+	pthread_mutex_lock(&w->run->mu);
+	w->run->done_workers++;
+	pthread_mutex_unlock(&w->run->mu);
+	return NULL;
+}
+
+int rp_worker_start(struct rp_worker *w)
+{
+	int rc = pthread_create(&w->th, NULL, worker_main, w);
+	if (rc)
+		return -rc;
+	w->started = true;
+	return 0;
+}
+
+void rp_worker_stop(struct rp_worker *w)
+{
+	if (w->stop_pipe[1] >= 0 && write(w->stop_pipe[1], "s", 1) < 0) {
+		/* the pipe is full: a stop is already pending */
+	}
+}
+
+void rp_worker_join(struct rp_worker *w)
+{
+	if (w->started)
+		pthread_join(w->th, NULL);
+	w->started = false;
+}
+
+const struct rp_stats *rp_worker_stats(const struct rp_worker *w)
+{
+	return &w->st;
+}
+
+void rp_worker_free(struct rp_worker *w)
+{
+	if (!w)
+		return;
+	rp_worker_join(w);
+	for (size_t i = 0; w->conns && i < w->nconns; i++) {
+		struct rp_conn *c = &w->conns[i];
+		conn_detach(c);
+		if (c->retry)
+			event_free(c->retry);
+		if (c->parser)
+			mb_proto_conn_free(c->parser);
+		mb_buf_free(&c->out);
+		free(c->q);
+		free(c->f);
+	}
+	free(w->conns);
+	free(w->dirty);
+	if (w->timer)
+		event_free(w->timer);
+	if (w->tick)
+		event_free(w->tick);
+	if (w->hk)
+		event_free(w->hk);
+	if (w->stopev)
+		event_free(w->stopev);
+	if (w->base)
+		event_base_free(w->base);
+	if (w->stop_pipe[0] >= 0)
+		close(w->stop_pipe[0]);
+	if (w->stop_pipe[1] >= 0)
+		close(w->stop_pipe[1]);
+	if (w->memc)
+		memcached_free(w->memc);
+	if (w->rd)
+		mb_profile_reader_close(w->rd);
+	free(w->rbuf);
+	free(w->val);
+	free(w->kbuf);
+	free(w->kptr);
+	free(w->klen);
+	rp_stats_free(&w->st);
+	mb_hist_free(&w->s_lat);
+	mb_hist_free(&w->s_lag);
+	free(w);
+}

@@ -1,0 +1,708 @@
+/* Integration tests for membench-replay against real memcached servers on loopback.
+ *
+ * Each test writes a profile with exact known content through mb_profile_writer_*, runs the
+ * built binary ($MB_BINARY_DIR/bin/membench-replay) with --json, and checks the JSON figures
+ * against the profile and against memcached's own counters (stats before/after, read here with
+ * libmemcached). Placement across two servers is checked against libmemcached's ketama, computed
+ * here independently for every key. Runs are short (<= ~3 s each) so the suite stays well under
+ * its budget under sanitizers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libmemcached/memcached.h>
+
+#include "membench/cli.h"
+#include "membench/profile.h"
+#include "testutil.h"
+
+#define MS 1000000ull
+
+static char tmpdir[512];
+static char replay_bin[1024];
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+struct prof {
+	struct mb_profile_writer *w;
+	char path[600];
+};
+
+static void prof_open(struct prof *p, const char *name, enum mb_key_mode mode)
+{
+	struct mb_profile_meta meta = {.clock = MB_CLOCK_SYNTHETIC, .key_mode = (uint8_t)mode,
+				       .sample_ratio = 1.0, .start_wall_ns = 1700000000000000000ll};
+	snprintf(meta.creator, sizeof(meta.creator), "test_replay");
+	snprintf(meta.source, sizeof(meta.source), "test:%s", name);
+	struct mb_profile_writer_opts opts = {.block_records = 256};
+	char err[256];
+	snprintf(p->path, sizeof(p->path), "%s/%s.mbp", tmpdir, name);
+	int rc = mb_profile_writer_open(&p->w, p->path, &meta, &opts, err, sizeof(err));
+	if (rc)
+		fail_msg("writer_open: %s", err);
+}
+
+static void prof_add(struct prof *p, uint64_t t, uint32_t conn, unsigned op, uint64_t key,
+		     uint32_t klen, uint32_t vlen, uint8_t status, uint8_t rflags)
+{
+	struct mb_record r = {.time_ns = t, .key_id = key, .conn_id = conn, .key_len = klen,
+			      .value_len = vlen, .op = (uint8_t)op, .proto = MB_PROTO_TEXT,
+			      .status = status, .rflags = rflags};
+	assert_int_equal(mb_profile_writer_append(p->w, &r, NULL, 0), 0);
+}
+
+static void prof_add_key(struct prof *p, uint64_t t, uint32_t conn, unsigned op, const char *key,
+			 uint32_t vlen)
+{
+	struct mb_record r = {.time_ns = t, .conn_id = conn, .key_len = (uint32_t)strlen(key),
+			      .value_len = vlen, .op = (uint8_t)op, .proto = MB_PROTO_TEXT};
+	assert_int_equal(mb_profile_writer_append(p->w, &r, key, strlen(key)), 0);
+}
+
+static void prof_close(struct prof *p)
+{
+	char err[256];
+	if (mb_profile_writer_close(p->w, err, sizeof(err)) != 0)
+		fail_msg("writer_close: %s", err);
+}
+
+/* Runs membench-replay with a NULL-terminated argument list; stdout/stderr go to files in
+ * tmpdir. @return the exit status (or 128 + signal). */
+static int run_replay_argv(char *const argv[])
+{
+	char out[700], errp[700];
+	snprintf(out, sizeof(out), "%s/stdout", tmpdir);
+	snprintf(errp, sizeof(errp), "%s/stderr", tmpdir);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fo >= 0)
+			dup2(fo, STDOUT_FILENO);
+		if (fe >= 0)
+			dup2(fe, STDERR_FILENO);
+		execv(replay_bin, argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#define MAXARG 40
+struct args {
+	char *v[MAXARG];
+	char store[MAXARG][700];
+	int n;
+};
+
+static void args_add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void args_add(struct args *a, const char *fmt, ...)
+{
+	assert_true(a->n < MAXARG - 1);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->store[a->n], sizeof(a->store[a->n]), fmt, ap);
+	va_end(ap);
+	a->v[a->n] = a->store[a->n];
+	a->v[++a->n] = NULL;
+}
+
+static void args_base(struct args *a, const char *profile, int port)
+{
+	a->n = 0;
+	args_add(a, "membench-replay");
+	args_add(a, "%s", profile);
+	args_add(a, "--server");
+	args_add(a, "127.0.0.1:%d", port);
+	args_add(a, "--json");
+	args_add(a, "%s/run.json", tmpdir);
+	args_add(a, "--quiet");
+}
+
+static char *slurp(const char *name)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return strdup("");
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strdup(buf);
+}
+
+static void dump_output(void)
+{
+	char *e = slurp("stderr"), *o = slurp("stdout");
+	fprintf(stderr, "--- replay stdout\n%s--- replay stderr\n%s---\n", o, e);
+	free(e);
+	free(o);
+}
+
+/* First number after `"name": ` in run.json, past `after` if given (top-level names come
+ * before nested ones). */
+static double json_num_in(const char *after, const char *name)
+{
+	char *j = slurp("run.json");
+	char pat[128];
+	snprintf(pat, sizeof(pat), "\"%s\": ", name);
+	const char *from = after ? strstr(j, after) : j;
+	const char *p = from ? strstr(from, pat) : NULL;
+	if (!p) {
+		fprintf(stderr, "no %s in run.json:\n%s\n", name, j);
+		free(j);
+		fail();
+	}
+	double v = strtod(p + strlen(pat), NULL);
+	free(j);
+	return v;
+}
+
+static double json_num(const char *name)
+{
+	return json_num_in(NULL, name);
+}
+
+/* memcached counters through libmemcached */
+struct mcstat {
+	uint64_t cmd_get, get_hits, get_misses, cmd_set, total_connections, delete_hits,
+		delete_misses;
+};
+
+/* One counter from a `stats` text (0 when absent). */
+static uint64_t stat_val(const char *text, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "STAT %s ", name);
+	const char *p = strstr(text, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
+}
+
+/* memcached's counters over a plain socket (libmemcached's stat API knows only some names).
+ * This connection counts in total_connections itself. */
+static struct mcstat mc_stats(int port)
+{
+	struct mcstat s = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_true(write(fd, "stats\r\n", 7) == 7);
+	static char buf[65536];
+	size_t n = 0;
+	while (n < sizeof(buf) - 1) {
+		ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
+		assert_true(k > 0);
+		n += (size_t)k;
+		buf[n] = '\0';
+		if (n >= 5 && strcmp(buf + n - 5, "END\r\n") == 0)
+			break;
+	}
+	close(fd);
+	s.cmd_get = stat_val(buf, "cmd_get");
+	s.get_hits = stat_val(buf, "get_hits");
+	s.get_misses = stat_val(buf, "get_misses");
+	s.cmd_set = stat_val(buf, "cmd_set");
+	s.total_connections = stat_val(buf, "total_connections");
+	s.delete_hits = stat_val(buf, "delete_hits");
+	s.delete_misses = stat_val(buf, "delete_misses");
+	return s;
+}
+
+static struct mb_test_memcached mc;
+
+static int setup(void **state)
+{
+	(void)state;
+	int rc = mb_test_memcached_start(&mc, "-m 64");
+	if (rc == MB_TEST_SKIP)
+		skip();
+	assert_int_equal(rc, 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mb_test_memcached_stop(&mc);
+	return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------------------- */
+
+/* Every recorded command is sent once; memcached's counters move by exactly what the profile
+ * holds (sets, gets incl. multi-key batches, deletes), and the replayer's hit counts agree with
+ * the server's. */
+static void test_counts_match(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "counts", MB_KEYS_ANON);
+	uint64_t t = 0, sets = 0, getcmds = 0, getkeys = 0, dels = 0;
+	for (int i = 0; i < 400; i++, t += MS / 2) {
+		uint32_t conn = (uint32_t)(i % 4);
+		uint64_t key = (uint64_t)(i % 97);
+		switch (i % 5) {
+		case 0:
+		case 1:
+			prof_add(&p, t, conn, MB_OP_SET, key, 16, 100 + (uint32_t)i, MB_STATUS_STORED, 0);
+			sets++;
+			break;
+		case 2:
+			prof_add(&p, t, conn, MB_OP_GET, key, 16, 0, MB_STATUS_NONE, 0);
+			getcmds++, getkeys++;
+			break;
+		case 3: /* a 3-key multiget */
+			prof_add(&p, t, conn, MB_OP_GET, key, 16, 0, MB_STATUS_NONE, 0);
+			prof_add(&p, t, conn, MB_OP_GET, key + 1, 16, 0, MB_STATUS_NONE, MB_RF_BATCH_CONT);
+			prof_add(&p, t, conn, MB_OP_GET, key + 2, 16, 0, MB_STATUS_NONE, MB_RF_BATCH_CONT);
+			getcmds++, getkeys += 3;
+			break;
+		default:
+			prof_add(&p, t, conn, MB_OP_DELETE, key + 50, 16, 0, MB_STATUS_NONE, 0);
+			dels++;
+			break;
+		}
+	}
+	prof_close(&p);
+	struct mcstat before = mc_stats(mc.port);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--rate");
+	args_add(&a, "4x");
+	int rc = run_replay_argv(a.v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	struct mcstat after = mc_stats(mc.port);
+	uint64_t cmds = sets + getcmds + dels;
+	assert_true(json_num("requests_sent") == (double)cmds);
+	assert_true(json_num("keys_sent") == (double)(sets + getkeys + dels));
+	assert_true(json_num("responses") == (double)cmds);
+	assert_true(json_num("total") == 0); /* errors.total */
+	assert_true(after.cmd_set - before.cmd_set == sets);
+	assert_true(after.cmd_get - before.cmd_get == getkeys);
+	assert_true((after.delete_hits + after.delete_misses) -
+			    (before.delete_hits + before.delete_misses) == dels);
+	assert_true(after.total_connections - before.total_connections >= 4);
+	/* the replayer's per-key hit count is the server's */
+	char *j = slurp("run.json");
+	const char *g = strstr(j, "\"get\": {");
+	assert_non_null(g);
+	const char *h = strstr(g, "\"hit\": ");
+	uint64_t hits = h ? strtoull(h + 7, NULL, 10) : 0;
+	free(j);
+	assert_true(hits == after.get_hits - before.get_hits);
+	assert_true(after.get_hits - before.get_hits > 0);
+}
+
+/* Same profile at 1x and 2x: the second takes half the wall time (within 15%). */
+static void test_rate_2x_halves_time(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "rate", MB_KEYS_ANON);
+	for (int i = 0; i <= 300; i++) /* 1.2 s recorded */
+		prof_add(&p, (uint64_t)i * 4 * MS, (uint32_t)(i % 2), MB_OP_GET, (uint64_t)i, 10, 0,
+			 MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	assert_int_equal(run_replay_argv(a.v), 0);
+	double d1 = json_num("duration_s");
+	args_add(&a, "--rate");
+	args_add(&a, "2x");
+	assert_int_equal(run_replay_argv(a.v), 0);
+	double d2 = json_num("duration_s");
+	double target = json_num("target_rate"), got = json_num("achieved_rate");
+	fprintf(stderr, "1x: %.3f s, 2x: %.3f s, target %.1f achieved %.1f\n", d1, d2, target, got);
+	assert_true(d1 > 1.1 && d1 < 1.4);
+	assert_true(d2 > 0.85 * d1 / 2 && d2 < 1.15 * d1 / 2);
+	assert_true(got > target * 0.9 && got < target * 1.1);
+	/* --rate OPS: 500 req/s is 2x this profile's 250 req/s */
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--rate");
+	args_add(&a, "500");
+	assert_int_equal(run_replay_argv(a.v), 0);
+	assert_true(json_num("speed") > 1.95 && json_num("speed") < 2.05);
+	assert_true(json_num("duration_s") < 0.75);
+}
+
+/* --connections N folds 6 recorded connections into N (by connection, or by key hash). */
+static void test_connections(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "conns", MB_KEYS_ANON);
+	for (int i = 0; i < 120; i++)
+		prof_add(&p, (uint64_t)i * MS, (uint32_t)(i % 6), MB_OP_SET, (uint64_t)i, 12, 10,
+			 MB_STATUS_NONE, 0);
+	prof_close(&p);
+	static const char *const folds[] = {"conn", "key"};
+	for (int k = 0; k < 2; k++) {
+		struct mcstat before = mc_stats(mc.port);
+		struct args a;
+		args_base(&a, p.path, mc.port);
+		args_add(&a, "--connections");
+		args_add(&a, "%d", 3 + k * 5);
+		args_add(&a, "--fold");
+		args_add(&a, "%s", folds[k]);
+		args_add(&a, "--rate");
+		args_add(&a, "4x");
+		assert_int_equal(run_replay_argv(a.v), 0);
+		struct mcstat after = mc_stats(mc.port);
+		/* the lanes + the replayer's start-up check and stats connections + ours */
+		assert_true(after.total_connections - before.total_connections ==
+			    (uint64_t)(3 + k * 5) + 3);
+		assert_true(after.cmd_set - before.cmd_set == 120);
+		assert_true(json_num("connections_per_server") == 3 + k * 5);
+	}
+	/* default: one connection per recorded connection */
+	struct mcstat before = mc_stats(mc.port);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--rate");
+	args_add(&a, "4x");
+	args_add(&a, "--threads");
+	args_add(&a, "2");
+	assert_int_equal(run_replay_argv(a.v), 0);
+	struct mcstat after = mc_stats(mc.port);
+	assert_true(after.total_connections - before.total_connections == 6 + 3);
+	assert_true(after.cmd_set - before.cmd_set == 120);
+}
+
+/* --loop --duration repeats a 0.2 s profile for 1 s: about 5 passes, time keeps advancing. */
+static void test_loop(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "loop", MB_KEYS_ANON);
+	for (int i = 0; i < 100; i++)
+		prof_add(&p, (uint64_t)i * 2 * MS, 0, MB_OP_GET, (uint64_t)i, 10, 0, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct mcstat before = mc_stats(mc.port);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--loop");
+	args_add(&a, "--duration");
+	args_add(&a, "1s");
+	assert_int_equal(run_replay_argv(a.v), 0);
+	struct mcstat after = mc_stats(mc.port);
+	double sent = json_num("requests_sent");
+	fprintf(stderr, "loop: %.0f requests in 1 s\n", sent);
+	assert_true(sent >= 480 && sent <= 510);
+	assert_true(after.cmd_get - before.cmd_get == (uint64_t)sent);
+	assert_true(json_num("duration_s") > 0.9 && json_num("duration_s") < 1.2);
+}
+
+/* --warm stores the keys read (as hits) before they are written: without it every recorded hit
+ * misses on a fresh server; with it they all hit, and the warm-up is not in the run's stats. */
+static void test_warm(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "warm", MB_KEYS_ANON);
+	uint64_t t = 0;
+	for (int i = 0; i < 50; i++, t += MS) /* read-before-write, recorded as hits */
+		prof_add(&p, t, 0, MB_OP_GET, 1000 + (uint64_t)i, 20, 300, MB_STATUS_HIT, 0);
+	for (int i = 0; i < 10; i++, t += MS) /* written first: not warmed */
+		prof_add(&p, t, 0, MB_OP_SET, 2000 + (uint64_t)i, 20, 40, MB_STATUS_STORED, 0);
+	for (int i = 0; i < 10; i++, t += MS)
+		prof_add(&p, t, 0, MB_OP_GET, 2000 + (uint64_t)i, 20, 40, MB_STATUS_HIT, 0);
+	for (int i = 0; i < 5; i++, t += MS) /* recorded misses: not warmed */
+		prof_add(&p, t, 0, MB_OP_GET, 3000 + (uint64_t)i, 20, 0, MB_STATUS_MISS, 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--key-prefix");
+	args_add(&a, "nowarm:");
+	struct mcstat b0 = mc_stats(mc.port);
+	assert_int_equal(run_replay_argv(a.v), 0);
+	struct mcstat a0 = mc_stats(mc.port);
+	assert_true(a0.get_hits - b0.get_hits == 10);
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--warm");
+	args_add(&a, "--key-prefix");
+	args_add(&a, "warm:");
+	struct mcstat b1 = mc_stats(mc.port);
+	assert_int_equal(run_replay_argv(a.v), 0);
+	struct mcstat a1 = mc_stats(mc.port);
+	assert_true(a1.get_hits - b1.get_hits == 60);
+	assert_true(a1.get_misses - b1.get_misses == 5);
+	assert_true(a1.cmd_set - b1.cmd_set == 60); /* 50 warm + 10 replayed */
+	assert_true(json_num_in("\"warm\": {", "stored") == 50);
+	/* the report's server delta covers the measured run only */
+	char *j = slurp("run.json");
+	const char *d = strstr(j, "\"delta\": {");
+	assert_non_null(d);
+	const char *cs = strstr(d, "\"cmd_set\": ");
+	assert_non_null(cs);
+	assert_true(strtoull(cs + 11, NULL, 10) == 10);
+	free(j);
+}
+
+/* Two servers: each server's share of 2000 distinct keys is exactly what libmemcached's ketama
+ * (weighted, md5) assigns to it. */
+static void test_two_servers_ketama(void **state)
+{
+	(void)state;
+	struct mb_test_memcached mc2;
+	assert_int_equal(mb_test_memcached_start(&mc2, "-m 64"), 0);
+	struct prof p;
+	prof_open(&p, "ketama", MB_KEYS_KEPT);
+	char key[64];
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "user:%d:profile", i);
+		prof_add_key(&p, (uint64_t)i * MS / 4, (uint32_t)(i % 3), MB_OP_GET, key, 0);
+	}
+	prof_close(&p);
+	memcached_st *m = memcached_create(NULL);
+	memcached_server_add(m, "127.0.0.1", (in_port_t)mc.port);
+	memcached_server_add(m, "127.0.0.1", (in_port_t)mc2.port);
+	memcached_behavior_set(m, MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
+	uint64_t expect[2] = {0, 0};
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "user:%d:profile", i);
+		expect[memcached_generate_hash(m, key, strlen(key)) % 2]++;
+	}
+	memcached_free(m);
+	struct mcstat b[2] = {mc_stats(mc.port), mc_stats(mc2.port)};
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--server");
+	args_add(&a, "127.0.0.1:%d", mc2.port);
+	assert_int_equal(run_replay_argv(a.v), 0);
+	struct mcstat e[2] = {mc_stats(mc.port), mc_stats(mc2.port)};
+	fprintf(stderr, "ketama: expected %" PRIu64 "/%" PRIu64 ", got %" PRIu64 "/%" PRIu64 "\n",
+		expect[0], expect[1], e[0].cmd_get - b[0].cmd_get, e[1].cmd_get - b[1].cmd_get);
+	assert_true(expect[0] > 500 && expect[1] > 500);
+	assert_true(e[0].cmd_get - b[0].cmd_get == expect[0]);
+	assert_true(e[1].cmd_get - b[1].cmd_get == expect[1]);
+	assert_true(json_num("requests_sent") == 2000);
+	mb_test_memcached_stop(&mc2);
+}
+
+/* Starts memcached on a given port (to restart a killed one). @return pid or -1. */
+static pid_t start_on_port(int port)
+{
+	for (int attempt = 0; attempt < 100; attempt++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char ps[16];
+			snprintf(ps, sizeof(ps), "%d", port);
+			int dn = open("/dev/null", O_RDWR);
+			if (dn >= 0)
+				dup2(dn, STDOUT_FILENO), dup2(dn, STDERR_FILENO);
+			if (mb_test_is_root())
+				execl("/usr/bin/memcached", "memcached", "-l", "127.0.0.1", "-p", ps,
+				      "-U", "0", "-u", "nobody", (char *)NULL);
+			else
+				execl("/usr/bin/memcached", "memcached", "-l", "127.0.0.1", "-p", ps,
+				      "-U", "0", (char *)NULL);
+			_exit(127);
+		}
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == 0)
+			return pid; /* still running: it bound the port */
+	}
+	return -1;
+}
+
+/* The server is killed mid-run and restarted on the same port: the replayer counts the lost
+ * requests, reconnects, carries on, and the restarted server receives the rest. */
+static void test_server_killed_restarted(void **state)
+{
+	(void)state;
+	struct mb_test_memcached victim;
+	assert_int_equal(mb_test_memcached_start(&victim, NULL), 0);
+	struct prof p;
+	prof_open(&p, "restart", MB_KEYS_ANON);
+	for (int i = 0; i < 600; i++) /* 2.4 s */
+		prof_add(&p, (uint64_t)i * 4 * MS, (uint32_t)(i % 2), MB_OP_SET, (uint64_t)i, 10, 10,
+			 MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, victim.port);
+	args_add(&a, "--timeout");
+	args_add(&a, "500ms");
+	pid_t rp = fork();
+	if (rp == 0) {
+		execv(replay_bin, a.v);
+		_exit(127);
+	}
+	struct timespec ts = {0, 700 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	kill(victim.pid, SIGKILL);
+	waitpid(victim.pid, NULL, 0);
+	victim.pid = 0;
+	ts.tv_nsec = 300 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+	pid_t again = start_on_port(victim.port);
+	assert_true(again > 0);
+	int st;
+	waitpid(rp, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	struct mcstat s = mc_stats(victim.port);
+	fprintf(stderr, "restart: %" PRIu64 " sets reached the restarted server, %.0f reconnects, "
+		"%.0f disconnect errors, %.0f unsent\n", s.cmd_set, json_num("reconnects"),
+		json_num("disconnect"), json_num("unsent"));
+	assert_true(json_num("reconnects") >= 2); /* one per connection */
+	assert_true(s.cmd_set > 200);             /* most of the last 1.4 s got through */
+	assert_true(json_num("requests_sent") + json_num("unsent") + json_num("unsupported") == 600);
+	kill(again, SIGTERM);
+	waitpid(again, NULL, 0);
+}
+
+/* A port nobody listens on: exit 5 and a message naming host and port. */
+static void test_wrong_port(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "wrongport", MB_KEYS_ANON);
+	prof_add(&p, 0, 0, MB_OP_GET, 1, 10, 0, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	int port = mb_test_free_port();
+	struct args a;
+	args_base(&a, p.path, port);
+	assert_int_equal(run_replay_argv(a.v), 5);
+	char *e = slurp("stderr");
+	char want[64];
+	snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+	assert_non_null(strstr(e, want));
+	assert_non_null(strstr(e, "refused"));
+	free(e);
+	/* unresolvable host: also exit 5, naming it */
+	a.n = 0;
+	args_add(&a, "membench-replay");
+	args_add(&a, "%s", p.path);
+	args_add(&a, "--server");
+	args_add(&a, "no-such-host.invalid:11211");
+	assert_int_equal(run_replay_argv(a.v), 5);
+	e = slurp("stderr");
+	assert_non_null(strstr(e, "no-such-host.invalid"));
+	free(e);
+}
+
+/* SIGINT stops the run early; the report for what ran is still written, exit 0. */
+static void test_sigint_reports(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "sigint", MB_KEYS_ANON);
+	for (int i = 0; i < 1000; i++) /* 10 s */
+		prof_add(&p, (uint64_t)i * 10 * MS, 0, MB_OP_GET, (uint64_t)i, 10, 0, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	char json[700];
+	snprintf(json, sizeof(json), "%s/run.json", tmpdir);
+	unlink(json);
+	pid_t rp = fork();
+	if (rp == 0) {
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0)
+			dup2(dn, STDOUT_FILENO);
+		execv(replay_bin, a.v);
+		_exit(127);
+	}
+	struct timespec ts = {0, 600 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	uint64_t t = mb_mono_ns();
+	kill(rp, SIGINT);
+	int st;
+	waitpid(rp, &st, 0);
+	assert_true((mb_mono_ns() - t) < 2000 * MS);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char *j = slurp("run.json");
+	assert_non_null(strstr(j, "\"interrupted\": true"));
+	free(j);
+	double sent = json_num("requests_sent");
+	assert_true(sent > 20 && sent < 200);
+}
+
+/* A profile cut short: the complete blocks are replayed, with a warning. */
+static void test_truncated_profile(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "cut", MB_KEYS_ANON);
+	for (int i = 0; i < 1024; i++)
+		prof_add(&p, (uint64_t)i * MS / 10, 0, MB_OP_SET, (uint64_t)i, 10, 10, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct stat sb;
+	assert_int_equal(stat(p.path, &sb), 0);
+	assert_int_equal(truncate(p.path, sb.st_size * 6 / 10), 0);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	int rc = run_replay_argv(a.v);
+	char *e = slurp("stderr");
+	if (rc == 0) {
+		double sent = json_num("requests_sent");
+		fprintf(stderr, "truncated: replayed %.0f of 1024\n", sent);
+		assert_true(sent > 0 && sent < 1024);
+		assert_non_null(strstr(e, "warning"));
+	} else {
+		assert_int_equal(rc, 3); /* the profile library refused it: its message is shown */
+		assert_non_null(strstr(e, "cut.mbp"));
+	}
+	free(e);
+}
+
+int main(void)
+{
+	const char *bin = getenv("MB_BINARY_DIR");
+	if (!bin) {
+		fprintf(stderr, "MB_BINARY_DIR not set (run through ctest)\n");
+		return MB_TEST_SKIP;
+	}
+	snprintf(replay_bin, sizeof(replay_bin), "%s/bin/membench-replay", bin);
+	if (access("/usr/bin/memcached", X_OK) != 0) {
+		fprintf(stderr, "memcached not installed\n");
+		return MB_TEST_SKIP;
+	}
+	if (mb_test_tmpdir(tmpdir, sizeof(tmpdir)) != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_servers_ketama, setup, teardown),
+		cmocka_unit_test(test_server_killed_restarted),
+		cmocka_unit_test(test_wrong_port),
+		cmocka_unit_test_setup_teardown(test_sigint_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_profile, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (!getenv("MB_KEEP_TMP"))
+		mb_test_rmtree(tmpdir);
+	else
+		fprintf(stderr, "kept %s\n", tmpdir);
+	return rc;
+}
