@@ -318,11 +318,15 @@ int record_import_main(const char *source, int argc, char **argv)
 		} else if (import_interrupted && rc == -EINTR) {
 			rc = 0;
 		} else {
-			if (rc == MB_E_LIMIT && !run.err[0])
-				snprintf(run.err, sizeof(run.err),
-					 "%s: more than %u requests in one second: use --spread burst",
+			/* run.err may still hold a row skipped earlier: only input errors and
+			 * malformed rows leave their message there. */
+			if (sink.overflow)
+				mb_error("%s: more than %u requests in one second: use --spread burst",
 					 opt.path, IMPORT_SECOND_MAX);
-			mb_error("%s", run.err[0] ? run.err : mb_strerror(rc));
+			else if (rc == -ENOMEM)
+				mb_error("%s: %s", opt.path, mb_strerror(rc));
+			else
+				mb_error("%s", run.err[0] ? run.err : mb_strerror(rc));
 			ret = rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_INPUT;
 		}
 		if (ret != MB_EXIT_OK)

@@ -90,6 +90,7 @@ struct import_sink {
 	/* results */
 	uint64_t emitted;
 	uint64_t reordered; /* rows stamped earlier than their predecessor */
+	bool overflow;      /* a second held more than IMPORT_SECOND_MAX rows (MB_E_LIMIT) */
 };
 
 /* Sets up a sink; free it with import_sink_free. */

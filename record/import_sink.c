@@ -73,8 +73,10 @@ static int sink_buffer(struct import_sink *s, const struct mb_record *rec, const
 		       size_t kb)
 {
 	if (s->n == s->cap) {
-		if (s->cap >= IMPORT_SECOND_MAX)
+		if (s->cap >= IMPORT_SECOND_MAX) {
+			s->overflow = true;
 			return MB_E_LIMIT;
+		}
 		size_t ncap = s->cap ? s->cap * 2 : 4096;
 		struct mb_record *nr = realloc(s->recs, ncap * sizeof(*nr));
 		if (!nr)

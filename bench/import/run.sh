@@ -45,7 +45,7 @@ median3() {
 report() { # name "wall cpu"
 	awk -v n="$1" -v t="$2" -v r="$ROWS" 'BEGIN { split(t, a, " ");
 		printf "%-40s wall %6.3f s %6.2fM rows/s | cpu %6.3f s %6.2fM rows/s\n",
-		n, a[1], r / a[1] / 1e6, a[2], a[2] > 0 ? r / a[2] / 1e6 : 0 }'
+		n, a[1], r / a[1] / 1e6, a[2], (a[2] > 0 ? r / a[2] / 1e6 : 0) }'
 }
 
 report "peer: wc -l (plain)" "$(median3 wc -l "$tmp/tw.csv")"

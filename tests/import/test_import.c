@@ -421,6 +421,27 @@ static void test_twitter_reordered(void **state)
 	case_free(&c);
 }
 
+static void test_twitter_line_too_long(void **state)
+{
+	(void)state;
+	size_t n = IMPORT_LINE_MAX + 100;
+	char *text = malloc(n + 40);
+	assert_non_null(text);
+	int off = snprintf(text, 40, "1,a,1,1,c,get,0\n1,");
+	memset(text + off, 'k', n);
+	const char *p = tmp_path("tw-longline.csv");
+	write_file(p, text, (size_t)off + n);
+	free(text);
+	struct import_case c = {0};
+	run_import(&c, p, IMPORT_TWITTER);
+	assert_int_equal(c.rc, MB_E_LIMIT);
+	char want[700];
+	snprintf(want, sizeof(want), "%s:2: line longer than %u bytes", p, IMPORT_LINE_MAX);
+	assert_string_equal(c.run.err, want);
+	assert_int_equal(c.got.n, 0); /* the first second was never complete */
+	case_free(&c);
+}
+
 static void test_input_missing_file(void **state)
 {
 	(void)state;
@@ -1123,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_twitter_long_value_shown_truncated),
 		cmocka_unit_test(test_twitter_limits_and_connections),
 		cmocka_unit_test(test_twitter_reordered),
+		cmocka_unit_test(test_twitter_line_too_long),
 		cmocka_unit_test(test_input_missing_file),
 		cmocka_unit_test(test_oracle),
 		cmocka_unit_test(test_oracle_trailing_bytes),
