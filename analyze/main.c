@@ -1,31 +1,437 @@
-/* membench-analyze: placeholder until its issue lands. --help says what it will do; every other
- * invocation says plainly that it is not built yet and exits with MB_EXIT_NOT_BUILT (7). */
+/* membench-analyze: reads one profile (or two with --compare) through the profile library, feeds
+ * every record to the engine (analysis.h) and writes the text, JSON or HTML report (report.h).
+ *
+ * Errors: a file that cannot be opened, is not a profile, has a newer format or a corrupt block
+ * stops with the reader's message (file and byte offset) and the exit code of
+ * mb_exit_code_for() (3 for unusable input). A profile cut short is analyzed up to its last
+ * complete block with a warning. Ctrl-C stops the scan, removes a half-written --html file and
+ * ends the process by SIGINT like any interrupted command.
+ */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "analysis.h"
 #include "membench/cli.h"
+#include "membench/error.h"
 #include "membench/exitcode.h"
+#include "membench/profile.h"
 #include "membench/version.h"
+#include "report.h"
+
+#define READ_BATCH 4096
+#define PROGRESS_MIN_BLOCKS 16
 
 static const char help_text[] =
-"usage: membench analyze [--json | --html FILE | --compare OTHER] PROFILE\n"
+	"usage: membench analyze [options] PROFILE\n"
+	"       membench analyze --compare A B [--json] [--max-distance D]\n"
+	"       membench analyze --info PROFILE\n"
 	"\n"
-	"NOT BUILT YET. It will report a profile's op mix, key and value sizes, popularity (Zipf),\n"
-	"rates, inter-arrival, reuse, TTL, hit ratio and latency as text, JSON or HTML.\n";
+	"Reports what a profile's traffic looks like: op mix (reads/writes by Twitter's and\n"
+	"libCacheSim's definitions), key and value sizes per request and per object, popularity\n"
+	"(unique keys, Zipf exponent by least squares and by maximum likelihood, one-hit wonders,\n"
+	"top keys), request rate and inter-arrival, reuse time and distance, TTLs, multiget sizes,\n"
+	"per-connection rates and pipelining, key prefixes, and hit ratio and server latency when\n"
+	"responses were captured. Figures are exact unless marked '~' (see --exact-keys).\n"
+	"\n"
+	"Output (default: a text report on stdout):\n"
+	"  --json              the report as JSON on stdout (schema membench-analyze/1, docs/analyze.md)\n"
+	"  --html FILE         a self-contained HTML page with charts (no network needed to view it)\n"
+	"  --compare A B       both profiles side by side with distances (op-mix total variation,\n"
+	"                      Kolmogorov-Smirnov of key size, value size and inter-arrival, rate\n"
+	"                      error, Zipf exponent difference); text, or JSON with --json\n"
+	"  --max-distance D    with --compare: exit 6 when the op-mix distance or a KS distance > D\n"
+	"  --info              print the profile's header, block index and capture stats\n"
+	"\n"
+	"Analysis:\n"
+	"  --window DUR        rows of the per-window rate table (default: 10-20 windows), e.g. 10s\n"
+	"  --top N             top keys to list (default 10)\n"
+	"  --delim C           key prefix delimiter (default: the profile's, else ':')\n"
+	"  --exact-keys N      keep exact per-key counters for up to N keys (default 16777216, 24\n"
+	"                      bytes each); above that, sample keys and use HyperLogLog/Space-Saving\n"
+	"  --ascii             draw bars with '#' instead of Unicode blocks\n"
+	"  --no-progress       no progress bar (it is only shown on a terminal anyway)\n"
+	"  -h, --help          this text;  --version  the version\n"
+	"\n"
+	"Exit codes: 0 ok, 1 runtime failure, 2 bad command line, 3 unusable profile (not a profile,\n"
+	"newer version, corrupt block), 6 --compare exceeded --max-distance.\n"
+	"\n"
+	"Examples:\n"
+	"  membench analyze prod.mbp\n"
+	"  membench analyze --json prod.mbp > report.json\n"
+	"  membench analyze --html report.html prod.mbp\n"
+	"  membench analyze --compare prod.mbp replayed.mbp --max-distance 0.05\n";
 
-int main(int argc, char **argv)
+struct opts {
+	bool json, info, ascii, no_progress;
+	const char *html;
+	const char *files[2];
+	int nfiles;
+	bool compare;
+	double max_distance; /* < 0: none */
+	struct an_config cfg;
+	bool delim_set;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
 {
-	mb_cli_set_prog("membench analyze");
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Flags that take a value: one row each. */
+enum flag_id { F_HTML, F_WINDOW, F_TOP, F_DELIM, F_EXACT, F_MAXDIST };
+static const struct {
+	const char *name;
+	enum flag_id id;
+} value_flags[] = {
+	{"--html", F_HTML}, {"--window", F_WINDOW}, {"--top", F_TOP},
+	{"--delim", F_DELIM}, {"--exact-keys", F_EXACT}, {"--max-distance", F_MAXDIST},
+};
+
+static int set_value(struct opts *o, enum flag_id id, const char *flag, const char *v)
+{
+	uint64_t u;
+	switch (id) {
+	case F_HTML:
+		o->html = v;
+		return 0;
+	case F_WINDOW:
+		if (mb_parse_duration_ns(v, &o->cfg.window_ns) || o->cfg.window_ns < 1000000000ull)
+			goto bad;
+		return 0;
+	case F_TOP:
+		if (mb_parse_u64(v, &u) || u < 1 || u > 10000)
+			goto bad;
+		o->cfg.top_k = (unsigned)u;
+		return 0;
+	case F_DELIM:
+		if (strlen(v) != 1)
+			goto bad;
+		o->cfg.delim = v[0];
+		o->delim_set = true;
+		return 0;
+	case F_EXACT:
+		if (mb_parse_size(v, &u) || u < 1)
+			goto bad;
+		o->cfg.exact_keys = u;
+		return 0;
+	case F_MAXDIST:
+		if (mb_parse_double(v, &o->max_distance) || o->max_distance < 0)
+			goto bad;
+		return 0;
+	}
+bad:
+	mb_error("invalid value '%s' for %s (see --help)", v, flag);
+	return MB_EXIT_USAGE;
+}
+
+/* @return -1 to continue, or the exit code to return now. */
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+	o->max_distance = -1;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(help_text, stdout);
 			return MB_EXIT_OK;
 		}
-		if (strcmp(argv[i], "--version") == 0) {
+		if (!strcmp(a, "--version")) {
 			printf("membench-analyze %s\n", mb_version_long());
 			return MB_EXIT_OK;
 		}
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+			continue;
+		}
+		if (!strcmp(a, "--info")) {
+			o->info = true;
+			continue;
+		}
+		if (!strcmp(a, "--ascii")) {
+			o->ascii = true;
+			continue;
+		}
+		if (!strcmp(a, "--no-progress")) {
+			o->no_progress = true;
+			continue;
+		}
+		if (!strcmp(a, "--compare")) {
+			o->compare = true;
+			continue;
+		}
+		bool matched = false;
+		for (size_t k = 0; k < sizeof(value_flags) / sizeof(value_flags[0]); k++) {
+			size_t n = strlen(value_flags[k].name);
+			if (strncmp(a, value_flags[k].name, n) || (a[n] && a[n] != '='))
+				continue;
+			const char *v = a[n] == '=' ? a + n + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!v) {
+				mb_error("%s needs a value (see --help)", value_flags[k].name);
+				return MB_EXIT_USAGE;
+			}
+			int rc = set_value(o, value_flags[k].id, value_flags[k].name, v);
+			if (rc)
+				return rc;
+			matched = true;
+			break;
+		}
+		if (matched)
+			continue;
+		if (a[0] == '-' && a[1]) {
+			mb_error("unknown option '%s' (see --help)", a);
+			return MB_EXIT_USAGE;
+		}
+		if (o->nfiles == 2) {
+			mb_error("too many profiles: '%s' (see --help)", a);
+			return MB_EXIT_USAGE;
+		}
+		o->files[o->nfiles++] = a;
 	}
-	mb_error("not built yet: this build only describes what it will do (see --help)");
-	return MB_EXIT_NOT_BUILT;
+	int want = o->compare ? 2 : 1;
+	if (o->nfiles != want) {
+		mb_error(o->compare ? "--compare needs two profiles (see --help)"
+				    : "expected one profile (see --help)");
+		return MB_EXIT_USAGE;
+	}
+	if (o->info && (o->compare || o->json || o->html)) {
+		mb_error("--info cannot be combined with --json, --html or --compare");
+		return MB_EXIT_USAGE;
+	}
+	if (o->compare && o->html) {
+		mb_error("--html cannot be combined with --compare");
+		return MB_EXIT_USAGE;
+	}
+	if (o->max_distance >= 0 && !o->compare) {
+		mb_error("--max-distance only applies to --compare");
+		return MB_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Prints the reader's message for err (it names the file and offset) and returns the exit code. */
+static int report_open_error(const char *path, int err, const char *msg)
+{
+	if (err > -1000)
+		mb_error("cannot open %s: %s", path, mb_strerror(err));
+	else if (msg && *msg)
+		mb_error("%s", msg);
+	else
+		mb_error("%s: %s", path, mb_strerror(err));
+	return mb_exit_code_for(err);
+}
+
+static int key_lookup(void *ctx, uint64_t id, const char **bytes, uint32_t *len)
+{
+	return mb_profile_reader_key(ctx, id, bytes, len);
+}
+
+static void progress(const char *path, uint64_t done, uint64_t total, bool end)
+{
+	if (end) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	int pct = total ? (int)(done * 100 / total) : 0;
+	if (pct > 100)
+		pct = 100;
+	char bar[41];
+	int fill = pct * 40 / 100;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(40 - fill));
+	bar[40] = '\0';
+	fprintf(stderr, "\ranalyzing %s [%s] %3d%% %.1fM records", path, bar, pct, (double)done / 1e6);
+}
+
+/* Opens path, analyzes every complete block into *out. @return an exit code. */
+static int analyze_file(const char *path, const struct opts *o, struct analysis **out)
+{
+	struct mb_profile_reader *r = NULL;
+	struct analysis *a = NULL;
+	struct mb_record *buf = NULL;
+	char err_msg[512] = "";
+	int rc = MB_EXIT_OK;
+	*out = NULL;
+
+	int err = mb_profile_reader_open(&r, path, err_msg, sizeof(err_msg));
+	if (err)
+		return report_open_error(path, err, err_msg);
+	const struct mb_profile_meta *meta = mb_profile_reader_meta(r);
+	struct an_config cfg = o->cfg;
+	cfg.start_wall_ns = meta->start_wall_ns;
+	cfg.nkeys_hint = mb_profile_reader_key_count(r);
+	if (!o->delim_set && meta->key_delim)
+		cfg.delim = meta->key_delim;
+	err = an_init(&a, &cfg);
+	buf = malloc(READ_BATCH * sizeof(*buf));
+	if (err || !buf) {
+		mb_error("%s: %s", path, mb_strerror(err ? err : -ENOMEM));
+		rc = MB_EXIT_FAILURE;
+		goto cleanup;
+	}
+	a->src.path = path;
+	a->src.have_meta = true;
+	a->src.meta = *meta;
+	a->src.stats = *mb_profile_reader_stats(r);
+	mb_profile_reader_version(r, &a->src.version_major, &a->src.version_minor);
+	a->src.truncated = mb_profile_reader_truncated(r, &a->src.lost_bytes);
+	a->src.have_stats = !a->src.truncated;
+	a->src.blocks = mb_profile_reader_block_count(r);
+	if (a->src.truncated)
+		mb_warn("%s is truncated: analyzing up to its last complete block (%llu bytes after it "
+			"unusable)", path, (unsigned long long)a->src.lost_bytes);
+
+	uint64_t total = 0;
+	for (size_t i = 0; i < a->src.blocks; i++)
+		total += mb_profile_reader_block(r, i)->records;
+	bool show = !o->no_progress && mb_isatty(STDERR_FILENO) &&
+		    a->src.blocks >= PROGRESS_MIN_BLOCKS;
+	uint64_t done = 0, next_tick = 0;
+	for (;;) {
+		long n = mb_profile_reader_read(r, buf, READ_BATCH);
+		if (n < 0) {
+			if (show)
+				progress(path, 0, 0, true);
+			rc = report_open_error(path, (int)n, mb_profile_reader_errmsg(r));
+			goto cleanup;
+		}
+		if (n == 0 || interrupted)
+			break;
+		an_add(a, buf, (size_t)n);
+		done += (uint64_t)n;
+		if (show && done >= next_tick) {
+			progress(path, done, total, false);
+			next_tick = done + (total / 100 + 1);
+		}
+	}
+	if (show)
+		progress(path, 0, 0, true);
+	if (interrupted) {
+		rc = MB_EXIT_FAILURE;
+		goto cleanup;
+	}
+	err = an_finish(a, meta->key_mode != MB_KEYS_ANON ? key_lookup : NULL, r);
+	if (err) {
+		mb_error("%s: %s", path, mb_strerror(err));
+		rc = MB_EXIT_FAILURE;
+		goto cleanup;
+	}
+	*out = a;
+	a = NULL;
+cleanup:
+	free(buf);
+	an_free(a);
+	mb_profile_reader_close(r);
+	return rc;
+}
+
+static int write_html(const char *path, const struct analysis *a)
+{
+	char tmp[4096];
+	int rc = MB_EXIT_OK;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		mb_error("--html path too long");
+		return MB_EXIT_USAGE;
+	}
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		mb_error("cannot create %s: %s", tmp, strerror(errno));
+		return MB_EXIT_FAILURE;
+	}
+	int err = report_html(f, a);
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) != 0)
+		err = -errno;
+	if (err) {
+		mb_error("cannot write %s: %s", path, mb_strerror(err));
+		unlink(tmp);
+		rc = MB_EXIT_FAILURE;
+	}
+	return rc;
+}
+
+static int do_info(const char *path)
+{
+	struct mb_profile_reader *r = NULL;
+	char err_msg[512] = "";
+	int err = mb_profile_reader_open(&r, path, err_msg, sizeof(err_msg));
+	if (err)
+		return report_open_error(path, err, err_msg);
+	mb_profile_reader_print_info(r, stdout);
+	mb_profile_reader_close(r);
+	return ferror(stdout) ? MB_EXIT_FAILURE : MB_EXIT_OK;
+}
+
+static int run(const struct opts *o)
+{
+	struct analysis *a = NULL, *b = NULL;
+	bool utf8 = !o->ascii;
+	int rc = analyze_file(o->files[0], o, &a);
+	if (rc)
+		goto cleanup;
+	if (o->compare) {
+		rc = analyze_file(o->files[1], o, &b);
+		if (rc)
+			goto cleanup;
+		struct an_compare c;
+		compare_compute(a, b, &c);
+		int err = o->json ? compare_json(stdout, a, b, &c) : compare_text(stdout, a, b, &c, utf8);
+		if (err)
+			rc = MB_EXIT_FAILURE;
+		else if (o->max_distance >= 0 && compare_max_distance(&c) > o->max_distance) {
+			mb_error("largest distance %.4f exceeds --max-distance %g",
+				 compare_max_distance(&c), o->max_distance);
+			rc = MB_EXIT_MISMATCH;
+		}
+		goto cleanup;
+	}
+	if (o->html) {
+		rc = write_html(o->html, a);
+		if (rc)
+			goto cleanup;
+		if (!o->json)
+			fprintf(stderr, "membench analyze: wrote %s\n", o->html);
+	}
+	if (o->json) {
+		if (report_json(stdout, a))
+			rc = MB_EXIT_FAILURE;
+	} else if (!o->html) {
+		if (report_text(stdout, a, utf8))
+			rc = MB_EXIT_FAILURE;
+	}
+cleanup:
+	an_free(a);
+	an_free(b);
+	if (fflush(stdout) != 0 && rc == MB_EXIT_OK) {
+		mb_error("cannot write the report: %s", strerror(errno));
+		rc = MB_EXIT_FAILURE;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	mb_cli_set_prog("membench analyze");
+	int rc = parse_args(&o, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (o.info)
+		return do_info(o.files[0]);
+	struct sigaction sa = {.sa_handler = on_sigint};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	rc = run(&o);
+	if (interrupted) {
+		fputs("membench analyze: interrupted\n", stderr);
+		signal(SIGINT, SIG_DFL);
+		raise(SIGINT);
+	}
+	return rc;
 }
