@@ -45,7 +45,7 @@ static void usage(FILE *f, const char *model)
 		"  -h, --help            this help\n"
 		"\n"
 		"DIST: fixed:V uniform:MIN,MAX normal:MEAN,SD exponential:MEAN pareto:XM,ALPHA\n"
-		"      gpd:MU,SIGMA,K gev:MU,SIGMA,K etc-key etc-value\n"
+		"      gpd:MU,SIGMA,K gev:MU,SIGMA,K etc-key etc-value etc-ia\n"
 		"Key and value sizes are drawn once per key (every request of a key has the same\n"
 		"sizes). Keys are ranks 1..N (no key bytes are stored).\n",
 		model,
