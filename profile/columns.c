@@ -31,7 +31,7 @@ int fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **wh
 		*what = "bad block magic";
 		return MB_E_CHECKSUM;
 	}
-	if (get_le32(p + 20) != (uint32_t)XXH64(p, 20, 0)) {
+	if (FMT_SUM_BAD(get_le32(p + 20), (uint32_t)XXH64(p, 20, 0))) {
 		*what = "block header checksum mismatch";
 		return MB_E_CHECKSUM;
 	}
@@ -51,7 +51,7 @@ int fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **wh
 	return 0;
 }
 
-size_t fmt_cols_encode(uint8_t *out, const struct mb_record *recs, size_t n,
+size_t fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs, size_t n,
 		       const struct fmt_keyfacts *kf)
 {
 	uint8_t *p = out;
@@ -74,16 +74,19 @@ size_t fmt_cols_encode(uint8_t *out, const struct mb_record *recs, size_t n,
 		*p++ = recs[i].rflags;
 	for (size_t i = 0; i < n; i++)
 		p = varint_put(p, recs[i].key_id == MB_KEY_NONE ? 0 : recs[i].key_id + 1);
+	/* key_len and value_len columns in one pass (one key-table access per record): the
+	 * value column goes to scratch first and is appended after the key_len column */
+	uint8_t *s = scratch;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t id = recs[i].key_id;
-		uint64_t base = id == MB_KEY_NONE ? 0 : kf->klen[id];
-		p = varint_put(p, zz_enc((uint64_t)recs[i].key_len - base));
+		struct fmt_keyfact f = {0, 0};
+		if (id != MB_KEY_NONE)
+			f = kf->f[id];
+		p = varint_put(p, zz_enc((uint64_t)recs[i].key_len - f.klen));
+		s = varint_put(s, zz_enc((uint64_t)recs[i].value_len - f.vhint));
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t id = recs[i].key_id;
-		uint64_t base = id == MB_KEY_NONE ? 0 : kf->vhint[id];
-		p = varint_put(p, zz_enc((uint64_t)recs[i].value_len - base));
-	}
+	memcpy(p, scratch, (size_t)(s - scratch));
+	p += s - scratch;
 	for (size_t i = 0; i < n; i++)
 		p = varint_put(p, recs[i].client_flags);
 	for (size_t i = 0; i < n; i++)
@@ -94,7 +97,7 @@ size_t fmt_cols_encode(uint8_t *out, const struct mb_record *recs, size_t n,
 }
 
 /* Column decoders: each sets *at to the failing record and returns NULL on failure. */
-#define COL_LOOP(what_msg, body)                                                   \
+#define COL_LOOP(what_msg, ...)                                                    \
 	for (size_t i = 0; i < n; i++) {                                           \
 		uint64_t v;                                                        \
 		p = varint_get(p, end, &v);                                        \
@@ -103,7 +106,7 @@ size_t fmt_cols_encode(uint8_t *out, const struct mb_record *recs, size_t n,
 			*at = i;                                                   \
 			return MB_E_CORRUPT;                                       \
 		}                                                                  \
-		body                                                               \
+		__VA_ARGS__                                                        \
 	}
 
 #define FAIL_AT(msg)           \
@@ -151,18 +154,26 @@ int fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size
 			FAIL_AT("reserved record flag set");
 		recs[i].rflags = *p;
 	}
-	COL_LOOP("key", if (v > kf->nkeys) FAIL_AT("key id not in any earlier key table");
-		 recs[i].key_id = v ? v - 1 : MB_KEY_NONE;)
+	/* the key column also puts the key table's lengths in place (one access per record);
+	 * the two length columns then add their differences */
+	COL_LOOP("key", {
+		if (v > kf->nkeys)
+			FAIL_AT("key id not in any earlier key table");
+		struct fmt_keyfact f = {0, 0};
+		if (v)
+			f = kf->f[v - 1];
+		recs[i].key_id = v ? v - 1 : MB_KEY_NONE;
+		recs[i].key_len = f.klen;
+		recs[i].value_len = f.vhint;
+	})
 	COL_LOOP("key_len", {
-		uint64_t id = recs[i].key_id;
-		uint64_t kl = (id == MB_KEY_NONE ? 0 : kf->klen[id]) + zz_dec(v);
+		uint64_t kl = recs[i].key_len + zz_dec(v);
 		if (kl > UINT32_MAX)
 			FAIL_AT("key_len out of range");
 		recs[i].key_len = (uint32_t)kl;
 	})
 	COL_LOOP("value_len", {
-		uint64_t id = recs[i].key_id;
-		uint64_t vl = (id == MB_KEY_NONE ? 0 : kf->vhint[id]) + zz_dec(v);
+		uint64_t vl = recs[i].value_len + zz_dec(v);
 		if (vl > UINT32_MAX)
 			FAIL_AT("value_len out of range");
 		recs[i].value_len = (uint32_t)vl;

@@ -32,6 +32,14 @@
  * MB_PROFILE_MAX_BLOCK_RECORDS always fits FMT_MAX_RAW. */
 #define FMT_REC_MAX_BYTES 64
 
+/* Fuzzing builds (-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, the libFuzzer convention) accept
+ * checksum mismatches so mutated inputs reach the decoders behind the checksums. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define FMT_SUM_BAD(stored, computed) ((void)(stored), (void)(computed), 0)
+#else
+#define FMT_SUM_BAD(stored, computed) ((stored) != (computed))
+#endif
+
 enum fmt_block_type {
 	FMT_BLK_RECORDS = 1,
 	FMT_BLK_KEYS = 2,
@@ -154,16 +162,22 @@ int fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **wh
 
 /* Record-block columns (columns.c). */
 
-/* Per-key facts the columns are coded against: klen[id] and vhint[id]. */
+/* What the key table says about one key; the columns code lengths against it. Kept side by
+ * side so the one random access per record (by key id) touches one cache line. */
+struct fmt_keyfact {
+	uint32_t klen;
+	uint32_t vhint;
+};
+
 struct fmt_keyfacts {
-	const uint32_t *klen;
-	const uint32_t *vhint;
+	const struct fmt_keyfact *f; /* indexed by dense key id */
 	uint64_t nkeys;
 };
 
 /* Encodes n records (key_id already dense or MB_KEY_NONE) into out, which has room for
- * 8 + n * FMT_REC_MAX_BYTES bytes. Returns the bytes written. */
-size_t fmt_cols_encode(uint8_t *out, const struct mb_record *recs, size_t n,
+ * 8 + n * FMT_REC_MAX_BYTES bytes; scratch has room for n * 10 bytes. Returns the bytes
+ * written. */
+size_t fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs, size_t n,
 		       const struct fmt_keyfacts *kf);
 /* Decodes n records from raw[0..len). @return 0 or MB_E_CORRUPT with the reason in *what and
  * the record index at fault in *at. */

@@ -31,7 +31,7 @@ static int keymap_grow(struct keymap *m)
 			const struct km_slot *o = &m->slots[i];
 			if (!o->id1)
 				continue;
-			size_t j = mix64(o->a ^ o->b ^ o->kind) & mask;
+			size_t j = mix64(o->a ^ o->b) & mask;
 			while (s[j].id1)
 				j = (j + 1) & mask;
 			s[j] = *o;
@@ -51,12 +51,13 @@ int keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint32_t kind, uint32_t
 		if (err)
 			return err;
 	}
-	size_t j = mix64(a ^ b ^ kind) & m->mask;
+	uint32_t b32 = kind == KM_BYTES ? (uint32_t)b | 0x80000000u : 0;
+	size_t j = mix64(a ^ b32) & m->mask;
 	for (;;) {
 		struct km_slot *s = &m->slots[j];
 		if (!s->id1)
 			break;
-		if (s->a == a && s->b == b && s->kind == kind) {
+		if (s->a == a && s->b == b32) {
 			*id = s->id1 - 1;
 			*is_new = false;
 			return 0;
@@ -67,8 +68,7 @@ int keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint32_t kind, uint32_t
 		return MB_E_LIMIT;
 	struct km_slot *s = &m->slots[j];
 	s->a = a;
-	s->b = b;
-	s->kind = kind;
+	s->b = b32;
 	s->id1 = (uint32_t)(m->n + 1);
 	*id = (uint32_t)m->n;
 	*is_new = true;

@@ -1,9 +1,10 @@
 /* Private to libmbprofile: the writer's identity tables.
  *
- * keymap: key identity -> dense key id (0, 1, 2, ... in first-seen order). An identity is two
- * 64-bit words and a kind (KM_BYTES: XXH3-128 of the key bytes; KM_ID: the producer's key_id
- * and 0). Open addressing with linear probing, power-of-two capacity, load <= 1/2, 24 bytes per
- * slot: memory grows with distinct keys (about 48 bytes each), never with records.
+ * keymap: key identity -> dense key id (0, 1, 2, ... in first-seen order). An identity is 96
+ * bits: for key bytes (KM_BYTES) the XXH3-128 hash's low 64 bits and 32 bits of its high half
+ * with the top bit set; for a producer's key_id (KM_ID) the id and 0. Open addressing with
+ * linear probing, power-of-two capacity, load <= 1/2, 16 bytes per slot (four per cache line):
+ * memory grows with distinct keys (about 32 bytes each), never with records.
  *
  * u32set: the distinct connection ids seen (for the trailer's connection count), same scheme.
  */
@@ -17,9 +18,9 @@
 enum km_kind { KM_BYTES = 1, KM_ID = 2 };
 
 struct km_slot {
-	uint64_t a, b;
+	uint64_t a;
+	uint32_t b;   /* KM_BYTES: hash bits | 0x80000000; KM_ID: 0 */
 	uint32_t id1; /* dense id + 1; 0 = empty slot */
-	uint32_t kind;
 };
 
 struct keymap {

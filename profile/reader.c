@@ -46,7 +46,7 @@ struct mb_profile_reader {
 	struct mb_profile_block_info *blocks; /* record blocks, file order */
 	size_t nblocks, bcap;
 
-	uint32_t *klen, *vhint; /* per dense key id */
+	struct fmt_keyfact *facts; /* per dense key id */
 	uint64_t *kend;         /* end of key i's stored bytes in kbytes (not in anon mode) */
 	uint64_t nkeys, kcap;
 	struct mb_buf kbytes;
@@ -142,7 +142,7 @@ static int load_block(struct mb_profile_reader *r, uint64_t off, uint8_t type, u
 			      : rfail(r, rc, "read at offset %llu: %s", (unsigned long long)off,
 				      mb_strerror(rc));
 	uint64_t sum = XXH64(r->comp.data, h->comp_size, 0);
-	if (sum != h->sum)
+	if (FMT_SUM_BAD(h->sum, sum))
 		return rfail(r, MB_E_CHECKSUM,
 			     "block at offset %llu: checksum mismatch (stored %016llx, computed %016llx)",
 			     (unsigned long long)off, (unsigned long long)h->sum,
@@ -169,14 +169,10 @@ static int keys_reserve(struct mb_profile_reader *r, uint64_t n)
 	uint64_t cap = r->kcap ? r->kcap : 1024;
 	while (cap < n)
 		cap *= 2;
-	uint32_t *k = realloc(r->klen, cap * sizeof(*k));
-	if (!k)
+	struct fmt_keyfact *f = realloc(r->facts, cap * sizeof(*f));
+	if (!f)
 		return -ENOMEM;
-	r->klen = k;
-	uint32_t *v = realloc(r->vhint, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	r->vhint = v;
+	r->facts = f;
 	if (r->meta.key_mode != MB_KEYS_ANON) {
 		uint64_t *e = realloc(r->kend, cap * sizeof(*e));
 		if (!e)
@@ -222,8 +218,8 @@ static int parse_keys(struct mb_profile_reader *r, uint64_t off, const struct fm
 			return rfail(r, MB_E_CORRUPT, "key table at offset %llu: key %u runs past the block",
 				     o, i);
 		uint64_t id = r->nkeys + i;
-		r->klen[id] = (uint32_t)kl;
-		r->vhint[id] = (uint32_t)vh;
+		r->facts[id].klen = (uint32_t)kl;
+		r->facts[id].vhint = (uint32_t)vh;
 		if (r->kend) {
 			if ((rc = mb_buf_append(&r->kbytes, p, sl)))
 				return rfail(r, rc, "key table at offset %llu: out of memory", o);
@@ -289,7 +285,7 @@ static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t li
 			     o, h.count, count);
 	if ((rc = records_reserve(a, cap, h.count)))
 		return rfail(r, rc, "record block at offset %llu: out of memory", o);
-	struct fmt_keyfacts kf = {r->klen, r->vhint, r->nkeys};
+	struct fmt_keyfacts kf = {r->facts, r->nkeys};
 	const char *what = NULL;
 	size_t at = 0;
 	rc = fmt_cols_decode((const uint8_t *)r->raw.data, r->raw.len, *a, h.count, &kf, &what,
@@ -341,7 +337,7 @@ static int read_header(struct mb_profile_reader *r)
 		goto cleanup;
 	}
 	uint64_t sum = XXH64(buf, total - FMT_HEADER_SUM, 0);
-	if (get_le64(buf + total - FMT_HEADER_SUM) != sum) {
+	if (FMT_SUM_BAD(get_le64(buf + total - FMT_HEADER_SUM), sum)) {
 		rc = rfail(r, MB_E_CHECKSUM, "header at offset 0: checksum mismatch");
 		goto cleanup;
 	}
@@ -378,7 +374,7 @@ static int read_index(struct mb_profile_reader *r, bool *fatal)
 										 mb_strerror(rc));
 	if (memcmp(f + 24, FMT_END_MAGIC, 8) != 0)
 		return rfail(r, MB_E_TRUNCATED, "no footer at offset %llu", (unsigned long long)foot);
-	if (get_le32(f + 20) != (uint32_t)XXH64(f, 20, 0))
+	if (FMT_SUM_BAD(get_le32(f + 20), (uint32_t)XXH64(f, 20, 0)))
 		return rfail(r, MB_E_CHECKSUM, "footer at offset %llu: checksum mismatch",
 			     (unsigned long long)foot);
 	if (get_le32(f + 16) != 0)
@@ -620,8 +616,7 @@ void mb_profile_reader_close(struct mb_profile_reader *r)
 	mb_buf_free(&r->raw);
 	mb_buf_free(&r->kbytes);
 	free(r->blocks);
-	free(r->klen);
-	free(r->vhint);
+	free(r->facts);
 	free(r->kend);
 	free(r->seq);
 	free(r->blk);

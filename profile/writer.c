@@ -53,7 +53,7 @@ struct mb_profile_writer {
 	uint64_t tmin, tmax;
 
 	struct keymap km;
-	uint32_t *klen, *vhint; /* per dense id */
+	struct fmt_keyfact *facts; /* per dense id: key length, value hint */
 	size_t keys_cap;
 	uint64_t keys_flushed;  /* ids below this are in written key tables */
 	struct mb_buf kbytes;   /* stored bytes of pending keys, back to back */
@@ -61,7 +61,7 @@ struct mb_profile_writer {
 	size_t kend_cap;
 
 	struct u32set conns;
-	struct mb_buf raw, out, index;
+	struct mb_buf raw, out, index, scratch;
 	struct mb_profile_stats stats;
 };
 
@@ -150,8 +150,8 @@ static int write_keys(struct mb_profile_writer *w)
 	uint32_t start = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t end = w->kend[i];
-		p = varint_put(p, w->klen[first + i]);
-		p = varint_put(p, w->vhint[first + i]);
+		p = varint_put(p, w->facts[first + i].klen);
+		p = varint_put(p, w->facts[first + i].vhint);
 		p = varint_put(p, end - start);
 		if (end > start)
 			memcpy(p, w->kbytes.data + start, end - start);
@@ -175,10 +175,12 @@ static int flush_block(struct mb_profile_writer *w)
 	if (err || !w->npend)
 		return err;
 	mb_buf_reset(&w->raw);
-	if ((err = mb_buf_reserve(&w->raw, 8 + (size_t)w->npend * FMT_REC_MAX_BYTES)))
+	if ((err = mb_buf_reserve(&w->raw, 8 + (size_t)w->npend * FMT_REC_MAX_BYTES)) ||
+	    (err = mb_buf_reserve(&w->scratch, (size_t)w->npend * 10)))
 		return w->failed = err;
-	struct fmt_keyfacts kf = {w->klen, w->vhint, w->km.n};
-	size_t len = fmt_cols_encode((uint8_t *)w->raw.data, w->pend, w->npend, &kf);
+	struct fmt_keyfacts kf = {w->facts, w->km.n};
+	size_t len = fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
+				     w->npend, &kf);
 	err = write_block(w, FMT_BLK_RECORDS, w->npend, w->raw.data, len, w->tmin, w->tmax);
 	w->npend = 0;
 	return err;
@@ -283,14 +285,10 @@ static int keys_reserve(struct mb_profile_writer *w, uint64_t id)
 	if (id < w->keys_cap)
 		return 0;
 	size_t cap = w->keys_cap ? w->keys_cap * 2 : 4096;
-	uint32_t *k = realloc(w->klen, cap * sizeof(*k));
-	if (!k)
+	struct fmt_keyfact *f = realloc(w->facts, cap * sizeof(*f));
+	if (!f)
 		return -ENOMEM;
-	w->klen = k;
-	uint32_t *v = realloc(w->vhint, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	w->vhint = v;
+	w->facts = f;
 	w->keys_cap = cap;
 	return 0;
 }
@@ -348,15 +346,15 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 		}
 		int err = keymap_get(&w->km, a, b, kind, &id, &is_new);
 		if (!err && is_new && !(err = keys_reserve(w, id))) {
-			w->klen[id] = rec->key_len;
-			w->vhint[id] = rec->value_len;
+			w->facts[id].klen = rec->key_len;
+			w->facts[id].vhint = rec->value_len;
 			err = keep_key_bytes(w, id - w->keys_flushed, key, key_bytes);
 		}
 		if (err)
 			return w->failed = err;
 		/* value hint: first non-zero value_len in the block that introduces the key */
-		if (!is_new && id >= w->keys_flushed && !w->vhint[id])
-			w->vhint[id] = rec->value_len;
+		if (!is_new && id >= w->keys_flushed && !w->facts[id].vhint)
+			w->facts[id].vhint = rec->value_len;
 		dense = id;
 	}
 	int err = u32set_add(&w->conns, rec->conn_id);
@@ -446,9 +444,9 @@ int mb_profile_writer_close(struct mb_profile_writer *w, char *err, size_t errle
 	mb_buf_free(&w->raw);
 	mb_buf_free(&w->out);
 	mb_buf_free(&w->index);
+	mb_buf_free(&w->scratch);
 	free(w->kend);
-	free(w->klen);
-	free(w->vhint);
+	free(w->facts);
 	free(w->pend);
 	free(w->path);
 	free(w);

@@ -561,11 +561,11 @@ static void b_keys(struct build *b)
 
 static void b_records(struct build *b, const struct mb_record *recs, size_t n)
 {
-	static uint8_t raw[8 + 16 * FMT_REC_MAX_BYTES];
-	uint32_t klen[2] = {3, 0}, vhint[2] = {10, 0}; /* [1]: for the unknown-key case */
-	struct fmt_keyfacts kf = {klen, vhint, 1};
+	static uint8_t raw[8 + 16 * FMT_REC_MAX_BYTES], scratch[16 * 10];
+	struct fmt_keyfact facts[2] = {{3, 10}, {0, 0}}; /* [1]: for the unknown-key case */
+	struct fmt_keyfacts kf = {facts, 1};
 	assert_true(n <= 16);
-	size_t len = fmt_cols_encode(raw, recs, n, &kf);
+	size_t len = fmt_cols_encode(raw, scratch, recs, n, &kf);
 	b_block(b, FMT_BLK_RECORDS, (uint32_t)n, raw, len, recs[0].time_ns, recs[n - 1].time_ns);
 }
 
