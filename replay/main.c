@@ -368,7 +368,7 @@ static int plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **wa
 	buf = malloc(4096 * sizeof(*buf));
 	if (!buf)
 		goto oom;
-	bool first = true;
+	bool first = true, seen_bin = false, seen_text = false;
 	for (;;) {
 		long n = mb_profile_reader_read(rd, buf, 4096);
 		if (n < 0) {
@@ -392,6 +392,10 @@ static int plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **wa
 				p->recorded_conns = r->conn_id + 1;
 			p->records++;
 			p->commands += !(r->rflags & MB_RF_BATCH_CONT);
+			if (r->proto == MB_PROTO_BINARY)
+				seen_bin = true;
+			else
+				seen_text = true;
 			if (!o->warm || r->key_id == MB_KEY_NONE)
 				continue;
 			size_t id = (size_t)r->key_id;
@@ -438,6 +442,7 @@ static int plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **wa
 		p->loop_span = 1000000;
 	p->speed = o->rate_mode == RP_RATE_OPS ? o->rate / p->mean_rate : o->rate;
 	p->nlanes = o->connections ? o->connections : (p->recorded_conns ? p->recorded_conns : 1);
+	p->nfam = seen_bin && seen_text ? 2 : 1;
 	ret = 0;
 	goto cleanup;
 oom:
@@ -668,7 +673,7 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 	workers = calloc(nw, sizeof(*workers));
 	if (!workers)
 		goto oom;
-	raise_fd_limit((size_t)plan->nlanes * o->nservers);
+	raise_fd_limit((size_t)plan->nlanes * o->nservers * plan->nfam);
 	for (unsigned i = 0; i < nw; i++) {
 		int rc = rp_worker_new(&workers[i], &run, i, nw, err, sizeof(err));
 		if (rc) {

@@ -7,7 +7,8 @@
  *          report.c  merged results: text table and JSON (schema in docs/replay.md)
  *
  * Model: the profile's records are split into lanes (a recorded connection, or a fold of them by
- * connection or key hash). Each lane has one TCP/unix connection per server (`struct rp_conn`);
+ * connection or key hash). Each lane has one TCP/unix connection per server (`struct rp_conn`),
+ * two when the profile mixes binary with text/meta records;
  * lane L belongs to worker L % threads, so a connection is only ever touched by one thread.
  * Every worker streams the whole profile with its own reader and keeps only its lanes' records.
  * Workers share nothing per request: once a second each adds its counters for the past second
@@ -100,6 +101,9 @@ struct rp_plan {
 	double mean_rate;          /* commands per recorded second */
 	double speed;              /* effective time compression (SPEED and OPS modes) */
 	unsigned nlanes;
+	unsigned nfam;             /* 2 when text/meta and binary records both occur: each lane then
+				    * has a connection per protocol family (memcached fixes a
+				    * connection's protocol at its first byte) */
 	uint8_t key_mode;
 	uint64_t warm_keys;        /* keys --warm stores */
 	uint64_t *warm_ids;        /* their ids, key lengths and value lengths */

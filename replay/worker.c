@@ -112,7 +112,8 @@ struct rp_worker {
 	uint64_t rec_in_pass, loops;
 	bool eof;
 
-	struct rp_conn *conns;     /* local lane l, server s: conns[l * nservers + s] */
+	struct rp_conn *conns;     /* local lane l, server s, family f:
+				    * conns[(l * nservers + s) * nfam + f] */
 	size_t nconns;
 	struct rp_conn **dirty;
 	size_t ndirty;
@@ -755,7 +756,9 @@ static int route(struct rp_worker *w, const struct mb_record *r, uint64_t intend
 		size_t klen = rp_key(&w->kg, r->key_id, r->key_len, key);
 		server = rp_memc_server(w->memc, w->o->nservers, key, klen);
 	}
-	struct rp_conn *c = &w->conns[(size_t)(w->cur_lane / w->n) * w->o->nservers + server];
+	size_t fam = w->p->nfam == 2 && r->proto == MB_PROTO_BINARY;
+	struct rp_conn *c = &w->conns[((size_t)(w->cur_lane / w->n) * w->o->nservers + server) *
+				      w->p->nfam + fam];
 	struct rp_qent *e = q_push(c);
 	if (!e)
 		return -ENOMEM;
@@ -1065,7 +1068,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 		goto oom;
 
 	size_t nlocal = p->nlanes > id ? (p->nlanes - id + n - 1) / n : 0;
-	w->nconns = nlocal * o->nservers;
+	w->nconns = nlocal * o->nservers * p->nfam;
 	w->conns = calloc(w->nconns ? w->nconns : 1, sizeof(*w->conns));
 	w->dirty = calloc(w->nconns ? w->nconns : 1, sizeof(*w->dirty));
 	if (!w->conns || !w->dirty)
@@ -1074,7 +1077,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 		struct rp_conn *c = &w->conns[i];
 		c->w = w;
 		c->fd = -1;
-		c->srv = &o->servers[i % o->nservers];
+		c->srv = &o->servers[(i / p->nfam) % o->nservers];
 		c->fcap = o->depth;
 		c->f = calloc(c->fcap, sizeof(*c->f));
 		c->retry = evtimer_new(w->base, conn_on_retry, c);

@@ -319,6 +319,61 @@ static void test_counts_match(void **state)
 	assert_true(after.get_hits - before.get_hits > 0);
 }
 
+/* Text, meta and binary connections in one profile: each is replayed in its own protocol
+ * (binary on connections of its own), every command is answered without errors, and the
+ * per-command statuses are the ones the sequence implies: set K, get K (hit), delete K, get K
+ * (miss) on every connection. */
+static void test_protocols(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t proto, set, get, del;
+	} fam[] = {
+		{MB_PROTO_TEXT, MB_OP_SET, MB_OP_GET, MB_OP_DELETE},
+		{MB_PROTO_META, MB_OP_MS, MB_OP_MG, MB_OP_MD},
+		{MB_PROTO_BINARY, MB_OP_SET, MB_OP_GET, MB_OP_DELETE},
+	};
+	struct prof p;
+	prof_open(&p, "protocols", MB_KEYS_ANON);
+	uint64_t t = 0;
+	for (int i = 0; i < 20; i++) {
+		for (unsigned f = 0; f < 3; f++) {
+			uint64_t key = (uint64_t)(i * 3 + (int)f);
+			uint8_t ops[4] = {fam[f].set, fam[f].get, fam[f].del, fam[f].get};
+			for (int k = 0; k < 4; k++, t += MS / 4) {
+				struct mb_record r = {.time_ns = t, .key_id = key, .conn_id = f,
+						      .key_len = 12, .value_len = k == 0 ? 50 : 0,
+						      .op = ops[k], .proto = fam[f].proto};
+				assert_int_equal(mb_profile_writer_append(p.w, &r, NULL, 0), 0);
+			}
+		}
+	}
+	prof_close(&p);
+	struct mcstat before = mc_stats(mc.port);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	int rc = run_replay_argv(a.v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	struct mcstat after = mc_stats(mc.port);
+	assert_true(json_num("requests_sent") == 240);
+	assert_true(json_num("responses") == 240);
+	assert_true(json_num("total") == 0);
+	/* text and binary get/set share the op names; meta ones are their own */
+	assert_true(json_num_in("\"get\": {", "hit") == 40);
+	assert_true(json_num_in("\"get\": {", "miss") == 40);
+	assert_true(json_num_in("\"mg\": {", "hit") == 20);
+	assert_true(json_num_in("\"mg\": {", "miss") == 20);
+	assert_true(json_num_in("\"set\": {", "stored") == 40);
+	assert_true(json_num_in("\"ms\": {", "stored") == 20);
+	assert_true(json_num_in("\"md\": {", "deleted") == 20);
+	assert_true(after.get_hits - before.get_hits == 60);
+	assert_true(after.get_misses - before.get_misses == 60);
+	assert_true(after.delete_hits - before.delete_hits == 60);
+	assert_true(after.cmd_set - before.cmd_set == 60);
+}
+
 /* Same profile at 1x and 2x: the second takes half the wall time (within 15%). */
 static void test_rate_2x_halves_time(void **state)
 {
@@ -689,6 +744,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
