@@ -68,10 +68,10 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 	const struct rp_opts *o = r->opts;
 	const struct rp_plan *p = r->plan;
 	const struct rp_stats *st = r->st;
-	fprintf(out, "membench replay: %s -> %s%s (%u server%s, %u connection%s per server, "
+	fprintf(out, "membench replay: %s -> %s%s (%u server%s, %u connection%s per server%s, "
 		"%u thread%s)\n", o->profile, o->servers[0].spec, o->nservers > 1 ? ", ..." : "",
 		o->nservers, o->nservers == 1 ? "" : "s", p->nlanes, p->nlanes == 1 ? "" : "s",
-		o->threads, o->threads == 1 ? "" : "s");
+		p->nfam == 2 ? " and protocol family" : "", o->threads, o->threads == 1 ? "" : "s");
 	if (r->profile_warning)
 		fprintf(out, "warning: %s\n", r->profile_warning);
 	if (r->interrupted)
