@@ -386,6 +386,12 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
 	if (!cs || cs->skip)
 		return NULL;
+	if (seen == SEEN_TRAFFIC) {
+		/* Open before the capture: both positions now, so user space can declare what came
+		 * before as unseen in both directions before any data arrives. */
+		stream_offset(cs, sk, false);
+		stream_offset(cs, sk, true);
+	}
 	emit_conn(MB_CAP_OPEN, sk, cs, ts);
 	return cs;
 }
@@ -700,24 +706,14 @@ int enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
 	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_MMSG, true, 0);
 }
 
-/* One exit program serves every data syscall: the stashed shape says how to walk. */
-#define EXIT_PROG(name)                                                                        \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                             \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                  \
-	{                                                                                      \
-		return exit_data(ctx);                                                         \
-	}
-
-EXIT_PROG(read)
-EXIT_PROG(readv)
-EXIT_PROG(recvfrom)
-EXIT_PROG(recvmsg)
-EXIT_PROG(recvmmsg)
-EXIT_PROG(write)
-EXIT_PROG(writev)
-EXIT_PROG(sendto)
-EXIT_PROG(sendmsg)
-EXIT_PROG(sendmmsg)
+/* One exit program serves every data syscall (the stashed shape says how to walk), so the
+ * verifier checks the walk once: the skeleton attaches it to sys_exit_read, user space attaches
+ * the same program to the other nine exits (capture_exit_tracepoints in capture.h). */
+SEC("tracepoint/syscalls/sys_exit_read")
+int exit_data_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx);
+}
 
 /* ---- connection life ------------------------------------------------------------------------ */
 

@@ -113,8 +113,12 @@ struct mb_cap_data {
  * use the first 4 bytes of laddr/raddr. */
 struct mb_cap_conn {
 	struct mb_cap_hdr hdr;
-	__u64 rx_offset;   /* bytes received by the application so far (stream offset) */
-	__u64 tx_offset;   /* bytes sent by the application so far */
+	/* Bytes received / sent by the application so far (stream offsets). OPEN of a connection
+	 * seen at accept: 0; seen at its first traffic (accepted == 0): where the capture starts;
+	 * CLOSE: where the streams end. 0 when the kernel does not know yet (the receive side of a
+	 * connect() whose handshake has not finished). */
+	__u64 rx_offset;
+	__u64 tx_offset;
 	__u8 laddr[16];
 	__u8 raddr[16];
 	__u16 lport;       /* host byte order */
@@ -124,6 +128,13 @@ struct mb_cap_conn {
 	__u8 accepted;     /* 1: seen at accept/connect, so the stream starts at offset 0 */
 	char comm[MB_CAP_COMM_LEN];
 };
+
+/* Exit tracepoints (category "syscalls") to which user space attaches the program exit_data_tp,
+ * beyond the sys_exit_read of its section name. */
+#define MB_CAP_EXTRA_EXITS                                                                     \
+	"sys_exit_readv", "sys_exit_recvfrom", "sys_exit_recvmsg", "sys_exit_recvmmsg",        \
+		"sys_exit_write", "sys_exit_writev", "sys_exit_sendto", "sys_exit_sendmsg",    \
+		"sys_exit_sendmmsg"
 
 _Static_assert(sizeof(struct mb_cap_hdr) == 32, "mb_cap_hdr layout");
 _Static_assert(sizeof(struct mb_cap_data) == 56, "mb_cap_data layout");

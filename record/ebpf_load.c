@@ -1,0 +1,99 @@
+/* ebpf_load: configure, load and attach bpf/capture.bpf.c; read its counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ebpf_load.h"
+
+static const char *const extra_exits[] = {MB_CAP_EXTRA_EXITS};
+
+int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config *cfg)
+{
+	memset(cap, 0, sizeof(*cap));
+	struct capture *skel = capture__open();
+	if (!skel)
+		return errno ? -errno : -ENOMEM;
+	skel->rodata->self_tgid = cfg->self_tgid;
+	skel->rodata->filter_tgid = cfg->pid;
+	skel->rodata->filter_cgroup = cfg->cgroup_id;
+	skel->rodata->filter_cgroup_level = cfg->cgroup_level;
+	skel->rodata->side = cfg->side;
+	skel->rodata->max_bytes = cfg->max_bytes;
+	skel->rodata->tail_bytes = cfg->tail_bytes;
+	memcpy((void *)skel->rodata->port_bits, cfg->ports, sizeof(cfg->ports));
+	if (cfg->comm[0]) {
+		skel->rodata->filter_comm_on = 1;
+		memcpy((void *)skel->rodata->filter_comm, cfg->comm, MB_CAP_COMM_LEN);
+		((char *)skel->rodata->filter_comm)[MB_CAP_COMM_LEN - 1] = '\0';
+	}
+	int rc = bpf_map__set_max_entries(skel->maps.events, cfg->ring_size);
+	if (!rc)
+		rc = capture__load(skel);
+	if (rc) {
+		capture__destroy(skel);
+		return rc;
+	}
+	cap->skel = skel;
+	return 0;
+}
+
+int ebpf_capture_attach(struct ebpf_capture *cap)
+{
+	int rc = capture__attach(cap->skel);
+	if (rc)
+		return rc;
+	_Static_assert(sizeof(extra_exits) / sizeof(extra_exits[0]) <=
+			       sizeof(cap->extra) / sizeof(cap->extra[0]),
+		       "room for every exit link");
+	for (size_t i = 0; i < sizeof(extra_exits) / sizeof(extra_exits[0]); i++) {
+		struct bpf_link *l = bpf_program__attach_tracepoint(cap->skel->progs.exit_data_tp,
+								    "syscalls", extra_exits[i]);
+		if (!l) {
+			rc = errno ? -errno : -EINVAL;
+			ebpf_capture_detach(cap);
+			return rc;
+		}
+		cap->extra[cap->nextra++] = l;
+	}
+	return 0;
+}
+
+void ebpf_capture_detach(struct ebpf_capture *cap)
+{
+	if (!cap->skel)
+		return;
+	capture__detach(cap->skel);
+	for (int i = 0; i < cap->nextra; i++)
+		bpf_link__destroy(cap->extra[i]);
+	cap->nextra = 0;
+}
+
+uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0 || !cap->skel)
+		return 0;
+	uint64_t *v = calloc((size_t)ncpu, sizeof(*v)), sum = 0;
+	if (!v)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(cap->skel->maps.counters), &idx, v) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+int ebpf_capture_ring_fd(const struct ebpf_capture *cap)
+{
+	return bpf_map__fd(cap->skel->maps.events);
+}
+
+void ebpf_capture_destroy(struct ebpf_capture *cap)
+{
+	ebpf_capture_detach(cap);
+	capture__destroy(cap->skel);
+	cap->skel = NULL;
+}

@@ -1,0 +1,55 @@
+/* ebpf_load: loading, attaching and reading the capture program (bpf/capture.bpf.c).
+ * Shared by membench-record and the root-bpf tests, which drive the same program.
+ */
+#ifndef MB_RECORD_EBPF_LOAD_H
+#define MB_RECORD_EBPF_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "capture.h"
+#include "capture.skel.h"
+
+/* What to trace; written into the program's .rodata before load. */
+struct ebpf_capture_config {
+	uint64_t ports[1024];  /* bitmap of memcached ports */
+	uint32_t self_tgid;    /* never traced (the recorder) */
+	uint32_t pid;          /* 0 = every process */
+	uint64_t cgroup_id;    /* 0 = every cgroup */
+	uint32_t cgroup_level;
+	char comm[MB_CAP_COMM_LEN]; /* "" = every process name */
+	uint8_t side;          /* enum mb_cap_side */
+	uint32_t max_bytes;    /* head bytes per segment, 1..MB_CAP_PIECE_MAX */
+	uint32_t tail_bytes;   /* tail bytes of a longer segment, 0..MB_CAP_PIECE_MAX */
+	uint32_t ring_size;    /* ring buffer bytes: a power of two, multiple of the page size */
+};
+
+struct ebpf_capture {
+	struct capture *skel;
+	struct bpf_link *extra[16]; /* exit_data_tp on the other exit tracepoints */
+	int nextra;
+};
+
+/* Opens, configures and loads the program. @return 0 or a negative libbpf error (-EPERM, the
+ * verifier's -EACCES/-EINVAL, -ENOMEM). */
+int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config *cfg);
+
+/* Attaches every program to its tracepoints. @return 0 or a negative error (then nothing stays
+ * attached). */
+int ebpf_capture_attach(struct ebpf_capture *cap);
+
+/* Detaches every program; the ring buffer and counters remain readable. */
+void ebpf_capture_detach(struct ebpf_capture *cap);
+
+/* Sum over CPUs of the kernel counter idx (enum mb_cap_counter). */
+uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx);
+
+/* Ring buffer map fd. */
+int ebpf_capture_ring_fd(const struct ebpf_capture *cap);
+
+/* Detaches and frees everything. Safe on a zeroed struct. */
+void ebpf_capture_destroy(struct ebpf_capture *cap);
+
+#endif
