@@ -90,7 +90,7 @@ void jw_num(struct jw *w, const char *key, double v)
 	else if (v == floor(v) && fabs(v) < 1e15)
 		fprintf(w->f, "%.0f", v);
 	else
-		fprintf(w->f, "%.6g", v);
+		fprintf(w->f, "%.10g", v);
 }
 
 void jw_bool(struct jw *w, const char *key, bool v)

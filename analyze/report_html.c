@@ -86,7 +86,7 @@ static bool axis_fit(struct axis *ax, const struct series *s, size_t ns, bool us
 			lo = 0;
 		if (hi <= lo)
 			hi = lo + 1;
-		double step = pow(10, floor(log10(hi - lo)));
+		double step = pow(10, floor(log10(hi - lo))) / 2;
 		hi = ceil(hi / step) * step;
 	}
 	ax->lo = lo;
@@ -110,9 +110,14 @@ static void tick_label(char *buf, size_t len, double v)
 	static const struct {
 		double div;
 		const char *suffix;
-	} units[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+	} units[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}, {1e-3, "m"},
+		     {1e-6, "u"}, {1e-9, "n"}};
+	if (v == 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (fabs(v) >= units[i].div) {
+		if (fabs(v) >= units[i].div * 0.999) {
 			snprintf(buf, len, "%g%s", v / units[i].div, units[i].suffix);
 			return;
 		}

@@ -42,6 +42,10 @@ static const char *fmt_ns(char *buf, size_t len, double ns)
 		snprintf(buf, len, "-");
 		return buf;
 	}
+	if (ns == 0) {
+		snprintf(buf, len, "0s");
+		return buf;
+	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (ns >= units[i].div || units[i].div == 1) {
 			double v = ns / units[i].div;
@@ -259,10 +263,10 @@ static void popularity(struct out *o, const struct analysis *a)
 	fprintf(o->f, "  unique keys            %s%s  (%s requests with a key, %s without)\n", e,
 		fmt_count(b1, sizeof(b1), a->unique_keys), fmt_count(b2, sizeof(b2), a->keyed),
 		fmt_count(b3, sizeof(b3), a->keyless));
-	fprintf(o->f, "  Zipf alpha, OLS        %s%s  (least squares of log freq on log rank, all ranks; "
-		"R^2 %s)\n", e, fmt_num(b1, sizeof(b1), a->zipf_ols), fmt_num(b2, sizeof(b2), a->zipf_r2));
-	fprintf(o->f, "  Zipf alpha, MLE        %s%s  (maximum likelihood, discrete power law on ranks)\n",
-		e, fmt_num(b1, sizeof(b1), a->zipf_mle));
+	fprintf(o->f, "  Zipf alpha, OLS        %s%.3f  (least squares of log freq on log rank, all ranks; "
+		"R^2 %.3f)\n", e, a->zipf_ols, a->zipf_r2);
+	fprintf(o->f, "  Zipf alpha, MLE        %s%.3f  (maximum likelihood, discrete power law on ranks)\n",
+		e, a->zipf_mle);
 	fprintf(o->f, "  one-hit wonders        %s%s of keys\n", e,
 		fmt_pct(b1, sizeof(b1), a->one_hit_fraction));
 	fprintf(o->f, "  compulsory miss ratio  %s%s  (first accesses / keyed requests)\n", e,
@@ -318,6 +322,9 @@ static void rate(struct out *o, const struct analysis *a)
 		if (a->responded)
 			fprintf(o->f, "%7s  ", fmt_pct(b3, sizeof(b3), an_frac(b.hits, b.hits + b.misses)));
 		bar(o, an_frac(b.requests, maxw));
+		if (i + 1 == nw && nw > 1 &&
+		    (double)(a->last_ns - i * a->window_ns) < 0.9 * (double)a->window_ns)
+			fputs(" (partial window)", o->f);
 		fputc('\n', o->f);
 	}
 	if (shown < nw)

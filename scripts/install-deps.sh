@@ -11,6 +11,7 @@ packages=(
   libcmocka-dev libxxhash-dev
   memcached libmemcached-tools netcat-openbsd python3 python3-pymemcache
   iproute2 procps
+  chromium python3-jsonschema
 )
 
 missing=()
