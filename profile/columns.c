@@ -79,6 +79,8 @@ size_t fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *r
 	uint8_t *s = scratch;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t id = recs[i].key_id;
+		if (i + 16 < n && recs[i + 16].key_id != MB_KEY_NONE)
+			__builtin_prefetch(&kf->f[recs[i + 16].key_id]);
 		struct fmt_keyfact f = {0, 0};
 		if (id != MB_KEY_NONE)
 			f = kf->f[id];
@@ -96,101 +98,169 @@ size_t fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *r
 	return (size_t)(p - out);
 }
 
-/* Column decoders: each sets *at to the failing record and returns NULL on failure. */
-#define COL_LOOP(what_msg, ...)                                                    \
-	for (size_t i = 0; i < n; i++) {                                           \
-		uint64_t v;                                                        \
-		p = varint_get(p, end, &v);                                        \
-		if (!p) {                                                          \
-			*what = "column runs past the block (" what_msg ")";       \
-			*at = i;                                                   \
-			return MB_E_CORRUPT;                                       \
-		}                                                                  \
-		__VA_ARGS__                                                        \
+/* End of a column of n varints starting at p: just after its n-th terminating byte (< 0x80),
+ * or NULL when [p, end) holds fewer. Counts terminators a word at a time where it can. */
+static const uint8_t *col_end(const uint8_t *p, const uint8_t *end, size_t n)
+{
+	while (n >= 8 && end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		/* terminators in the word: bytes with the top bit clear, summed by a multiply */
+		size_t k = (size_t)((((~w & 0x8080808080808080ULL) >> 7) * 0x0101010101010101ULL) >> 56);
+		if (k >= n)
+			break; /* the n-th terminator is in this word: finish byte by byte */
+		n -= k;
+		p += 8;
 	}
+	while (n) {
+		if (p >= end)
+			return NULL;
+		n -= *p++ < 0x80;
+	}
+	return p;
+}
 
-#define FAIL_AT(msg)           \
-	do {                   \
-		*what = (msg); \
-		*at = i;       \
+/* Reads one varint whose terminator is known to lie ahead (col_end checked the column).
+ * Returns the byte after it, or NULL when it is longer than 64 bits allow. */
+static inline const uint8_t *varint_take(const uint8_t *p, uint64_t *out)
+{
+	uint64_t b = *p++;
+	if (b < 0x80) {
+		*out = b;
+		return p;
+	}
+	uint64_t v = b & 0x7f;
+	for (unsigned shift = 7;; shift += 7) {
+		b = *p++;
+		if (shift == 63) {
+			if (b > 1)
+				return NULL;
+			*out = v | b << 63;
+			return p;
+		}
+		v |= (b & 0x7f) << shift;
+		if (b < 0x80) {
+			*out = v;
+			return p;
+		}
+	}
+}
+
+#define FAIL_AT(msg)                 \
+	do {                         \
+		*what = (msg);       \
+		*at = i;             \
 		return MB_E_CORRUPT; \
 	} while (0)
 
+#define TAKE(cur, name)                                             \
+	do {                                                        \
+		if (!((cur) = varint_take((cur), &v)))              \
+			FAIL_AT("varint longer than 64 bits (" name ")"); \
+	} while (0)
+
+enum { COL_TIME, COL_CONN, COL_BYTES, COL_KEY, COL_KLEN, COL_VLEN, COL_FLAGS, COL_TTL, COL_LAT,
+       COL_END };
+
+#define OVERRUN(name) "column " name " runs past the block"
+static const char *const col_overrun[COL_END] = {
+	[COL_TIME] = OVERRUN("time"), [COL_CONN] = OVERRUN("conn_id"),
+	[COL_BYTES] = OVERRUN("op/proto/status/rflags"), [COL_KEY] = OVERRUN("key"),
+	[COL_KLEN] = OVERRUN("key_len"), [COL_VLEN] = OVERRUN("value_len"),
+	[COL_FLAGS] = OVERRUN("client_flags"), [COL_TTL] = OVERRUN("ttl"),
+	[COL_LAT] = OVERRUN("latency"),
+};
+
+/* Decoding is row by row, so each record is written once while it is in cache: a first pass
+ * finds where every column starts (counting varint terminators, which also proves that no
+ * varint read can run past its column), then one cursor per column advances per record. */
 int fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
 		    const struct fmt_keyfacts *kf, const char **what, size_t *at)
 {
-	const uint8_t *p = raw, *end = raw + len;
-	*at = 0;
+	const uint8_t *end = raw + len, *c[COL_END + 1];
+	*at = SIZE_MAX;
 	if (len < 8) {
 		*what = "record block shorter than its base time";
 		return MB_E_CORRUPT;
 	}
-	uint64_t t = get_le64(p);
-	p += 8;
-	COL_LOOP("time", t += zz_dec(v); recs[i].time_ns = t;)
-	COL_LOOP("conn_id", if (v > UINT32_MAX) FAIL_AT("conn_id over 32 bits");
-		 recs[i].conn_id = (uint32_t)v;)
-	if ((size_t)(end - p) < 4 * n) {
-		*what = "byte columns run past the block";
+	c[COL_TIME] = raw + 8;
+	for (int k = COL_TIME; k < COL_END; k++) {
+		if (k == COL_BYTES)
+			c[k + 1] = (size_t)(end - c[k]) >= 4 * n ? c[k] + 4 * n : NULL;
+		else
+			c[k + 1] = col_end(c[k], end, n);
+		if (!c[k + 1]) {
+			*what = col_overrun[k];
+			return MB_E_CORRUPT;
+		}
+	}
+	if (c[COL_END] != end) {
+		*what = "record block has bytes after its last column";
 		return MB_E_CORRUPT;
 	}
-	for (size_t i = 0; i < n; i++, p++) {
-		if (*p >= MB_OP_COUNT)
+
+	const uint8_t *tm = c[COL_TIME], *cn = c[COL_CONN], *ky = c[COL_KEY], *kl = c[COL_KLEN],
+		      *vl = c[COL_VLEN], *fl = c[COL_FLAGS], *tt = c[COL_TTL], *lt = c[COL_LAT];
+	const uint8_t *ops = c[COL_BYTES], *protos = ops + n, *stats = protos + n,
+		      *rfl = stats + n;
+	/* a second cursor on the key column, 16 records ahead, prefetches key-table entries */
+	const uint8_t *ahead = ky;
+	size_t lead = n < 16 ? n : 16;
+	uint64_t t = get_le64(raw), v;
+	for (size_t i = 0; i < lead && ahead; i++)
+		ahead = varint_take(ahead, &v);
+
+	for (size_t i = 0; i < n; i++) {
+		struct mb_record *r = &recs[i];
+		if (ahead && i + lead < n && (ahead = varint_take(ahead, &v)) && v && v <= kf->nkeys)
+			__builtin_prefetch(&kf->f[v - 1]);
+		TAKE(tm, "time");
+		t += zz_dec(v);
+		r->time_ns = t;
+		TAKE(cn, "conn_id");
+		if (v > UINT32_MAX)
+			FAIL_AT("conn_id over 32 bits");
+		r->conn_id = (uint32_t)v;
+		if (ops[i] >= MB_OP_COUNT)
 			FAIL_AT("unknown op");
-		recs[i].op = *p;
-	}
-	for (size_t i = 0; i < n; i++, p++) {
-		if (*p >= MB_PROTO_COUNT)
+		if (protos[i] >= MB_PROTO_COUNT)
 			FAIL_AT("unknown proto");
-		recs[i].proto = *p;
-	}
-	for (size_t i = 0; i < n; i++, p++) {
-		if (*p >= MB_STATUS_COUNT)
+		if (stats[i] >= MB_STATUS_COUNT)
 			FAIL_AT("unknown status");
-		recs[i].status = *p;
-	}
-	for (size_t i = 0; i < n; i++, p++) {
-		if (*p & ~MB_RF_KNOWN_MASK)
+		if (rfl[i] & ~MB_RF_KNOWN_MASK)
 			FAIL_AT("reserved record flag set");
-		recs[i].rflags = *p;
-	}
-	/* the key column also puts the key table's lengths in place (one access per record);
-	 * the two length columns then add their differences */
-	COL_LOOP("key", {
+		r->op = ops[i];
+		r->proto = protos[i];
+		r->status = stats[i];
+		r->rflags = rfl[i];
+		TAKE(ky, "key");
 		if (v > kf->nkeys)
 			FAIL_AT("key id not in any earlier key table");
 		struct fmt_keyfact f = {0, 0};
 		if (v)
 			f = kf->f[v - 1];
-		recs[i].key_id = v ? v - 1 : MB_KEY_NONE;
-		recs[i].key_len = f.klen;
-		recs[i].value_len = f.vhint;
-	})
-	COL_LOOP("key_len", {
-		uint64_t kl = recs[i].key_len + zz_dec(v);
-		if (kl > UINT32_MAX)
+		r->key_id = v ? v - 1 : MB_KEY_NONE;
+		TAKE(kl, "key_len");
+		uint64_t x = f.klen + zz_dec(v);
+		if (x > UINT32_MAX)
 			FAIL_AT("key_len out of range");
-		recs[i].key_len = (uint32_t)kl;
-	})
-	COL_LOOP("value_len", {
-		uint64_t vl = recs[i].value_len + zz_dec(v);
-		if (vl > UINT32_MAX)
+		r->key_len = (uint32_t)x;
+		TAKE(vl, "value_len");
+		x = f.vhint + zz_dec(v);
+		if (x > UINT32_MAX)
 			FAIL_AT("value_len out of range");
-		recs[i].value_len = (uint32_t)vl;
-	})
-	COL_LOOP("client_flags", if (v > UINT32_MAX) FAIL_AT("client_flags over 32 bits");
-		 recs[i].client_flags = (uint32_t)v;)
-	COL_LOOP("ttl", {
-		int64_t s = (int64_t)zz_dec(v);
-		if (s < INT32_MIN || s > INT32_MAX)
+		r->value_len = (uint32_t)x;
+		TAKE(fl, "client_flags");
+		if (v > UINT32_MAX)
+			FAIL_AT("client_flags over 32 bits");
+		r->client_flags = (uint32_t)v;
+		TAKE(tt, "ttl");
+		int64_t sv = (int64_t)zz_dec(v);
+		if (sv < INT32_MIN || sv > INT32_MAX)
 			FAIL_AT("ttl out of range");
-		recs[i].ttl = (int32_t)s;
-	})
-	COL_LOOP("latency", recs[i].latency_ns = v;)
-	if (p != end) {
-		*what = "record block has bytes after its last column";
-		*at = n;
-		return MB_E_CORRUPT;
+		r->ttl = (int32_t)sv;
+		TAKE(lt, "latency");
+		r->latency_ns = v;
 	}
 	return 0;
 }

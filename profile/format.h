@@ -179,8 +179,8 @@ struct fmt_keyfacts {
  * written. */
 size_t fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs, size_t n,
 		       const struct fmt_keyfacts *kf);
-/* Decodes n records from raw[0..len). @return 0 or MB_E_CORRUPT with the reason in *what and
- * the record index at fault in *at. */
+/* Decodes n records from raw[0..len). @return 0 or MB_E_CORRUPT with the reason (a static
+ * string) in *what and the record index at fault in *at (SIZE_MAX: the block as a whole). */
 int fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
 		    const struct fmt_keyfacts *kf, const char **what, size_t *at);
 

@@ -290,6 +290,8 @@ static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t li
 	size_t at = 0;
 	rc = fmt_cols_decode((const uint8_t *)r->raw.data, r->raw.len, *a, h.count, &kf, &what,
 			     &at);
+	if (rc && at == SIZE_MAX)
+		return rfail(r, rc, "record block at offset %llu: %s", o, what);
 	if (rc)
 		return rfail(r, rc, "record block at offset %llu: record %zu: %s", o, at, what);
 	*n = h.count;

@@ -18,7 +18,8 @@
  * printed.
  *
  * Usage: bench_profile [--requests N] [--keys K] [--alpha A] [--runs R] [--level L]
- *                      [--time-res s|us] [--dir DIR] [--no-csv]
+ *                      [--block RECORDS] [--time-res s|us] [--dir DIR] [--no-csv] [--keep]
+ * --keep leaves the profile in DIR (to inspect it with membench analyze).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +42,7 @@ struct opts {
 	int time_us;
 	const char *dir;
 	int csv;
+	int keep;
 };
 
 /* Compact pre-generated workload, and per-key facts by rank. */
@@ -329,6 +331,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->csv = 0;
 			continue;
 		}
+		if (strcmp(a, "--keep") == 0) {
+			o->keep = 1;
+			continue;
+		}
 		if (strcmp(a, "--help") == 0 || !v) {
 			fprintf(a && strcmp(a, "--help") == 0 ? stdout : stderr,
 				"usage: bench_profile [--requests N] [--keys K] [--alpha A] [--runs R]\n"
@@ -424,7 +430,10 @@ int main(int argc, char **argv)
 		       o.time_us ? " (not comparable: the CSV keeps only seconds)" : "");
 	}
 cleanup:
-	remove(path);
+	if (o.keep)
+		printf("kept:    %s\n", path);
+	else
+		remove(path);
 	remove(csv);
 	remove(zst);
 	free(w.rank);
