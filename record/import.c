@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "import.h"
+#include "import_pipe.h"
 #include "membench/cli.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
@@ -103,6 +104,7 @@ struct import_out {
 	const char *path;
 	struct mb_profile_meta meta;
 	struct mb_profile_writer *w;
+	struct import_pipe *pipe; /* appends to w on a second thread while the input is parsed */
 	int write_err; /* set when opening or appending failed (message already printed) */
 	bool created;  /* the output file was created by us (removed again on failure) */
 };
@@ -111,10 +113,16 @@ static int out_open(struct import_out *o, uint64_t base_s)
 {
 	o->meta.start_wall_ns = (int64_t)(base_s * 1000000000ull);
 	int rc = record_output_open(&o->w, o->path, &o->meta);
-	if (rc)
+	if (rc) {
 		o->write_err = rc;
-	else
-		o->created = true;
+		return rc;
+	}
+	o->created = true;
+	rc = import_pipe_start(&o->pipe, o->w);
+	if (rc) {
+		mb_error("cannot start the writer thread: %s", mb_strerror(rc));
+		o->write_err = rc;
+	}
 	return rc;
 }
 
@@ -125,7 +133,7 @@ static int out_emit(void *arg, uint64_t base_s, const struct mb_record *rec, con
 	int rc;
 	if (!o->w && (rc = out_open(o, base_s)))
 		return rc;
-	rc = mb_profile_writer_append(o->w, rec, key, key_bytes);
+	rc = import_pipe_push(o->pipe, rec, key, key_bytes);
 	if (rc) {
 		mb_error("cannot write %s: %s", o->path, mb_strerror(rc));
 		o->write_err = rc;
@@ -336,6 +344,13 @@ int record_import_main(const char *source, int argc, char **argv)
 		ret = mb_exit_code_for(out.write_err);
 		goto cleanup;
 	}
+	rc = import_pipe_finish(out.pipe);
+	out.pipe = NULL;
+	if (rc) {
+		mb_error("cannot write %s: %s", out_path, mb_strerror(rc));
+		ret = mb_exit_code_for(rc);
+		goto cleanup;
+	}
 	struct mb_profile_stats st = {.requests = sink.emitted, .skipped_rows = run.skipped};
 	mb_profile_writer_add_stats(out.w, &st);
 	rc = record_output_close(out.w, out_path);
@@ -362,6 +377,8 @@ int record_import_main(const char *source, int argc, char **argv)
 			secs, secs > 0 ? (double)run.rows / secs / 1e6 : 0.0, out_path);
 	}
 cleanup:
+	if (out.pipe)
+		import_pipe_finish(out.pipe);
 	if (out.w) {
 		char err[256];
 		mb_profile_writer_close(out.w, err, sizeof(err));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "import.h"
+#include "import_pipe.h"
 #include "membench/cli.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
@@ -256,6 +257,7 @@ int record_synth_main(const char *source, int argc, char **argv)
 	int ret = MB_EXIT_OK, rc;
 	struct synth_gen g;
 	struct mb_profile_writer *w = NULL;
+	struct import_pipe *pipe = NULL;
 	struct mb_profile_meta meta;
 	struct import_progress prog;
 	rc = synth_init(&g, &o);
@@ -274,11 +276,16 @@ int record_synth_main(const char *source, int argc, char **argv)
 		ret = mb_exit_code_for(rc);
 		goto cleanup;
 	}
+	if ((rc = import_pipe_start(&pipe, w))) {
+		mb_error("cannot start the writer thread: %s", mb_strerror(rc));
+		ret = MB_EXIT_FAILURE;
+		goto cleanup;
+	}
 	import_progress_init(&prog);
 	import_catch_signals();
 	struct mb_record rec;
 	while (synth_next(&g, &rec) == 1) {
-		if ((rc = mb_profile_writer_append(w, &rec, NULL, 0))) {
+		if ((rc = import_pipe_push(pipe, &rec, NULL, 0))) {
 			mb_error("cannot write %s: %s", out_path, mb_strerror(rc));
 			ret = mb_exit_code_for(rc);
 			goto cleanup;
@@ -292,6 +299,13 @@ int record_synth_main(const char *source, int argc, char **argv)
 		}
 	}
 	import_progress_done(&prog);
+	rc = import_pipe_finish(pipe);
+	pipe = NULL;
+	if (rc) {
+		mb_error("cannot write %s: %s", out_path, mb_strerror(rc));
+		ret = mb_exit_code_for(rc);
+		goto cleanup;
+	}
 	struct mb_profile_stats st = {.requests = g.n};
 	mb_profile_writer_add_stats(w, &st);
 	rc = record_output_close(w, out_path);
@@ -310,6 +324,8 @@ int record_synth_main(const char *source, int argc, char **argv)
 			mb_cli_prog(), (unsigned long long)g.n, g.t_ns / 1e9, secs, out_path);
 	}
 cleanup:
+	if (pipe)
+		import_pipe_finish(pipe);
 	if (w) {
 		mb_profile_writer_close(w, err, sizeof(err));
 		unlink(out_path);

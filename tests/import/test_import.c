@@ -21,6 +21,7 @@
 
 #include "dist.h"
 #include "import.h"
+#include "import_pipe.h"
 #include "membench/error.h"
 #include "rng.h"
 #include "synth.h"
@@ -1132,6 +1133,56 @@ static void test_synth_model(void **state)
 			    "mix=get:0.7,set:0.2,delete:0.1 rate=20000 arrival=etc connections=5");
 }
 
+/* ---- writer pipeline ---------------------------------------------------------------------- */
+
+/* 100,000 records (mixed key bytes and numeric identities, several batches) through the pipe:
+ * the profile must hold exactly them, in order. */
+static void test_pipe_roundtrip(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("pipe.mbp");
+	struct mb_profile_meta meta = {.sample_ratio = 1.0, .clock = MB_CLOCK_SYNTHETIC};
+	struct mb_profile_writer *w;
+	char err[256];
+	assert_int_equal(mb_profile_writer_open(&w, path, &meta, NULL, err, sizeof(err)), 0);
+	struct import_pipe *p;
+	assert_int_equal(import_pipe_start(&p, w), 0);
+	const uint32_t n = 100000;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mb_record rec = {.time_ns = i * 1000ull, .key_len = 10, .value_len = i,
+					.conn_id = i % 7, .op = MB_OP_SET};
+		char key[16];
+		int kb = snprintf(key, sizeof(key), "k%u", i % 5000);
+		if (i % 3 == 0) {
+			rec.key_id = 1000000 + i % 2000; /* numeric identity */
+			assert_int_equal(import_pipe_push(p, &rec, NULL, 0), 0);
+		} else {
+			assert_int_equal(import_pipe_push(p, &rec, key, (size_t)kb), 0);
+		}
+	}
+	assert_int_equal(import_pipe_finish(p), 0);
+	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+
+	struct mb_profile_reader *r;
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	struct mb_record *recs = malloc(n * sizeof(*recs));
+	assert_non_null(recs);
+	size_t got = 0;
+	long k;
+	while ((k = mb_profile_reader_read(r, recs + got, n - got)) > 0)
+		got += (size_t)k;
+	assert_int_equal(k, 0);
+	assert_int_equal(got, n);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(recs[i].time_ns, i * 1000ull);
+		assert_int_equal(recs[i].value_len, i);
+		assert_int_equal(recs[i].conn_id, i % 7);
+	}
+	assert_int_equal(mb_profile_reader_stats(r)->keys, 2000 + 5000);
+	free(recs);
+	mb_profile_reader_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1159,6 +1210,7 @@ int main(void)
 		cmocka_unit_test(test_dist_parse_errors),
 		cmocka_unit_test(test_synth_deterministic),
 		cmocka_unit_test(test_synth_model),
+		cmocka_unit_test(test_pipe_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
