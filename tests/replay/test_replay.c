@@ -2,9 +2,9 @@
  *
  * Each test writes a profile with exact known content through mb_profile_writer_*, runs the
  * built binary ($MB_BINARY_DIR/bin/membench-replay) with --json, and checks the JSON figures
- * against the profile and against memcached's own counters (stats before/after, read here with
- * libmemcached). Placement across two servers is checked against libmemcached's ketama, computed
- * here independently for every key. Runs are short (<= ~3 s each) so the suite stays well under
+ * against the profile and against memcached's own counters (`stats` before/after, read here over
+ * a plain socket). Placement across two servers is checked against libmemcached's ketama,
+ * computed here independently for every key. Runs are short (<= ~3 s each) so the suite stays well under
  * its budget under sanitizers.
  */
 #include <errno.h>
@@ -232,7 +232,10 @@ static struct mcstat mc_stats(int port)
 	return s;
 }
 
-static struct mb_test_memcached mc;
+/* Servers of the current test; teardown stops them even when an assertion failed (a leaked
+ * memcached would hold ctest's output pipe open). */
+static struct mb_test_memcached mc, mc2, victim;
+static pid_t restarted;
 
 static int setup(void **state)
 {
@@ -248,6 +251,13 @@ static int teardown(void **state)
 {
 	(void)state;
 	mb_test_memcached_stop(&mc);
+	mb_test_memcached_stop(&mc2);
+	mb_test_memcached_stop(&victim);
+	if (restarted > 0) {
+		kill(restarted, SIGTERM);
+		waitpid(restarted, NULL, 0);
+		restarted = 0;
+	}
 	return 0;
 }
 
@@ -524,7 +534,6 @@ static void test_warm(void **state)
 static void test_two_servers_ketama(void **state)
 {
 	(void)state;
-	struct mb_test_memcached mc2;
 	assert_int_equal(mb_test_memcached_start(&mc2, "-m 64"), 0);
 	struct prof p;
 	prof_open(&p, "ketama", MB_KEYS_KEPT);
@@ -557,7 +566,6 @@ static void test_two_servers_ketama(void **state)
 	assert_true(e[0].cmd_get - b[0].cmd_get == expect[0]);
 	assert_true(e[1].cmd_get - b[1].cmd_get == expect[1]);
 	assert_true(json_num("requests_sent") == 2000);
-	mb_test_memcached_stop(&mc2);
 }
 
 /* Starts memcached on a given port (to restart a killed one). @return pid or -1. */
@@ -593,7 +601,6 @@ static pid_t start_on_port(int port)
 static void test_server_killed_restarted(void **state)
 {
 	(void)state;
-	struct mb_test_memcached victim;
 	assert_int_equal(mb_test_memcached_start(&victim, NULL), 0);
 	struct prof p;
 	prof_open(&p, "restart", MB_KEYS_ANON);
@@ -617,8 +624,8 @@ static void test_server_killed_restarted(void **state)
 	victim.pid = 0;
 	ts.tv_nsec = 300 * 1000 * 1000;
 	nanosleep(&ts, NULL);
-	pid_t again = start_on_port(victim.port);
-	assert_true(again > 0);
+	restarted = start_on_port(victim.port);
+	assert_true(restarted > 0);
 	int st;
 	waitpid(rp, &st, 0);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -629,8 +636,6 @@ static void test_server_killed_restarted(void **state)
 	assert_true(json_num("reconnects") >= 2); /* one per connection */
 	assert_true(s.cmd_set > 200);             /* most of the last 1.4 s got through */
 	assert_true(json_num("requests_sent") + json_num("unsent") + json_num("unsupported") == 600);
-	kill(again, SIGTERM);
-	waitpid(again, NULL, 0);
 }
 
 /* A port nobody listens on: exit 5 and a message naming host and port. */
@@ -750,7 +755,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_servers_ketama, setup, teardown),
-		cmocka_unit_test(test_server_killed_restarted),
+		cmocka_unit_test_teardown(test_server_killed_restarted, teardown),
 		cmocka_unit_test(test_wrong_port),
 		cmocka_unit_test_setup_teardown(test_sigint_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_profile, setup, teardown),
