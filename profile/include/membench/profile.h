@@ -185,9 +185,13 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 
 /* Appends one record. key/key_bytes: the key's bytes (identity = the bytes) or NULL (identity =
  * rec->key_id; MB_KEY_NONE for keyless). rec->key_len is the key's length either way. Records
- * should come in non-decreasing time_ns order; small disorder is stored correctly but time-range
- * reads assume per-block min/max only.
- * @return 0, -errno (write), MB_E_ZSTD, MB_E_USAGE (bad op/proto/status/rflags). */
+ * should come in non-decreasing time_ns order; any order is stored exactly, but time-range
+ * reads use per-block min/max only. Every field round-trips exactly; the dense id replaces
+ * key_id. Cost: one hash-table lookup; every block_records records a block is compressed
+ * and written.
+ * @return 0, -errno (write), -ENOMEM, MB_E_ZSTD, MB_E_LIMIT (2^32 - 1 distinct keys),
+ *         MB_E_USAGE (bad op/proto/status/rflags, key_len or key_bytes > MB_PROFILE_MAX_KEY_LEN).
+ *         Errors other than MB_E_USAGE are sticky: later calls return them too. */
 int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
 			     const void *key, size_t key_bytes);
 
@@ -217,17 +221,24 @@ struct mb_profile_block_info {
 	uint32_t compressed_bytes;
 };
 
-/* Opens and validates the header; reads the index and trailer if present. A file without a
- * complete index (cut short) is opened by a sequential scan and flagged as truncated.
- * @return 0, -errno, MB_E_NOT_PROFILE, MB_E_VERSION, MB_E_CORRUPT, MB_E_CHECKSUM, MB_E_TRUNCATED
- *         (not even a complete header). */
+/* Opens and validates the header; reads the index and trailer if present, and loads every key
+ * table (so any block can be decoded on its own, and mb_profile_reader_key answers for every
+ * key, right after open). A file without a valid footer/index (cut short, or damaged there) is
+ * opened by a sequential scan that keeps every complete, valid block and is flagged as
+ * truncated; err then holds a warning ("x.mbp: warning: no valid index (...); read 6 complete
+ * record blocks sequentially, 205 bytes from offset 974 lost (...)"), else err is "".
+ * Cost: O(blocks + keys) with an index; a scan also decodes every record block once.
+ * @return 0, -errno, MB_E_NOT_PROFILE, MB_E_VERSION (message names both versions),
+ *         MB_E_LIMIT (header metadata over 64 KiB), MB_E_CORRUPT, MB_E_CHECKSUM (header or a key
+ *         table damaged: the message names the offset), MB_E_TRUNCATED (not even a complete
+ *         header), -ENOMEM. */
 int mb_profile_reader_open(struct mb_profile_reader **out, const char *path, char *err,
 			   size_t errlen);
 void mb_profile_reader_close(struct mb_profile_reader *r);
 
 const struct mb_profile_meta *mb_profile_reader_meta(const struct mb_profile_reader *r);
-/* Trailer stats; records/keys/connections are recomputed from the index if the trailer is
- * missing (truncated file). */
+/* Trailer stats; records and keys are recomputed from the blocks read if the trailer is
+ * missing (truncated file); connections and the capture counters are then 0. */
 const struct mb_profile_stats *mb_profile_reader_stats(const struct mb_profile_reader *r);
 /* Format version of the file. */
 void mb_profile_reader_version(const struct mb_profile_reader *r, unsigned *major,
@@ -239,28 +250,38 @@ bool mb_profile_reader_truncated(const struct mb_profile_reader *r, uint64_t *lo
 size_t mb_profile_reader_block_count(const struct mb_profile_reader *r);
 const struct mb_profile_block_info *mb_profile_reader_block(const struct mb_profile_reader *r,
 							   size_t i);
-/* Index of the first block whose last_time_ns >= t (block_count() if none). */
+/* Index of the first block whose last_time_ns >= t (block_count() if none). O(blocks): a
+ * linear scan, since blocks overlap in time when records came out of order. */
 size_t mb_profile_reader_seek_time(const struct mb_profile_reader *r, uint64_t t_ns);
 
-/* Positions the sequential reader at block i (0 = start). @return 0, MB_E_USAGE. */
+/* Positions the sequential reader (mb_profile_reader_read) at block i (0 = start;
+ * block_count() = the end). @return 0, MB_E_USAGE. */
 int mb_profile_reader_rewind(struct mb_profile_reader *r, size_t block);
 
-/* Reads up to cap records into buf in file order.
+/* Reads up to cap records into buf in file order (record order within the file = append
+ * order). Records may cross block boundaries within one call. A damaged block stops the
+ * read there: records before it are returned first, the error on the next call (and again on
+ * every later call; rewind past it to go on).
  * @return the number read (0 at the end), or a negative error (MB_E_CORRUPT, MB_E_CHECKSUM,
  *         MB_E_ZSTD, -errno) with the message in the reader's last error. */
 long mb_profile_reader_read(struct mb_profile_reader *r, struct mb_record *buf, size_t cap);
 
-/* Decodes block i of the index into an internal array valid until the next call on r.
- * @return 0 or a negative error. */
+/* Decodes block i of the index into an internal array valid until the next call on r; *n is
+ * the block's record count (mb_profile_reader_block(r, i)->records). Independent of the
+ * sequential cursor of mb_profile_reader_read. For parallel scans open one reader per thread.
+ * @return 0, MB_E_USAGE (i out of range), MB_E_CHECKSUM, MB_E_CORRUPT, MB_E_TRUNCATED, -errno,
+ *         -ENOMEM; the message (naming the block's offset) is in mb_profile_reader_errmsg. */
 int mb_profile_reader_read_block(struct mb_profile_reader *r, size_t i,
 				 const struct mb_record **recs, size_t *n);
 
-/* Key bytes stored for dense id (MB_KEYS_PREFIX: the prefix; MB_KEYS_KEPT: the key), with key
- * tables loaded as far as the reader has read (all of them after open when the index exists).
- * @return 0, or MB_E_USAGE when id is unknown or the profile keeps no key bytes. */
+/* Key bytes stored for dense id (MB_KEYS_PREFIX: the prefix up to and including the
+ * delimiter, empty if the key had none; MB_KEYS_KEPT: the key, empty if the producer gave only
+ * a key_id). Every key table is loaded at open. *bytes is not NUL-terminated and stays valid
+ * until mb_profile_reader_close.
+ * @return 0, or MB_E_USAGE when id is unknown or the profile keeps no key bytes (anon). */
 int mb_profile_reader_key(const struct mb_profile_reader *r, uint64_t id, const char **bytes,
 			  uint32_t *len);
-/* Distinct keys known to the reader (the trailer's count when present). */
+/* Distinct keys known to the reader: dense ids are 0 .. count-1. */
 uint64_t mb_profile_reader_key_count(const struct mb_profile_reader *r);
 
 /* Prints the header metadata, format version, index (one line per block) and trailer stats in
