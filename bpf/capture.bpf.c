@@ -45,10 +45,10 @@
 #define MSG_PEEK 0x02
 #define EINPROGRESS 115
 #define RCV_SHUTDOWN 1
-#define SEND_SHUTDOWN 2
-/* TCP states in which the peer's FIN has been received. */
+/* TCP states in which our own FIN has been queued. */
+#define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
 #define TCP_TIME_WAIT 6
-#define TCP_CLOSE_WAIT 8
 #define TCP_LAST_ACK 9
 #define TCP_CLOSING 11
 
@@ -232,30 +232,30 @@ static __always_inline bool side_skips(struct sock *sk, __u8 role)
 }
 
 /* A FIN takes one sequence number but carries no data. */
-static __always_inline bool fin_received(struct sock *sk)
+static __always_inline bool fin_sent(struct sock *sk)
 {
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_CLOSING ||
-	       state == TCP_TIME_WAIT;
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
+	       state == TCP_TIME_WAIT || state == TCP_LAST_ACK;
 }
 
-/* Sequence number after the last byte the application has read (copied_seq, less the peer's
- * FIN once a read has consumed it) or written (write_seq, less our FIN once it is queued).
+/* Sequence number after the last byte the application has read or written. copied_seq moves
+ * past the peer's FIN when a read consumes it (the FIN has arrived: RCV_SHUTDOWN, and nothing is
+ * left to read); write_seq counts our own FIN once it is queued (states after close/shutdown).
  * Both change only inside the application's own syscalls. */
 static __always_inline __u32 app_seq(struct sock *sk, bool tx)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	if (tx)
-		return BPF_CORE_READ(tp, write_seq) -
-		       ((BPF_CORE_READ(sk, sk_shutdown) & SEND_SHUTDOWN) ? 1 : 0);
+		return BPF_CORE_READ(tp, write_seq) - (fin_sent(sk) ? 1 : 0);
 	__u32 seq = BPF_CORE_READ(tp, copied_seq);
-	if (fin_received(sk) && seq == BPF_CORE_READ(tp, rcv_nxt))
+	if ((BPF_CORE_READ(sk, sk_shutdown) & RCV_SHUTDOWN) && seq == BPF_CORE_READ(tp, rcv_nxt))
 		seq--;
 	return seq;
 }
 
 /* 64-bit stream offset of the application's position in one direction, from the kernel's byte
- * counters (they count data only: SYN and FIN excluded). Used once per connection direction
+ * counters (the sums of rcv_nxt / snd_una advances). Used once per connection direction
  * (see the top of the file). bytes_* and the sequence numbers are updated together by packet
  * processing: read until two passes agree. */
 static __always_inline __u64 abs_offset(struct sock *sk, bool tx, __u32 *seq_out)
@@ -270,14 +270,10 @@ static __always_inline __u64 abs_offset(struct sock *sk, bool tx, __u32 *seq_out
 		} else {
 			total = BPF_CORE_READ(tp, bytes_received);
 			nxt = BPF_CORE_READ(tp, rcv_nxt);
-			if (fin_received(sk))
-				nxt--;
 		}
 		seq = app_seq(sk, tx);
 		__u64 total2 = tx ? BPF_CORE_READ(tp, bytes_acked) : BPF_CORE_READ(tp, bytes_received);
 		__u32 nxt2 = tx ? BPF_CORE_READ(tp, snd_una) : BPF_CORE_READ(tp, rcv_nxt);
-		if (!tx && fin_received(sk))
-			nxt2--;
 		if (total == total2 && nxt == nxt2)
 			break;
 	}
