@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "import.h"
+#include "import_cli.h"
 #include "import_pipe.h"
 #include "membench/cli.h"
 #include "membench/error.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import.h"
+#include "import_cli.h"
 #include "membench/cli.h"
 
 volatile sig_atomic_t import_interrupted;

@@ -14,7 +14,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "import.h"
+#include "import_cli.h"
+#include "import_input.h"
 #include "membench/error.h"
 
 #define INPUT_CHUNK (1u << 20)

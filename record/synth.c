@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import.h"
+#include "import_cli.h"
 #include "import_pipe.h"
 #include "membench/cli.h"
 #include "membench/error.h"

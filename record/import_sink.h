@@ -1,0 +1,72 @@
+/* Time placement of imported rows (--spread even|burst) and the --ops/--duration limits: turns
+ * rows stamped in whole trace seconds into records with ns times. The placement rules are at the
+ * top of import.h, the buffering in import_sink.c.
+ */
+#ifndef MB_RECORD_IMPORT_SINK_H
+#define MB_RECORD_IMPORT_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "membench/profile.h"
+
+enum import_spread {
+	SPREAD_EVEN = 0,
+	SPREAD_BURST = 1,
+};
+
+#define IMPORT_SECOND_MAX (1u << 24) /* requests buffered for one second with SPREAD_EVEN */
+#define IMPORT_STOP 1                /* positive return: a limit (--ops, --duration) was reached */
+
+/* Receives each finished record in time order; key as for mb_profile_writer_append.
+ * base_s is the trace second of time_ns == 0. @return 0 or a negative error (stops the import). */
+typedef int (*import_emit_fn)(void *arg, uint64_t base_s, const struct mb_record *rec,
+			      const void *key, size_t key_bytes);
+
+struct import_key_ref {
+	uint32_t off, len;
+	bool has;
+};
+
+struct import_sink {
+	enum import_spread spread;
+	import_emit_fn emit;
+	void *arg;
+	uint64_t max_ops;     /* 0 = unlimited */
+	uint64_t max_time_ns; /* 0 = unlimited: stop before the first record at or after this */
+	/* state */
+	bool started;
+	bool stopped;
+	uint64_t base_s, cur_s;
+	struct mb_record *recs; /* the buffered second */
+	struct import_key_ref *keys;
+	size_t n, cap;
+	char *arena;
+	size_t arena_len, arena_cap;
+	/* results */
+	uint64_t emitted;
+	uint64_t reordered; /* rows stamped earlier than their predecessor */
+	bool overflow;      /* a second held more than IMPORT_SECOND_MAX rows (MB_E_LIMIT) */
+};
+
+/* Sets up a sink; free it with import_sink_free. */
+void import_sink_init(struct import_sink *s, enum import_spread spread, import_emit_fn emit,
+		      void *arg);
+void import_sink_free(struct import_sink *s);
+
+/* Adds a record stamped with trace second sec (rec->time_ns is ignored and set here).
+ * @return 0, IMPORT_STOP once a limit is reached (later calls are ignored), -ENOMEM, MB_E_LIMIT
+ *         (more than IMPORT_SECOND_MAX rows in one second with SPREAD_EVEN), or the emit error. */
+int import_sink_push(struct import_sink *s, uint64_t sec, const struct mb_record *rec,
+		     const void *key, size_t key_bytes);
+
+/* Adds a record with an exact time (ns since the start; non-decreasing), bypassing spreading.
+ * Used when a trace has no timestamps and --rate spaces the rows. Same returns. */
+int import_sink_push_ns(struct import_sink *s, uint64_t time_ns, const struct mb_record *rec,
+			const void *key, size_t key_bytes);
+
+/* Emits the buffered second. @return 0 or the emit error. */
+int import_sink_finish(struct import_sink *s);
+
+#endif
