@@ -156,20 +156,34 @@ long import_input_read(struct import_input *in, void *buf, size_t cap, char *err
 {
 	size_t got = 0;
 	while (got < cap) {
+		if (!in->zstd) {
+			if (in->in_pos < in->in_len) { /* the sniffed first bytes */
+				size_t n = in->in_len - in->in_pos;
+				if (n > cap - got)
+					n = cap - got;
+				memcpy((char *)buf + got, in->in + in->in_pos, n);
+				in->in_pos += n;
+				got += n;
+				continue;
+			}
+			if (in->eof)
+				break;
+			/* Plain input is read straight into the caller's buffer. */
+			ssize_t r = read_full(in->fd, (char *)buf + got, cap - got);
+			if (r < 0) {
+				int e = errno;
+				snprintf(err, errlen, "cannot read %s: %s", in->path, strerror(e));
+				return -e;
+			}
+			if (r == 0)
+				in->eof = true;
+			in->file_pos += (uint64_t)r;
+			got += (size_t)r;
+			continue;
+		}
 		int rc = input_fill(in, err, errlen);
 		if (rc)
 			return rc;
-		if (!in->zstd) {
-			if (in->in_pos == in->in_len)
-				break; /* end of file */
-			size_t n = in->in_len - in->in_pos;
-			if (n > cap - got)
-				n = cap - got;
-			memcpy((char *)buf + got, in->in + in->in_pos, n);
-			in->in_pos += n;
-			got += n;
-			continue;
-		}
 		ZSTD_inBuffer ib = {in->in, in->in_len, in->in_pos};
 		ZSTD_outBuffer ob = {buf, cap, got};
 		size_t ret = ZSTD_decompressStream(in->zs, &ob, &ib);
