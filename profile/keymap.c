@@ -94,7 +94,7 @@ static int u32set_grow(struct u32set *s)
 		for (size_t i = 0; i <= s->mask; i++) {
 			if (!s->slots[i])
 				continue;
-			size_t j = mix64(s->slots[i]) & mask;
+			size_t j = mix64(s->slots[i] - 1) & mask; /* slots hold v + 1 */
 			while (t[j])
 				j = (j + 1) & mask;
 			t[j] = s->slots[i];
