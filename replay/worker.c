@@ -123,7 +123,8 @@ struct rp_worker {
 	bool cur_mine, cur_skip;
 
 	enum rp_state state;
-	uint64_t drain_deadline;
+	uint64_t drain_deadline;   /* Ctrl-C: hard end of the wait for replies */
+	uint64_t last_progress;    /* last send or reply: ends a stuck drain after RP_DRAIN_NS */
 	uint64_t next_tick;        /* absolute deadline of the next 1 s report */
 	uint64_t now;
 
@@ -342,6 +343,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	w->st.responses++;
 	w->s_resp++;
 	w->st.last_done_ns = now;
+	w->last_progress = now;
 	f_pop(c);
 }
 
@@ -672,6 +674,8 @@ static void conn_dispatch(struct rp_conn *c)
 		wrote = true;
 	}
 	if (wrote)
+		w->last_progress = now;
+	if (wrote)
 		conn_flush(c);
 }
 
@@ -776,13 +780,14 @@ static int route(struct rp_worker *w, const struct mb_record *r, uint64_t intend
 	return 0;
 }
 
-static void worker_begin_drain(struct rp_worker *w, uint64_t grace)
+/* No more requests are taken from the profile; what is queued and in flight may finish. */
+static void worker_begin_drain(struct rp_worker *w, uint64_t deadline)
 {
 	if (w->state != RP_RUNNING)
 		return;
 	w->state = RP_DRAINING;
 	w->eof = true;
-	w->drain_deadline = w->now + grace;
+	w->drain_deadline = deadline;
 }
 
 /* Pulls every record due by now (schedule) or enough to keep connections busy (max).
@@ -811,13 +816,13 @@ static uint64_t worker_pull(struct rp_worker *w)
 			if (!cont && w->queued >= want)
 				return UINT64_MAX; /* refilled on replies */
 			if (!cont && w->now >= w->run->end_ns) {
-				worker_begin_drain(w, RP_DRAIN_NS);
+				worker_begin_drain(w, UINT64_MAX);
 				return UINT64_MAX;
 			}
 		} else {
 			intended = intended_of(w, r->time_ns);
 			if (!cont && intended > w->run->end_ns) {
-				worker_begin_drain(w, RP_DRAIN_NS);
+				worker_begin_drain(w, UINT64_MAX);
 				return UINT64_MAX;
 			}
 			if (!cont && intended > w->now)
@@ -967,7 +972,7 @@ static void worker_on_hk(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = mb_mono_ns();
 	w->now = now;
 	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && now >= w->run->end_ns)
-		worker_begin_drain(w, RP_DRAIN_NS);
+		worker_begin_drain(w, UINT64_MAX);
 	if (w->o->timeout_ns) {
 		uint64_t limit = now > w->o->timeout_ns ? now - w->o->timeout_ns : 0;
 		for (size_t i = 0; i < w->nconns; i++) {
@@ -976,7 +981,12 @@ static void worker_on_hk(evutil_socket_t fd, short what, void *arg)
 				conn_fail(c, limit, 1);
 		}
 	}
-	if (w->state == RP_DRAINING && now >= w->drain_deadline)
+	/* The end: after the last request, or --duration, queued and in-flight requests may finish
+	 * while they make progress (a reply or a send at least every RP_DRAIN_NS, or --timeout if
+	 * longer); after Ctrl-C, for RP_STOP_DRAIN_NS at most. */
+	uint64_t grace = w->o->timeout_ns > RP_DRAIN_NS ? w->o->timeout_ns : RP_DRAIN_NS;
+	if (w->eof && (now >= w->drain_deadline ||
+			(now > w->last_progress && now - w->last_progress > grace)))
 		worker_finish(w);
 	else
 		worker_check_done(w);
@@ -999,10 +1009,9 @@ static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
 		if (c->qn)
 			q_pop(c, c->qn);
 	}
-	if (w->state == RP_RUNNING)
-		worker_begin_drain(w, RP_STOP_DRAIN_NS);
-	w->drain_deadline = w->now + RP_STOP_DRAIN_NS < w->drain_deadline
-				    ? w->now + RP_STOP_DRAIN_NS : w->drain_deadline;
+	worker_begin_drain(w, w->now + RP_STOP_DRAIN_NS);
+	if (w->now + RP_STOP_DRAIN_NS < w->drain_deadline)
+		w->drain_deadline = w->now + RP_STOP_DRAIN_NS;
 	worker_check_done(w);
 }
 
@@ -1049,8 +1058,10 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 	struct event_config *cfg = event_config_new();
 	if (!cfg)
 		goto oom;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER |
-					   EVENT_BASE_FLAG_NO_CACHE_TIME);
+	/* PRECISE_TIMER makes libevent use a timerfd (microsecond deadlines) at the price of one
+	 * timerfd_settime() per loop iteration: only the open-loop schedule needs it. */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_NO_CACHE_TIME |
+					   (o->rate_mode == RP_RATE_MAX ? 0 : EVENT_BASE_FLAG_PRECISE_TIMER));
 	w->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (!w->base)
@@ -1123,6 +1134,8 @@ static void *worker_main(void *arg)
 	event_add(w->hk, &hk);
 	event_add(w->stopev, NULL);
 	w->next_tick = w->run->t0 + RP_NS_PER_SEC;
+	w->drain_deadline = UINT64_MAX;
+	w->last_progress = w->run->t0;
 	worker_arm_tick(w);
 	/* first wakeup at t0 */
 	uint64_t now = mb_mono_ns();

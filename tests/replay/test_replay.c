@@ -638,6 +638,62 @@ static void test_server_killed_restarted(void **state)
 	assert_true(json_num("requests_sent") + json_num("unsent") + json_num("unsupported") == 600);
 }
 
+/* --timeout: a server that stops answering (SIGSTOP) makes requests time out; the replayer
+ * counts them, reconnects and carries on once it answers again (SIGCONT). A server killed for
+ * good ends the run shortly after the profile with the lost requests counted, not a hang. */
+static void test_timeout_and_dead_server(void **state)
+{
+	(void)state;
+	assert_int_equal(mb_test_memcached_start(&victim, NULL), 0);
+	struct prof p;
+	prof_open(&p, "stall", MB_KEYS_ANON);
+	for (int i = 0; i < 300; i++) /* 1.5 s */
+		prof_add(&p, (uint64_t)i * 5 * MS, 0, MB_OP_GET, (uint64_t)i, 10, 0, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, victim.port);
+	args_add(&a, "--timeout");
+	args_add(&a, "100ms");
+	pid_t rp = fork();
+	if (rp == 0) {
+		execv(replay_bin, a.v);
+		_exit(127);
+	}
+	struct timespec ts = {0, 400 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	kill(victim.pid, SIGSTOP);
+	nanosleep(&ts, NULL);
+	kill(victim.pid, SIGCONT);
+	int st;
+	waitpid(rp, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fprintf(stderr, "stalled server: %.0f timeouts, %.0f disconnects, %.0f responses\n",
+		json_num("timeout"), json_num("disconnect"), json_num("responses"));
+	assert_true(json_num("timeout") >= 1);
+	assert_true(json_num("responses") > 150);
+	assert_true(json_num("reconnects") >= 1);
+
+	/* killed for good at 0.4 s */
+	rp = fork();
+	if (rp == 0) {
+		execv(replay_bin, a.v);
+		_exit(127);
+	}
+	uint64_t t = mb_mono_ns();
+	nanosleep(&ts, NULL);
+	kill(victim.pid, SIGKILL);
+	waitpid(victim.pid, NULL, 0);
+	victim.pid = 0;
+	waitpid(rp, &st, 0);
+	double took = (double)(mb_mono_ns() - t) / 1e9;
+	fprintf(stderr, "dead server: run ended after %.2f s, %.0f unsent\n", took,
+		json_num("unsent"));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(took < 5.0);
+	assert_true(json_num("unsent") > 100);
+	assert_true(json_num("requests_sent") + json_num("unsent") == 300);
+}
+
 /* A port nobody listens on: exit 5 and a message naming host and port. */
 static void test_wrong_port(void **state)
 {
@@ -756,6 +812,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_servers_ketama, setup, teardown),
 		cmocka_unit_test_teardown(test_server_killed_restarted, teardown),
+		cmocka_unit_test_teardown(test_timeout_and_dead_server, teardown),
 		cmocka_unit_test(test_wrong_port),
 		cmocka_unit_test_setup_teardown(test_sigint_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_profile, setup, teardown),
