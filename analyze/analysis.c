@@ -119,6 +119,7 @@ int an_init(struct analysis **out, const struct an_config *cfg)
 	}
 	a->keys_cap = want;
 	a->tb_width_ns = TB_BASE_NS;
+	a->tb_lo = 1; /* empty cache range */
 	*out = a;
 	return 0;
 cleanup:
@@ -191,7 +192,10 @@ static struct an_tbucket *time_bucket(struct analysis *a, uint64_t t)
 	}
 	if (idx >= a->ntb)
 		a->ntb = idx + 1;
-	return &a->tb[idx];
+	a->tb_lo = idx * a->tb_width_ns;
+	a->tb_hi = a->tb_lo + a->tb_width_ns;
+	a->tb_cur = &a->tb[idx];
+	return a->tb_cur;
 }
 
 /* Records the pipelining depth of a command on c sent at t and completing at done. */
@@ -201,7 +205,7 @@ static void conn_pipeline(struct analysis *a, struct an_conn *c, uint64_t t, uin
 		c->phead = (c->phead + 1) & (c->pcap - 1);
 		c->plen--;
 	}
-	mb_hist_record(&a->h[AN_H_DEPTH], (uint64_t)c->plen + 1);
+	an_hist_add(&a->h[AN_H_DEPTH], (uint64_t)c->plen + 1);
 	if (c->plen == c->pcap) {
 		if (c->pcap >= PEND_MAX) { /* forget the oldest */
 			c->phead = (c->phead + 1) & (c->pcap - 1);
@@ -228,7 +232,7 @@ static void conn_pipeline(struct analysis *a, struct an_conn *c, uint64_t t, uin
 static void end_batch(struct analysis *a)
 {
 	if (a->batch_len && (op_facts[a->batch_op] & OPF_MULTI))
-		mb_hist_record(&a->h[AN_H_BATCH], a->batch_len);
+		an_hist_add(&a->h[AN_H_BATCH], a->batch_len);
 	a->batch_len = 0;
 }
 
@@ -248,20 +252,20 @@ static void add_ttl(struct analysis *a, const struct mb_record *r)
 		a->ttl_expired++;
 		return;
 	}
-	mb_hist_record(&a->h[AN_H_TTL], (uint64_t)ttl);
+	an_hist_add(&a->h[AN_H_TTL], (uint64_t)ttl);
 }
 
 static void add_key(struct analysis *a, const struct mb_record *r, bool has_value)
 {
 	uint64_t req = a->keyed++;
-	mb_hist_record(&a->h[AN_H_KEY_REQ], r->key_len);
+	an_hist_add(&a->h[AN_H_KEY_REQ], r->key_len);
 	if (a->sketches) {
 		an_hll_add(a->hll, r->key_id);
 		an_ss_add(&a->ss, r->key_id);
 		if (r->key_id % a->sample)
 			return;
 	}
-	uint64_t slot = r->key_id / a->sample;
+	uint64_t slot = a->sketches ? r->key_id / a->sample : r->key_id;
 	if (slot >= a->keys_cap && grow(&a->keys, &a->keys_cap, sizeof(*a->keys), slot)) {
 		a->err = -ENOMEM;
 		return;
@@ -269,16 +273,16 @@ static void add_key(struct analysis *a, const struct mb_record *r, bool has_valu
 	struct an_key *k = &a->keys[slot];
 	if (k->count == 0) {
 		a->first_accesses++;
-		mb_hist_record(&a->h[AN_H_KEY_OBJ], r->key_len);
+		an_hist_add(&a->h[AN_H_KEY_OBJ], r->key_len);
 	} else {
 		a->reuse_requests++;
 		uint64_t dt = r->time_ns > k->last_time_ns ? r->time_ns - k->last_time_ns : 0;
-		mb_hist_record(&a->h[AN_H_REUSE_NS], dt);
-		mb_hist_record(&a->h[AN_H_REUSE_REQ], req - k->last_req);
+		an_hist_add(&a->h[AN_H_REUSE_NS], dt);
+		an_hist_add(&a->h[AN_H_REUSE_REQ], req - k->last_req);
 	}
 	if (has_value && !(k->flags & KEY_VALUE_SEEN)) {
 		k->flags |= KEY_VALUE_SEEN;
-		mb_hist_record(&a->h[AN_H_VAL_OBJ], r->value_len);
+		an_hist_add(&a->h[AN_H_VAL_OBJ], r->value_len);
 	}
 	if (k->count != UINT32_MAX)
 		k->count++;
@@ -325,7 +329,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 		a->commands++;
 		a->op_commands[op]++;
 		if (a->have_prev)
-			mb_hist_record(&a->h[AN_H_IAT], t > a->prev_cmd_ns ? t - a->prev_cmd_ns : 0);
+			an_hist_add(&a->h[AN_H_IAT], t > a->prev_cmd_ns ? t - a->prev_cmd_ns : 0);
 		a->prev_cmd_ns = t;
 		a->have_prev = true;
 		if (c) {
@@ -333,7 +337,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 				c->seen = true;
 				c->first_ns = t;
 			} else {
-				mb_hist_record(&a->h[AN_H_IAT_CONN],
+				an_hist_add(&a->h[AN_H_IAT_CONN],
 					       t > c->last_ns ? t - c->last_ns : 0);
 			}
 			if (t > c->last_ns)
@@ -342,7 +346,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 		}
 		if (resp) {
 			a->responded++;
-			mb_hist_record(&a->h[AN_H_LATENCY], r->latency_ns);
+			an_hist_add(&a->h[AN_H_LATENCY], r->latency_ns);
 			if (c && !(r->rflags & MB_RF_NOREPLY))
 				conn_pipeline(a, c, t, t + r->latency_ns);
 		}
@@ -351,7 +355,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 	if (c)
 		c->requests++;
 
-	struct an_tbucket *b = time_bucket(a, t);
+	struct an_tbucket *b = t >= a->tb_lo && t < a->tb_hi ? a->tb_cur : time_bucket(a, t);
 	if (b)
 		b->requests++;
 	if (resp) {
@@ -370,7 +374,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 	bool has_value = (op_facts[op] & OPF_VALUE) || r->value_len > 0 ||
 			 (resp && status == MB_STATUS_HIT);
 	if (has_value)
-		mb_hist_record(&a->h[AN_H_VAL_REQ], r->value_len);
+		an_hist_add(&a->h[AN_H_VAL_REQ], r->value_len);
 	if (op_facts[op] & OPF_TTL && op != MB_OP_GAT && op != MB_OP_GATS && op != MB_OP_TOUCH)
 		add_ttl(a, r);
 	if (r->key_id == MB_KEY_NONE)
@@ -379,10 +383,20 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 		add_key(a, r, has_value);
 }
 
+#define PREFETCH_AHEAD 12
+
 void an_add(struct analysis *a, const struct mb_record *recs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		/* the key's state is a random access into a large array: start loading it early */
+		if (i + PREFETCH_AHEAD < n) {
+			uint64_t id = recs[i + PREFETCH_AHEAD].key_id;
+			uint64_t slot = a->sketches ? id / a->sample : id; /* no division when exact */
+			if (slot < a->keys_cap)
+				__builtin_prefetch(&a->keys[slot], 1);
+		}
 		add_one(a, &recs[i]);
+	}
 }
 
 /* ---- an_finish ---- */

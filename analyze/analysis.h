@@ -130,6 +130,8 @@ struct analysis {
 	struct an_tbucket *tb;
 	size_t ntb, tb_cap;
 	uint64_t tb_width_ns;
+	uint64_t tb_lo, tb_hi;       /* time range of tb_cur (a cache of the last bucket used) */
+	struct an_tbucket *tb_cur;
 
 	struct an_conn *conns;
 	size_t nconns, conns_cap;
@@ -163,6 +165,27 @@ struct analysis {
 	size_t ntop_conns;
 	uint64_t window_ns;              /* chosen window of the per-window table */
 };
+
+/* mb_hist_record for the per-request hot path, inlined: the same index arithmetic as
+ * mb_hist_index (documented in membench/hist.h; test_analyze checks that both agree). */
+static inline void an_hist_add(struct mb_hist *h, uint64_t value)
+{
+	uint64_t v = value > h->highest ? h->highest : value;
+	uint64_t u = v >> h->unit_shift;
+	size_t idx;
+	if (u < h->sub_count) {
+		idx = (size_t)u;
+	} else {
+		unsigned b = (63u - (unsigned)__builtin_clzll(u)) - (h->sub_bits - 1);
+		idx = h->sub_count + (size_t)(b - 1) * h->half + (size_t)((u >> b) - h->half);
+	}
+	h->counts[idx]++;
+	h->total++;
+	h->clamped += value > h->highest;
+	h->min = value < h->min ? value : h->min;
+	h->max = value > h->max ? value : h->max;
+	h->sum += (double)value;
+}
 
 /* @return 0, -ENOMEM. On failure *out is NULL. */
 int an_init(struct analysis **out, const struct an_config *cfg);

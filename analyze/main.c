@@ -21,6 +21,7 @@
 #include "membench/profile.h"
 #include "membench/version.h"
 #include "report.h"
+#include "scan.h"
 
 #define READ_BATCH 4096
 #define PROGRESS_MIN_BLOCKS 16
@@ -52,6 +53,8 @@ static const char help_text[] =
 	"  --delim C           key prefix delimiter (default: the profile's, else ':')\n"
 	"  --exact-keys N      keep exact per-key counters for up to N keys (default 16777216, 24\n"
 	"                      bytes each); above that, sample keys and use HyperLogLog/Space-Saving\n"
+	"  --threads N         decode blocks in N - 1 threads while one analyzes (default 1; the\n"
+	"                      analysis itself stays sequential because it depends on order)\n"
 	"  --ascii             draw bars with '#' instead of Unicode blocks\n"
 	"  --no-progress       no progress bar (it is only shown on a terminal anyway)\n"
 	"  -h, --help          this text;  --version  the version\n"
@@ -74,6 +77,7 @@ struct opts {
 	double max_distance; /* < 0: none */
 	struct an_config cfg;
 	bool delim_set;
+	unsigned threads;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -85,13 +89,14 @@ static void on_sigint(int sig)
 }
 
 /* Flags that take a value: one row each. */
-enum flag_id { F_HTML, F_WINDOW, F_TOP, F_DELIM, F_EXACT, F_MAXDIST };
+enum flag_id { F_HTML, F_WINDOW, F_TOP, F_DELIM, F_EXACT, F_MAXDIST, F_THREADS };
 static const struct {
 	const char *name;
 	enum flag_id id;
 } value_flags[] = {
 	{"--html", F_HTML}, {"--window", F_WINDOW}, {"--top", F_TOP},
 	{"--delim", F_DELIM}, {"--exact-keys", F_EXACT}, {"--max-distance", F_MAXDIST},
+	{"--threads", F_THREADS},
 };
 
 static int set_value(struct opts *o, enum flag_id id, const char *flag, const char *v)
@@ -125,6 +130,11 @@ static int set_value(struct opts *o, enum flag_id id, const char *flag, const ch
 		if (mb_parse_double(v, &o->max_distance) || o->max_distance < 0)
 			goto bad;
 		return 0;
+	case F_THREADS:
+		if (mb_parse_u64(v, &u) || u < 1 || u > 64)
+			goto bad;
+		o->threads = (unsigned)u;
+		return 0;
 	}
 bad:
 	mb_error("invalid value '%s' for %s (see --help)", v, flag);
@@ -135,6 +145,7 @@ bad:
 static int parse_args(struct opts *o, int argc, char **argv)
 {
 	o->max_distance = -1;
+	o->threads = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -231,12 +242,26 @@ static int key_lookup(void *ctx, uint64_t id, const char **bytes, uint32_t *len)
 	return mb_profile_reader_key(ctx, id, bytes, len);
 }
 
-static void progress(const char *path, uint64_t done, uint64_t total, bool end)
+struct progress {
+	const char *path;
+	uint64_t total, next_tick;
+	bool show;
+};
+
+static void progress_clear(const struct progress *p)
 {
-	if (end) {
+	if (p->show)
 		fputs("\r\033[K", stderr);
+}
+
+/* Redraws the bar at most every 1 % of the records. */
+static void progress_update(void *ctx, uint64_t done)
+{
+	struct progress *p = ctx;
+	if (!p->show || done < p->next_tick)
 		return;
-	}
+	p->next_tick = done + p->total / 100 + 1;
+	uint64_t total = p->total;
 	int pct = total ? (int)(done * 100 / total) : 0;
 	if (pct > 100)
 		pct = 100;
@@ -245,7 +270,8 @@ static void progress(const char *path, uint64_t done, uint64_t total, bool end)
 	memset(bar, '#', (size_t)fill);
 	memset(bar + fill, ' ', (size_t)(40 - fill));
 	bar[40] = '\0';
-	fprintf(stderr, "\ranalyzing %s [%s] %3d%% %.1fM records", path, bar, pct, (double)done / 1e6);
+	fprintf(stderr, "\ranalyzing %s [%s] %3d%% %.1fM records", p->path, bar, pct,
+		(double)done / 1e6);
 }
 
 /* Opens path, analyzes every complete block into *out. @return an exit code. */
@@ -286,31 +312,36 @@ static int analyze_file(const char *path, const struct opts *o, struct analysis 
 		mb_warn("%s is truncated: analyzing up to its last complete block (%llu bytes after it "
 			"unusable)", path, (unsigned long long)a->src.lost_bytes);
 
-	uint64_t total = 0;
+	struct progress prog = {.path = path};
 	for (size_t i = 0; i < a->src.blocks; i++)
-		total += mb_profile_reader_block(r, i)->records;
-	bool show = !o->no_progress && mb_isatty(STDERR_FILENO) &&
+		prog.total += mb_profile_reader_block(r, i)->records;
+	prog.show = !o->no_progress && mb_isatty(STDERR_FILENO) &&
 		    a->src.blocks >= PROGRESS_MIN_BLOCKS;
-	uint64_t done = 0, next_tick = 0;
-	for (;;) {
-		long n = mb_profile_reader_read(r, buf, READ_BATCH);
-		if (n < 0) {
-			if (show)
-				progress(path, 0, 0, true);
-			rc = report_open_error(path, (int)n, mb_profile_reader_errmsg(r));
+	if (o->threads > 1 && !a->src.truncated && a->src.blocks > 1) {
+		err = scan_parallel(path, r, a, o->threads, &interrupted, progress_update, &prog,
+				    err_msg, sizeof(err_msg));
+		progress_clear(&prog);
+		if (err) {
+			rc = report_open_error(path, err, err_msg);
 			goto cleanup;
 		}
-		if (n == 0 || interrupted)
-			break;
-		an_add(a, buf, (size_t)n);
-		done += (uint64_t)n;
-		if (show && done >= next_tick) {
-			progress(path, done, total, false);
-			next_tick = done + (total / 100 + 1);
+	} else {
+		uint64_t done = 0;
+		for (;;) {
+			long n = mb_profile_reader_read(r, buf, READ_BATCH);
+			if (n < 0) {
+				progress_clear(&prog);
+				rc = report_open_error(path, (int)n, mb_profile_reader_errmsg(r));
+				goto cleanup;
+			}
+			if (n == 0 || interrupted)
+				break;
+			an_add(a, buf, (size_t)n);
+			done += (uint64_t)n;
+			progress_update(&prog, done);
 		}
+		progress_clear(&prog);
 	}
-	if (show)
-		progress(path, 0, 0, true);
 	if (interrupted) {
 		rc = MB_EXIT_FAILURE;
 		goto cleanup;

@@ -506,6 +506,26 @@ static void test_empty(void **state)
 	an_free(a);
 }
 
+/* The inlined hot-path recorder must agree with mb_hist_record bucket for bucket. */
+static void test_hist_add_matches(void **state)
+{
+	(void)state;
+	struct mb_hist x, y;
+	assert_int_equal(mb_hist_init(&x, 1, 1ull << 40, 3), 0);
+	assert_int_equal(mb_hist_init(&y, 1, 1ull << 40, 3), 0);
+	uint64_t s = 99;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t v = rng_next(&s) >> (rng_next(&s) % 64);
+		an_hist_add(&x, v);
+		mb_hist_record(&y, v);
+	}
+	assert_memory_equal(x.counts, y.counts, x.ncounts * sizeof(*x.counts));
+	assert_true(x.total == y.total && x.min == y.min && x.max == y.max &&
+		    x.clamped == y.clamped);
+	mb_hist_free(&x);
+	mb_hist_free(&y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_hist_add_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

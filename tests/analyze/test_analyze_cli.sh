@@ -101,6 +101,10 @@ PY
 mb_expect_status 0 "$AN" --exact-keys 200 zipf.mbp
 grep -q "are estimates" out || mb_fail "text report does not flag estimates"
 
+# --threads: the same report from parallel block decoding (the fixture has 5 blocks)
+mb_expect_status 0 "$AN" --json --threads 3 known.mbp
+cmp -s out known.json || mb_fail "--threads 3 changed the report"
+
 # ---- text report ----
 mb_expect_status 0 "$AN" known.mbp
 for s in "Op mix" "Sizes (bytes)" "Popularity" "Zipf alpha, MLE" "Rate" "Inter-arrival" "Reuse" \
@@ -153,6 +157,8 @@ cp known.mbp corrupt.mbp
 printf '\xde\xad\xbe\xef\xde\xad\xbe\xef' | dd of=corrupt.mbp bs=1 seek=$((size / 2)) conv=notrunc status=none
 mb_expect_status 3 "$AN" corrupt.mbp
 grep -q "corrupt.mbp" err && grep -q "offset" err || mb_fail "corrupt block: $(cat err)"
+mb_expect_status 3 "$AN" --threads 3 corrupt.mbp
+grep -q "corrupt.mbp" err && grep -q "offset" err || mb_fail "corrupt block, threads: $(cat err)"
 head -c $((size * 3 / 4)) known.mbp > cut.mbp
 mb_expect_status 0 "$AN" --json cut.mbp
 grep -q "truncated" err || mb_fail "no truncation warning: $(cat err)"
