@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analysis.h"
 
@@ -75,6 +76,47 @@ static const struct {
 	[AN_H_CONN_RPS] = {1, 1ull << 40, 2}, /* milli-requests per second */
 };
 
+#define HUGE_PAGE (2u << 20)
+
+/* Zeroed per-key state for n keys. Large arrays are 2 MiB aligned and marked for transparent
+ * huge pages: the per-request access is random, and with 4 KiB pages most of its cost would be
+ * TLB misses. @return the array or NULL. */
+static struct an_key *keys_alloc(size_t n)
+{
+	if (n > SIZE_MAX / sizeof(struct an_key))
+		return NULL;
+	size_t bytes = n * sizeof(struct an_key);
+	if (bytes < 4 * HUGE_PAGE)
+		return calloc(n, sizeof(struct an_key));
+	bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	void *p = NULL;
+	if (posix_memalign(&p, HUGE_PAGE, bytes))
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE); /* advice only: fine if refused */
+	memset(p, 0, bytes);
+	return p;
+}
+
+/* Grows the key array to hold slot idx (doubling). @return 0 or -ENOMEM. */
+static int keys_grow(struct analysis *a, size_t idx)
+{
+	size_t ncap = a->keys_cap ? a->keys_cap : 1024;
+	while (ncap <= idx) {
+		if (ncap > SIZE_MAX / 2 / sizeof(struct an_key))
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	struct an_key *n = keys_alloc(ncap);
+	if (!n)
+		return -ENOMEM;
+	if (a->keys_cap)
+		memcpy(n, a->keys, a->keys_cap * sizeof(*n));
+	free(a->keys);
+	a->keys = n;
+	a->keys_cap = ncap;
+	return 0;
+}
+
 int an_init(struct analysis **out, const struct an_config *cfg)
 {
 	int err = 0;
@@ -112,7 +154,7 @@ int an_init(struct analysis **out, const struct an_config *cfg)
 			goto cleanup;
 	}
 	size_t want = cfg->nkeys_hint ? (size_t)(cfg->nkeys_hint / a->sample + 1) : 1024;
-	a->keys = calloc(want, sizeof(*a->keys));
+	a->keys = keys_alloc(want);
 	if (!a->keys) {
 		err = -ENOMEM;
 		goto cleanup;
@@ -266,7 +308,7 @@ static void add_key(struct analysis *a, const struct mb_record *r, bool has_valu
 			return;
 	}
 	uint64_t slot = a->sketches ? r->key_id / a->sample : r->key_id;
-	if (slot >= a->keys_cap && grow(&a->keys, &a->keys_cap, sizeof(*a->keys), slot)) {
+	if (slot >= a->keys_cap && keys_grow(a, slot)) {
 		a->err = -ENOMEM;
 		return;
 	}
