@@ -694,6 +694,85 @@ static void test_timeout_and_dead_server(void **state)
 	assert_true(json_num("requests_sent") + json_num("unsent") == 300);
 }
 
+/* Unix-socket and IPv6 targets: the same requests reach each server. */
+static void test_unix_and_ipv6(void **state)
+{
+	(void)state;
+	/* memcached runs as nobody when we are root: give it a directory it may write */
+	char sockdir[512], sock[700];
+	assert_int_equal(mb_test_tmpdir(sockdir, sizeof(sockdir)), 0);
+	assert_int_equal(chmod(sockdir, 0777), 0);
+	snprintf(sock, sizeof(sock), "%s/mc.sock", sockdir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0)
+			dup2(dn, STDOUT_FILENO), dup2(dn, STDERR_FILENO);
+		if (mb_test_is_root())
+			execl("/usr/bin/memcached", "memcached", "-s", sock, "-u", "nobody", (char *)NULL);
+		else
+			execl("/usr/bin/memcached", "memcached", "-s", sock, (char *)NULL);
+		_exit(127);
+	}
+	restarted = pid; /* stopped by teardown */
+	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (mb_test_is_root())
+		chmod(sock, 0777);
+	struct prof p;
+	prof_open(&p, "unix", MB_KEYS_ANON);
+	for (int i = 0; i < 50; i++)
+		prof_add(&p, (uint64_t)i * MS, 0, MB_OP_SET, (uint64_t)i, 10, 10, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct args a;
+	a.n = 0;
+	args_add(&a, "membench-replay");
+	args_add(&a, "%s", p.path);
+	args_add(&a, "--server");
+	args_add(&a, "unix:%s", sock);
+	args_add(&a, "--json");
+	args_add(&a, "%s/run.json", tmpdir);
+	args_add(&a, "-q");
+	int rc = run_replay_argv(a.v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	assert_true(json_num("responses") == 50);
+	assert_true(json_num_in("\"delta\": {", "cmd_set") == 50);
+	kill(restarted, SIGTERM);
+	waitpid(restarted, NULL, 0);
+	restarted = 0;
+	mb_test_rmtree(sockdir);
+
+	/* IPv6 loopback, when this machine has it */
+	int fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	bool have6 = fd6 >= 0 && bind(fd6, (struct sockaddr *)&sa6, sizeof(sa6)) == 0;
+	if (fd6 >= 0)
+		close(fd6);
+	if (!have6) {
+		fprintf(stderr, "no IPv6 loopback: IPv6 part skipped\n");
+		return;
+	}
+	assert_int_equal(mb_test_memcached_start(&mc2, "-l ::1"), 0); /* listens on both */
+	a.n = 0;
+	args_add(&a, "membench-replay");
+	args_add(&a, "%s", p.path);
+	args_add(&a, "--server");
+	args_add(&a, "[::1]:%d", mc2.port);
+	args_add(&a, "--json");
+	args_add(&a, "%s/run.json", tmpdir);
+	args_add(&a, "-q");
+	rc = run_replay_argv(a.v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	assert_true(json_num("responses") == 50);
+	assert_true(json_num_in("\"delta\": {", "cmd_set") == 50);
+}
+
 /* A port nobody listens on: exit 5 and a message naming host and port. */
 static void test_wrong_port(void **state)
 {
@@ -813,6 +892,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_servers_ketama, setup, teardown),
 		cmocka_unit_test_teardown(test_server_killed_restarted, teardown),
 		cmocka_unit_test_teardown(test_timeout_and_dead_server, teardown),
+		cmocka_unit_test_teardown(test_unix_and_ipv6, teardown),
 		cmocka_unit_test(test_wrong_port),
 		cmocka_unit_test_setup_teardown(test_sigint_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_profile, setup, teardown),
