@@ -72,7 +72,9 @@ static void usage(FILE *f, const struct import_format_info *fi)
 			? "  --rate R              without an op_time column: R requests/s, evenly\n"
 			  : "",
 		fi->format != IMPORT_ORACLE
-			? "  --keep-keys           store the trace's (anonymized) key strings\n" : "");
+			? "  --keep-keys           store the trace's (anonymized) key strings\n"
+			  "  --key-prefix C        store only each key's prefix up to the first C\n"
+			  "                        (its namespace, e.g. ':'), not the whole key\n" : "");
 }
 
 enum {
@@ -84,6 +86,7 @@ enum {
 	OPT_RATE,
 	OPT_KEEP_KEYS,
 	OPT_SKIP_BAD,
+	OPT_KEY_PREFIX,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +99,7 @@ static const struct option long_opts[] = {
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"keep-keys", no_argument, NULL, OPT_KEEP_KEYS},
 	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+	{"key-prefix", required_argument, NULL, OPT_KEY_PREFIX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -180,6 +184,7 @@ int record_import_main(const char *source, int argc, char **argv)
 	uint64_t max_ops = 0, max_time_ns = 0;
 	const char *out_path = NULL;
 	bool conn_given = false, rate_given = false, key_size_given = false;
+	const char *key_prefix = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -236,6 +241,14 @@ int record_import_main(const char *source, int argc, char **argv)
 		case OPT_SKIP_BAD:
 			opt.skip_bad = true;
 			break;
+		case OPT_KEY_PREFIX:
+			if (strlen(optarg) != 1) {
+				mb_error("bad value for --key-prefix: '%s' (expected one delimiter "
+					 "character, e.g. ':')", optarg);
+				return MB_EXIT_USAGE;
+			}
+			key_prefix = optarg;
+			break;
 		case ':':
 			mb_error("option %s needs a value", argv[optind - 1]);
 			return MB_EXIT_USAGE;
@@ -260,9 +273,13 @@ int record_import_main(const char *source, int argc, char **argv)
 		mb_error("no output file: give -o FILE.mbp");
 		return MB_EXIT_USAGE;
 	}
-	if (fi->format == IMPORT_ORACLE && opt.keep_keys) {
-		mb_error("oracle traces have no key strings, only obj_id numbers: --keep-keys does "
-			 "not apply");
+	if (key_prefix && opt.keep_keys) {
+		mb_error("--keep-keys and --key-prefix exclude each other");
+		return MB_EXIT_USAGE;
+	}
+	if (fi->format == IMPORT_ORACLE && (opt.keep_keys || key_prefix)) {
+		mb_error("oracle traces have no key strings, only obj_id numbers: --keep-keys and "
+			 "--key-prefix do not apply");
 		return MB_EXIT_USAGE;
 	}
 	if (key_size_given && fi->format != IMPORT_ORACLE) {
@@ -294,7 +311,8 @@ int record_import_main(const char *source, int argc, char **argv)
 	}
 	record_meta_init(&out.meta, source);
 	out.meta.clock = MB_CLOCK_TRACE;
-	out.meta.key_mode = opt.keep_keys ? MB_KEYS_KEPT : MB_KEYS_ANON;
+	out.meta.key_mode = opt.keep_keys ? MB_KEYS_KEPT : key_prefix ? MB_KEYS_PREFIX : MB_KEYS_ANON;
+	out.meta.key_delim = key_prefix ? key_prefix[0] : '\0';
 	/* Everything that shapes the records, so the import can be repeated exactly. */
 	char *pp = out.meta.params;
 	size_t pl = sizeof(out.meta.params);

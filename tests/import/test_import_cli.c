@@ -32,8 +32,11 @@ static int setup_all(void **state)
 	(void)state;
 	const char *bin = getenv("MB_BINARY_DIR");
 	snprintf(record_bin, sizeof(record_bin), "%s/bin/membench-record", bin ? bin : ".");
-	if (access(record_bin, X_OK) != 0)
+	if (access(record_bin, X_OK) != 0) {
+		print_error("%s not found: build membench-record and set MB_BINARY_DIR (ctest does)\n",
+			    record_bin);
 		return -1;
+	}
 	return mb_test_tmpdir(tmpdir, sizeof(tmpdir));
 }
 
@@ -260,6 +263,26 @@ static void test_cli_twitter_keep_keys(void **state)
 		assert_memory_equal(b, keys[id], len);
 	}
 	profile_free(&p);
+	/* --key-prefix: the namespace up to the first ':' (keys without one keep nothing more) */
+	assert_int_equal(run_record(err, sizeof(err), source, "--key-prefix", ":", "-o", out,
+				    NULL), 0);
+	profile_load(&p, out);
+	assert_int_equal(p.meta.key_mode, MB_KEYS_PREFIX);
+	assert_int_equal(p.meta.key_delim, ':');
+	assert_int_equal(p.stats.keys, 5);
+	{
+		const char *kb;
+		uint32_t kl;
+		assert_int_equal(mb_profile_reader_key(p.r, 0, &kb, &kl), 0);
+		assert_int_equal(kl, 3);
+		assert_memory_equal(kb, "nz:", 3);
+		assert_int_equal(mb_profile_reader_key(p.r, 2, &kb, &kl), 0);
+		assert_int_equal(kl, 2);
+		assert_memory_equal(kb, "x:", 2);
+	}
+	profile_free(&p);
+	assert_int_equal(run_record(err, sizeof(err), source, "--key-prefix", "::", "-o", out,
+				    NULL), MB_EXIT_USAGE);
 	/* default: anonymous, no key bytes */
 	assert_int_equal(run_record(err, sizeof(err), source, "-o", out, NULL), 0);
 	profile_load(&p, out);
