@@ -384,6 +384,32 @@ static void test_protocols(void **state)
 	assert_true(after.cmd_set - before.cmd_set == 60);
 }
 
+/* Error responses are counted per kind and the run goes on: incr of a non-numeric value is a
+ * CLIENT_ERROR, a 2 MiB value (over memcached's 1 MiB item limit) a SERVER_ERROR. */
+static void test_error_kinds(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "errors", MB_KEYS_ANON);
+	prof_add(&p, 0, 0, MB_OP_SET, 1, 10, 10, MB_STATUS_NONE, 0);
+	prof_add(&p, MS, 0, MB_OP_INCR, 1, 10, 0, MB_STATUS_NONE, 0);
+	prof_add(&p, 2 * MS, 0, MB_OP_SET, 2, 10, 2u << 20, MB_STATUS_NONE, 0);
+	prof_add(&p, 3 * MS, 0, MB_OP_GET, 1, 10, 0, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	int rc = run_replay_argv(a.v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	assert_true(json_num("requests_sent") == 4);
+	assert_true(json_num("responses") == 4);
+	assert_true(json_num("client_error") == 1);
+	assert_true(json_num("server_error") + json_num("out_of_memory") == 1);
+	assert_true(json_num("total") == 2);
+	assert_true(json_num_in("\"get\": {", "hit") == 1);
+}
+
 /* Same profile at 1x and 2x: the second takes half the wall time (within 15%). */
 static void test_rate_2x_halves_time(void **state)
 {
@@ -885,6 +911,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
