@@ -151,95 +151,89 @@ static void import_show_progress(struct import_run *run)
 	import_progress_show(run->progress_arg, run->rows, import_input_progress(run->in));
 }
 
-/* Parses a u32 option value > 0. */
-static int opt_u32(const char *name, const char *v, uint32_t *out)
+/* Parses an option value in [1, max]. */
+static int opt_u32(const char *name, const char *v, uint32_t max, uint32_t *out)
 {
 	uint64_t x;
-	if (mb_parse_u64(v, &x) || x == 0 || x > UINT32_MAX) {
-		mb_error("bad value for %s: '%s' (expected an integer from 1 to %u)", name, v,
-			 UINT32_MAX);
+	if (mb_parse_u64(v, &x) || x == 0 || x > max) {
+		mb_error("bad value for %s: '%s' (expected an integer from 1 to %u)", name, v, max);
 		return MB_E_USAGE;
 	}
 	*out = (uint32_t)x;
 	return 0;
 }
 
-int record_import_main(const char *source, int argc, char **argv)
+/* Everything the command line decides. */
+struct import_args {
+	const struct import_format_info *fi;
+	struct import_opts opt;
+	enum import_spread spread;
+	uint64_t max_ops, max_time_ns;
+	const char *out_path;
+	const char *key_prefix; /* one delimiter character, or NULL */
+	bool conn_given, rate_given, key_size_given;
+};
+
+/* Parses and checks the options. @return -1 to go on, or the exit code to return now. */
+static int import_parse_args(struct import_args *a, const char *source, int argc, char **argv)
 {
-	const struct import_format_info *fi = NULL;
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (strncmp(source, formats[i].prefix, strlen(formats[i].prefix)) == 0)
-			fi = &formats[i];
-	if (!fi) {
-		mb_error("unknown import source '%s'", source);
-		return MB_EXIT_USAGE;
-	}
-	struct import_opts opt = {
-		.format = fi->format,
-		.path = source + strlen(fi->prefix),
-		.key_size = 16,
-		.warn_bad = 3,
-	};
-	enum import_spread spread = SPREAD_EVEN;
-	uint64_t max_ops = 0, max_time_ns = 0;
-	const char *out_path = NULL;
-	bool conn_given = false, rate_given = false, key_size_given = false;
-	const char *key_prefix = NULL;
+	const struct import_format_info *fi = a->fi;
+	struct import_opts *opt = &a->opt;
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			out_path = optarg;
+			a->out_path = optarg;
 			break;
 		case 'h':
 			usage(stdout, fi);
 			return MB_EXIT_OK;
 		case OPT_SPREAD:
 			if (strcmp(optarg, "even") == 0) {
-				spread = SPREAD_EVEN;
+				a->spread = SPREAD_EVEN;
 			} else if (strcmp(optarg, "burst") == 0) {
-				spread = SPREAD_BURST;
+				a->spread = SPREAD_BURST;
 			} else {
 				mb_error("bad value for --spread: '%s' (expected even or burst)", optarg);
 				return MB_EXIT_USAGE;
 			}
 			break;
 		case OPT_OPS:
-			if (mb_parse_u64(optarg, &max_ops) || max_ops == 0) {
+			if (mb_parse_u64(optarg, &a->max_ops) || a->max_ops == 0) {
 				mb_error("bad value for --ops: '%s' (expected a count > 0)", optarg);
 				return MB_EXIT_USAGE;
 			}
 			break;
 		case OPT_DURATION:
-			if (mb_parse_duration_ns(optarg, &max_time_ns) || max_time_ns == 0) {
+			if (mb_parse_duration_ns(optarg, &a->max_time_ns) || a->max_time_ns == 0) {
 				mb_error("bad value for --duration: '%s' (expected e.g. 30s, 5m)", optarg);
 				return MB_EXIT_USAGE;
 			}
 			break;
 		case OPT_CONNECTIONS:
-			if (opt_u32("--connections", optarg, &opt.connections))
+			if (opt_u32("--connections", optarg, UINT32_MAX, &opt->connections))
 				return MB_EXIT_USAGE;
-			conn_given = true;
+			a->conn_given = true;
 			break;
 		case OPT_KEY_SIZE:
-			if (opt_u32("--key-size", optarg, &opt.key_size))
+			if (opt_u32("--key-size", optarg, 250, &opt->key_size))
 				return MB_EXIT_USAGE;
-			key_size_given = true;
+			a->key_size_given = true;
 			break;
 		case OPT_RATE:
-			if (mb_parse_double(optarg, &opt.rate) || !(opt.rate > 0)) {
+			if (mb_parse_double(optarg, &opt->rate) || !(opt->rate > 0)) {
 				mb_error("bad value for --rate: '%s' (expected requests/s > 0)", optarg);
 				return MB_EXIT_USAGE;
 			}
-			rate_given = true;
+			a->rate_given = true;
 			break;
 		case OPT_KEEP_KEYS:
-			opt.keep_keys = true;
+			opt->keep_keys = true;
 			break;
 		case OPT_SKIP_BAD:
-			opt.skip_bad = true;
+			opt->skip_bad = true;
 			break;
 		case OPT_KEY_PREFIX:
 			if (strlen(optarg) != 1) {
@@ -247,7 +241,7 @@ int record_import_main(const char *source, int argc, char **argv)
 					 "character, e.g. ':')", optarg);
 				return MB_EXIT_USAGE;
 			}
-			key_prefix = optarg;
+			a->key_prefix = optarg;
 			break;
 		case ':':
 			mb_error("option %s needs a value", argv[optind - 1]);
@@ -264,46 +258,86 @@ int record_import_main(const char *source, int argc, char **argv)
 			return MB_EXIT_USAGE;
 		}
 	}
-	if (!*opt.path) {
-		mb_error("%s needs a file name (%sPATH, or %s- for standard input)", source,
+	/* Combinations, each with what to do instead. */
+	if (!*opt->path) {
+		mb_error("%s needs a file name: %sPATH, or %s- for standard input", source,
 			 fi->prefix, fi->prefix);
 		return MB_EXIT_USAGE;
 	}
-	if (!out_path) {
-		mb_error("no output file: give -o FILE.mbp");
+	const char *why = NULL;
+	if (!a->out_path)
+		why = "needs an output file: give -o FILE.mbp";
+	else if (a->key_prefix && opt->keep_keys)
+		why = "--keep-keys and --key-prefix exclude each other";
+	else if (fi->format == IMPORT_ORACLE && (opt->keep_keys || a->key_prefix))
+		why = "oracle traces have no key strings, only obj_id numbers: --keep-keys and "
+		      "--key-prefix do not apply";
+	else if (a->key_size_given && fi->format != IMPORT_ORACLE)
+		why = "--key-size applies to oracle traces only (the other formats carry key sizes)";
+	else if (a->rate_given && fi->format != IMPORT_CACHELIB)
+		why = "--rate applies to cachelib traces without op_time only (replay has --rate "
+		      "to change a profile's speed)";
+	if (why) {
+		mb_error("%s: %s", source, why);
 		return MB_EXIT_USAGE;
 	}
-	if (key_prefix && opt.keep_keys) {
-		mb_error("--keep-keys and --key-prefix exclude each other");
-		return MB_EXIT_USAGE;
-	}
-	if (fi->format == IMPORT_ORACLE && (opt.keep_keys || key_prefix)) {
-		mb_error("oracle traces have no key strings, only obj_id numbers: --keep-keys and "
-			 "--key-prefix do not apply");
-		return MB_EXIT_USAGE;
-	}
-	if (key_size_given && fi->format != IMPORT_ORACLE) {
-		mb_error("--key-size applies to oracle: only (the other formats carry key sizes)");
-		return MB_EXIT_USAGE;
-	}
-	if (rate_given && fi->format != IMPORT_CACHELIB) {
-		mb_error("--rate applies to cachelib traces without op_time only (replay has "
-			 "--rate to change a profile's speed)");
-		return MB_EXIT_USAGE;
-	}
+	return -1;
+}
 
+/* Writes "key=value ..." with everything that shapes the records into meta->params, so the
+ * import can be repeated exactly. */
+static void import_format_params(const struct import_args *a, bool zstd, char *pp, size_t pl)
+{
+	const struct import_format_info *fi = a->fi;
+	int off = snprintf(pp, pl, "format=%.*s compression=%s spread=%s ops=%llu duration_ns=%llu "
+			   "skip-bad=%d", (int)strlen(fi->prefix) - 1, fi->prefix,
+			   zstd ? "zstd" : "none", a->spread == SPREAD_EVEN ? "even" : "burst",
+			   (unsigned long long)a->max_ops, (unsigned long long)a->max_time_ns,
+			   a->opt.skip_bad);
+	if (fi->format == IMPORT_TWITTER && !a->conn_given)
+		off += snprintf(pp + off, pl - (size_t)off, " connections=clients");
+	else
+		off += snprintf(pp + off, pl - (size_t)off, " connections=%u",
+				a->opt.connections ? a->opt.connections : 1);
+	if (fi->format == IMPORT_ORACLE)
+		off += snprintf(pp + off, pl - (size_t)off, " key-size=%u", a->opt.key_size);
+	if (a->rate_given)
+		snprintf(pp + off, pl - (size_t)off, " rate=%.15g", a->opt.rate);
+}
+
+/* Prints the error that stopped the parser. @return the exit code. */
+static int import_report_error(const struct import_run *run, const struct import_sink *sink,
+			       const struct import_out *out, int rc)
+{
+	if (out->write_err) /* already printed by the writer side */
+		return mb_exit_code_for(out->write_err);
+	/* run->err may still hold a row skipped earlier: only input errors and malformed rows
+	 * leave their message there. */
+	if (sink->overflow)
+		mb_error("%s: more than %u requests in one second: use --spread burst",
+			 run->opt->path, IMPORT_SECOND_MAX);
+	else if (rc == -ENOMEM)
+		mb_error("%s: %s", run->opt->path, mb_strerror(rc));
+	else
+		mb_error("%s", run->err[0] ? run->err : mb_strerror(rc));
+	return rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_INPUT;
+}
+
+/* Runs the import. @return the exit code. */
+static int import_execute(const struct import_args *a, const char *source)
+{
 	int rc, ret = MB_EXIT_OK;
 	struct import_input *in = NULL;
 	struct import_sink sink;
-	struct import_out out = {.path = out_path};
+	struct import_out out = {.path = a->out_path};
 	struct import_progress prog;
-	struct import_run run = {.opt = &opt, .interrupted = &import_interrupted,
+	struct import_run run = {.opt = &a->opt, .interrupted = &import_interrupted,
 				 .progress = import_show_progress, .progress_arg = &prog};
-	import_sink_init(&sink, spread, out_emit, &out);
-	sink.max_ops = max_ops;
-	sink.max_time_ns = max_time_ns;
+	import_sink_init(&sink, a->spread, out_emit, &out);
+	sink.max_ops = a->max_ops;
+	sink.max_time_ns = a->max_time_ns;
 
-	rc = import_input_open(&in, opt.path, run.err, sizeof(run.err));
+	rc = import_input_open(&in, a->opt.path, run.err, sizeof(run.err));
 	if (rc) {
 		mb_error("%s", run.err);
 		ret = rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_INPUT;
@@ -311,53 +345,23 @@ int record_import_main(const char *source, int argc, char **argv)
 	}
 	record_meta_init(&out.meta, source);
 	out.meta.clock = MB_CLOCK_TRACE;
-	out.meta.key_mode = opt.keep_keys ? MB_KEYS_KEPT : key_prefix ? MB_KEYS_PREFIX : MB_KEYS_ANON;
-	out.meta.key_delim = key_prefix ? key_prefix[0] : '\0';
-	/* Everything that shapes the records, so the import can be repeated exactly. */
-	char *pp = out.meta.params;
-	size_t pl = sizeof(out.meta.params);
-	int off = snprintf(pp, pl, "format=%.*s compression=%s spread=%s ops=%llu duration_ns=%llu "
-			   "skip-bad=%d", (int)strlen(fi->prefix) - 1, fi->prefix,
-			   import_input_is_zstd(in) ? "zstd" : "none",
-			   spread == SPREAD_EVEN ? "even" : "burst", (unsigned long long)max_ops,
-			   (unsigned long long)max_time_ns, opt.skip_bad);
-	if (fi->format == IMPORT_TWITTER && !conn_given)
-		off += snprintf(pp + off, pl - (size_t)off, " connections=clients");
-	else
-		off += snprintf(pp + off, pl - (size_t)off, " connections=%u",
-				opt.connections ? opt.connections : 1);
-	if (fi->format == IMPORT_ORACLE)
-		off += snprintf(pp + off, pl - (size_t)off, " key-size=%u", opt.key_size);
-	if (rate_given)
-		snprintf(pp + off, pl - (size_t)off, " rate=%.15g", opt.rate);
+	out.meta.key_mode = a->opt.keep_keys ? MB_KEYS_KEPT
+			    : a->key_prefix  ? MB_KEYS_PREFIX
+					     : MB_KEYS_ANON;
+	out.meta.key_delim = a->key_prefix ? a->key_prefix[0] : '\0';
+	import_format_params(a, import_input_is_zstd(in), out.meta.params, sizeof(out.meta.params));
 	run.in = in;
 	run.sink = &sink;
 	import_progress_init(&prog);
 	import_catch_signals();
 
-	rc = fi->run(&run);
+	rc = a->fi->run(&run);
 	if (rc == 0)
 		rc = import_sink_finish(&sink);
 	import_progress_done(&prog);
-	if (rc < 0) {
-		if (out.write_err) {
-			ret = mb_exit_code_for(out.write_err);
-		} else if (import_interrupted && rc == -EINTR) {
-			rc = 0;
-		} else {
-			/* run.err may still hold a row skipped earlier: only input errors and
-			 * malformed rows leave their message there. */
-			if (sink.overflow)
-				mb_error("%s: more than %u requests in one second: use --spread burst",
-					 opt.path, IMPORT_SECOND_MAX);
-			else if (rc == -ENOMEM)
-				mb_error("%s: %s", opt.path, mb_strerror(rc));
-			else
-				mb_error("%s", run.err[0] ? run.err : mb_strerror(rc));
-			ret = rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_INPUT;
-		}
-		if (ret != MB_EXIT_OK)
-			goto cleanup;
+	if (rc < 0 && !(import_interrupted && rc == -EINTR)) {
+		ret = import_report_error(&run, &sink, &out, rc);
+		goto cleanup;
 	}
 	if (!out.w && out_open(&out, 0)) { /* an empty trace still gives an (empty) profile */
 		ret = mb_exit_code_for(out.write_err);
@@ -366,13 +370,13 @@ int record_import_main(const char *source, int argc, char **argv)
 	rc = import_pipe_finish(out.pipe);
 	out.pipe = NULL;
 	if (rc) {
-		mb_error("cannot write %s: %s", out_path, mb_strerror(rc));
+		mb_error("cannot write %s: %s", a->out_path, mb_strerror(rc));
 		ret = mb_exit_code_for(rc);
 		goto cleanup;
 	}
 	struct mb_profile_stats st = {.requests = sink.emitted, .skipped_rows = run.skipped};
 	mb_profile_writer_add_stats(out.w, &st);
-	rc = record_output_close(out.w, out_path);
+	rc = record_output_close(out.w, a->out_path);
 	out.w = NULL;
 	if (rc) {
 		ret = mb_exit_code_for(rc);
@@ -386,14 +390,14 @@ int record_import_main(const char *source, int argc, char **argv)
 		mb_warn("%llu rows were stamped earlier than the row before them; they were placed "
 			"in the current second", (unsigned long long)sink.reordered);
 	if (import_interrupted) {
-		mb_error("interrupted: %s holds the first %llu requests", out_path,
+		mb_error("interrupted: %s holds the first %llu requests", a->out_path,
 			 (unsigned long long)sink.emitted);
 		ret = MB_EXIT_FAILURE;
 	} else if (prog.tty) {
 		double secs = import_progress_elapsed(&prog);
 		fprintf(stderr, "%s: %llu requests from %llu rows in %.2f s (%.2fM rows/s) -> %s\n",
 			mb_cli_prog(), (unsigned long long)sink.emitted, (unsigned long long)run.rows,
-			secs, secs > 0 ? (double)run.rows / secs / 1e6 : 0.0, out_path);
+			secs, secs > 0 ? (double)run.rows / secs / 1e6 : 0.0, a->out_path);
 	}
 cleanup:
 	if (out.pipe)
@@ -403,8 +407,28 @@ cleanup:
 		mb_profile_writer_close(out.w, err, sizeof(err));
 	}
 	if (ret != MB_EXIT_OK && out.created && !import_interrupted)
-		unlink(out_path);
+		unlink(a->out_path);
 	import_sink_free(&sink);
 	import_input_close(in);
 	return ret;
+}
+
+int record_import_main(const char *source, int argc, char **argv)
+{
+	const struct import_format_info *fi = NULL;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strncmp(source, formats[i].prefix, strlen(formats[i].prefix)) == 0)
+			fi = &formats[i];
+	if (!fi) {
+		mb_error("unknown import source '%s'", source);
+		return MB_EXIT_USAGE;
+	}
+	struct import_args a = {
+		.fi = fi,
+		.opt = {.format = fi->format, .path = source + strlen(fi->prefix), .key_size = 16,
+			.warn_bad = 3},
+		.spread = SPREAD_EVEN,
+	};
+	int ret = import_parse_args(&a, source, argc, argv);
+	return ret >= 0 ? ret : import_execute(&a, source);
 }
