@@ -1,17 +1,369 @@
-/* Binary protocol framing (24-byte header). TODO: being written (phase 2); until then binary
- * connections are counted as protocol errors. */
+/* Binary protocol framing and parsing, both directions (memcached's protocol_binary.h and
+ * proto_bin.c are the judges).
+ *
+ * Packet layout (all integers big-endian):
+ *   offset 0  magic     0x80 request, 0x81 response
+ *          1  opcode
+ *          2  key length (16 bits)
+ *          4  extras length (8 bits)
+ *          5  data type (0: raw bytes)
+ *          6  vbucket id (request) / status (response), 16 bits
+ *          8  total body length (32 bits) = extras + key + value
+ *         12  opaque (32 bits, echoed by the server)
+ *         16  cas (64 bits)
+ *         24  extras, key, value
+ * Requests carry per opcode: get* no extras; set/add/replace {flags, exptime}; incr/decr
+ * {delta 64, initial 64, exptime}; touch/gat {exptime}; flush {[delay]}; verbosity {level}.
+ * A get response carries {flags} as extras.
+ *
+ * Quiet opcodes (getq, getkq, gatq, gatkq: a miss is not answered; setq, addq, replaceq,
+ * appendq, prependq, deleteq, incrq, decrq, flushq: success is not answered; quitq: nothing)
+ * become quiet entries that the next reply with another opcode or opaque resolves (conn.c).
+ *
+ * Framing: the header is gathered (24 bytes), then extras + key (kept, up to MB_PROTO_MAX_KEY of
+ * key), then the value is skipped without being stored; a unit is handed on when its last byte
+ * has been seen, stamped with the time and offset of its first byte. A gap inside the value is
+ * skipped with no loss; a gap elsewhere, or a header that is not plausible (bad magic, lengths
+ * that do not add up, unknown data type), starts a byte-wise scan for the next plausible header.
+ */
+#include <string.h>
+
 #include "internal.h"
+
+#define BIN_REQ_MAGIC 0x80
+#define BIN_RES_MAGIC 0x81
+#define BIN_MAX_EXTRAS 32
+
+/* What each opcode is. quiet_status is the outcome a quiet opcode leaves unsaid. */
+static const struct {
+	uint8_t op;
+	uint8_t expect;
+	uint8_t quiet;
+	uint8_t quiet_status;
+	uint8_t keyecho;
+	uint8_t known;
+} bin_ops[256] = {
+	[0x00] = {MB_OP_GET, EXP_BIN, 0, 0, 0, 1},
+	[0x01] = {MB_OP_SET, EXP_BIN, 0, 0, 0, 1},
+	[0x02] = {MB_OP_ADD, EXP_BIN, 0, 0, 0, 1},
+	[0x03] = {MB_OP_REPLACE, EXP_BIN, 0, 0, 0, 1},
+	[0x04] = {MB_OP_DELETE, EXP_BIN, 0, 0, 0, 1},
+	[0x05] = {MB_OP_INCR, EXP_BIN, 0, 0, 0, 1},
+	[0x06] = {MB_OP_DECR, EXP_BIN, 0, 0, 0, 1},
+	[0x07] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},           /* quit */
+	[0x08] = {MB_OP_FLUSH_ALL, EXP_BIN, 0, 0, 0, 1},
+	[0x09] = {MB_OP_GET, EXP_BIN, 1, MB_STATUS_MISS, 0, 1}, /* getq */
+	[0x0a] = {MB_OP_MN, EXP_BIN, 0, 0, 0, 1},               /* noop */
+	[0x0b] = {MB_OP_VERSION, EXP_BIN, 0, 0, 0, 1},
+	[0x0c] = {MB_OP_GET, EXP_BIN, 0, 0, 1, 1},              /* getk */
+	[0x0d] = {MB_OP_GET, EXP_BIN, 1, MB_STATUS_MISS, 1, 1}, /* getkq */
+	[0x0e] = {MB_OP_APPEND, EXP_BIN, 0, 0, 0, 1},
+	[0x0f] = {MB_OP_PREPEND, EXP_BIN, 0, 0, 0, 1},
+	[0x10] = {MB_OP_STATS, EXP_BIN_STATS, 0, 0, 0, 1},
+	[0x11] = {MB_OP_SET, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
+	[0x12] = {MB_OP_ADD, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
+	[0x13] = {MB_OP_REPLACE, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
+	[0x14] = {MB_OP_DELETE, EXP_BIN, 1, MB_STATUS_DELETED, 0, 1},
+	[0x15] = {MB_OP_INCR, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
+	[0x16] = {MB_OP_DECR, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
+	[0x17] = {MB_OP_OTHER, EXP_NONE, 1, MB_STATUS_NONE, 0, 1}, /* quitq */
+	[0x18] = {MB_OP_FLUSH_ALL, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
+	[0x19] = {MB_OP_APPEND, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
+	[0x1a] = {MB_OP_PREPEND, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
+	[0x1b] = {MB_OP_VERBOSITY, EXP_BIN, 0, 0, 0, 1},
+	[0x1c] = {MB_OP_TOUCH, EXP_BIN, 0, 0, 0, 1},
+	[0x1d] = {MB_OP_GAT, EXP_BIN, 0, 0, 0, 1},
+	[0x1e] = {MB_OP_GAT, EXP_BIN, 1, MB_STATUS_MISS, 0, 1},   /* gatq */
+	[0x20] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl list mechs */
+	[0x21] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl auth */
+	[0x22] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl step */
+	[0x23] = {MB_OP_GAT, EXP_BIN, 0, 0, 1, 1},                /* gatk */
+	[0x24] = {MB_OP_GAT, EXP_BIN, 1, MB_STATUS_MISS, 1, 1},   /* gatkq */
+};
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) << 32 | rd32(p + 4);
+}
+
+/* Is this a header we can frame? Requests with an unknown opcode are framed too (memcached
+ * answers them with "unknown command"); in resync mode only known opcodes are accepted. */
+static bool hdr_ok(const struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *h, bool strict)
+{
+	uint8_t magic = dir == MB_DIR_REQUEST ? BIN_REQ_MAGIC : BIN_RES_MAGIC;
+	uint32_t body = rd32(h + 8);
+	uint32_t fixed = (uint32_t)h[4] + rd16(h + 2);
+	if (h[0] != magic || h[5] != 0 || fixed > body || h[4] > BIN_MAX_EXTRAS)
+		return false;
+	if (body - fixed > c->opts.max_value_len)
+		return false;
+	if (strict && (!bin_ops[h[1]].known || (dir == MB_DIR_REQUEST && rd16(h + 6) != 0)))
+		return false;
+	return true;
+}
+
+static void packet_request(struct mb_proto_conn *c, struct pstream *s)
+{
+	const uint8_t *h = s->hdr;
+	uint8_t opcode = h[1];
+	uint8_t extlen = h[4];
+	uint16_t keylen = rd16(h + 2);
+	const char *body = c->bbody[MB_DIR_REQUEST];
+	uint64_t seq;
+	if (!bin_ops[opcode].known)
+		conn_error(c, MB_DIR_REQUEST, s->lstart_off, "unknown binary opcode");
+	struct pend *e = conn_push(c, MB_DIR_REQUEST, &seq);
+	if (!e)
+		return;
+	c->st.requests++;
+	e->req_time = s->lstart_time;
+	e->req_offset = s->lstart_off;
+	e->proto = MB_PROTO_BINARY;
+	e->bin_opcode = opcode;
+	e->opaque = rd32(h + 12);
+	e->flags |= P_OPAQUE;
+	e->op = bin_ops[opcode].known ? bin_ops[opcode].op : MB_OP_OTHER;
+	e->expect = bin_ops[opcode].known ? bin_ops[opcode].expect : EXP_BIN;
+	if (bin_ops[opcode].keyecho)
+		e->flags |= P_KEYECHO;
+	if (bin_ops[opcode].quiet) {
+		e->rflags |= MB_RF_NOREPLY;
+		if (e->expect != EXP_NONE) {
+			e->flags |= P_QUIET;
+			e->quiet_status = bin_ops[opcode].quiet_status;
+		}
+	}
+	if (keylen) {
+		uint16_t kept = keylen > MB_PROTO_MAX_KEY ? MB_PROTO_MAX_KEY : keylen;
+		conn_set_key(c, e, body + extlen, kept);
+	}
+	uint32_t vlen = rd32(h + 8) - extlen - keylen;
+	switch (e->op) {
+	case MB_OP_SET: case MB_OP_ADD: case MB_OP_REPLACE:
+		if (extlen == 8) {
+			e->client_flags = rd32((const uint8_t *)body);
+			e->ttl = (int32_t)rd32((const uint8_t *)body + 4);
+		}
+		if (e->op == MB_OP_SET && rd64(h + 16) != 0)
+			e->op = MB_OP_CAS;
+		e->value_len = vlen;
+		break;
+	case MB_OP_APPEND: case MB_OP_PREPEND:
+		e->value_len = vlen;
+		break;
+	case MB_OP_INCR: case MB_OP_DECR:
+		if (extlen == 20)
+			e->ttl = (int32_t)rd32((const uint8_t *)body + 16);
+		break;
+	case MB_OP_TOUCH: case MB_OP_GAT: case MB_OP_FLUSH_ALL:
+		if (extlen == 4)
+			e->ttl = (int32_t)rd32((const uint8_t *)body);
+		break;
+	default:
+		break;
+	}
+	if (e->expect == EXP_NONE)
+		e->flags |= P_RESOLVED;
+	e->flags |= P_COMPLETE;
+	conn_drain(c);
+}
+
+static void packet_response(struct mb_proto_conn *c, struct pstream *s)
+{
+	const uint8_t *h = s->hdr;
+	uint8_t extlen = h[4];
+	uint16_t keylen = rd16(h + 2);
+	const char *body = c->bbody[MB_DIR_RESPONSE];
+	struct resp r = {
+		.kind = RK_FINAL,
+		.word = RW_BIN,
+		.bin_opcode = h[1],
+		.bin_status = rd16(h + 6),
+		.has_opaque = true,
+		.opaque = rd32(h + 12),
+		.value_len = rd32(h + 8) - extlen - keylen,
+		.time = s->lstart_time,
+		.off = s->lstart_off,
+	};
+	if (keylen) {
+		r.has_key = true;
+		r.key = body + extlen;
+		r.key_len = keylen > MB_PROTO_MAX_KEY ? MB_PROTO_MAX_KEY : keylen;
+		if (bin_ops[h[1]].op == MB_OP_STATS)
+			r.kind = RK_BIN_STAT;
+	}
+	if (extlen == 4) {
+		r.has_flags = true;
+		r.client_flags = rd32((const uint8_t *)body);
+	}
+	conn_response(c, &r);
+}
+
+static void packet_done(struct mb_proto_conn *c, enum mb_dir dir)
+{
+	struct pstream *s = &c->s[dir];
+	if (dir == MB_DIR_REQUEST)
+		packet_request(c, s);
+	else
+		packet_response(c, s);
+	s->state = PS_BIN_HDR;
+	s->llen = 0;
+}
+
+/* The header in s->hdr is complete: set up the body. */
+static void header_done(struct mb_proto_conn *c, enum mb_dir dir)
+{
+	struct pstream *s = &c->s[dir];
+	const uint8_t *h = s->hdr;
+	uint32_t fixed = (uint32_t)h[4] + rd16(h + 2);
+	s->body_len = rd32(h + 8);
+	s->body_need = fixed;
+	s->llen = 0;
+	s->data_left = s->body_len - fixed;
+	s->state = PS_BIN_BODY;
+	if (s->body_need == 0) {
+		s->state = PS_BIN_VALUE;
+		if (s->data_left == 0)
+			packet_done(c, dir);
+	}
+}
+
+static void scan_byte(struct mb_proto_conn *c, enum mb_dir dir, uint8_t b, uint64_t t)
+{
+	struct pstream *s = &c->s[dir];
+	uint8_t magic = dir == MB_DIR_REQUEST ? BIN_REQ_MAGIC : BIN_RES_MAGIC;
+	if (s->llen == 0) {
+		if (b != magic) {
+			c->st.resync_bytes++;
+			return;
+		}
+		s->lstart_off = s->off;
+		s->lstart_time = t;
+	}
+	s->hdr[s->llen++] = b;
+	if (s->llen < 24)
+		return;
+	if (hdr_ok(c, dir, s->hdr, true)) {
+		s->resync = false;
+		header_done(c, dir);
+		return;
+	}
+	/* not a header: drop its first byte and look again from the next magic byte */
+	size_t i = 1;
+	while (i < 24 && s->hdr[i] != magic)
+		i++;
+	c->st.resync_bytes += i;
+	memmove(s->hdr, s->hdr + i, 24 - i);
+	s->llen = 24 - i;
+	s->lstart_off += i; /* approximate: the time stays that of the first scanned byte */
+}
 
 void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t)
 {
-	(void)p;
-	(void)t;
-	c->s[dir].off += n;
-	conn_error(c, dir, c->s[dir].off - n, "binary protocol not parsed yet");
+	struct pstream *s = &c->s[dir];
+	while (n) {
+		switch (s->state) {
+		case PS_BIN_SCAN:
+			scan_byte(c, dir, *p, t);
+			s->off++;
+			p++;
+			n--;
+			break;
+		case PS_BIN_BODY: {
+			size_t take = n < s->body_need - s->llen ? n : s->body_need - s->llen;
+			size_t room = sizeof(c->bbody[dir]) > s->llen ? sizeof(c->bbody[dir]) - s->llen : 0;
+			memcpy(c->bbody[dir] + s->llen, p, take < room ? take : room);
+			s->llen += take;
+			s->off += take;
+			p += take;
+			n -= take;
+			if (s->llen == s->body_need) {
+				s->state = PS_BIN_VALUE;
+				if (s->data_left == 0)
+					packet_done(c, dir);
+			}
+			break;
+		}
+		case PS_BIN_VALUE: {
+			size_t take = n < s->data_left ? n : (size_t)s->data_left;
+			s->data_left -= take;
+			s->off += take;
+			p += take;
+			n -= take;
+			if (!s->data_left)
+				packet_done(c, dir);
+			break;
+		}
+		default: { /* PS_BIN_HDR */
+			if (s->llen == 0) {
+				s->lstart_off = s->off;
+				s->lstart_time = t;
+			}
+			size_t take = 24 - s->llen < n ? 24 - s->llen : n;
+			memcpy(s->hdr + s->llen, p, take);
+			s->llen += take;
+			s->off += take;
+			p += take;
+			n -= take;
+			if (s->llen < 24)
+				break;
+			if (!hdr_ok(c, dir, s->hdr, s->resync)) {
+				conn_error(c, dir, s->lstart_off, "implausible binary header");
+				/* rescan these 24 bytes from their second one */
+				uint8_t h[24];
+				memcpy(h, s->hdr, 24);
+				s->llen = 0;
+				s->state = PS_BIN_SCAN;
+				c->st.resync_bytes++;
+				s->off -= 23;
+				for (int i = 1; i < 24; i++) {
+					scan_byte(c, dir, h[i], t);
+					s->off++;
+					if (s->state != PS_BIN_SCAN) {
+						/* header found inside: feed what is left of the 24 */
+						bin_feed(c, dir, h + i + 1, (size_t)(23 - i), t);
+						break;
+					}
+				}
+				break;
+			}
+			header_done(c, dir);
+			break;
+		}
+		}
+	}
 }
 
 void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
 {
-	(void)t;
-	c->s[dir].off += len;
+	struct pstream *s = &c->s[dir];
+	if (s->state == PS_BIN_VALUE) {
+		uint64_t skip = len < s->data_left ? len : s->data_left;
+		s->data_left -= skip;
+		s->off += skip;
+		len -= skip;
+		c->st.gap_bytes_skipped += skip;
+		if (!s->data_left)
+			packet_done(c, dir);
+		if (!len)
+			return;
+	}
+	s->off += len;
+	s->llen = 0;
+	s->state = PS_BIN_SCAN;
+	s->resync = true;
+	if (dir == MB_DIR_REQUEST)
+		conn_barrier(c, t);
+	else
+		conn_flush_unresolved(c);
 }

@@ -128,15 +128,26 @@ static uint8_t response_status(struct mb_proto_conn *c, const struct resp *r, co
 			return ST_NOFIT;
 		if (r->opaque != e->opaque)
 			return ST_NOFIT;
+		if (r->has_key && (e->flags & P_KEYECHO) && e->has_key &&
+		    (r->key_len != e->key_len ||
+		     memcmp(r->key, c->karena + (e->key_pos - c->kbase), e->key_len) != 0))
+			return ST_NOFIT;
 		return bin_status(e, r->bin_status);
 	}
 	if (e->proto == MB_PROTO_BINARY)
 		return ST_NOFIT;
 	if (r->word >= RW_COUNT || !(word_table[r->word].ops & OPB(e->op)))
 		return ST_NOFIT;
+	/* meta: memcached echoes O and k exactly when asked, except on error lines */
+	bool err_line = r->word == RW_ERROR || r->word == RW_CLIENT_ERROR ||
+			r->word == RW_SERVER_ERROR || r->word == RW_OOM;
+	if (r->has_opaque != !!(e->flags & P_OPAQUE) && !err_line)
+		return ST_NOFIT;
 	if (r->has_opaque && (e->flags & P_OPAQUE) && r->opaque != e->opaque)
 		return ST_NOFIT;
-	if (r->has_key && (e->flags & P_KEYECHO) && e->has_key &&
+	if (e->proto == MB_PROTO_META && r->has_key != !!(e->flags & P_KEYECHO) && !err_line)
+		return ST_NOFIT;
+	if (r->has_key && e->has_key &&
 	    (r->key_len != e->key_len ||
 	     memcmp(r->key, c->karena + (e->key_pos - c->kbase), e->key_len) != 0))
 		return ST_NOFIT;
@@ -433,6 +444,51 @@ static bool is_error_word(uint8_t w)
 	return w == RW_ERROR || w == RW_CLIENT_ERROR || w == RW_SERVER_ERROR || w == RW_OOM;
 }
 
+/* Does r name e itself (echoed opaque or key, or a reply only e's command gets)? */
+static bool provable(const struct resp *r, const struct pend *e)
+{
+	if (r->has_opaque && (e->flags & P_OPAQUE) && r->opaque == e->opaque && r->opaque)
+		return true;
+	if (r->word == RW_MN && e->op == MB_OP_MN)
+		return true;
+	if (r->word == RW_BIN && r->bin_opcode == 0x0a && e->bin_opcode == 0x0a &&
+	    e->proto == MB_PROTO_BINARY)
+		return true;
+	return false;
+}
+
+#define REANCHOR_WINDOW 64
+
+/* The response cannot answer the request at the cursor, but provably answers a later one
+ * within REANCHOR_WINDOW entries: the responses in between were lost or never sent, so those
+ * requests are resolved without a response and the cursor moves to that entry.
+ * @return whether it moved. */
+static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
+{
+	uint64_t end = c->qseq + c->qlen;
+	if (end > c->rseq + REANCHOR_WINDOW)
+		end = c->rseq + REANCHOR_WINDOW;
+	for (uint64_t s = c->rseq + 1; s < end; s++) {
+		const struct pend *e = conn_entry(c, s);
+		if (!(e->flags & P_COMPLETE))
+			return false;
+		if ((e->flags & (P_RESOLVED | P_BARRIER)) || !provable(r, e))
+			continue;
+		conn_error(c, MB_DIR_RESPONSE, r->off,
+			   "reply skips pending requests; they are left without a response");
+		for (uint64_t k = c->rseq; k < s; k++) {
+			struct pend *x = conn_entry(c, k);
+			if (!(x->flags & P_RESOLVED)) {
+				x->status = (x->flags & P_QUIET) ? x->quiet_status : MB_STATUS_NONE;
+				x->flags |= P_RESOLVED;
+			}
+		}
+		c->rseq = s;
+		return true;
+	}
+	return false;
+}
+
 void conn_response(struct mb_proto_conn *c, const struct resp *r)
 {
 	/* continuation of a multi-part response */
@@ -531,6 +587,9 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		uint8_t st = ST_NOFIT;
 		if (r->kind == RK_FINAL)
 			st = response_status(c, r, e);
+		if ((e->flags & P_QUIET) && st != ST_NOFIT && r->word < RW_COUNT &&
+		    is_error_word(r->word) && !provable(r, e))
+			st = ST_NOFIT; /* an unattributed error goes to the next non-quiet request */
 		if (e->flags & P_QUIET) {
 			if (st == ST_NOFIT || st == e->quiet_status) {
 				/* not this one's: its response was the suppressed outcome */
@@ -541,6 +600,8 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				continue;
 			}
 		} else if (st == ST_NOFIT) {
+			if (reanchor(c, r))
+				continue;
 			unpaired(c, r, "response does not answer the pending request");
 			return;
 		}

@@ -28,7 +28,7 @@ enum {
 	BIN_NOOP = 0x0a, BIN_VERSION = 0x0b, BIN_GETK = 0x0c, BIN_GETKQ = 0x0d, BIN_APPEND = 0x0e,
 	BIN_PREPEND = 0x0f, BIN_STAT = 0x10, BIN_SETQ = 0x11, BIN_ADDQ = 0x12, BIN_REPLACEQ = 0x13,
 	BIN_DELETEQ = 0x14, BIN_INCRQ = 0x15, BIN_DECRQ = 0x16, BIN_QUITQ = 0x17, BIN_FLUSHQ = 0x18,
-	BIN_APPENDQ = 0x19, BIN_PREPENDQ = 0x1a, BIN_VERBOSITY = 0x1b, BIN_TOUCH = 0x1c,
+	BIN_APPENDQ = 0x19, BIN_PREPENDQ = 0x1a, BIN_TOUCH = 0x1c,
 	BIN_GAT = 0x1d, BIN_GATQ = 0x1e, BIN_GATK = 0x23, BIN_GATKQ = 0x24,
 };
 
@@ -429,9 +429,9 @@ static int encode_binary(struct mb_buf *out, const struct mb_proto_req *r)
 		err = bin_packet(out, BIN_VERSION, NULL, 0, NULL, 0, r, false, 0);
 		break;
 	case MB_OP_VERBOSITY:
-		be32(ex, (uint32_t)r->arg);
-		err = bin_packet(out, BIN_VERBOSITY, ex, 4, NULL, 0, r, false, 0);
-		break;
+		/* memcached 1.6 answers binary verbosity "unknown command" without reading its
+		 * extras, then parses them as the next header and closes the connection */
+		return MB_E_UNSUPPORTED;
 	case MB_OP_MN:
 		err = bin_packet(out, BIN_NOOP, NULL, 0, NULL, 0, r, false, 0);
 		break;

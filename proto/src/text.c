@@ -857,6 +857,7 @@ bad:
 static void line_done(struct mb_proto_conn *c, enum mb_dir dir, const char *line, size_t len)
 {
 	struct pstream *s = &c->s[dir];
+	size_t raw = len + 1;
 	if (len && line[len - 1] == '\r')
 		len--;
 	bool strict = s->resync;
@@ -866,7 +867,7 @@ static void line_done(struct mb_proto_conn *c, enum mb_dir dir, const char *line
 		if (ok)
 			s->resync = false;
 		else
-			c->st.resync_bytes += len + 1;
+			c->st.resync_bytes += raw;
 	}
 }
 

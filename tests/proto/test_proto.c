@@ -9,15 +9,20 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+
+#include "testutil.h"
 
 #include "membench/error.h"
 #include "transcript.h"
 
 #define S(x) x, sizeof(x) - 1
 
-/* Runs t in every split mode and checks each rendering equals the whole-event one; returns
- * that rendering (caller frees). */
-static char *run_all_splits(const struct transcript *t, const struct mb_proto_opts *opts)
+/* Renders t fed whole and checks that feeding it byte by byte and split in two at every byte
+ * k < maxk (then at a stride up to the longest event) gives the same rendering; returns the
+ * rendering (caller frees). */
+static char *check_splits(const struct transcript *t, const struct mb_proto_opts *opts,
+			  size_t maxk)
 {
 	struct mb_buf ref = {0};
 	assert_int_equal(tr_run(t, 0, opts, &ref), 0);
@@ -25,7 +30,9 @@ static char *run_all_splits(const struct transcript *t, const struct mb_proto_op
 	for (size_t i = 0; i < t->nev; i++)
 		if (t->ev[i].len > maxlen)
 			maxlen = t->ev[i].len;
-	for (int mode = 1; mode < (int)maxlen + 2; mode++) {
+	size_t stride = maxlen / 64 + 1;
+	for (size_t k = 0; k <= maxlen; k = k < maxk ? k + 1 : k + stride) {
+		int mode = k == 0 ? 1 : (int)k + 1; /* byte by byte, then split at byte k */
 		struct mb_buf got = {0};
 		assert_int_equal(tr_run(t, mode, opts, &got), 0);
 		if (got.len != ref.len || memcmp(got.data, ref.data, ref.len) != 0) {
@@ -37,6 +44,11 @@ static char *run_all_splits(const struct transcript *t, const struct mb_proto_op
 	}
 	assert_int_equal(mb_buf_append(&ref, "", 1), 0);
 	return ref.data;
+}
+
+static char *run_all_splits(const struct transcript *t, const struct mb_proto_opts *opts)
+{
+	return check_splits(t, opts, SIZE_MAX);
 }
 
 static void expect_text(const char *got, const char *want)
@@ -62,6 +74,7 @@ static void test_text_pipeline(void **state)
 		 "ERROR\r\n"));
 	char *got = run_all_splits(&t, NULL);
 	expect_text(got,
+		    "! req @126 unknown command\n"
 		    "text get hit key=a vlen=1 flags=0 ttl=0 batch=3 answered req=100@0 resp=200\n"
 		    "text get miss key=b vlen=0 flags=0 ttl=0 batch=3 cont answered req=100@0 resp=200\n"
 		    "text get hit key=c vlen=2 flags=7 ttl=0 batch=3 cont answered req=100@0 resp=200\n"
@@ -81,10 +94,476 @@ static void test_text_pipeline(void **state)
 	tr_free(&t);
 }
 
+
+/* Every transcript recorded from real clients (tests/proto/tools/make_transcripts.sh) gives
+ * exactly its reviewed .expect, however its events are split. */
+static void test_transcripts(void **state)
+{
+	(void)state;
+	char dir[4096];
+	mb_test_source_path(dir, sizeof(dir), "tests/proto/transcripts");
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".mct") != 0)
+			continue;
+		char path[4200], epath[4200];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		snprintf(epath, sizeof(epath), "%s/%.*s.expect", dir, (int)(len - 4), de->d_name);
+		struct transcript t;
+		assert_int_equal(tr_load(&t, path), 0);
+		FILE *f = fopen(epath, "rb");
+		assert_non_null(f);
+		char *want = calloc(1, 1 << 20);
+		assert_non_null(want);
+		size_t wn = fread(want, 1, (1 << 20) - 1, f);
+		want[wn] = 0;
+		fclose(f);
+		char *got = check_splits(&t, NULL, 200);
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr, "%s: rendering differs from %s\n", path, epath);
+			expect_text(got, want);
+		}
+		free(got);
+		free(want);
+		tr_free(&t);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 20);
+}
+
+/* A get line far longer than the line buffer is parsed key by key with the same result. */
+static void test_multiget_streamed(void **state)
+{
+	(void)state;
+	struct mb_buf req = {0}, resp = {0};
+	mb_buf_printf(&req, "gets");
+	for (int i = 0; i < 2000; i++) {
+		mb_buf_printf(&req, " key:%06d:abcdefghijklmnopqrst", i);
+		if (i % 3 == 0)
+			mb_buf_printf(&resp, "VALUE key:%06d:abcdefghijklmnopqrst 1 2 %d\r\nxy\r\n", i, i);
+	}
+	mb_buf_printf(&req, "\r\nget last\r\n");
+	mb_buf_printf(&resp, "END\r\nEND\r\n");
+	assert_true(req.len > 4 * MB_PROTO_MAX_LINE);
+	struct transcript t = {0};
+	tr_add(&t, MB_DIR_REQUEST, 1, req.data, req.len);
+	tr_add(&t, MB_DIR_RESPONSE, 2, resp.data, resp.len);
+	char *got = check_splits(&t, NULL, 40);
+	size_t hits = 0, misses = 0;
+	for (char *p = got; (p = strstr(p, "text gets ")); p++) {
+		if (!strncmp(p + 10, "hit", 3))
+			hits++;
+		else if (!strncmp(p + 10, "miss", 4))
+			misses++;
+	}
+	assert_int_equal(hits, 667);
+	assert_int_equal(misses, 1333);
+	assert_non_null(strstr(got, "text gets hit key=key:000000:abcdefghijklmnopqrst vlen=2 "
+				    "flags=1 ttl=0 batch=2000 answered req=1@0 resp=2\n"));
+	assert_non_null(strstr(got, "text get miss key=last "));
+	assert_non_null(strstr(got, "stats requests=2 responses=2 errors=0 unpaired=0"));
+	free(got);
+	tr_free(&t);
+	mb_buf_free(&req);
+	mb_buf_free(&resp);
+}
+
+/* Quiet meta commands: omitted replies are resolved by the next reply (here mn); echoed keys
+ * and opaques decide which quiet command a reply belongs to. */
+static void test_meta_quiet(void **state)
+{
+	(void)state;
+	struct transcript t = {0};
+	tr_add(&t, MB_DIR_REQUEST, 10,
+	       S("mg a v q k\r\nmg b v q k\r\nms c 2 q\r\nhi\r\nms d 2 q O7\r\nhi\r\nmd e q\r\n"
+		 "mn\r\nmg f v q\r\nmg g v\r\n"));
+	tr_add(&t, MB_DIR_RESPONSE, 20, S("VA 1 kb\r\nx\r\nNS O7\r\nMN\r\nEN\r\n"));
+	char *got = run_all_splits(&t, NULL);
+	expect_text(got,
+		    "meta mg miss key=a vlen=0 flags=0 ttl=0 batch=1 noreply req=10@0 resp=0\n"
+		    "meta mg hit key=b vlen=1 flags=0 ttl=0 batch=1 noreply answered req=10@12 resp=20\n"
+		    "meta ms stored key=c vlen=2 flags=0 ttl=0 batch=1 noreply req=10@24 resp=0\n"
+		    "meta ms not_stored key=d vlen=2 flags=0 ttl=0 batch=1 noreply answered req=10@38 resp=20\n"
+		    "meta md deleted key=e vlen=0 flags=0 ttl=0 batch=1 noreply req=10@55 resp=0\n"
+		    "meta mn ok vlen=0 flags=0 ttl=0 batch=1 answered req=10@63 resp=20\n"
+		    "meta mg miss key=f vlen=0 flags=0 ttl=0 batch=1 noreply req=10@67 resp=0\n"
+		    "meta mg miss key=g vlen=0 flags=0 ttl=0 batch=1 answered req=10@77 resp=20\n"
+		    "stats requests=8 responses=4 errors=0 unpaired=0 resync=0 gaps=0/0 skipped=0\n");
+	free(got);
+	tr_free(&t);
+}
+
+/* Builds a binary response header. */
+static void bin_resp(struct mb_buf *b, uint8_t opcode, uint16_t status, uint32_t opaque,
+		     const char *key, const char *value)
+{
+	uint8_t h[24] = {0x81, opcode};
+	size_t kl = key ? strlen(key) : 0, vl = value ? strlen(value) : 0;
+	size_t ext = value ? 4 : 0;
+	uint32_t body = (uint32_t)(ext + kl + vl);
+	h[2] = (uint8_t)(kl >> 8);
+	h[3] = (uint8_t)kl;
+	h[4] = (uint8_t)ext;
+	h[6] = (uint8_t)(status >> 8);
+	h[7] = (uint8_t)status;
+	h[8] = (uint8_t)(body >> 24);
+	h[9] = (uint8_t)(body >> 16);
+	h[10] = (uint8_t)(body >> 8);
+	h[11] = (uint8_t)body;
+	h[12] = (uint8_t)(opaque >> 24);
+	h[13] = (uint8_t)(opaque >> 16);
+	h[14] = (uint8_t)(opaque >> 8);
+	h[15] = (uint8_t)opaque;
+	mb_buf_append(b, h, 24);
+	if (ext)
+		mb_buf_append(b, "\0\0\0\5", 4);
+	if (kl)
+		mb_buf_append(b, key, kl);
+	if (vl)
+		mb_buf_append(b, value, vl);
+}
+
+/* Binary: a multi-key get is getkq for all keys but the last (getk); misses are omitted. */
+static void test_binary_quiet(void **state)
+{
+	(void)state;
+	const char *keys[] = {"k1", "k2", "k3"};
+	uint32_t lens[] = {2, 2, 2};
+	struct mb_buf req = {0}, resp = {0};
+	struct mb_proto_req r = {.op = MB_OP_GET, .proto = MB_PROTO_BINARY, .keys = keys,
+				 .key_lens = lens, .nkeys = 3, .opaque = 9};
+	assert_int_equal(mb_proto_encode(&req, &r), 0);
+	struct mb_proto_req s = {.op = MB_OP_SET, .proto = MB_PROTO_BINARY, .noreply = true,
+				 .key = "k4", .key_len = 2, .value = "abc", .value_len = 3, .opaque = 10};
+	assert_int_equal(mb_proto_encode(&req, &s), 0);
+	struct mb_proto_req n = {.op = MB_OP_MN, .proto = MB_PROTO_BINARY, .opaque = 11};
+	assert_int_equal(mb_proto_encode(&req, &n), 0);
+	assert_int_equal(req.len, 3 * 26 + 24 + 8 + 2 + 3 + 24);
+	bin_resp(&resp, 0x0d, 0, 9, "k2", "vv");  /* getkq hit */
+	bin_resp(&resp, 0x0c, 1, 9, "k3", NULL);  /* getk miss (not quiet: answered) */
+	bin_resp(&resp, 0x0a, 0, 11, NULL, NULL); /* noop */
+	struct transcript t = {0};
+	tr_add(&t, MB_DIR_REQUEST, 5, req.data, req.len);
+	tr_add(&t, MB_DIR_RESPONSE, 6, resp.data, resp.len);
+	char *got = run_all_splits(&t, NULL);
+	expect_text(got,
+		    "binary get miss key=k1 vlen=0 flags=0 ttl=0 batch=1 noreply req=5@0 resp=0\n"
+		    "binary get hit key=k2 vlen=2 flags=5 ttl=0 batch=1 noreply answered req=5@26 resp=6\n"
+		    "binary get miss key=k3 vlen=0 flags=0 ttl=0 batch=1 answered req=5@52 resp=6\n"
+		    "binary set stored key=k4 vlen=3 flags=0 ttl=0 batch=1 noreply req=5@78 resp=0\n"
+		    "binary mn ok vlen=0 flags=0 ttl=0 batch=1 answered req=5@115 resp=6\n"
+		    "stats requests=5 responses=3 errors=0 unpaired=0 resync=0 gaps=0/0 skipped=0\n");
+	free(got);
+	tr_free(&t);
+	mb_buf_free(&req);
+	mb_buf_free(&resp);
+}
+
+/* Feeds a script of events with gaps: ">" request, "<" response, "G>"/"G<" gap of n bytes. */
+struct step {
+	const char *what;
+	uint64_t time;
+	const char *bytes;
+	uint64_t gap;
+};
+
+static char *run_steps(const struct step *steps, const struct mb_proto_opts *opts);
+
+static void on_cmd_cb(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	tr_render(ctx, cmd);
+}
+
+static void on_err_cb(void *ctx, enum mb_dir dir, uint64_t off, const char *why)
+{
+	mb_buf_printf(ctx, "! %s @%llu %s\n", dir == MB_DIR_REQUEST ? "req" : "resp",
+		      (unsigned long long)off, why);
+}
+
+static char *run_steps(const struct step *steps, const struct mb_proto_opts *opts)
+{
+	struct mb_buf out = {0};
+	struct mb_proto_opts o = {0};
+	if (opts)
+		o = *opts;
+	o.on_error = on_err_cb;
+	struct mb_proto_conn *c = mb_proto_conn_new(&o, on_cmd_cb, &out);
+	assert_non_null(c);
+	for (const struct step *s = steps; s->what; s++) {
+		enum mb_dir dir = strchr(s->what, '>') ? MB_DIR_REQUEST : MB_DIR_RESPONSE;
+		if (s->what[0] == 'G')
+			assert_int_equal(mb_proto_conn_gap(c, dir, s->gap, s->time), 0);
+		else
+			assert_int_equal(mb_proto_conn_feed(c, dir, s->bytes, strlen(s->bytes), s->time), 0);
+	}
+	mb_proto_conn_finish(c);
+	const struct mb_proto_stats *st = mb_proto_conn_stats(c);
+	mb_buf_printf(&out, "stats requests=%llu responses=%llu errors=%llu unpaired=%llu resync=%llu gaps=%llu/%llu skipped=%llu\n",
+		      (unsigned long long)st->requests, (unsigned long long)st->responses,
+		      (unsigned long long)st->protocol_errors, (unsigned long long)st->unpaired_responses,
+		      (unsigned long long)st->resync_bytes, (unsigned long long)st->gaps,
+		      (unsigned long long)st->gap_bytes, (unsigned long long)st->gap_bytes_skipped);
+	mb_proto_conn_free(c);
+	mb_buf_append(&out, "", 1);
+	return out.data;
+}
+
+/* A gap inside a value payload (the capture copied only part of a big buffer) loses nothing. */
+static void test_gap_in_payload(void **state)
+{
+	(void)state;
+	const struct step steps[] = {
+		{">", 10, "set big 3 0 10\r\n0123", 0},
+		{"G>", 10, NULL, 4},
+		{">", 10, "89\r\nget big\r\n", 0},
+		{"<", 20, "STORED\r\nVALUE big 3 10\r\n01", 0},
+		{"G<", 20, NULL, 9},
+		{"<", 21, "\nEND\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	char *got = run_steps(steps, NULL);
+	expect_text(got,
+		    "text set stored key=big vlen=10 flags=3 ttl=0 batch=1 answered req=10@0 resp=20\n"
+		    "text get hit key=big vlen=10 flags=3 ttl=0 batch=1 answered req=10@28 resp=20\n"
+		    "stats requests=2 responses=2 errors=0 unpaired=0 resync=0 gaps=2/13 skipped=13\n");
+	free(got);
+}
+
+/* Requests lost on the request side: replies seen before the next surviving request was sent
+ * belong to the lost ones and are not paired; the parser resumes at the next valid line. */
+static void test_gap_request_side(void **state)
+{
+	(void)state;
+	const struct step steps[] = {
+		{">", 10, "get a\r\n", 0},
+		{"<", 11, "END\r\n", 0},
+		{">", 20, "set k 0 0 5\r\nhel", 0},
+		{"G>", 20, NULL, 13}, /* "lo\r\nget c\r\nse" lost: the payload and beyond */
+		{">", 30, "t j 0 0 1\r\nx\r\nget d\r\n", 0},
+		{"<", 21, "STORED\r\n", 0},
+		{"<", 25, "VALUE c 0 1\r\nx\r\nEND\r\n", 0},
+		{"<", 31, "END\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	char *got = run_steps(steps, NULL);
+	expect_text(got,
+		    "text get miss key=a vlen=0 flags=0 ttl=0 batch=1 answered req=10@0 resp=11\n"
+		    "text set stored key=k vlen=5 flags=0 ttl=0 batch=1 answered req=20@7 resp=21\n"
+		    "text get miss key=d vlen=0 flags=0 ttl=0 batch=1 answered req=30@50 resp=31\n"
+		    "stats requests=3 responses=3 errors=0 unpaired=2 resync=14 gaps=1/13 skipped=4\n");
+	free(got);
+}
+
+/* Responses lost: the requests waiting are reported without a response, never guessed. */
+static void test_gap_response_side(void **state)
+{
+	(void)state;
+	const struct step steps[] = {
+		{">", 10, "get a\r\nget b\r\nget c\r\n", 0},
+		{"<", 20, "VALUE a 0 1\r\n1\r\nEND\r\nVA", 0},
+		{"G<", 21, NULL, 10},
+		{"<", 22, "\r\nEND\r\nEND\r\n", 0},
+		{">", 30, "delete e\r\n", 0},
+		{"<", 31, "DELETED\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	char *got = run_steps(steps, NULL);
+	expect_text(got,
+		    "text get hit key=a vlen=1 flags=0 ttl=0 batch=1 answered req=10@0 resp=20\n"
+		    "text get none key=b vlen=0 flags=0 ttl=0 batch=1 req=10@7 resp=0\n"
+		    "text get none key=c vlen=0 flags=0 ttl=0 batch=1 req=10@14 resp=0\n"
+		    "text delete deleted key=e vlen=0 flags=0 ttl=0 batch=1 answered req=30@21 resp=31\n"
+		    "stats requests=4 responses=2 errors=0 unpaired=2 resync=2 gaps=1/10 skipped=0\n");
+	free(got);
+}
+
+/* Bad input is counted with its offset and never derails what follows. */
+static void test_bad_input(void **state)
+{
+	(void)state;
+	struct mb_proto_opts opts = {.max_value_len = 100};
+	struct mb_buf longline = {0};
+	mb_buf_printf(&longline, "set ");
+	for (int i = 0; i < 3 * MB_PROTO_MAX_LINE; i++)
+		mb_buf_append(&longline, "x", 1);
+	mb_buf_printf(&longline, " 0 0 1\r\n");
+	mb_buf_append(&longline, "", 1);
+	const struct step steps[] = {
+		{">", 1, "set k abc 0 1\r\n", 0},         /* invalid flags: CLIENT_ERROR */
+		{">", 1, "set k 0 0 -5\r\n", 0},          /* negative length: CLIENT_ERROR */
+		{">", 1, "set k 0 0 500\r\n", 0},         /* past max_value_len: data skipped */
+		{">", 1, "", 0},
+		{">", 1, longline.data, 0},               /* over-long line: dropped */
+		{">", 1, "incr k 12x\r\ntouch k\r\n", 0},  /* invalid number, missing argument */
+		{">", 1, "get ok\r\n", 0},
+		{"<", 2, "CLIENT_ERROR bad command line format\r\n"
+			 "CLIENT_ERROR bad command line format\r\n"
+			 "SERVER_ERROR object too large for cache\r\n"
+			 "CLIENT_ERROR invalid numeric delta argument\r\nERROR\r\n"
+			 "\x01\x02garbage\r\nEND\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	char *got = run_steps(steps, &opts);
+	/* the 500-byte data block of the third set is swallowed as memcached does */
+	assert_non_null(strstr(got, "! req @0 bad storage command line"));
+	assert_non_null(strstr(got, "! req @15 bad storage command line"));
+	assert_non_null(strstr(got, "! req @29 value length past max_value_len"));
+	assert_non_null(strstr(got, "line too long"));
+	assert_non_null(strstr(got, "! resp @"));
+	assert_non_null(strstr(got, "text set client_error vlen=0"));
+	assert_non_null(strstr(got, "text set server_error key=k vlen=500"));
+	assert_non_null(strstr(got, "text incr client_error"));
+	assert_non_null(strstr(got, "text touch error"));
+	assert_non_null(strstr(got, "text get miss key=ok vlen=0 flags=0 ttl=0 batch=1 answered"));
+	free(got);
+	mb_buf_free(&longline);
+}
+
+/* xorshift: deterministic noise */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Binary noise on both directions of text and binary connections: no crash, bounded work, the
+ * parser keeps counting and comes back on valid input. */
+static void test_noise(void **state)
+{
+	(void)state;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	for (int first = 0; first < 2; first++) {
+		struct mb_buf out = {0};
+		struct mb_proto_opts o = {.on_error = on_err_cb, .max_pending = 64};
+		struct mb_proto_conn *c = mb_proto_conn_new(&o, on_cmd_cb, &out);
+		assert_non_null(c);
+		uint8_t head = first ? 0x80 : 'g';
+		assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, &head, 1, 1), 0);
+		for (int round = 0; round < 200; round++) {
+			uint8_t buf[512];
+			size_t n = rnd(&seed) % sizeof(buf) + 1;
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (uint8_t)rnd(&seed);
+			enum mb_dir dir = rnd(&seed) & 1 ? MB_DIR_REQUEST : MB_DIR_RESPONSE;
+			if (rnd(&seed) % 8 == 0)
+				mb_proto_conn_gap(c, dir, rnd(&seed) % 100000, round);
+			else
+				assert_int_equal(mb_proto_conn_feed(c, dir, buf, n, round), 0);
+		}
+		assert_true(mb_proto_conn_stats(c)->protocol_errors + mb_proto_conn_stats(c)->resync_bytes > 0);
+		mb_proto_conn_finish(c);
+		mb_proto_conn_free(c);
+		mb_buf_free(&out);
+	}
+}
+
+static int emitted;
+static void count_cb(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	(void)ctx;
+	(void)cmd;
+	emitted++;
+}
+
+/* Requests that never get a response (one direction not captured) stay bounded. */
+static void test_max_pending(void **state)
+{
+	(void)state;
+	struct mb_proto_opts o = {.max_pending = 16};
+	struct mb_proto_conn *c = mb_proto_conn_new(&o, count_cb, NULL);
+	emitted = 0;
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, S("get somekey\r\n"), (uint64_t)i), 0);
+	assert_int_equal(emitted, 1000 - 16);
+	assert_int_equal(mb_proto_conn_stats(c)->protocol_errors, 1000 - 16);
+	mb_proto_conn_finish(c);
+	assert_int_equal(emitted, 1000);
+	mb_proto_conn_free(c);
+}
+
+static void expect_encode(const struct mb_proto_req *r, const char *want, size_t wlen)
+{
+	struct mb_buf b = {0};
+	assert_int_equal(mb_proto_encode(&b, r), 0);
+	if (b.len != wlen || memcmp(b.data, want, wlen) != 0) {
+		fprintf(stderr, "encoded %zu bytes: %.*s\n", b.len, (int)b.len, b.data);
+		fail();
+	}
+	mb_buf_free(&b);
+}
+
+static void test_encode(void **state)
+{
+	(void)state;
+	const char *keys[] = {"a", "bb"};
+	uint32_t lens[] = {1, 2};
+	struct mb_proto_req r = {.op = MB_OP_GET, .proto = MB_PROTO_TEXT, .keys = keys,
+				 .key_lens = lens, .nkeys = 2};
+	expect_encode(&r, S("get a bb\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_GATS, .proto = MB_PROTO_TEXT, .key = "k", .key_len = 1,
+				  .ttl = 30};
+	expect_encode(&r, S("gats 30 k\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_CAS, .proto = MB_PROTO_TEXT, .key = "k", .key_len = 1,
+				  .value = "xyz", .value_len = 3, .client_flags = 5, .ttl = 60,
+				  .arg = 77, .noreply = true};
+	expect_encode(&r, S("cas k 5 60 3 77 noreply\r\nxyz\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_SET, .proto = MB_PROTO_TEXT, .key = "k", .key_len = 1,
+				  .value_len = 4};
+	expect_encode(&r, S("set k 0 0 4\r\nabcd\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_DECR, .proto = MB_PROTO_TEXT, .key = "n", .key_len = 1,
+				  .arg = 3};
+	expect_encode(&r, S("decr n 3\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_APPEND, .proto = MB_PROTO_META, .key = "k",
+				  .key_len = 1, .value = "z", .value_len = 1, .ttl = 9,
+				  .noreply = true, .opaque = 4};
+	expect_encode(&r, S("ms k 1 F0 T9 MA q O4\r\nz\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_GETS, .proto = MB_PROTO_META, .key = "a b",
+				  .key_len = 3};
+	expect_encode(&r, S("mg YSBi v f c b\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_DECR, .proto = MB_PROTO_META, .key = "n", .key_len = 1,
+				  .arg = 2};
+	expect_encode(&r, S("ma n MD D2\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_TOUCH, .proto = MB_PROTO_META, .key = "t", .key_len = 1,
+				  .ttl = 5};
+	expect_encode(&r, S("mg t T5\r\n"));
+	r = (struct mb_proto_req){.op = MB_OP_DELETE, .proto = MB_PROTO_BINARY, .key = "kk",
+				  .key_len = 2, .noreply = true, .opaque = 0x01020304};
+	expect_encode(&r, S("\x80\x14\x00\x02\x00\x00\x00\x00\x00\x00\x00\x02\x01\x02\x03\x04"
+			    "\x00\x00\x00\x00\x00\x00\x00\x00kk"));
+	/* errors */
+	struct mb_buf b = {0};
+	r = (struct mb_proto_req){.op = MB_OP_GET, .proto = MB_PROTO_TEXT, .key = "a b", .key_len = 3};
+	assert_int_equal(mb_proto_encode(&b, &r), MB_E_USAGE);
+	r = (struct mb_proto_req){.op = MB_OP_OTHER, .proto = MB_PROTO_TEXT};
+	assert_int_equal(mb_proto_encode(&b, &r), MB_E_USAGE);
+	r = (struct mb_proto_req){.op = MB_OP_VERBOSITY, .proto = MB_PROTO_BINARY};
+	assert_int_equal(mb_proto_encode(&b, &r), MB_E_UNSUPPORTED);
+	assert_int_equal(b.len, 0);
+	mb_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_pipeline),
+		cmocka_unit_test(test_transcripts),
+		cmocka_unit_test(test_multiget_streamed),
+		cmocka_unit_test(test_meta_quiet),
+		cmocka_unit_test(test_binary_quiet),
+		cmocka_unit_test(test_gap_in_payload),
+		cmocka_unit_test(test_gap_request_side),
+		cmocka_unit_test(test_gap_response_side),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_noise),
+		cmocka_unit_test(test_max_pending),
+		cmocka_unit_test(test_encode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,10 +93,20 @@ static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	tr_render(ctx, cmd);
 }
 
+static void on_error(void *ctx, enum mb_dir dir, uint64_t offset, const char *why)
+{
+	mb_buf_printf(ctx, "! %s @%" PRIu64 " %s\n", dir == MB_DIR_REQUEST ? "req" : "resp", offset,
+		      why);
+}
+
 int tr_run(const struct transcript *t, int mode, const struct mb_proto_opts *opts,
 	   struct mb_buf *out)
 {
-	struct mb_proto_conn *c = mb_proto_conn_new(opts, on_cmd, out);
+	struct mb_proto_opts o = {0};
+	if (opts)
+		o = *opts;
+	o.on_error = on_error;
+	struct mb_proto_conn *c = mb_proto_conn_new(&o, on_cmd, out);
 	if (!c)
 		return -ENOMEM;
 	int err = 0;
