@@ -139,14 +139,13 @@ static int bad_value(const char *opt, const char *v, const char *expected)
 	return MB_EXIT_USAGE;
 }
 
-int record_synth_main(const char *source, int argc, char **argv)
+/* Parses the options into *opts (which holds the model's defaults) and *out_file.
+ * @return -1 to go on, or the exit code to return now. */
+static int synth_parse_args(struct synth_opts *opts, const char **out_file, const char *source,
+			    int argc, char **argv)
 {
 	const char *model = source + strlen("synth:");
-	struct synth_opts o;
-	if (synth_defaults(&o, model)) {
-		mb_error("unknown generator '%s' (expected synth:zipf or synth:etc)", source);
-		return MB_EXIT_USAGE;
-	}
+	struct synth_opts o = *opts;
 	const char *out_path = NULL;
 	bool ops_given = false;
 	char err[256];
@@ -253,7 +252,16 @@ int record_synth_main(const char *source, int argc, char **argv)
 	}
 	if (o.duration_ns && !ops_given)
 		o.ops = 0; /* --duration alone: as many requests as fit */
+	*opts = o;
+	*out_file = out_path;
+	return -1;
+}
 
+/* Generates the profile. @return the exit code. */
+static int synth_execute(const struct synth_opts *opts, const char *source, const char *out_path)
+{
+	struct synth_opts o = *opts;
+	char err[256];
 	int ret = MB_EXIT_OK, rc;
 	struct synth_gen g;
 	struct mb_profile_writer *w = NULL;
@@ -332,4 +340,16 @@ cleanup:
 	}
 	synth_free(&g);
 	return ret;
+}
+
+int record_synth_main(const char *source, int argc, char **argv)
+{
+	struct synth_opts o;
+	const char *out_path = NULL;
+	if (synth_defaults(&o, source + strlen("synth:"))) {
+		mb_error("unknown generator '%s' (expected synth:zipf or synth:etc)", source);
+		return MB_EXIT_USAGE;
+	}
+	int ret = synth_parse_args(&o, &out_path, source, argc, argv);
+	return ret >= 0 ? ret : synth_execute(&o, source, out_path);
 }
