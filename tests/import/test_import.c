@@ -223,6 +223,8 @@ static void test_twitter_plain(void **state)
 	case_free(&c);
 }
 
+/* Also the regression test of "complete zstd file reported as cut short": after a frame ends,
+ * an idle ZSTD_decompressStream call returns the next header's size hint, not 0. */
 static void test_twitter_zstd(void **state)
 {
 	(void)state;
