@@ -4,8 +4,9 @@
  * Errors: a file that cannot be opened, is not a profile, has a newer format or a corrupt block
  * stops with the reader's message (file and byte offset) and the exit code of
  * mb_exit_code_for() (3 for unusable input). A profile cut short is analyzed up to its last
- * complete block with a warning. Ctrl-C stops the scan, removes a half-written --html file and
- * ends the process by SIGINT like any interrupted command.
+ * complete block with a warning. --html writes FILE.tmp and renames it, so a page is complete or
+ * absent. Ctrl-C stops the scan, writes nothing and ends the process by SIGINT like any
+ * interrupted command.
  */
 #include <errno.h>
 #include <signal.h>
@@ -377,6 +378,10 @@ static int write_html(const char *path, const struct analysis *a)
 	int err = report_html(f, a);
 	if (fclose(f) != 0 && !err)
 		err = -errno;
+	if (interrupted) { /* never leave a partial page behind */
+		unlink(tmp);
+		return MB_EXIT_FAILURE;
+	}
 	if (!err && rename(tmp, path) != 0)
 		err = -errno;
 	if (err) {

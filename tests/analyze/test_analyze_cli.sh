@@ -105,6 +105,24 @@ grep -q "are estimates" out || mb_fail "text report does not flag estimates"
 mb_expect_status 0 "$AN" --json --threads 3 known.mbp
 cmp -s out known.json || mb_fail "--threads 3 changed the report"
 
+# ---- a profile from the recorder's own generator (membench record synth:zipf) ----
+mb_expect_status 0 "$MB_BIN/membench-record" synth:zipf -o synth.mbp --ops 200000 --keys 5000 \
+  --alpha 0.8 --rate 10000 --connections 4 --key-size fixed:20 --value-size fixed:300 --seed 3
+mb_expect_status 0 "$AN" --json synth.mbp
+validate out analyze-json-schema.json || mb_fail "synth JSON does not match the schema"
+$PY - out <<'PY' || mb_fail "synth:zipf figures"
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r["popularity"]
+print("synth:zipf alpha 0.8: OLS %.4f MLE %.4f, %.1f req/s" % (p["zipf_alpha_ols"], p["zipf_alpha_mle"], r["rate"]["mean_rps"]))
+assert r["requests"] == 200000 and r["connections"] == 4, (r["requests"], r["connections"])
+assert abs(p["zipf_alpha_mle"] - 0.8) < 0.03, p
+assert abs(r["rate"]["mean_rps"] - 10000) / 10000 < 0.02, r["rate"]
+assert abs(r["ops"]["get"] / r["requests"] - 0.9) < 0.01, r["ops"]
+assert r["key_size"]["p50"] == 20 and r["key_size"]["max"] == 20, r["key_size"]
+assert r["value_size"]["by_object"]["p50"] == 300, r["value_size"]
+PY
+
 # ---- text report ----
 mb_expect_status 0 "$AN" known.mbp
 for s in "Op mix" "Sizes (bytes)" "Popularity" "Zipf alpha, MLE" "Rate" "Inter-arrival" "Reuse" \
