@@ -69,8 +69,10 @@ static void usage(FILE *f, const struct import_format_info *fi)
 		fi->format == IMPORT_ORACLE
 			? "  --key-size N          key length of every object (default 16)\n" : "",
 		fi->format == IMPORT_CACHELIB
-			? "  --rate R              without an op_time column: R requests/s, evenly\n"
-			  : "",
+			? "  --rate R              ignore the trace's timestamps: R requests/s in file\n"
+			  "                        order (needed when there is no op_time column)\n"
+			: "  --rate R              ignore the trace's timestamps: R requests/s in file\n"
+			  "                        order\n",
 		fi->format != IMPORT_ORACLE
 			? "  --keep-keys           store the trace's (anonymized) key strings\n"
 			  "  --key-prefix C        store only each key's prefix up to the first C\n"
@@ -274,9 +276,6 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 		      "--key-prefix do not apply";
 	else if (a->key_size_given && fi->format != IMPORT_ORACLE)
 		why = "--key-size applies to oracle traces only (the other formats carry key sizes)";
-	else if (a->rate_given && fi->format != IMPORT_CACHELIB)
-		why = "--rate applies to cachelib traces without op_time only (replay has --rate "
-		      "to change a profile's speed)";
 	if (why) {
 		mb_error("%s: %s", source, why);
 		return MB_EXIT_USAGE;
@@ -336,6 +335,7 @@ static int import_execute(const struct import_args *a, const char *source)
 	import_sink_init(&sink, a->spread, out_emit, &out);
 	sink.max_ops = a->max_ops;
 	sink.max_time_ns = a->max_time_ns;
+	sink.rate = a->rate_given ? a->opt.rate : 0;
 
 	rc = import_input_open(&in, a->opt.path, run.err, sizeof(run.err));
 	if (rc) {

@@ -7,8 +7,8 @@
  * key (required): the key's identity (bytes passed to the writer, kept with --keep-keys).
  * op (required): GET, GET_LEASE -> get; SET, SET_LEASE -> set; DELETE -> delete (any case).
  * size: value bytes (0 on a miss) -> value_len; default 0.
- * op_time: whole seconds. Without this column --rate R must be given and rows are spaced 1/R s
- *   apart in file order (expanded repeats included).
+ * op_time: whole seconds. Without this column --rate R must be given: rows are then spaced 1/R s
+ *   apart in file order (expanded repeats included) by the sink.
  * key_size: key_len; default the length of the key field.
  * op_count: the row stands for this many identical requests (expanded, at most
  *   CACHELIB_MAX_REPEAT); default 1; 0 means the row adds nothing.
@@ -59,7 +59,6 @@ struct cl_state {
 	const char *f[CACHELIB_MAX_COLS];
 	size_t fl[CACHELIB_MAX_COLS];
 	uint32_t conn, nconn;
-	uint64_t spaced;   /* rows placed so far when spacing by --rate */
 };
 
 /* Splits line into fields. @return the number of fields (may exceed CACHELIB_MAX_COLS, in
@@ -228,12 +227,7 @@ static int cl_row(struct import_run *run, struct cl_state *st, const char *line,
 	for (uint32_t i = 0; i < count; i++) {
 		rec.conn_id = st->conn;
 		st->conn = st->conn + 1 == st->nconn ? 0 : st->conn + 1;
-		if (st->col[CL_OP_TIME] >= 0) {
-			rc = import_sink_push(run->sink, sec, &rec, key, kn);
-		} else {
-			uint64_t t = (uint64_t)((double)st->spaced++ * 1e9 / run->opt->rate);
-			rc = import_sink_push_ns(run->sink, t, &rec, key, kn);
-		}
+		rc = import_sink_push(run->sink, sec, &rec, key, kn);
 		if (rc)
 			return rc;
 	}

@@ -1,8 +1,8 @@
 /* Time placement of imported rows and the --ops/--duration limits; see import.h.
  *
  * With SPREAD_EVEN the rows of the current second wait in recs[0, n) (their key bytes in arena,
- * located by keys[i]); a row of a later second flushes them at sec + i/n. With SPREAD_BURST and
- * with import_sink_push_ns nothing waits.
+ * located by keys[i]); a row of a later second flushes them at sec + i/n. With SPREAD_BURST or a
+ * rate nothing waits.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -121,6 +121,11 @@ int import_sink_push(struct import_sink *s, uint64_t sec, const struct mb_record
 		s->started = true;
 		s->base_s = s->cur_s = sec;
 	}
+	if (s->rate > 0) { /* --rate: the trace's clock is ignored */
+		struct mb_record r = *rec;
+		r.time_ns = (uint64_t)((double)s->spaced++ * 1e9 / s->rate);
+		return sink_emit(s, &r, key, key_bytes);
+	}
 	if (sec < s->cur_s) {
 		sec = s->cur_s;
 		s->reordered++;
@@ -145,17 +150,6 @@ int import_sink_push(struct import_sink *s, uint64_t sec, const struct mb_record
 	/* With --ops the rest of the second is still read, so that the kept rows get the same
 	 * times as in a full import. */
 	return sink_buffer(s, rec, key, key_bytes);
-}
-
-int import_sink_push_ns(struct import_sink *s, uint64_t time_ns, const struct mb_record *rec,
-			const void *key, size_t key_bytes)
-{
-	if (s->stopped)
-		return IMPORT_STOP;
-	s->started = true;
-	struct mb_record r = *rec;
-	r.time_ns = time_ns;
-	return sink_emit(s, &r, key, key_bytes);
 }
 
 int import_sink_finish(struct import_sink *s)

@@ -35,10 +35,12 @@ struct import_sink {
 	void *arg;
 	uint64_t max_ops;     /* 0 = unlimited */
 	uint64_t max_time_ns; /* 0 = unlimited: stop before the first record at or after this */
+	double rate;          /* > 0: ignore the seconds, rows are 1/rate s apart in push order */
 	/* state */
 	bool started;
 	bool stopped;
 	uint64_t base_s, cur_s;
+	uint64_t spaced;        /* rows placed so far by rate */
 	struct mb_record *recs; /* the buffered second */
 	struct import_key_ref *keys;
 	size_t n, cap;
@@ -60,11 +62,6 @@ void import_sink_free(struct import_sink *s);
  *         (more than IMPORT_SECOND_MAX rows in one second with SPREAD_EVEN), or the emit error. */
 int import_sink_push(struct import_sink *s, uint64_t sec, const struct mb_record *rec,
 		     const void *key, size_t key_bytes);
-
-/* Adds a record with an exact time (ns since the start; non-decreasing), bypassing spreading.
- * Used when a trace has no timestamps and --rate spaces the rows. Same returns. */
-int import_sink_push_ns(struct import_sink *s, uint64_t time_ns, const struct mb_record *rec,
-			const void *key, size_t key_bytes);
 
 /* Emits the buffered second. @return 0 or the emit error. */
 int import_sink_finish(struct import_sink *s);

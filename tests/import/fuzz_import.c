@@ -61,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct import_sink sink;
 	import_sink_init(&sink, sel & 8 ? SPREAD_BURST : SPREAD_EVEN, fuzz_emit, &st);
 	sink.max_ops = 100000;
+	sink.rate = opt.rate;
 	struct import_run run = {.opt = &opt, .sink = &sink};
 	int rc = import_input_open(&run.in, path, run.err, sizeof(run.err));
 	if (rc == 0) {

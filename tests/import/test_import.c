@@ -145,6 +145,7 @@ static void run_import(struct import_case *c, const char *path, enum import_form
 	import_sink_init(&sink, c->spread, collect_emit, &c->got);
 	sink.max_ops = c->max_ops;
 	sink.max_time_ns = c->max_time_ns;
+	sink.rate = c->opt.rate;
 	c->run.opt = &c->opt;
 	c->run.sink = &sink;
 	c->rc = import_input_open(&in, path, c->run.err, sizeof(c->run.err));
@@ -516,6 +517,25 @@ static void test_oracle(void **state)
 	write_zstd(p, buf, n, 2);
 	run_import(&c, p, IMPORT_ORACLE);
 	check_oracle(&c, 9, 3);
+	case_free(&c);
+}
+
+/* --rate: the trace's seconds are ignored, rows are 1/rate apart. */
+static void test_oracle_rate(void **state)
+{
+	(void)state;
+	uint8_t buf[24 * 9];
+	size_t n = oracle_data(buf, 9);
+	const char *p = tmp_path("o-rate.bin");
+	write_file(p, buf, n);
+	struct import_case c = {0};
+	c.opt.rate = 4;
+	c.max_time_ns = 2000000000ull;
+	run_import(&c, p, IMPORT_ORACLE);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.got.n, 8); /* 0, 0.25, ... 1.75 s */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(c.got.r[i].rec.time_ns, (uint64_t)i * 250000000ull);
 	case_free(&c);
 }
 
@@ -1200,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(test_twitter_line_too_long),
 		cmocka_unit_test(test_input_missing_file),
 		cmocka_unit_test(test_oracle),
+		cmocka_unit_test(test_oracle_rate),
 		cmocka_unit_test(test_oracle_trailing_bytes),
 		cmocka_unit_test(test_cachelib_header_orders),
 		cmocka_unit_test(test_cachelib_minimal_columns_rate),
