@@ -252,8 +252,11 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 		set_err(err, errlen, "cannot create %s: %s", path, mb_strerror(rc));
 		goto cleanup;
 	}
-	/* O_CREAT's mode applies only to new files: an existing file keeps its mode otherwise. */
-	if (fchmod(w->fd, 0600) != 0) {
+	/* O_CREAT's mode applies only to new files: an existing regular file keeps its mode
+	 * otherwise. Never touch anything else (-o /dev/null must not chmod the device). */
+	struct stat st;
+	if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) != 0600 &&
+	    fchmod(w->fd, 0600) != 0) {
 		rc = -errno;
 		set_err(err, errlen, "cannot set mode 0600 on %s: %s", path, mb_strerror(rc));
 		goto cleanup;

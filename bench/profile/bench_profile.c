@@ -377,6 +377,7 @@ int main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines show up as they happen */
 	struct workload w = {0};
 	char path[4096], csv[4200], zst[4300], cmd[9000];
 	snprintf(path, sizeof(path), "%s/bench_profile.%d.mbp", o.dir, (int)getpid());

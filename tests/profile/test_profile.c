@@ -856,8 +856,9 @@ static void test_truncation_every_byte(void **state)
 	struct mb_record *buf = malloc(GOLDEN_N * sizeof(*buf));
 	assert_non_null(buf);
 
-	for (size_t len = 0; len < b.n; len++) {
-		spit(path, b.p, len);
+	spit(path, b.p, b.n);
+	for (size_t len = b.n; len-- > 0;) { /* cut a little more each time */
+		assert_int_equal(truncate(path, (off_t)len), 0);
 		struct mb_profile_reader *r = NULL;
 		char err[512];
 		int rc = mb_profile_reader_open(&r, path, err, sizeof(err));
@@ -994,6 +995,21 @@ static void test_writer_errors(void **state)
 	r.key_len = 0;
 	assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), 0);
 	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+
+	/* an existing, world-readable file becomes 0600 too; a device is left alone */
+	const char *old = tmp_path("old.mbp");
+	spit(old, "x", 1);
+	assert_int_equal(chmod(old, 0644), 0);
+	assert_int_equal(mb_profile_writer_open(&w, old, &meta, NULL, err, sizeof(err)), 0);
+	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+	struct stat st, before;
+	assert_int_equal(stat(old, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat("/dev/null", &before), 0);
+	assert_int_equal(mb_profile_writer_open(&w, "/dev/null", &meta, NULL, err, sizeof(err)), 0);
+	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_int_equal(st.st_mode, before.st_mode);
 }
 
 static void test_reader_open_errors(void **state)
