@@ -207,8 +207,8 @@ double dist_mean(const struct dist *d)
 	case DIST_FIXED:
 		return p[0];
 	case DIST_UNIFORM:
+		return (p[0] + p[1]) / 2;
 	case DIST_NORMAL:
-		return d->kind == DIST_UNIFORM ? (p[0] + p[1]) / 2 : p[0];
 	case DIST_EXPONENTIAL:
 		return p[0];
 	case DIST_PARETO:
