@@ -13,7 +13,11 @@
 
 #define TB_BASE_NS 1000000000ull   /* time series: 1 s buckets ... */
 #define TB_MAX (1u << 20)          /* ... coarsened (doubled) beyond this many */
-#define PEND_MAX 65536u            /* outstanding commands tracked per connection */
+#define PEND_MAX 4096u             /* outstanding commands tracked per connection */
+/* Ids are dense in order of first appearance, so an id far beyond the records seen so far can
+ * only come from a damaged file: such records count as invalid instead of making the arrays
+ * grow without bound. */
+#define ID_SLACK 65536u
 #define KEY_VALUE_SEEN 1u          /* an_key.flags: the object's value size was recorded */
 #define SS_CAPACITY 4096           /* Space-Saving counters in sketch mode */
 #define MAX_PREFIXES 65536         /* distinct prefixes aggregated */
@@ -287,7 +291,8 @@ static void add_ttl(struct analysis *a, const struct mb_record *r)
 	}
 	if (ttl > 30 * 86400) { /* memcached: an absolute unix time */
 		a->ttl_absolute++;
-		int64_t now_s = (a->cfg.start_wall_ns + (int64_t)r->time_ns) / 1000000000;
+		int64_t now_s = a->cfg.start_wall_ns / 1000000000 +
+				(int64_t)(r->time_ns / 1000000000);
 		ttl -= now_s;
 	}
 	if (ttl < 0) {
@@ -308,9 +313,15 @@ static void add_key(struct analysis *a, const struct mb_record *r, bool has_valu
 			return;
 	}
 	uint64_t slot = a->sketches ? r->key_id / a->sample : r->key_id;
-	if (slot >= a->keys_cap && keys_grow(a, slot)) {
-		a->err = -ENOMEM;
-		return;
+	if (slot >= a->keys_cap) {
+		if (r->key_id >= 2 * (a->keyed + a->cfg.nkeys_hint) + ID_SLACK) {
+			a->bad_records++;
+			return;
+		}
+		if (keys_grow(a, slot)) {
+			a->err = -ENOMEM;
+			return;
+		}
 	}
 	struct an_key *k = &a->keys[slot];
 	if (k->count == 0) {
@@ -334,6 +345,10 @@ static void add_key(struct analysis *a, const struct mb_record *r, bool has_valu
 
 static struct an_conn *conn_get(struct analysis *a, uint32_t id)
 {
+	if (id >= a->conns_cap && id >= 2 * a->requests + ID_SLACK) {
+		a->bad_records++;
+		return NULL;
+	}
 	if (id >= a->conns_cap && grow(&a->conns, &a->conns_cap, sizeof(*a->conns), id)) {
 		a->err = -ENOMEM;
 		return NULL;

@@ -526,6 +526,22 @@ static void test_hist_add_matches(void **state)
 	mb_hist_free(&y);
 }
 
+/* Ids far beyond anything seen (a damaged file) are counted as invalid, not allocated for. */
+static void test_wild_ids(void **state)
+{
+	(void)state;
+	struct mb_record r[3] = {rec(0, MB_OP_GET, 0, 3, 0), rec(1, MB_OP_GET, 1ull << 40, 3, 0),
+				 rec(2, MB_OP_GET, 1, 3, 0)};
+	r[2].conn_id = 4000000000u;
+	r[1].op = 200;
+	struct analysis *a = run(r, 3, NULL, NULL, NULL);
+	assert_int_equal(a->requests, 3);
+	assert_int_equal(a->unique_keys, 2); /* ids 0 and 1 */
+	assert_int_equal(a->bad_records, 3); /* wild key, op 200, wild connection */
+	assert_int_equal(a->ops[MB_OP_OTHER], 1);
+	an_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_hist_add_matches),
+		cmocka_unit_test(test_wild_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
