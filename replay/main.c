@@ -740,6 +740,7 @@ join:
 	uint64_t start = total.first_send_ns ? total.first_send_ns : run.t0;
 	rep.duration_s = end > start ? (double)(end - start) / 1e9 : 0;
 	rep.target_rate = target;
+	rep.nworkers = nw;
 	rep.generator_bound = mb_hist_percentile(&total.gen_lag, 99) > 1000000;
 	if (!o->quiet)
 		rp_report_text(stdout, &rep);

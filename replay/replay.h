@@ -232,6 +232,7 @@ struct rp_report {
 	const struct rp_point *series;
 	size_t nseries;
 	double duration_s;
+	unsigned nworkers;         /* threads actually used (at most one per lane) */
 	double target_rate;        /* 0 for --rate max */
 	bool interrupted;
 	bool stats_ok;

@@ -71,7 +71,7 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 	fprintf(out, "membench replay: %s -> %s%s (%u server%s, %u connection%s per server%s, "
 		"%u thread%s)\n", o->profile, o->servers[0].spec, o->nservers > 1 ? ", ..." : "",
 		o->nservers, o->nservers == 1 ? "" : "s", p->nlanes, p->nlanes == 1 ? "" : "s",
-		p->nfam == 2 ? " and protocol family" : "", o->threads, o->threads == 1 ? "" : "s");
+		p->nfam == 2 ? " and protocol family" : "", r->nworkers, r->nworkers == 1 ? "" : "s");
 	if (r->profile_warning)
 		fprintf(out, "warning: %s\n", r->profile_warning);
 	if (r->interrupted)
@@ -192,7 +192,7 @@ int rp_report_json(const char *path, const struct rp_report *r)
 	fprintf(f, "],\n  \"settings\": {\"rate_mode\": \"%s\", \"speed\": %.6g, \"threads\": %u, "
 		"\"connections_per_server\": %u, \"fold\": \"%s\", \"depth\": %u, \"duration_limit_s\": "
 		"%.3f, \"loop\": %s, \"warm\": %s, \"timeout_ms\": %.3f, \"skip_late_ms\": %.3f},\n",
-		rate_mode_name(o->rate_mode), o->rate_mode == RP_RATE_MAX ? 0.0 : p->speed, o->threads,
+		rate_mode_name(o->rate_mode), o->rate_mode == RP_RATE_MAX ? 0.0 : p->speed, r->nworkers,
 		p->nlanes, o->fold == RP_FOLD_KEY ? "key" : "conn", o->depth,
 		(double)o->duration_ns / 1e9, o->loop ? "true" : "false", o->warm ? "true" : "false",
 		(double)o->timeout_ns / 1e6, (double)o->skip_late_ns / 1e6);

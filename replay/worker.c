@@ -401,8 +401,12 @@ static void conn_fail(struct rp_conn *c, uint64_t timed_out_before, uint64_t ret
 	conn_detach(c);
 	mb_buf_reset(&c->out);
 	c->out_off = 0;
-	if (conn_new_parser(c) != 0)
+	if (conn_new_parser(c) != 0) {
 		mb_error("out of memory");
+		c->qn = 0; /* never reconnected: its queue is dropped */
+		event_base_loopbreak(w->base);
+		return;
+	}
 	if (w->state != RP_RUNNING && c->qn == 0)
 		return;
 	conn_schedule_retry(c, retry_ms);
