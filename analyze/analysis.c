@@ -275,11 +275,26 @@ static void conn_pipeline(struct analysis *a, struct an_conn *c, uint64_t t, uin
 	c->plen++;
 }
 
+/* Single-key commands (nearly all of them) are only counted here and folded into the
+ * histograms by fold_small(); the same for short keys: both are the common case of the hot
+ * path and a counter is cheaper than a histogram record. */
 static void end_batch(struct analysis *a)
 {
-	if (a->batch_len && (op_facts[a->batch_op] & OPF_MULTI))
+	if (a->batch_len == 1 && (op_facts[a->batch_op] & OPF_MULTI))
+		a->batch_singles++;
+	else if (a->batch_len && (op_facts[a->batch_op] & OPF_MULTI))
 		an_hist_add(&a->h[AN_H_BATCH], a->batch_len);
 	a->batch_len = 0;
+}
+
+static void fold_small(struct analysis *a)
+{
+	mb_hist_record_n(&a->h[AN_H_BATCH], 1, a->batch_singles);
+	a->batch_singles = 0;
+	for (unsigned len = 0; len < 256; len++) {
+		mb_hist_record_n(&a->h[AN_H_KEY_REQ], len, a->key_len_small[len]);
+		a->key_len_small[len] = 0;
+	}
 }
 
 static void add_ttl(struct analysis *a, const struct mb_record *r)
@@ -305,7 +320,10 @@ static void add_ttl(struct analysis *a, const struct mb_record *r)
 static void add_key(struct analysis *a, const struct mb_record *r, bool has_value)
 {
 	uint64_t req = a->keyed++;
-	an_hist_add(&a->h[AN_H_KEY_REQ], r->key_len);
+	if (r->key_len < 256)
+		a->key_len_small[r->key_len]++;
+	else
+		an_hist_add(&a->h[AN_H_KEY_REQ], r->key_len);
 	if (a->sketches) {
 		an_hll_add(a->hll, r->key_id);
 		an_ss_add(&a->ss, r->key_id);
@@ -779,6 +797,7 @@ int an_finish(struct analysis *a, an_key_fn key_fn, void *key_ctx)
 	if (err)
 		return err;
 	end_batch(a);
+	fold_small(a);
 	if (!a->requests)
 		a->first_ns = a->last_ns = 0;
 	size_t nslots = a->keys_cap;

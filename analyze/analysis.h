@@ -138,6 +138,8 @@ struct analysis {
 
 	uint64_t batch_len;
 	uint8_t batch_op;
+	uint64_t batch_singles;            /* single-key read commands, folded into AN_H_BATCH */
+	uint64_t key_len_small[256];       /* key lengths < 256, folded into AN_H_KEY_REQ */
 	uint64_t prev_cmd_ns;
 	bool have_prev;
 	int err; /* first allocation failure, returned by an_finish */
