@@ -282,7 +282,8 @@ void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t
 		case PS_BIN_BODY: {
 			size_t take = n < s->body_need - s->llen ? n : s->body_need - s->llen;
 			size_t room = sizeof(c->bbody[dir]) > s->llen ? sizeof(c->bbody[dir]) - s->llen : 0;
-			memcpy(c->bbody[dir] + s->llen, p, take < room ? take : room);
+			if (room) /* beyond it: key bytes past MB_PROTO_MAX_KEY, not kept */
+				memcpy(c->bbody[dir] + s->llen, p, take < room ? take : room);
 			s->llen += take;
 			s->off += take;
 			p += take;

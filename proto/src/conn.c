@@ -160,11 +160,17 @@ static uint8_t response_status(struct mb_proto_conn *c, const struct resp *r, co
 
 /* ---- the FIFO ----------------------------------------------------------------------------- */
 
+/* The entry at seq, which the caller knows is in [qseq, qseq + qlen). */
+static struct pend *entry_at(struct mb_proto_conn *c, uint64_t seq)
+{
+	return &c->q[(c->qhead + (uint32_t)(seq - c->qseq)) & (c->qcap - 1)];
+}
+
 struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq)
 {
 	if (seq < c->qseq || seq >= c->qseq + c->qlen)
 		return NULL;
-	return &c->q[(c->qhead + (uint32_t)(seq - c->qseq)) & (c->qcap - 1)];
+	return entry_at(c, seq);
 }
 
 static void emit(struct mb_proto_conn *c, const struct pend *e)
@@ -248,7 +254,7 @@ struct pend *conn_push(struct mb_proto_conn *c, enum mb_dir dir, uint64_t *seq)
 	}
 	uint64_t s = c->qseq + c->qlen;
 	c->qlen++;
-	struct pend *e = conn_entry(c, s);
+	struct pend *e = entry_at(c, s);
 	memset(e, 0, sizeof(*e));
 	e->key_pos = c->kbase + c->klen;
 	e->batch_size = 1;
@@ -333,7 +339,7 @@ void conn_barrier(struct mb_proto_conn *c, uint64_t time)
 void conn_flush_unresolved(struct mb_proto_conn *c)
 {
 	for (uint64_t s = c->rseq; s < c->qseq + c->qlen; s++) {
-		struct pend *e = conn_entry(c, s);
+		struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_COMPLETE))
 			break;
 		if (!(e->flags & P_RESOLVED)) {
@@ -351,7 +357,7 @@ void conn_flush_unresolved(struct mb_proto_conn *c)
 const struct pend *conn_cursor(struct mb_proto_conn *c)
 {
 	for (uint64_t s = c->rseq; s < c->qseq + c->qlen; s++) {
-		const struct pend *e = conn_entry(c, s);
+		const struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_RESOLVED))
 			return e;
 	}
@@ -469,7 +475,7 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 	if (end > c->rseq + REANCHOR_WINDOW)
 		end = c->rseq + REANCHOR_WINDOW;
 	for (uint64_t s = c->rseq + 1; s < end; s++) {
-		const struct pend *e = conn_entry(c, s);
+		const struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_COMPLETE))
 			return false;
 		if ((e->flags & (P_RESOLVED | P_BARRIER)) || !provable(r, e))
@@ -477,7 +483,7 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 		conn_error(c, MB_DIR_RESPONSE, r->off,
 			   "reply skips pending requests; they are left without a response");
 		for (uint64_t k = c->rseq; k < s; k++) {
-			struct pend *x = conn_entry(c, k);
+			struct pend *x = entry_at(c, k);
 			if (!(x->flags & P_RESOLVED)) {
 				x->status = (x->flags & P_QUIET) ? x->quiet_status : MB_STATUS_NONE;
 				x->flags |= P_RESOLVED;
@@ -516,7 +522,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 	}
 
 	for (;;) {
-		while (c->rseq < c->qseq + c->qlen && (conn_entry(c, c->rseq)->flags & P_RESOLVED))
+		while (c->rseq < c->qseq + c->qlen && (entry_at(c, c->rseq)->flags & P_RESOLVED))
 			c->rseq++;
 		struct pend *e = conn_entry(c, c->rseq);
 		if (!e) {
@@ -530,7 +536,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		if (e->flags & P_BARRIER) {
 			const struct pend *n = NULL;
 			for (uint64_t s = c->rseq + 1; s < c->qseq + c->qlen; s++) {
-				n = conn_entry(c, s);
+				n = entry_at(c, s);
 				if (!(n->flags & P_RESOLVED))
 					break;
 				n = NULL;
@@ -703,7 +709,7 @@ void mb_proto_conn_finish(struct mb_proto_conn *c)
 	if (c->proto != MB_PROTO_BINARY)
 		text_close_stream(c, MB_DIR_REQUEST);
 	for (uint64_t s = c->qseq; s < c->qseq + c->qlen; s++) {
-		struct pend *e = conn_entry(c, s);
+		struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_RESOLVED)) {
 			/* no evidence either way, quiet or not */
 			if (!(e->rflags & MB_RF_HAS_RESPONSE) && e->status != MB_STATUS_HIT)

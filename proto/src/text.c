@@ -575,19 +575,23 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool strict)
 {
 	struct tok t[MAX_TOKENS];
-	size_t nt = tokenize(line, len < 64 ? len : 64, t); /* enough to see the command word */
-	if (nt == 0) {
+	size_t i = 0;
+	while (i < len && line[i] == ' ')
+		i++;
+	if (i == len) {
 		/* empty line: memcached answers ERROR */
 		return req_invalid(c, strict, MB_OP_OTHER, MB_PROTO_TEXT, false, "empty line");
 	}
-	int idx = req_lookup(&t[0]);
+	const char *sp = memchr(line + i, ' ', len - i);
+	struct tok word = {line + i, (uint32_t)(sp ? (size_t)(sp - line) - i : len - i)};
+	int idx = req_lookup(&word);
 	if (idx < 0)
 		return req_invalid(c, strict, MB_OP_OTHER, MB_PROTO_TEXT, false, "unknown command");
 	uint8_t op = req_table[idx].op;
 	uint8_t kind = req_table[idx].kind;
 	if (kind == C_GET || kind == C_GAT)
 		return req_get(c, line, len, strict);
-	nt = tokenize(line, len, t);
+	size_t nt = tokenize(line, len, t);
 	if (nt > MAX_TOKENS)
 		return req_invalid(c, strict, op, MB_PROTO_TEXT, false, "too many tokens");
 	bool noreply = nt > 1 && tok_is(&t[nt - 1], "noreply");

@@ -9,7 +9,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -549,6 +554,170 @@ static void test_encode(void **state)
 	mb_buf_free(&b);
 }
 
+
+/* ---- round trip: encode -> real memcached -> parse the replies ---------------------------- */
+
+struct rt_step {
+	uint8_t op;
+	const char *keys; /* space-separated */
+	const char *value;
+	uint64_t arg;
+	int32_t ttl;
+	bool noreply;
+	uint32_t flags;
+	/* expected statuses, one per key, per protocol (text, meta, binary); "-" = not sent */
+	const char *want[3];
+};
+
+static const struct rt_step rt_steps[] = {
+	{MB_OP_FLUSH_ALL, NULL, NULL, 0, 0, false, 0, {"ok", "ok", "ok"}},
+	{MB_OP_SET, "k1", "hello", 0, 0, false, 3, {"stored", "stored", "stored"}},
+	{MB_OP_GET, "k1", NULL, 0, 0, false, 0, {"hit", "hit", "hit"}},
+	{MB_OP_ADD, "k1", "x", 0, 0, false, 0, {"not_stored", "not_stored", "not_stored"}},
+	{MB_OP_ADD, "k2", "x", 0, 0, false, 0, {"stored", "stored", "stored"}},
+	{MB_OP_REPLACE, "nokey", "x", 0, 0, false, 0, {"not_stored", "not_stored", "not_found"}},
+	{MB_OP_APPEND, "k1", "!!", 0, 0, false, 0, {"stored", "stored", "stored"}},
+	{MB_OP_PREPEND, "k1", "<<", 0, 0, false, 0, {"stored", "stored", "stored"}},
+	{MB_OP_GETS, "k1", NULL, 0, 0, false, 0, {"hit", "hit", "hit"}},
+	{MB_OP_CAS, "k1", "c", 1, 0, false, 0, {"exists", "exists", "exists"}},
+	{MB_OP_GET, "k1 k2 nokey", NULL, 0, 0, false, 0, {"hit hit miss", "hit hit miss", "hit hit miss"}},
+	{MB_OP_TOUCH, "k1", NULL, 0, 100, false, 0, {"touched", "hit", "touched"}},
+	{MB_OP_TOUCH, "nokey", NULL, 0, 100, false, 0, {"not_found", "miss", "not_found"}},
+	{MB_OP_GAT, "k1 nokey", NULL, 0, 100, false, 0, {"hit miss", "hit miss", "hit miss"}},
+	{MB_OP_GATS, "k2", NULL, 0, 0, false, 0, {"hit", "hit", "hit"}},
+	{MB_OP_SET, "n", "10", 0, 0, false, 0, {"stored", "stored", "stored"}},
+	{MB_OP_INCR, "n", NULL, 5, 0, false, 0, {"ok", "ok", "ok"}},
+	{MB_OP_DECR, "n", NULL, 3, 0, false, 0, {"ok", "ok", "ok"}},
+	{MB_OP_INCR, "nokey", NULL, 1, 0, false, 0, {"not_found", "not_found", "not_found"}},
+	{MB_OP_DELETE, "k2", NULL, 0, 0, false, 0, {"deleted", "deleted", "deleted"}},
+	{MB_OP_DELETE, "k2", NULL, 0, 0, false, 0, {"not_found", "not_found", "not_found"}},
+	/* quiet / noreply: resolved by the next reply (text noreply: no outcome at all) */
+	{MB_OP_SET, "k3", "quiet", 0, 0, true, 0, {"none", "stored", "stored"}},
+	{MB_OP_GET, "k3 nokey", NULL, 0, 0, true, 0, {"-", "hit miss", "hit miss"}},
+	{MB_OP_DELETE, "k3", NULL, 0, 0, true, 0, {"none", "deleted", "deleted"}},
+	{MB_OP_GET, "k3", NULL, 0, 0, false, 0, {"miss", "miss", "miss"}},
+	{MB_OP_MN, NULL, NULL, 0, 0, false, 0, {"-", "ok", "ok"}},
+	{MB_OP_MS, "m1", "meta", 0, 0, false, 0, {"-", "stored", "-"}},
+	{MB_OP_MG, "m1", NULL, 0, 0, false, 0, {"-", "hit", "-"}},
+	{MB_OP_MA, "m1", NULL, 1, 0, false, 0, {"-", "client_error", "-"}},
+	{MB_OP_MD, "m1", NULL, 0, 0, false, 0, {"-", "deleted", "-"}},
+	{MB_OP_ME, "m1", NULL, 0, 0, false, 0, {"-", "miss", "-"}},
+	{MB_OP_STATS, NULL, NULL, 0, 0, false, 0, {"ok", "ok", "ok"}},
+	{MB_OP_VERSION, NULL, NULL, 0, 0, false, 0, {"ok", "ok", "ok"}},
+	{MB_OP_VERBOSITY, NULL, NULL, 0, 0, false, 0, {"ok", "ok", "-"}},
+	{MB_OP_FLUSH_ALL, NULL, NULL, 0, 0, true, 0, {"none", "none", "ok"}},
+	{MB_OP_VERSION, NULL, NULL, 0, 0, false, 0, {"ok", "ok", "ok"}},
+};
+
+struct rt_ctx {
+	struct mb_buf got; /* "status " per reported record */
+	size_t n;
+};
+
+static void rt_cb(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	struct rt_ctx *r = ctx;
+	mb_buf_printf(&r->got, "%s%s", r->n ? " " : "", mb_status_name(cmd->status));
+	r->n++;
+}
+
+static int rt_connect(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void test_roundtrip_memcached(void **state)
+{
+	(void)state;
+	struct mb_test_memcached mc;
+	int rc = mb_test_memcached_start(&mc, NULL);
+	if (rc == MB_TEST_SKIP)
+		skip();
+	assert_int_equal(rc, 0);
+	for (int proto = 0; proto < 3; proto++) {
+		int fd = rt_connect(mc.port);
+		struct rt_ctx ctx = {0};
+		struct mb_buf want = {0};
+		size_t nwant = 0;
+		struct mb_proto_conn *c = mb_proto_conn_new(NULL, rt_cb, &ctx);
+		assert_non_null(c);
+		uint64_t t = 1;
+		for (size_t i = 0; i < sizeof(rt_steps) / sizeof(rt_steps[0]); i++) {
+			const struct rt_step *st = &rt_steps[i];
+			if (!strcmp(st->want[proto], "-"))
+				continue;
+			char keybuf[128] = "";
+			const char *keys[4];
+			uint32_t lens[4];
+			uint32_t nk = 0;
+			if (st->keys) {
+				snprintf(keybuf, sizeof(keybuf), "%s", st->keys);
+				for (char *tok = strtok(keybuf, " "); tok && nk < 4; tok = strtok(NULL, " ")) {
+					keys[nk] = tok;
+					lens[nk++] = (uint32_t)strlen(tok);
+				}
+			}
+			struct mb_proto_req r = {
+				.op = st->op, .proto = (uint8_t)proto, .noreply = st->noreply,
+				.keys = nk > 1 ? keys : NULL, .key_lens = nk > 1 ? lens : NULL,
+				.nkeys = nk > 1 ? nk : 0, .key = nk ? keys[0] : NULL,
+				.key_len = nk ? lens[0] : 0, .value = st->value,
+				.value_len = st->value ? (uint32_t)strlen(st->value) : 0,
+				.client_flags = st->flags, .ttl = st->ttl, .arg = st->arg,
+				.opaque = (uint32_t)i + 1,
+			};
+			struct mb_buf out = {0};
+			rc = mb_proto_encode(&out, &r);
+			if (rc) {
+				fprintf(stderr, "encode %s/%s: %s\n", mb_proto_name((unsigned)proto),
+					mb_op_name(st->op), mb_strerror(rc));
+				fail();
+			}
+			assert_int_equal(write(fd, out.data, out.len), (ssize_t)out.len);
+			assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, out.data, out.len, t++), 0);
+			mb_buf_free(&out);
+			mb_buf_printf(&want, "%s%s", want.len ? " " : "", st->want[proto]);
+			nwant += (size_t)(nk > 1 ? nk : 1);
+			if (st->noreply)
+				continue; /* its outcome arrives with the next reply */
+			while (ctx.n < nwant) {
+				struct pollfd pfd = {.fd = fd, .events = POLLIN};
+				if (poll(&pfd, 1, 3000) != 1) {
+					fprintf(stderr, "%s: no reply to %s (step %zu); have: %.*s\n",
+						mb_proto_name((unsigned)proto), mb_op_name(st->op), i,
+						(int)ctx.got.len, ctx.got.data);
+					fail();
+				}
+				char buf[65536];
+				ssize_t n = read(fd, buf, sizeof(buf));
+				assert_true(n > 0);
+				assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, buf, (size_t)n, t++), 0);
+			}
+		}
+		mb_proto_conn_finish(c);
+		assert_int_equal(mb_buf_append(&want, "", 1), 0);
+		assert_int_equal(mb_buf_append(&ctx.got, "", 1), 0);
+		if (strcmp(want.data, ctx.got.data) != 0) {
+			fprintf(stderr, "%s round trip:\n want %s\n got  %s\n",
+				mb_proto_name((unsigned)proto), want.data, ctx.got.data);
+			fail();
+		}
+		const struct mb_proto_stats *ps = mb_proto_conn_stats(c);
+		assert_int_equal(ps->protocol_errors, 0);
+		assert_int_equal(ps->unpaired_responses, 0);
+		mb_proto_conn_free(c);
+		mb_buf_free(&want);
+		mb_buf_free(&ctx.got);
+		close(fd);
+	}
+	mb_test_memcached_stop(&mc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_noise),
 		cmocka_unit_test(test_max_pending),
 		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_roundtrip_memcached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
