@@ -61,6 +61,7 @@ static const char help_text[] =
 "\n"
 "Connections:\n"
 "  -c, --connections N    N lanes (connections per server) instead of one per recorded connection\n"
+"                         (more than 512 recorded connections are folded into 512)\n"
 "      --fold conn|key    map recorded requests to lanes by recorded connection (conn % N; keeps\n"
 "                         each connection's order; the default) or by key hash (spreads a few hot\n"
 "                         connections over many)\n"
@@ -491,13 +492,40 @@ static int check_targets(const struct rp_opts *o)
 	return 0;
 }
 
-static void raise_fd_limit(size_t need)
+/* Raises the open-file limit for the connections; without --connections, folds the recorded
+ * connections into fewer lanes when there are more than RP_DEFAULT_MAX_LANES (memcached's default
+ * -c is 1024 and it rejects connections well before that) or than file descriptors. @return 0, or MB_EXIT_USAGE when --connections asks for
+ * more connections than the limit allows. */
+#define RP_DEFAULT_MAX_LANES 512
+static int fit_lanes(const struct rp_opts *o, struct rp_plan *p)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need + 64) {
-		rl.rlim_cur = rl.rlim_max < need + 64 ? rl.rlim_max : need + 64;
+	size_t per_lane = (size_t)o->nservers * p->nfam;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	size_t need = (size_t)p->nlanes * per_lane + 64;
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	size_t fit = rl.rlim_cur > 64 + per_lane ? (rl.rlim_cur - 64) / per_lane : 1;
+	if (o->connections) {
+		if (o->connections > fit) {
+			mb_error("--connections %u needs %zu file descriptors; the limit is %llu",
+				 o->connections, (size_t)o->connections * per_lane + 64,
+				 (unsigned long long)rl.rlim_cur);
+			return MB_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (fit > RP_DEFAULT_MAX_LANES)
+		fit = RP_DEFAULT_MAX_LANES;
+	if (p->nlanes > fit) {
+		mb_warn("%u recorded connections are folded into %zu connections per server (use "
+			"--connections N to choose)", p->nlanes, fit);
+		p->nlanes = (unsigned)fit;
+	}
+	return 0;
 }
 
 /* Stores the warm keys through libmemcached. */
@@ -673,7 +701,6 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 	workers = calloc(nw, sizeof(*workers));
 	if (!workers)
 		goto oom;
-	raise_fd_limit((size_t)plan->nlanes * o->nservers * plan->nfam);
 	for (unsigned i = 0; i < nw; i++) {
 		int rc = rp_worker_new(&workers[i], &run, i, nw, err, sizeof(err));
 		if (rc) {
@@ -799,7 +826,9 @@ int main(int argc, char **argv)
 		plan_free(&plan);
 		return MB_EXIT_INPUT;
 	}
-	rc = check_targets(&o);
+	rc = fit_lanes(&o, &plan);
+	if (rc == 0)
+		rc = check_targets(&o);
 	if (rc == 0)
 		rc = run_replay(&o, &plan, warning);
 	plan_free(&plan);
