@@ -104,18 +104,13 @@ static double py(const struct axis *ax, double v)
 	return H - MB - (to_axis(ax, v) - ax->lo) / (ax->hi - ax->lo) * (H - MT - MB);
 }
 
-/* Tick label: 1.5k, 2M, 0.001, ... */
+/* Tick label: 1.5k, 2M, 0.5, 1e-06, ... */
 static void tick_label(char *buf, size_t len, double v)
 {
 	static const struct {
 		double div;
 		const char *suffix;
-	} units[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}, {1e-3, "m"},
-		     {1e-6, "u"}, {1e-9, "n"}};
-	if (v == 0) {
-		snprintf(buf, len, "0");
-		return;
-	}
+	} units[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (fabs(v) >= units[i].div * 0.999) {
 			snprintf(buf, len, "%g%s", v / units[i].div, units[i].suffix);
@@ -124,7 +119,7 @@ static void tick_label(char *buf, size_t len, double v)
 	snprintf(buf, len, "%g", v);
 }
 
-static void axis_ticks(FILE *f, const struct axis *ax, bool horizontal, const struct axis *other)
+static void axis_ticks(FILE *f, const struct axis *ax, bool horizontal)
 {
 	double step = ax->log ? 1 : pow(10, floor(log10(ax->hi - ax->lo)));
 	if (!ax->log && (ax->hi - ax->lo) / step < 4)
@@ -147,7 +142,6 @@ static void axis_ticks(FILE *f, const struct axis *ax, bool horizontal, const st
 				y, ML - 6, y + 4, label);
 		}
 	}
-	(void)other;
 }
 
 static void chart(FILE *f, const char *title, const char *note, const struct series *s, size_t ns,
@@ -172,8 +166,8 @@ static void chart(FILE *f, const char *title, const char *note, const struct ser
 	fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", W, H);
 	html_escape(f, title);
 	fprintf(f, "\" data-series=\"%zu\">\n", drawn);
-	axis_ticks(f, &ax, true, &ay);
-	axis_ticks(f, &ay, false, &ax);
+	axis_ticks(f, &ax, true);
+	axis_ticks(f, &ay, false);
 	fprintf(f, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", ML,
 		MT, W - ML - MR, H - MT - MB);
 	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (ML + W - MR) / 2,

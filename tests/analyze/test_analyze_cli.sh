@@ -138,6 +138,15 @@ grep -q '█' out && mb_fail "--ascii still draws Unicode bars"
 mb_expect_status 0 "$MB_BIN/membench" analyze --json known.mbp
 grep -q '"requests": 2400' out || mb_fail "membench analyze --json"
 
+# ---- progress bar: only when stderr is a terminal (zipf.mbp has 600 blocks) ----
+grep -q "analyzing" err && mb_fail "progress bar drawn although stderr is not a terminal"
+if command -v script >/dev/null; then
+  script -qec "'$AN' zipf.mbp >/dev/null" /dev/null >tty.out
+  grep -q "analyzing zipf.mbp" tty.out || mb_fail "no progress bar on a terminal"
+  script -qec "'$AN' --no-progress zipf.mbp >/dev/null" /dev/null >tty.out
+  grep -q "analyzing" tty.out && mb_fail "--no-progress still draws the bar"
+fi
+
 # ---- --compare ----
 mb_expect_status 0 "$AN" --compare known.mbp known.mbp --max-distance 0
 grep -q "op mix (total variation)  *0.0000" out || mb_fail "self-comparison not 0: $(cat out)"

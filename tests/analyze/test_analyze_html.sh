@@ -40,6 +40,7 @@ class Charts(HTMLParser):
     def __init__(self):
         super().__init__()
         self.charts = []        # per chart: list of series point lists
+        self.labels = []
         self.view = None
         self.depth = 0
         self.nodata = 0
@@ -47,6 +48,7 @@ class Charts(HTMLParser):
         a = dict(attrs)
         if tag == "svg" and "chart" in (a.get("class") or "").split():
             self.charts.append([])
+            self.labels.append(a.get("aria-label"))
             self.view = [float(v) for v in a["viewbox"].split()]
         elif tag == "path" and self.charts and a.get("class") == "series":
             nums = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", a.get("d", ""))]
@@ -72,6 +74,9 @@ for i, series in enumerate(p.charts):
         for x, y in pts:
             if not (0 <= x <= 680 and 0 <= y <= 300):
                 sys.exit(f"chart {i}: point ({x}, {y}) outside the viewBox")
+rank = [s for s, l in zip(p.charts, p.labels) if l == "Rank-frequency"]
+if not rank or len(rank[0]) != 2:
+    sys.exit("rank-frequency chart without the observed points and the fitted line")
 print(f"{len(p.charts)} charts, {sum(len(s) for s in p.charts)} series, {p.nodata} without data")
 PY
 }
