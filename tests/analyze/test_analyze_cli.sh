@@ -139,6 +139,7 @@ mb_expect_status 0 "$MB_BIN/membench" analyze --json known.mbp
 grep -q '"requests": 2400' out || mb_fail "membench analyze --json"
 
 # ---- progress bar: only when stderr is a terminal (zipf.mbp has 600 blocks) ----
+mb_expect_status 0 "$AN" zipf.mbp
 grep -q "analyzing" err && mb_fail "progress bar drawn although stderr is not a terminal"
 if command -v script >/dev/null; then
   script -qec "'$AN' zipf.mbp >/dev/null" /dev/null >tty.out
