@@ -68,6 +68,8 @@ const volatile __u8 side = MB_CAP_SIDE_AUTO;
 const volatile __u32 max_bytes = 16384;     /* head bytes copied per segment */
 const volatile __u32 tail_bytes = 4096;     /* tail bytes copied of a longer segment */
 const volatile __u64 port_bits[1024] = {};  /* bit p set: TCP port p is memcached's */
+const volatile __u64 wakeup_bytes = 0;      /* wake the reader only past this much unread
+					     * data (it polls on a timer); 0 = every record */
 
 /* ---- maps -------------------------------------------------------------------------------- */
 
@@ -301,6 +303,16 @@ static __always_inline __u64 stream_offset(struct conn_state *cs, struct sock *s
 	return off;
 }
 
+/* Waking the reader for every record costs it a syscall per record; with wakeup_bytes set, it
+ * is woken only when the ring fills up, and otherwise reads on its own timer. */
+static __always_inline __u64 wake_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+									       BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void fill_hdr(struct mb_cap_hdr *h, __u8 kind, __u64 ts, __u64 sock,
 				     __u64 gen)
 {
@@ -341,7 +353,7 @@ static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_st
 	e->role = cs->role;
 	e->accepted = cs->accepted;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags());
 }
 
 /* How a connection came to be tracked. */
@@ -457,7 +469,7 @@ fill:
 	e->seg_off = seg_off;
 	e->dir = w->dir;
 	e->pad[0] = e->pad[1] = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags());
 	return 0;
 drop:
 	count(MB_CAPC_RING_DROPS, 1);

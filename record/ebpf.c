@@ -41,6 +41,7 @@
 #define DEFAULT_WINDOW_NS 1000000000ULL
 #define FLUSH_EVERY_NS 1000000000ULL
 #define STATUS_EVERY_NS 1000000000ULL
+#define POLL_MS 10
 
 struct options {
 	const char *source;
@@ -353,6 +354,7 @@ static int capture_load(struct ebpf_capture *cap, const struct options *o)
 		.max_bytes = o->max_bytes,
 		.tail_bytes = o->tail_bytes,
 		.ring_size = o->ring_size,
+		.wakeup_bytes = o->ring_size / 8,
 	};
 	memcpy(cfg.ports, o->ports, sizeof(cfg.ports));
 	if (o->comm)
@@ -484,7 +486,10 @@ static int capture_loop(struct run *r, struct ebpf_capture *cap, struct ring_buf
 	uint64_t last_req = 0, last_ev = 0;
 	int rc = 0;
 	while (!stop_signal) {
-		int n = ring_buffer__poll(rb, 100);
+		/* Woken when the ring is 1/8 full; otherwise read every POLL_MS. */
+		int n = ring_buffer__poll(rb, POLL_MS);
+		if (n >= 0)
+			n = ring_buffer__consume(rb);
 		if (n < 0 && n != -EINTR) {
 			rc = n;
 			break;

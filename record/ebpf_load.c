@@ -23,6 +23,7 @@ int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config
 	skel->rodata->side = cfg->side;
 	skel->rodata->max_bytes = cfg->max_bytes;
 	skel->rodata->tail_bytes = cfg->tail_bytes;
+	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
 	memcpy((void *)skel->rodata->port_bits, cfg->ports, sizeof(cfg->ports));
 	if (cfg->comm[0]) {
 		skel->rodata->filter_comm_on = 1;

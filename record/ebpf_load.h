@@ -24,6 +24,8 @@ struct ebpf_capture_config {
 	uint32_t max_bytes;    /* head bytes per segment, 1..MB_CAP_PIECE_MAX */
 	uint32_t tail_bytes;   /* tail bytes of a longer segment, 0..MB_CAP_PIECE_MAX */
 	uint32_t ring_size;    /* ring buffer bytes: a power of two, multiple of the page size */
+	uint64_t wakeup_bytes; /* wake the reader past this much unread data, 0 = every record
+				* (then it must also read on a timer: ring_buffer__consume) */
 };
 
 struct ebpf_capture {

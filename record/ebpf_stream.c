@@ -6,8 +6,9 @@
  *    (a newer generation replaces and finishes the older one).
  *  - per connection and direction, next_off is the stream offset of the next byte the codec
  *    expects; every byte before it was either fed or declared as a gap, exactly once.
- *  - pending: binary min-heap on (time_ns, seq); seq is the order in which the codec completed
- *    the records, so records of equal time keep their completion (request) order.
+ *  - heap: binary min-heap on (time_ns, seq), keys stored in the entries; seq is the order in
+ *    which the codec completed the records, so records of equal time keep their completion
+ *    (request) order. O(log n) per record, n = records inside the window.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -51,7 +52,7 @@ struct ebpf_stream {
 	size_t nbuckets, nconns;
 	uint32_t next_conn_id;
 
-	struct pending **heap;
+	struct heap_ent *heap;
 	size_t nheap, capheap;
 	uint64_t seq;
 	uint64_t max_ts;        /* newest capture time seen */
@@ -64,47 +65,52 @@ struct ebpf_stream {
 
 /* ---- reorder window ------------------------------------------------------------------------ */
 
-static bool pending_before(const struct pending *a, const struct pending *b)
+/* Heap entries carry their sort key, so sifting never touches the records themselves. */
+struct heap_ent {
+	uint64_t time_ns, seq;
+	struct pending *p;
+};
+
+static bool ent_before(const struct heap_ent *a, const struct heap_ent *b)
 {
-	if (a->rec.time_ns != b->rec.time_ns)
-		return a->rec.time_ns < b->rec.time_ns;
-	return a->seq < b->seq;
+	return a->time_ns != b->time_ns ? a->time_ns < b->time_ns : a->seq < b->seq;
 }
 
 static int heap_push(struct ebpf_stream *s, struct pending *p)
 {
 	if (s->nheap == s->capheap) {
 		size_t cap = s->capheap ? s->capheap * 2 : 1024;
-		struct pending **h = realloc(s->heap, cap * sizeof(*h));
+		struct heap_ent *h = realloc(s->heap, cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
 		s->heap = h;
 		s->capheap = cap;
 	}
+	struct heap_ent e = {p->rec.time_ns, p->seq, p};
 	size_t i = s->nheap++;
 	while (i > 0) {
 		size_t up = (i - 1) / 2;
-		if (!pending_before(p, s->heap[up]))
+		if (!ent_before(&e, &s->heap[up]))
 			break;
 		s->heap[i] = s->heap[up];
 		i = up;
 	}
-	s->heap[i] = p;
+	s->heap[i] = e;
 	return 0;
 }
 
 static struct pending *heap_pop(struct ebpf_stream *s)
 {
-	struct pending *top = s->heap[0];
-	struct pending *last = s->heap[--s->nheap];
+	struct pending *top = s->heap[0].p;
+	struct heap_ent last = s->heap[--s->nheap];
 	size_t i = 0;
 	for (;;) {
 		size_t c = 2 * i + 1;
 		if (c >= s->nheap)
 			break;
-		if (c + 1 < s->nheap && pending_before(s->heap[c + 1], s->heap[c]))
+		if (c + 1 < s->nheap && ent_before(&s->heap[c + 1], &s->heap[c]))
 			c++;
-		if (!pending_before(s->heap[c], last))
+		if (!ent_before(&s->heap[c], &last))
 			break;
 		s->heap[i] = s->heap[c];
 		i = c;
@@ -117,7 +123,7 @@ static struct pending *heap_pop(struct ebpf_stream *s)
 /* Releases records with time_ns < limit (relative to start). */
 static int release_until(struct ebpf_stream *s, uint64_t limit)
 {
-	while (!s->err && s->nheap && s->heap[0]->rec.time_ns < limit) {
+	while (!s->err && s->nheap && s->heap[0].time_ns < limit) {
 		struct pending *p = heap_pop(s);
 		if (p->rec.time_ns < s->last_released)
 			s->cnt.late_records++;
@@ -508,7 +514,7 @@ void ebpf_stream_free(struct ebpf_stream *s)
 		}
 	}
 	for (size_t i = 0; i < s->nheap; i++)
-		free(s->heap[i]);
+		free(s->heap[i].p);
 	free(s->heap);
 	free(s->buckets);
 	free(s);
