@@ -108,8 +108,11 @@ struct inflight {
 	__u8 pad[5];
 };
 
+/* LRU: a syscall whose exit never runs (its task was killed inside it) must not hold a slot
+ * forever. An entry evicted under pressure loses that syscall's bytes, which then show up as
+ * a stream gap. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct inflight);
