@@ -606,9 +606,18 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				continue;
 			}
 		} else if (st == ST_NOFIT) {
+			if (e->flags & P_SOFT) {
+				/* its error line never came: not a command memcached saw as one */
+				e->status = MB_STATUS_NONE;
+				e->flags |= P_RESOLVED;
+				c->rseq++;
+				conn_drain(c);
+				continue;
+			}
 			if (reanchor(c, r))
 				continue;
-			unpaired(c, r, "response does not answer the pending request");
+			/* after a loss, replies to lost requests are expected, not errors */
+			unpaired(c, r, c->uncertain ? NULL : "response does not answer the pending request");
 			return;
 		}
 		resolve(e, st, r);

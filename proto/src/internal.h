@@ -52,6 +52,9 @@ enum expect {
 #define P_OPAQUE 0x10     /* opaque is set and echoed by the server (binary, meta O) */
 #define P_KEYECHO 0x20    /* meta k flag / binary getk: the response carries the key */
 #define P_STARTED 0x40    /* a multi-part response (VALUE..END, STAT..END) has begun */
+#define P_SOFT 0x80       /* unknown or malformed command: memcached answers with an error line,
+			   * but a reply that is not one means its answer was lost (or it was
+			   * not a command: a capture joined mid-stream), so it yields */
 
 struct pend {
 	uint64_t req_time;

@@ -266,8 +266,10 @@ static bool req_invalid(struct mb_proto_conn *c, bool strict, uint8_t op, uint8_
 	conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, why);
 	uint64_t seq;
 	struct pend *e = req_new(c, op, proto, EXP_LINE, &seq);
-	if (e)
+	if (e) {
+		e->flags |= P_SOFT;
 		req_done(c, e, noreply);
+	}
 	return true;
 }
 

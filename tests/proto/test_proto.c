@@ -555,6 +555,42 @@ static void test_encode(void **state)
 }
 
 
+/* A capture that joins a connection mid-stream: the tail of a value looks like an unknown
+ * command, the first reply answers a request never seen. Neither derails what follows, with or
+ * without the caller declaring the unknown prefix as a gap. */
+static void test_join_midstream(void **state)
+{
+	(void)state;
+	const struct step plain[] = {
+		{">", 10, "3456789\r\nget a\r\n", 0},
+		{"<", 11, "STORED\r\nEND\r\n", 0},
+		{">", 20, "delete a\r\n", 0},
+		{"<", 21, "NOT_FOUND\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	char *got = run_steps(plain, NULL);
+	expect_text(got,
+		    "! req @0 unknown command\n"
+		    "text other none vlen=0 flags=0 ttl=0 batch=1 req=10@0 resp=0\n"
+		    "! resp @0 response does not answer the pending request\n"
+		    "text get miss key=a vlen=0 flags=0 ttl=0 batch=1 answered req=10@9 resp=11\n"
+		    "text delete not_found key=a vlen=0 flags=0 ttl=0 batch=1 answered req=20@16 resp=21\n"
+		    "stats requests=3 responses=2 errors=2 unpaired=1 resync=0 gaps=0/0 skipped=0\n");
+	free(got);
+	const struct step declared[] = {
+		{"G>", 9, NULL, 1000},
+		{"G<", 9, NULL, 1000},
+		{">", 10, "3456789\r\nget a\r\n", 0},
+		{"<", 11, "STORED\r\nEND\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	got = run_steps(declared, NULL);
+	expect_text(got,
+		    "text get miss key=a vlen=0 flags=0 ttl=0 batch=1 answered req=10@1009 resp=11\n"
+		    "stats requests=1 responses=1 errors=0 unpaired=1 resync=9 gaps=2/2000 skipped=0\n");
+	free(got);
+}
+
 /* ---- round trip: encode -> real memcached -> parse the replies ---------------------------- */
 
 struct rt_step {
@@ -732,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_noise),
 		cmocka_unit_test(test_max_pending),
+		cmocka_unit_test(test_join_midstream),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_roundtrip_memcached),
 	};

@@ -20,6 +20,27 @@
  *
  * Memory per connection is bounded (line buffer capped at MB_PROTO_MAX_LINE, pending requests
  * capped); bad input is counted as a protocol error with its stream offset, never a crash.
+ *
+ * When on_cmd fires, and what it says (docs/proto.md has the full rules):
+ *  - Commands are reported in request order, each exactly once, when complete and resolved: a
+ *    request that expects a reply is reported when its reply has been parsed; a text noreply
+ *    request is reported as soon as it is parsed (if no earlier request is still waiting);
+ *    anything left is reported by mb_proto_conn_finish() (status NONE when nothing was seen).
+ *  - A multi-key read is one record per key, consecutive, the first with batch_size = number of
+ *    keys and the others with MB_RF_BATCH_CONT; all of them are reported at the reply's END,
+ *    share resp_time_ns, and each is a hit (VALUE seen for its key) or a miss. In meta and
+ *    binary every key is its own command (batch_size 1).
+ *  - Quiet commands (meta q, binary getq/getkq/setq/...) have MB_RF_NOREPLY. When the server
+ *    answers one (a hit, a failure) it is paired like any command. When the next reply belongs
+ *    to a later command (mn, noop, a non-quiet command, or a reply with another opaque/key),
+ *    the quiet command gets the outcome the server leaves unsaid (mg q: miss; ms q: stored;
+ *    md q: deleted; ma q: ok; binary getq: miss; setq...: stored) without MB_RF_HAS_RESPONSE.
+ *  - req_time_ns is the time of the chunk holding the request's first byte; resp_time_ns (only
+ *    with MB_RF_HAS_RESPONSE, else 0) the time of the chunk holding the first byte of the reply,
+ *    so latency = resp_time_ns - req_time_ns. Times are whatever the caller passed to feed.
+ *  - A reply is never paired with a request sent after it (after any loss), nor with one it
+ *    cannot answer (STORED for a get, another binary opcode or opaque, another echoed key).
+ * on_cmd and on_error must not call back into the same connection.
  */
 #ifndef MEMBENCH_PROTO_H
 #define MEMBENCH_PROTO_H
@@ -42,10 +63,10 @@ struct mb_proto_cmd {
 	uint64_t req_time_ns;    /* time of the chunk holding the request's first byte */
 	uint64_t resp_time_ns;   /* time of the chunk holding the response's first byte, or 0 */
 	uint64_t req_offset;     /* stream offset of the request's first byte */
-	const char *key;         /* key bytes as on the wire (base64 for meta b flag), or NULL */
-	uint32_t key_len;        /* decoded key length */
+	const char *key;         /* key bytes (meta b flag: base64-decoded), or NULL (keyless) */
+	uint32_t key_len;        /* key length, at most 250 (longer keys are cut to 250) */
 	uint32_t value_len;      /* storage: request data length; hit: response value length */
-	uint32_t client_flags;
+	uint32_t client_flags;   /* storage: request flags; hit: the reply's flags (meta: f flag) */
 	int32_t ttl;
 	uint32_t batch_size;     /* keys in this command (1 for single-key commands) */
 	uint8_t op;              /* enum mb_op */
@@ -86,14 +107,19 @@ struct mb_proto_conn;
 struct mb_proto_conn *mb_proto_conn_new(const struct mb_proto_opts *opts, mb_proto_cmd_fn on_cmd,
 					void *ctx);
 /* Feeds len bytes of direction dir seen at time_ns. Commands complete through on_cmd.
- * @return 0, or -ENOMEM. Protocol errors are counted, not returned. */
+ * @return 0, -ENOMEM, MB_E_USAGE (bad dir). Protocol errors are counted, not returned. */
 int mb_proto_conn_feed(struct mb_proto_conn *c, enum mb_dir dir, const void *data, size_t len,
 		       uint64_t time_ns);
-/* Declares len bytes of direction dir missing at the current position. @return 0. */
+/* Declares len bytes of direction dir missing at the current position. Inside a value payload
+ * the bytes are skipped (gap_bytes_skipped); otherwise the direction resynchronises at the
+ * next valid command/reply: a request-side loss stops replies sent before the next surviving
+ * request from being paired with it; a response-side loss reports the requests still waiting
+ * without a response. @return 0, -ENOMEM, MB_E_USAGE (bad dir). */
 int mb_proto_conn_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t time_ns);
 /* End of stream: emits every pending request without a response (status NONE). */
 void mb_proto_conn_finish(struct mb_proto_conn *c);
-/* Detected protocol of the connection (MB_PROTO_TEXT until the first byte is seen). */
+/* Detected protocol of the connection: MB_PROTO_BINARY or MB_PROTO_TEXT (text and meta share
+ * a connection; each command's own proto says which). MB_PROTO_TEXT until a byte is seen. */
 enum mb_proto mb_proto_conn_protocol(const struct mb_proto_conn *c);
 const struct mb_proto_stats *mb_proto_conn_stats(const struct mb_proto_conn *c);
 void mb_proto_conn_free(struct mb_proto_conn *c);
@@ -120,8 +146,15 @@ struct mb_proto_req {
 	uint32_t opaque;          /* binary opaque / meta O token (0 = none) */
 };
 
-/* Appends the encoded request to out, byte for byte as memcached expects.
- * @return 0, -ENOMEM, MB_E_USAGE (op not expressible in that protocol, key too long, ...). */
+/* Appends the encoded request to out, byte for byte as memcached expects (on error nothing is
+ * appended). Text: keys must be 1..250 printable bytes without spaces. Meta: reads become one
+ * "mg <key> v f" per key (+c for gets/gats, T<ttl> for gat/gats), storage "ms" with M<mode>,
+ * delete "md", incr/decr "ma" (D<delta>, MD), touch "mg <key> T<ttl>"; keys that are not
+ * plain text are sent base64 with the b flag; noreply adds q; opaque != 0 adds O<opaque>.
+ * Binary: noreply selects the quiet opcode; a multi-key read is getkq/gatkq for every key but
+ * the last (getk/gatk). value == NULL sends a deterministic pattern of value_len bytes.
+ * @return 0, -ENOMEM, MB_E_USAGE (op not expressible in that protocol, bad key, bad keys
+ *         array), MB_E_UNSUPPORTED (binary verbosity: memcached 1.6 mishandles it). */
 int mb_proto_encode(struct mb_buf *out, const struct mb_proto_req *req);
 
 #endif
