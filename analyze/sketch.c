@@ -69,22 +69,21 @@ static void ss_table_delete(struct an_spacesaving *s, size_t p)
 		bool stays = p <= q ? (home > p && home <= q) : (home > p || home <= q);
 		if (!stays) {
 			s->table[p] = s->table[q];
+			s->heap[s->table[p] - 1].tpos = p;
 			p = q;
 		}
 	}
 	s->table[p] = 0;
 }
 
-/* Swaps heap slots i and j and their table entries (located before the swap, while each
- * entry still points at its own id). */
+/* Swaps heap slots i and j and points their table entries at the new slots. */
 static void ss_swap(struct an_spacesaving *s, size_t i, size_t j)
 {
-	size_t ti = ss_find(s, s->heap[i].id), tj = ss_find(s, s->heap[j].id);
 	struct an_ss_entry t = s->heap[i];
 	s->heap[i] = s->heap[j];
 	s->heap[j] = t;
-	s->table[ti] = (uint32_t)j + 1;
-	s->table[tj] = (uint32_t)i + 1;
+	s->table[s->heap[i].tpos] = (uint32_t)i + 1;
+	s->table[s->heap[j].tpos] = (uint32_t)j + 1;
 }
 
 static void ss_sift_down(struct an_spacesaving *s, size_t i)
@@ -149,16 +148,17 @@ void an_ss_add(struct an_spacesaving *s, uint64_t id)
 	}
 	if (s->len < s->cap) {
 		size_t slot = s->len++;
-		s->heap[slot] = (struct an_ss_entry){.id = id, .count = 1, .err = 0};
+		s->heap[slot] = (struct an_ss_entry){.id = id, .count = 1, .err = 0, .tpos = p};
 		s->table[p] = (uint32_t)slot + 1;
 		ss_sift_up(s, slot);
 		return;
 	}
 	/* replace the minimum (heap root) */
-	ss_table_delete(s, ss_find(s, s->heap[0].id));
+	ss_table_delete(s, s->heap[0].tpos);
 	uint64_t min = s->heap[0].count;
-	s->heap[0] = (struct an_ss_entry){.id = id, .count = min + 1, .err = min};
-	s->table[ss_find(s, id)] = 1;
+	size_t tp = ss_find(s, id);
+	s->heap[0] = (struct an_ss_entry){.id = id, .count = min + 1, .err = min, .tpos = tp};
+	s->table[tp] = 1;
 	ss_sift_down(s, 0);
 }
 

@@ -8,7 +8,8 @@
  * its counter; an untracked id replaces the smallest counter c_min and starts at c_min + 1 with
  * err = c_min. Every id with true frequency > n / cap is tracked, and for a tracked id
  * count - err <= true frequency <= count. Counters sit in a min-heap by count (replacement is
- * O(log cap)) and an open-addressing table maps id -> heap slot.
+ * O(log cap)) and an open-addressing table maps id -> heap slot; each heap entry knows its table
+ * position, so moving entries in the heap never probes the table.
  */
 #ifndef MB_ANALYZE_SKETCH_H
 #define MB_ANALYZE_SKETCH_H
@@ -31,6 +32,7 @@ struct an_ss_entry {
 	uint64_t id;
 	uint64_t count; /* upper bound of the id's frequency */
 	uint64_t err;   /* count - err is a lower bound */
+	size_t tpos;    /* this entry's position in the id table (internal) */
 };
 
 struct an_spacesaving {
