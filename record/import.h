@@ -5,14 +5,6 @@
  *
  * Pipeline:  import_input (bytes, lines)  ->  import_twitter / _oracle / _cachelib (rows)
  *            -> import_sink (seconds -> ns, --ops/--duration limits) -> emit callback (writer)
- *
- * Time placement (--spread): traces stamp requests in whole seconds. With SPREAD_EVEN (default)
- * the n requests of one second are placed at sec + i/n s (i = 0..n-1, file order), which needs
- * the second's rows buffered (memory O(rows of the busiest second), at most IMPORT_SECOND_MAX).
- * With SPREAD_BURST every request of a second is at the second's start (nothing buffered).
- * A row whose second is earlier than the previous row's is placed in the current second (counted
- * in import_sink.reordered) so time never goes backwards. time_ns counts from the first row's
- * second (import_sink.base_s).
  */
 #ifndef MB_RECORD_IMPORT_H
 #define MB_RECORD_IMPORT_H

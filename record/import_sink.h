@@ -1,6 +1,13 @@
-/* Time placement of imported rows (--spread even|burst) and the --ops/--duration limits: turns
- * rows stamped in whole trace seconds into records with ns times. The placement rules are at the
- * top of import.h, the buffering in import_sink.c.
+/* Time placement of imported rows (--spread even|burst, --rate) and the --ops/--duration limits:
+ * turns rows stamped in whole trace seconds into records with ns times.
+ *
+ * Traces stamp requests in whole seconds. With SPREAD_EVEN (default) the n requests of one second
+ * are placed at sec + i/n s (i = 0..n-1, file order), which needs the second's rows buffered
+ * (memory O(rows of the busiest second), at most IMPORT_SECOND_MAX). With SPREAD_BURST every
+ * request of a second is at the second's start (nothing buffered). A row whose second is earlier
+ * than the previous row's is placed in the current second (counted in import_sink.reordered) so
+ * time never goes backwards. time_ns counts from the first row's second (import_sink.base_s).
+ * With a rate the seconds are ignored and rows are 1/rate s apart in arrival order.
  */
 #ifndef MB_RECORD_IMPORT_SINK_H
 #define MB_RECORD_IMPORT_SINK_H
