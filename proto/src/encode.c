@@ -11,8 +11,8 @@
  *         mn; me <key>. Keys that are not plain text (spaces, control bytes) go base64 with b.
  * Binary: 24-byte header {magic 0x80, opcode, keylen be16, extlen, datatype 0, vbucket 0,
  *         bodylen be32, opaque be32, cas be64}, then extras, key, value. Multi-key reads are
- *         getkq/gatkq for every key but the last (getk/gatk), whose reply ends the batch; with
- *         noreply every key is quiet. The quiet opcode is used for noreply.
+ *         one getk/gatk per key, so every key is answered (the replayer counts one reply per
+ *         key); with noreply they are getkq/gatkq. The quiet opcode is used for noreply.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -382,7 +382,7 @@ static int encode_binary(struct mb_buf *out, const struct mb_proto_req *r)
 			req_key(r, i, &k, &kn);
 			if (!kn)
 				err = MB_E_USAGE;
-			bool quiet = q || i + 1 < n;
+			bool quiet = q;
 			uint8_t op;
 			if (n == 1)
 				op = gat ? (quiet ? BIN_GATQ : BIN_GAT) : (quiet ? BIN_GETQ : BIN_GET);

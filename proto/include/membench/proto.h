@@ -151,8 +151,9 @@ struct mb_proto_req {
  * "mg <key> v f" per key (+c for gets/gats, T<ttl> for gat/gats), storage "ms" with M<mode>,
  * delete "md", incr/decr "ma" (D<delta>, MD), touch "mg <key> T<ttl>"; keys that are not
  * plain text are sent base64 with the b flag; noreply adds q; opaque != 0 adds O<opaque>.
- * Binary: noreply selects the quiet opcode; a multi-key read is getkq/gatkq for every key but
- * the last (getk/gatk). value == NULL sends a deterministic pattern of value_len bytes.
+ * Binary: noreply selects the quiet opcode; a multi-key read is one getk/gatk per key (every
+ * key answered; getkq/gatkq with noreply). value == NULL sends a deterministic pattern of
+ * value_len bytes. Every key of a multi-key read is reported by on_cmd once parsed back.
  * @return 0, -ENOMEM, MB_E_USAGE (op not expressible in that protocol, bad key, bad keys
  *         array), MB_E_UNSUPPORTED (binary verbosity: memcached 1.6 mishandles it). */
 int mb_proto_encode(struct mb_buf *out, const struct mb_proto_req *req);
