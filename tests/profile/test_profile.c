@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -900,6 +902,56 @@ static void test_truncation_every_byte(void **state)
 	expect_free(&e);
 }
 
+/* A writer killed with SIGKILL after flush(): everything flushed reads back, the file is
+ * flagged truncated, and what came after the flush is gone. */
+static void test_sigkill_after_flush(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("killed.mbp");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct mb_profile_meta meta;
+		struct mb_profile_writer *w;
+		struct mb_profile_writer_opts opts = {.block_records = 64};
+		char err[512];
+		test_meta(&meta, MB_KEYS_KEPT);
+		if (mb_profile_writer_open(&w, path, &meta, &opts, err, sizeof(err)))
+			_exit(1);
+		for (size_t i = 0; i < 1010; i++) {
+			struct mb_record r;
+			char key[64];
+			const char *kp;
+			gen_record(i, false, &r, key, &kp);
+			if (mb_profile_writer_append(w, &r, kp, kp ? strlen(kp) : 0))
+				_exit(1);
+			if (i == 999 && mb_profile_writer_flush(w))
+				_exit(1);
+		}
+		kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	struct expect e;
+	build_expect(1000, false, &e);
+	struct mb_profile_reader *r;
+	char err[512];
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	uint64_t lost = 1;
+	assert_true(mb_profile_reader_truncated(r, &lost));
+	assert_int_equal(lost, 0);
+	assert_non_null(strstr(err, "warning: no valid index"));
+	check_sequential(r, &e, 1000);
+	assert_int_equal(mb_profile_reader_stats(r)->records, 1000);
+	assert_int_equal(mb_profile_reader_key_count(r), e.nkeys);
+	check_keys(r, &e, MB_KEYS_KEPT);
+	mb_profile_reader_close(r);
+	expect_free(&e);
+}
+
 static void test_seek_time(void **state)
 {
 	(void)state;
@@ -1077,6 +1129,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt_fixtures),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_truncation_every_byte),
+		cmocka_unit_test(test_sigkill_after_flush),
 		cmocka_unit_test(test_seek_time),
 		cmocka_unit_test(test_print_info),
 		cmocka_unit_test(test_writer_errors),
