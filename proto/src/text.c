@@ -220,7 +220,8 @@ static const struct {
 static int req_lookup(const struct tok *t)
 {
 	for (size_t i = 0; i < sizeof(req_table) / sizeof(req_table[0]); i++) {
-		if (req_table[i].len == t->n && memcmp(req_table[i].name, t->p, t->n) == 0)
+		if (req_table[i].len == t->n && req_table[i].name[0] == t->p[0] &&
+		    memcmp(req_table[i].name, t->p, t->n) == 0)
 			return (int)i;
 	}
 	return -1;
@@ -704,7 +705,8 @@ static const struct {
 static uint8_t resp_lookup(const struct tok *t)
 {
 	for (size_t i = 0; i < sizeof(resp_table) / sizeof(resp_table[0]); i++) {
-		if (resp_table[i].len == t->n && memcmp(resp_table[i].name, t->p, t->n) == 0)
+		if (resp_table[i].len == t->n && resp_table[i].name[0] == t->p[0] &&
+		    memcmp(resp_table[i].name, t->p, t->n) == 0)
 			return resp_table[i].word;
 	}
 	uint64_t v;
