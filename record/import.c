@@ -288,7 +288,7 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 static void import_format_params(const struct import_args *a, bool zstd, char *pp, size_t pl)
 {
 	const struct import_format_info *fi = a->fi;
-	int off = snprintf(pp, pl, "format=%.*s compression=%s spread=%s ops=%llu duration_ns=%llu "
+	int off = snprintf(pp, pl, "format=%.*s compression=%s spread=%s ops=%llu duration=%lluns "
 			   "skip-bad=%d", (int)strlen(fi->prefix) - 1, fi->prefix,
 			   zstd ? "zstd" : "none", a->spread == SPREAD_EVEN ? "even" : "burst",
 			   (unsigned long long)a->max_ops, (unsigned long long)a->max_time_ns,

@@ -158,7 +158,7 @@ void synth_format_params(const struct synth_opts *o, char *buf, size_t len)
 	dist_format(&o->key_size, ks, sizeof(ks));
 	dist_format(&o->value_size, vs, sizeof(vs));
 	snprintf(buf, len,
-		 "model=%s ops=%llu duration_ns=%llu seed=%llu keys=%llu alpha=%.15g "
+		 "model=%s ops=%llu duration=%lluns seed=%llu keys=%llu alpha=%.15g "
 		 "key-size=%s value-size=%s max-value=%u mix=get:%.15g,set:%.15g,delete:%.15g "
 		 "rate=%.15g arrival=%s connections=%u",
 		 o->model, (unsigned long long)o->ops, (unsigned long long)o->duration_ns,

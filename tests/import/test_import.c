@@ -1150,7 +1150,7 @@ static void test_synth_model(void **state)
 	o.ops = 5;
 	synth_format_params(&o, params, sizeof(params));
 	assert_string_equal(params,
-			    "model=zipf ops=5 duration_ns=0 seed=1 keys=1000 alpha=0.99 "
+			    "model=zipf ops=5 duration=0ns seed=1 keys=1000 alpha=0.99 "
 			    "key-size=uniform:10,60 value-size=pareto:100,1.5 max-value=5000 "
 			    "mix=get:0.7,set:0.2,delete:0.1 rate=20000 arrival=etc connections=5");
 }

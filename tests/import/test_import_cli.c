@@ -218,7 +218,7 @@ static void check_tw_profile(const char *out, const char *source, bool zstd)
 	assert_int_equal(p.meta.start_wall_ns, 100000000000ll);
 	char want[256];
 	snprintf(want, sizeof(want),
-		 "format=twitter compression=%s spread=even ops=0 duration_ns=0 skip-bad=0 "
+		 "format=twitter compression=%s spread=even ops=0 duration=0ns skip-bad=0 "
 		 "connections=clients", zstd ? "zstd" : "none");
 	assert_string_equal(p.meta.params, want);
 	assert_int_equal(p.stats.records, 6);
@@ -365,7 +365,7 @@ static void test_cli_oracle(void **state)
 	assert_int_equal(p.stats.keys, 3);
 	assert_int_equal(p.stats.connections, 4);
 	assert_string_equal(p.meta.params,
-			    "format=oracle compression=zstd spread=burst ops=0 duration_ns=0 "
+			    "format=oracle compression=zstd spread=burst ops=0 duration=0ns "
 			    "skip-bad=0 connections=4 key-size=24");
 	profile_free(&p);
 	/* oracle has no key strings */
@@ -440,7 +440,7 @@ static void test_cli_synth_deterministic(void **state)
 	assert_int_equal(p.meta.start_wall_ns, 0);
 	assert_string_equal(p.meta.host, "");
 	assert_string_equal(p.meta.params,
-			    "model=zipf ops=100000 duration_ns=0 seed=7 keys=10000 alpha=0.99 "
+			    "model=zipf ops=100000 duration=0ns seed=7 keys=10000 alpha=0.99 "
 			    "key-size=fixed:16 value-size=pareto:100,1.2 max-value=1000000 "
 			    "mix=get:0.9,set:0.1,delete:0 rate=20000 arrival=poisson "
 			    "connections=20");
@@ -453,6 +453,64 @@ static void test_cli_synth_deterministic(void **state)
 		assert_true(p.rec[i].value_len >= 100);
 	}
 	profile_free(&p);
+}
+
+/* The header's params are enough to regenerate the profile: each "key=value" is the option
+ * --key value (model= names the source; ops=0 and duration=0ns mean "not given"). */
+static void test_cli_synth_regenerate_from_params(void **state)
+{
+	(void)state;
+	char err[2048];
+	const char *a = tmp_path("r1.mbp"), *b = tmp_path("r2.mbp");
+	assert_int_equal(run_record(err, sizeof(err), "synth:etc", "--duration", "1500ms",
+				    "--seed", "99", "--keys", "5000", "--alpha", "1.1", "--mix",
+				    "get:8,set:1,delete:1", "--connections", "3", "--value-size",
+				    "gpd:15,214.476,0.348238", "--arrival", "poisson", "--rate",
+				    "7000", "-o", a, NULL), 0);
+	struct profile p;
+	profile_load(&p, a);
+	char params[MB_META_TEXT_MAX], source[64] = "";
+	snprintf(params, sizeof(params), "%s", p.meta.params);
+	profile_free(&p);
+	const char *args[40];
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(params, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		assert_non_null(eq);
+		*eq = '\0';
+		if (strcmp(tok, "model") == 0) {
+			snprintf(source, sizeof(source), "synth:%s", eq + 1);
+			continue;
+		}
+		if ((strcmp(tok, "ops") == 0 && strcmp(eq + 1, "0") == 0) ||
+		    (strcmp(tok, "duration") == 0 && strcmp(eq + 1, "0ns") == 0))
+			continue;
+		static char opt[20][40];
+		int k = n / 2;
+		assert_true(k < 20);
+		snprintf(opt[k], sizeof(opt[0]), "--%s", tok);
+		args[n] = opt[k];
+		args[n + 1] = eq + 1;
+		n += 2;
+	}
+	assert_string_equal(source, "synth:etc");
+	while (n < 38)
+		args[n++] = NULL;
+	assert_int_equal(run_record(err, sizeof(err), source, "-o", b, args[0], args[1], args[2],
+				    args[3], args[4], args[5], args[6], args[7], args[8], args[9],
+				    args[10], args[11], args[12], args[13], args[14], args[15],
+				    args[16], args[17], args[18], args[19], args[20], args[21],
+				    args[22], args[23], args[24], args[25], args[26], args[27],
+				    args[28], args[29], NULL), 0);
+	size_t na, nb;
+	char *da = read_all(a, &na), *db = read_all(b, &nb);
+	assert_non_null(da);
+	assert_non_null(db);
+	assert_int_equal(na, nb);
+	assert_memory_equal(da, db, na);
+	free(da);
+	free(db);
 }
 
 static void test_cli_synth_etc_duration(void **state)
@@ -512,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_cli_oracle),
 		cmocka_unit_test(test_cli_cachelib),
 		cmocka_unit_test(test_cli_synth_deterministic),
+		cmocka_unit_test(test_cli_synth_regenerate_from_params),
 		cmocka_unit_test(test_cli_synth_etc_duration),
 		cmocka_unit_test(test_cli_usage),
 	};
