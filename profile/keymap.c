@@ -6,17 +6,6 @@
 #include "keymap.h"
 #include "membench/error.h"
 
-/* splitmix64 finalizer: spreads producer ids (often small and sequential) over the table. */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static int keymap_grow(struct keymap *m)
 {
 	size_t cap = m->slots ? (m->mask + 1) * 2 : 1024;
@@ -31,7 +20,7 @@ static int keymap_grow(struct keymap *m)
 			const struct km_slot *o = &m->slots[i];
 			if (!o->id1)
 				continue;
-			size_t j = mix64(o->a ^ o->b) & mask;
+			size_t j = km_mix64(o->a ^ o->b) & mask;
 			while (s[j].id1)
 				j = (j + 1) & mask;
 			s[j] = *o;
@@ -43,16 +32,15 @@ static int keymap_grow(struct keymap *m)
 	return 0;
 }
 
-int keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint32_t kind, uint32_t *id,
-	       bool *is_new)
+int keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_new)
 {
 	if (!m->slots || m->n >= (m->mask + 1) / 2) {
 		int err = keymap_grow(m);
 		if (err)
 			return err;
 	}
-	uint32_t b32 = kind == KM_BYTES ? (uint32_t)b | 0x80000000u : 0;
-	size_t j = mix64(a ^ b32) & m->mask;
+	uint32_t b32 = b;
+	size_t j = km_mix64(a ^ b32) & m->mask;
 	for (;;) {
 		struct km_slot *s = &m->slots[j];
 		if (!s->id1)
@@ -94,7 +82,7 @@ static int u32set_grow(struct u32set *s)
 		for (size_t i = 0; i <= s->mask; i++) {
 			if (!s->slots[i])
 				continue;
-			size_t j = mix64(s->slots[i] - 1) & mask; /* slots hold v + 1 */
+			size_t j = km_mix64(s->slots[i] - 1) & mask; /* slots hold v + 1 */
 			while (t[j])
 				j = (j + 1) & mask;
 			t[j] = s->slots[i];
@@ -118,7 +106,7 @@ int u32set_add(struct u32set *s, uint32_t v)
 		if (err)
 			return err;
 	}
-	size_t j = mix64(v) & s->mask;
+	size_t j = km_mix64(v) & s->mask;
 	for (;;) {
 		uint32_t cur = s->slots[j];
 		if (!cur)

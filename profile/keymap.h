@@ -1,8 +1,8 @@
 /* Private to libmbprofile: the writer's identity tables.
  *
  * keymap: key identity -> dense key id (0, 1, 2, ... in first-seen order). An identity is 96
- * bits: for key bytes (KM_BYTES) the XXH3-128 hash's low 64 bits and 32 bits of its high half
- * with the top bit set; for a producer's key_id (KM_ID) the id and 0. Open addressing with
+ * bits: for key bytes the XXH3-128 hash's low 64 bits and 32 bits of its high half with the top
+ * bit set; for a producer's key_id the id and 0. Open addressing with
  * linear probing, power-of-two capacity, load <= 1/2, 16 bytes per slot (four per cache line):
  * memory grows with distinct keys (about 32 bytes each), never with records.
  *
@@ -15,11 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum km_kind { KM_BYTES = 1, KM_ID = 2 };
+/* The second identity word: KM_BYTES hashes set the top bit, producer ids use 0. */
+#define KM_B_BYTES(high64) ((uint32_t)(high64) | 0x80000000u)
+#define KM_B_ID 0u
 
 struct km_slot {
 	uint64_t a;
-	uint32_t b;   /* KM_BYTES: hash bits | 0x80000000; KM_ID: 0 */
+	uint32_t b;   /* KM_B_BYTES(...) or KM_B_ID */
 	uint32_t id1; /* dense id + 1; 0 = empty slot */
 };
 
@@ -29,10 +31,29 @@ struct keymap {
 	size_t n;
 };
 
+/* splitmix64 finalizer: spreads producer ids (often small and sequential) over the table. */
+static inline uint64_t km_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 /* Finds the identity's dense id, inserting it as id n when new (*is_new set).
  * @return 0, -ENOMEM, MB_E_LIMIT (2^32 - 1 keys). */
-int keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint32_t kind, uint32_t *id,
-	       bool *is_new);
+int keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_new);
+
+/* Starts loading the identity's first slot into the cache (lookups that follow are then
+ * independent of memory latency). */
+static inline void keymap_prefetch(const struct keymap *m, uint64_t a, uint32_t b)
+{
+	if (m->slots)
+		__builtin_prefetch(&m->slots[km_mix64(a ^ b) & m->mask]);
+}
+
 void keymap_free(struct keymap *m);
 
 struct u32set {

@@ -1,15 +1,18 @@
 /* Streaming profile writer (profile/FORMAT.md).
  *
- * append() maps the key identity to a dense id (keymap.c) and copies the record into the
- * pending block. When the block is full (opts.block_records), or flush()/close() is called, or
- * the pending key bytes pass 16 MiB, the keys first seen in this block are written as one
- * key-table block and the records as one record block, each with a single write(); the index
- * entry of each is kept in memory (40 bytes per block). close() appends the stats block, the
- * index block and the footer.
+ * append() validates the record, notes its key's identity (XXH3-128 of the key bytes, or the
+ * producer's key_id) and the bytes the key mode keeps, and copies it into the pending block.
+ * When the block is full (opts.block_records), or flush()/close() is called, or the pending key
+ * bytes pass 16 MiB, the block's identities are mapped to dense ids in record order
+ * (keymap.c; batched so the hash-table misses overlap), the keys first seen in this block are
+ * written as one key-table block and the records as one record block, each with a single
+ * write(); the index entry of each is kept in memory (40 bytes per block). close() appends the
+ * stats block, the index block and the footer.
  *
- * Memory: the pending block (48 bytes per record), about 56 bytes per distinct key (identity
- * table slot, key length, value hint), the index and at most 16 MiB of not-yet-written key
- * bytes. It grows with distinct keys and blocks, never with records.
+ * Memory: the pending block (64 bytes per record: the record and its key identity), about 40
+ * bytes per distinct key (two 16-byte identity-table slots at load <= 1/2, key length, value
+ * hint), the index and at most 16 MiB of not-yet-written key bytes. It grows with distinct keys
+ * and blocks, never with records.
  *
  * Errors are sticky: after a failed write every later call returns the same error, and close()
  * still frees everything.
@@ -36,6 +39,15 @@
 #define DEFAULT_LEVEL 3
 #define DEFAULT_BLOCK_RECORDS 65536u
 #define KEYBYTES_FLUSH (16u << 20)
+#define RESOLVE_AHEAD 8 /* identities prefetched ahead when a block's keys are resolved */
+#define PK_NONE 1u      /* pend_key.b of a keyless record (never KM_B_BYTES or KM_B_ID) */
+
+/* A pending record's key: its identity, and where its stored bytes end in parena. */
+struct pend_key {
+	uint64_t a;
+	uint32_t b;
+	uint32_t bytes_end;
+};
 
 struct mb_profile_writer {
 	int fd;
@@ -48,7 +60,9 @@ struct mb_profile_writer {
 	uint32_t block_records;
 	ZSTD_CCtx *cctx;
 
-	struct mb_record *pend; /* pending block, key_id dense or MB_KEY_NONE */
+	struct mb_record *pend; /* pending block; key_id set when the block is written */
+	struct pend_key *pkey;  /* identity of each pending record's key */
+	struct mb_buf parena;   /* stored bytes of pending records' keys, back to back */
 	uint32_t npend;
 	uint64_t tmin, tmax;
 
@@ -167,11 +181,54 @@ static int write_keys(struct mb_profile_writer *w)
 	return 0;
 }
 
+static int keys_reserve(struct mb_profile_writer *w, uint64_t id);
+static int keep_key_bytes(struct mb_profile_writer *w, uint64_t pending_idx, const void *bytes,
+			  size_t n);
+
+/* Maps the pending records' identities to dense ids, in record order (so ids stay in
+ * first-seen order), with the table slots of the next few records already on their way into
+ * the cache: a block's lookups overlap their memory latency instead of paying it one by one. */
+static int resolve_keys(struct mb_profile_writer *w)
+{
+	uint32_t start = 0;
+	for (uint32_t i = 0; i < w->npend; i++) {
+		const struct pend_key *pk = &w->pkey[i];
+		struct mb_record *r = &w->pend[i];
+		uint32_t end = pk->bytes_end;
+		if (i + RESOLVE_AHEAD < w->npend && pk[RESOLVE_AHEAD].b != PK_NONE)
+			keymap_prefetch(&w->km, pk[RESOLVE_AHEAD].a, pk[RESOLVE_AHEAD].b);
+		if (pk->b == PK_NONE) {
+			r->key_id = MB_KEY_NONE;
+			continue;
+		}
+		uint32_t id;
+		bool is_new;
+		int err = keymap_get(&w->km, pk->a, pk->b, &id, &is_new);
+		if (!err && is_new && !(err = keys_reserve(w, id))) {
+			w->facts[id].klen = r->key_len;
+			w->facts[id].vhint = r->value_len;
+			err = keep_key_bytes(w, id - w->keys_flushed,
+					     end > start ? w->parena.data + start : NULL, end - start);
+		}
+		if (err)
+			return w->failed = err;
+		/* value hint: first non-zero value_len in the block that introduces the key */
+		if (!is_new && id >= w->keys_flushed && !w->facts[id].vhint)
+			w->facts[id].vhint = r->value_len;
+		r->key_id = id;
+		start = end;
+	}
+	mb_buf_reset(&w->parena);
+	return 0;
+}
+
 static int flush_block(struct mb_profile_writer *w)
 {
 	if (w->failed)
 		return w->failed;
-	int err = write_keys(w);
+	int err = resolve_keys(w);
+	if (!err)
+		err = write_keys(w);
 	if (err || !w->npend)
 		return err;
 	mb_buf_reset(&w->raw);
@@ -226,8 +283,9 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 	w->key_delim = meta->key_delim;
 	w->path = strdup(path);
 	w->pend = malloc((size_t)brec * sizeof(*w->pend));
+	w->pkey = malloc((size_t)brec * sizeof(*w->pkey));
 	w->cctx = ZSTD_createCCtx();
-	if (!w->path || !w->pend || !w->cctx) {
+	if (!w->path || !w->pend || !w->pkey || !w->cctx) {
 		rc = -ENOMEM;
 		goto cleanup;
 	}
@@ -296,17 +354,10 @@ static int keys_reserve(struct mb_profile_writer *w, uint64_t id)
 	return 0;
 }
 
-/* Remembers the stored bytes of a new key (none in anon mode). */
-static int keep_key_bytes(struct mb_profile_writer *w, uint64_t pending_idx, const void *key,
-			  size_t key_bytes)
+/* Remembers the stored bytes of a key new in this block (cut at append time). */
+static int keep_key_bytes(struct mb_profile_writer *w, uint64_t pending_idx, const void *bytes,
+			  size_t n)
 {
-	size_t n = 0;
-	if (key && w->key_mode == MB_KEYS_KEPT) {
-		n = key_bytes;
-	} else if (key && w->key_mode == MB_KEYS_PREFIX) {
-		const char *d = memchr(key, w->key_delim, key_bytes);
-		n = d ? (size_t)(d - (const char *)key) + 1 : 0;
-	}
 	if (pending_idx >= w->kend_cap) {
 		size_t cap = w->kend_cap ? w->kend_cap * 2 : 1024;
 		uint32_t *e = realloc(w->kend, cap * sizeof(*e));
@@ -315,11 +366,23 @@ static int keep_key_bytes(struct mb_profile_writer *w, uint64_t pending_idx, con
 		w->kend = e;
 		w->kend_cap = cap;
 	}
-	int err = mb_buf_append(&w->kbytes, key, n);
+	int err = mb_buf_append(&w->kbytes, bytes, n);
 	if (err)
 		return err;
 	w->kend[pending_idx] = (uint32_t)w->kbytes.len;
 	return 0;
+}
+
+/* The bytes of key the profile stores: none (anon, or no key bytes given), the prefix up to
+ * and including the delimiter (none without one), or all of them. */
+static size_t stored_len(const struct mb_profile_writer *w, const void *key, size_t key_bytes)
+{
+	if (!key || w->key_mode == MB_KEYS_ANON)
+		return 0;
+	if (w->key_mode == MB_KEYS_KEPT)
+		return key_bytes;
+	const char *d = memchr(key, w->key_delim, key_bytes);
+	return d ? (size_t)(d - (const char *)key) + 1 : 0;
 }
 
 int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
@@ -332,34 +395,21 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 	    rec->key_len > MB_PROFILE_MAX_KEY_LEN || key_bytes > MB_PROFILE_MAX_KEY_LEN)
 		return MB_E_USAGE;
 
-	uint64_t dense = MB_KEY_NONE;
-	if (key || rec->key_id != MB_KEY_NONE) {
-		uint64_t a, b;
-		uint32_t kind, id;
-		bool is_new;
-		if (key) {
-			XXH128_hash_t h = XXH3_128bits(key, key_bytes);
-			a = h.low64;
-			b = h.high64;
-			kind = KM_BYTES;
-		} else {
-			a = rec->key_id;
-			b = 0;
-			kind = KM_ID;
-		}
-		int err = keymap_get(&w->km, a, b, kind, &id, &is_new);
-		if (!err && is_new && !(err = keys_reserve(w, id))) {
-			w->facts[id].klen = rec->key_len;
-			w->facts[id].vhint = rec->value_len;
-			err = keep_key_bytes(w, id - w->keys_flushed, key, key_bytes);
-		}
+	/* the key's identity now, its dense id when the block is written (resolve_keys) */
+	struct pend_key *pk = &w->pkey[w->npend];
+	if (key) {
+		XXH128_hash_t h = XXH3_128bits(key, key_bytes);
+		size_t n = stored_len(w, key, key_bytes);
+		int err = mb_buf_append(&w->parena, key, n);
 		if (err)
 			return w->failed = err;
-		/* value hint: first non-zero value_len in the block that introduces the key */
-		if (!is_new && id >= w->keys_flushed && !w->facts[id].vhint)
-			w->facts[id].vhint = rec->value_len;
-		dense = id;
+		pk->a = h.low64;
+		pk->b = KM_B_BYTES(h.high64);
+	} else {
+		pk->a = rec->key_id;
+		pk->b = rec->key_id == MB_KEY_NONE ? PK_NONE : KM_B_ID;
 	}
+	pk->bytes_end = (uint32_t)w->parena.len;
 	int err = u32set_add(&w->conns, rec->conn_id);
 	if (err)
 		return w->failed = err;
@@ -372,11 +422,9 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 		if (rec->time_ns > w->tmax)
 			w->tmax = rec->time_ns;
 	}
-	struct mb_record *r = &w->pend[w->npend++];
-	*r = *rec;
-	r->key_id = dense;
+	w->pend[w->npend++] = *rec;
 	w->stats.records++;
-	if (w->npend == w->block_records || w->kbytes.len > KEYBYTES_FLUSH)
+	if (w->npend == w->block_records || w->parena.len > KEYBYTES_FLUSH)
 		return flush_block(w);
 	return 0;
 }
@@ -451,6 +499,8 @@ int mb_profile_writer_close(struct mb_profile_writer *w, char *err, size_t errle
 	free(w->kend);
 	free(w->facts);
 	free(w->pend);
+	free(w->pkey);
+	mb_buf_free(&w->parena);
 	free(w->path);
 	free(w);
 	return rc;

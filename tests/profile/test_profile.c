@@ -952,6 +952,85 @@ static void test_sigkill_after_flush(void **state)
 	expect_free(&e);
 }
 
+/* Enough distinct keys and connections to make every identity table grow several times
+ * (regression: the connection set's rehash once used the stored value + 1, so a profile with
+ * more than 32 connections reported some twice). Keys by bytes and by id, mixed with keyless
+ * records in one profile; dense ids must follow first appearance. */
+static void test_many_keys_and_connections(void **state)
+{
+	(void)state;
+	enum { N = 60000, NKEYS = 20000, NCONN = 3000 };
+	const char *path = tmp_path("many.mbp");
+	struct mb_profile_meta meta;
+	struct mb_profile_writer *w;
+	struct mb_profile_writer_opts opts = {.block_records = 4096};
+	char err[512];
+	test_meta(&meta, MB_KEYS_KEPT);
+	assert_int_equal(mb_profile_writer_open(&w, path, &meta, &opts, err, sizeof(err)), 0);
+	uint64_t *want_id = malloc(N * sizeof(*want_id));
+	int64_t *first = malloc(2 * NKEYS * sizeof(*first)); /* dense id of key k (bytes: k+NKEYS) */
+	assert_non_null(want_id);
+	assert_non_null(first);
+	for (size_t k = 0; k < 2 * NKEYS; k++)
+		first[k] = -1;
+	uint64_t next = 0;
+	for (size_t i = 0; i < N; i++) {
+		struct mb_record r = {.time_ns = i, .conn_id = (uint32_t)((i * 7919) % NCONN)};
+		size_t k = (i * 2654435761u) % NKEYS;
+		char key[32];
+		int by_bytes = i % 3 == 1;
+		if (i % 5 == 4) {
+			r.key_id = MB_KEY_NONE;
+			want_id[i] = MB_KEY_NONE;
+			assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), 0);
+			continue;
+		}
+		size_t slot = by_bytes ? k + NKEYS : k;
+		if (first[slot] < 0)
+			first[slot] = (int64_t)next++;
+		want_id[i] = (uint64_t)first[slot];
+		if (by_bytes) {
+			r.key_len = (uint32_t)snprintf(key, sizeof(key), "k:%zu", k);
+			assert_int_equal(mb_profile_writer_append(w, &r, key, r.key_len), 0);
+		} else {
+			r.key_id = k * 1000003u;
+			r.key_len = 8;
+			assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), 0);
+		}
+	}
+	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+
+	struct mb_profile_reader *r;
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	const struct mb_profile_stats *s = mb_profile_reader_stats(r);
+	assert_int_equal(s->records, N);
+	assert_int_equal(s->connections, NCONN);
+	assert_int_equal(s->keys, next);
+	assert_int_equal(mb_profile_reader_key_count(r), next);
+	struct mb_record *buf = malloc(N * sizeof(*buf));
+	assert_non_null(buf);
+	assert_int_equal(mb_profile_reader_read(r, buf, N), N);
+	for (size_t i = 0; i < N; i++) {
+		if (buf[i].key_id != want_id[i])
+			print_error("record %zu: key id %llu, expected %llu\n", i,
+				    (unsigned long long)buf[i].key_id, (unsigned long long)want_id[i]);
+		assert_true(buf[i].key_id == want_id[i]);
+		if (i % 3 == 1 && i % 5 != 4) {
+			const char *kb;
+			uint32_t kl;
+			char key[32];
+			int n = snprintf(key, sizeof(key), "k:%zu", (i * 2654435761u) % NKEYS);
+			assert_int_equal(mb_profile_reader_key(r, buf[i].key_id, &kb, &kl), 0);
+			assert_int_equal(kl, n);
+			assert_memory_equal(kb, key, (size_t)n);
+		}
+	}
+	free(buf);
+	free(want_id);
+	free(first);
+	mb_profile_reader_close(r);
+}
+
 static void test_seek_time(void **state)
 {
 	(void)state;
@@ -1130,6 +1209,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_truncation_every_byte),
 		cmocka_unit_test(test_sigkill_after_flush),
+		cmocka_unit_test(test_many_keys_and_connections),
 		cmocka_unit_test(test_seek_time),
 		cmocka_unit_test(test_print_info),
 		cmocka_unit_test(test_writer_errors),
