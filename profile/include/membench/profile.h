@@ -187,10 +187,11 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
  * rec->key_id; MB_KEY_NONE for keyless). rec->key_len is the key's length either way. Records
  * should come in non-decreasing time_ns order; any order is stored exactly, but time-range
  * reads use per-block min/max only. Every field round-trips exactly; the dense id replaces
- * key_id. Cost: one hash-table lookup; every block_records records a block is compressed
- * and written.
+ * key_id. Cost: a copy and, for key bytes, one hash; every block_records records the block's
+ * keys are mapped to dense ids (batched) and the block is compressed and written.
  * @return 0, -errno (write), -ENOMEM, MB_E_ZSTD, MB_E_LIMIT (2^32 - 1 distinct keys),
  *         MB_E_USAGE (bad op/proto/status/rflags, key_len or key_bytes > MB_PROFILE_MAX_KEY_LEN).
+ *         Errors from writing a block come from the append that fills it (or flush/close).
  *         Errors other than MB_E_USAGE are sticky: later calls return them too. */
 int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
 			     const void *key, size_t key_bytes);
