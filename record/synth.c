@@ -61,7 +61,7 @@ static void usage(FILE *f, const char *model)
 		strcmp(model, "etc") == 0 ? "etc-value" : "fixed:100",
 		strcmp(model, "etc") == 0 ? "0.968" : "0.9",
 		strcmp(model, "etc") == 0 ? "get:30,set:1" : "get:0.9,set:0.1",
-		strcmp(model, "etc") == 0 ? "52701, ETC's native mean gap" : "10000",
+		strcmp(model, "etc") == 0 ? "52718, ETC's native mean gap" : "10000",
 		strcmp(model, "etc") == 0 ? "etc" : "poisson");
 }
 

@@ -52,7 +52,7 @@ struct synth_opts {
 
 /* Fills the defaults of a model: "zipf" (alpha 0.99, 100000 keys, key size fixed:16, value size
  * fixed:100, 90/10 get/set, 10000/s Poisson, 1 connection) or "etc" (same keys and alpha,
- * etc-key, etc-value, get:set 30:1, ETC gaps at their native mean 18.97 us = 52,701/s).
+ * etc-key, etc-value, get:set 30:1, ETC gaps at their native mean 18.97 us = 52,718/s).
  * ops = 1,000,000, seed = 1. @return 0 or MB_E_USAGE for an unknown model. */
 int synth_defaults(struct synth_opts *o, const char *model);
 
