@@ -122,7 +122,7 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	uint64_t seq;
 	if (!bin_ops[opcode].known)
 		conn_error(c, MB_DIR_REQUEST, s->lstart_off, "unknown binary opcode");
-	struct pend *e = conn_push(c, MB_DIR_REQUEST, &seq);
+	struct pend *e = conn_push(c, &seq);
 	if (!e)
 		return;
 	c->st.requests++;

@@ -233,9 +233,8 @@ static void drop_oldest(struct mb_proto_conn *c)
 	conn_drain(c);
 }
 
-struct pend *conn_push(struct mb_proto_conn *c, enum mb_dir dir, uint64_t *seq)
+struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq)
 {
-	(void)dir;
 	if (c->qlen >= c->opts.max_pending)
 		drop_oldest(c);
 	if (c->qlen == c->qcap) {
@@ -327,7 +326,7 @@ void conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const ch
 void conn_barrier(struct mb_proto_conn *c, uint64_t time)
 {
 	uint64_t seq;
-	struct pend *e = conn_push(c, MB_DIR_REQUEST, &seq);
+	struct pend *e = conn_push(c, &seq);
 	if (!e)
 		return;
 	e->flags = P_BARRIER | P_COMPLETE;

@@ -176,7 +176,8 @@ struct resp {
 };
 
 /* conn.c: queue and pairing */
-struct pend *conn_push(struct mb_proto_conn *c, enum mb_dir dir, uint64_t *seq);
+/* Appends an entry (zeroed, batch_size 1) for a new request. @return it, or NULL (ENOMEM). */
+struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq);
 struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq);
 int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
 void conn_complete(struct mb_proto_conn *c, uint64_t seq);

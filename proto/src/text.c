@@ -232,7 +232,7 @@ static struct pend *req_new(struct mb_proto_conn *c, uint8_t op, uint8_t proto, 
 			    uint64_t *seq)
 {
 	struct pstream *s = &c->s[MB_DIR_REQUEST];
-	struct pend *e = conn_push(c, MB_DIR_REQUEST, seq);
+	struct pend *e = conn_push(c, seq);
 	if (!e)
 		return NULL;
 	e->req_time = s->lstart_time;
@@ -419,7 +419,8 @@ static bool req_get(struct mb_proto_conn *c, const char *line, size_t len, bool 
 	if (!mget_begin(c, line, len, &used)) {
 		if (strict)
 			return false;
-		return req_invalid(c, false, MB_OP_GAT, MB_PROTO_TEXT, false, "bad gat exptime");
+		return req_invalid(c, false, c->s[MB_DIR_REQUEST].mget_op, MB_PROTO_TEXT, false,
+				   "bad gat exptime");
 	}
 	if (strict) {
 		/* must have at least one valid key */
@@ -857,6 +858,8 @@ bad:
 		return false;
 	conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "malformed or unknown response line");
 	c->st.unpaired_responses++;
+	/* what follows may be the data block of a line we could not read: skip to a valid reply */
+	s->resync = true;
 	return true;
 }
 
