@@ -2,6 +2,7 @@
  * readable text (`membench analyze --info FILE`). Uses only the public reader API.
  */
 #include <inttypes.h>
+#include <time.h>
 
 #include "format.h"
 #include "meta.h"
@@ -25,7 +26,13 @@ void mb_profile_reader_print_info(struct mb_profile_reader *r, FILE *out)
 	fprintf(out, "params:          %s\n", m->params);
 	fprintf(out, "capture:         %s\n", m->capture);
 	fprintf(out, "host:            %s\n", or_unknown(m->host));
-	fprintf(out, "start:           %" PRId64 " ns since the epoch\n", m->start_wall_ns);
+	char when[64] = "unknown";
+	time_t secs = (time_t)(m->start_wall_ns / 1000000000);
+	struct tm tm;
+	if (m->start_wall_ns && gmtime_r(&secs, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(out, "start:           %s (%" PRId64 " ns since the epoch)\n", when,
+		m->start_wall_ns);
 	fprintf(out, "clock:           %s (at start: %" PRIu64 " ns)\n",
 		mb_clock_name(m->clock) ? mb_clock_name(m->clock) : "?", m->start_clock_ns);
 	fprintf(out, "key mode:        %s", mb_key_mode_name(m->key_mode) ? mb_key_mode_name(m->key_mode) : "?");
