@@ -23,20 +23,21 @@
 #define MAX_PREFIXES 65536         /* distinct prefixes aggregated */
 #define TOP_CONNS 5
 
-/* Per-op facts, one row per command. */
+/* Per-op facts, one row per command: carries a value (storage command), sets an item's TTL when
+ * storing it (the "TTL of writes"; touch and gat only refresh one), counts as a write for
+ * libCacheSim, may carry several keys (multiget). */
 enum { OPF_VALUE = 1, OPF_TTL = 2, OPF_LCS_WRITE = 4, OPF_MULTI = 8 };
 static const uint8_t op_facts[MB_OP_COUNT] = {
 	[MB_OP_GET] = OPF_MULTI,
 	[MB_OP_GETS] = OPF_MULTI,
-	[MB_OP_GAT] = OPF_MULTI | OPF_TTL,
-	[MB_OP_GATS] = OPF_MULTI | OPF_TTL,
+	[MB_OP_GAT] = OPF_MULTI,
+	[MB_OP_GATS] = OPF_MULTI,
 	[MB_OP_SET] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
 	[MB_OP_ADD] = OPF_VALUE | OPF_TTL,
 	[MB_OP_REPLACE] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
 	[MB_OP_APPEND] = OPF_VALUE,
 	[MB_OP_PREPEND] = OPF_VALUE,
 	[MB_OP_CAS] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
-	[MB_OP_TOUCH] = OPF_TTL,
 	[MB_OP_MS] = OPF_VALUE | OPF_TTL,
 };
 
@@ -450,7 +451,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 			 (resp && status == MB_STATUS_HIT);
 	if (has_value)
 		an_hist_add(&a->h[AN_H_VAL_REQ], r->value_len);
-	if (op_facts[op] & OPF_TTL && op != MB_OP_GAT && op != MB_OP_GATS && op != MB_OP_TOUCH)
+	if (op_facts[op] & OPF_TTL)
 		add_ttl(a, r);
 	if (r->key_id == MB_KEY_NONE)
 		a->keyless++;

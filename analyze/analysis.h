@@ -202,7 +202,8 @@ void an_free(struct analysis *a);
 double an_frac(uint64_t num, uint64_t den);
 /* Twitter's and libCacheSim's write definitions (both are reported). */
 bool an_op_is_write_libcachesim(unsigned op);
-/* Per-op facts used by the engine: carries a value (storage command) / carries a TTL. */
+/* Per-op facts used by the engine: carries a value (storage command) / stores an item with a
+ * TTL (set, add, replace, cas, ms: the "TTL of writes"). */
 bool an_op_has_value(unsigned op);
 bool an_op_has_ttl(unsigned op);
 
