@@ -211,9 +211,9 @@ static int cl_row(struct import_run *run, struct cl_state *st, const char *line,
 		const char *p;
 		size_t pn;
 		cl_field(st, CL_OP_TIME, &p, &pn);
-		if (import_parse_u64(p, pn, &sec))
+		if (import_parse_u64(p, pn, &sec) || sec > IMPORT_TIME_MAX_S)
 			return import_bad_value(run, lineno, st->col[CL_OP_TIME] + 1, "op_time", p,
-						pn, "not a whole number of seconds");
+						pn, "not a whole number of seconds below 2^33");
 	}
 	if (count > CACHELIB_MAX_REPEAT) {
 		char why[64];

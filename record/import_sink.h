@@ -25,6 +25,8 @@ enum import_spread {
 
 #define IMPORT_SECOND_MAX (1u << 24) /* requests buffered for one second with SPREAD_EVEN */
 #define IMPORT_STOP 1                /* positive return: a limit (--ops, --duration) was reached */
+#define IMPORT_TIME_MAX_S (1ull << 33) /* trace timestamps above this are malformed (year 2242):
+					* keeps (sec - base) * 1e9 inside 64 bits */
 
 /* Receives each finished record in time order; key as for mb_profile_writer_append.
  * base_s is the trace second of time_ns == 0. @return 0 or a negative error (stops the import). */

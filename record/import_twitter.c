@@ -143,9 +143,9 @@ static int tw_row(struct import_run *run, struct client_map *clients, const char
 	struct mb_record rec = {0};
 	uint32_t client;
 	int op;
-	if (import_parse_u64(f[0], fl[0], &ts))
+	if (import_parse_u64(f[0], fl[0], &ts) || ts > IMPORT_TIME_MAX_S)
 		return import_bad_value(run, lineno, 1, tw_col_names[0], f[0], fl[0],
-					"not a whole number of seconds");
+					"not a whole number of seconds below 2^33");
 	if (fl[1] == 0)
 		return import_bad_value(run, lineno, 2, tw_col_names[1], f[1], fl[1], "empty key");
 	if (import_parse_u32(f[2], fl[2], &rec.key_len))

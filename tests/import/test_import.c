@@ -309,7 +309,10 @@ static void test_twitter_malformed(void **state)
 		{"1,k,2,3,c,get", "expected 7 columns, found 6"},
 		{"1,k,2,3,c,get,0,9", "expected 7 columns, found 8"},
 		{"1x,k,2,3,c,get,0",
-		 "column 1 (timestamp): bad value '1x': not a whole number of seconds"},
+		 "column 1 (timestamp): bad value '1x': not a whole number of seconds below 2^33"},
+		{"8589934593,k,2,3,c,get,0",
+		 "column 1 (timestamp): bad value '8589934593': not a whole number of seconds below "
+		 "2^33"},
 		{"1,,2,3,c,get,0", "column 2 (key): bad value '': empty key"},
 		{"1,k,12x,3,c,get,0",
 		 "column 3 (key size): bad value '12x': not an unsigned 32-bit integer"},
@@ -682,7 +685,7 @@ static void test_cachelib_malformed(void **state)
 		{"op_time,key,op,op_count\n1,k,GET,2000000\n", 2,
 		 "column 4 (op_count): bad value '2000000': more than 1000000 repeats"},
 		{"op_time,key,op\nnow,k,GET\n", 2,
-		 "column 1 (op_time): bad value 'now': not a whole number of seconds"},
+		 "column 1 (op_time): bad value 'now': not a whole number of seconds below 2^33"},
 		{"op_time,key,op,ttl\n1,k,GET,x\n", 2, "column 4 (ttl): bad value 'x': not a 32-bit integer"},
 		{"op_time,key,op\n1,,GET\n", 2, "column 2 (key): bad value '': empty key"},
 	};
