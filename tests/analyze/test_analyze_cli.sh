@@ -101,6 +101,18 @@ PY
 mb_expect_status 0 "$AN" --exact-keys 200 zipf.mbp
 grep -q "are estimates" out || mb_fail "text report does not flag estimates"
 
+# --top, --window, --delim
+mb_expect_status 0 "$AN" --json --top 3 --window 5s --delim s known.mbp
+$PY - out <<'PY' || mb_fail "--top/--window/--delim"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert len(r["keys"]["top"]) == 3, r["keys"]["top"]
+w = r["rate"]["windows"]
+assert r["rate"]["window_s"] == 5 and len(w) == 4 and [x["requests"] for x in w] == [600] * 4, w
+# split at the first 's': "us" (user:...), "s" (sess:...), "tmp:..." has none -> "(none)" bucket ""
+assert [p["prefix"] for p in r["keys"]["prefixes"]] == ["us", "s", ""], r["keys"]["prefixes"]
+PY
+
 # --threads: the same report from parallel block decoding (the fixture has 5 blocks)
 mb_expect_status 0 "$AN" --json --threads 3 known.mbp
 cmp -s out known.json || mb_fail "--threads 3 changed the report"
