@@ -680,6 +680,7 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 	bool tty = mb_isatty(STDERR_FILENO);
 	bool total_ok = false;
 	pthread_mutex_init(&run.mu, NULL);
+	pthread_cond_init(&run.gate, NULL);
 	for (unsigned i = 0; i < RP_SERIES_RING; i++) {
 		if (mb_hist_init(&run.ring[i].lat, 1000, 100 * RP_NS_PER_SEC, 2) ||
 		    mb_hist_init(&run.ring[i].lag, 1000, 100 * RP_NS_PER_SEC, 2))
@@ -709,16 +710,25 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 			goto cleanup;
 		}
 	}
-	run.t0 = mb_mono_ns() + 20 * 1000 * 1000;
-	run.end_ns = o->duration_ns ? run.t0 + o->duration_ns : UINT64_MAX;
 	for (; started < nw; started++) {
 		if (rp_worker_start(workers[started]) != 0) {
 			mb_error("cannot start a worker thread");
 			for (unsigned i = 0; i < started; i++)
 				rp_worker_stop(workers[i]);
-			goto join;
+			break;
 		}
 	}
+	/* every thread is up: the schedule starts 20 ms from now */
+	pthread_mutex_lock(&run.mu);
+	while (run.ready < started)
+		pthread_cond_wait(&run.gate, &run.mu);
+	run.t0 = mb_mono_ns() + 20 * 1000 * 1000;
+	run.end_ns = o->duration_ns ? run.t0 + o->duration_ns : UINT64_MAX;
+	run.released = true;
+	pthread_cond_broadcast(&run.gate);
+	pthread_mutex_unlock(&run.mu);
+	if (started < nw)
+		goto join;
 	double target = o->rate_mode == RP_RATE_MAX ? 0 : plan->mean_rate * plan->speed;
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -796,6 +806,7 @@ cleanup:
 	if (run.memc)
 		memcached_free(run.memc);
 	pthread_mutex_destroy(&run.mu);
+	pthread_cond_destroy(&run.gate);
 	free(before);
 	free(after);
 	return ret;

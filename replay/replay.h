@@ -149,10 +149,14 @@ struct rp_run {
 	const struct rp_opts *opts;
 	const struct rp_plan *plan;
 	memcached_st *memc;        /* stats and --warm (workers build their own for placement) */
-	uint64_t t0;               /* CLOCK_MONOTONIC ns of profile time t_first */
+	uint64_t t0;               /* CLOCK_MONOTONIC ns of profile time t_first: set once every
+				    * worker thread runs, so a slow thread start is not lag */
 	uint64_t end_ns;           /* t0 + duration, or UINT64_MAX */
 
 	pthread_mutex_t mu;        /* guards the fields below */
+	pthread_cond_t gate;       /* start: workers wait, ready, until main sets t0 and releases */
+	unsigned ready;
+	bool released;
 	struct rp_second ring[RP_SERIES_RING];
 	struct rp_point *series;
 	size_t nseries, capseries;

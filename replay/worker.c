@@ -1132,6 +1132,12 @@ static void *worker_main(void *arg)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the main thread */
+	pthread_mutex_lock(&w->run->mu);
+	w->run->ready++;
+	pthread_cond_broadcast(&w->run->gate);
+	while (!w->run->released)
+		pthread_cond_wait(&w->run->gate, &w->run->mu);
+	pthread_mutex_unlock(&w->run->mu);
 	struct timeval hk = {.tv_sec = 0, .tv_usec = RP_HK_NS / 1000};
 	if (w->o->timeout_ns && w->o->timeout_ns / 4 < RP_HK_NS)
 		hk.tv_usec = (suseconds_t)(w->o->timeout_ns / 4000 + 1);
