@@ -142,10 +142,13 @@ static void json_keys(struct jw *w, const struct analysis *a)
 		const struct an_topkey *t = &a->top[i];
 		jw_obj(w, NULL);
 		jw_u64(w, "id", t->id);
-		if (t->key)
+		bool prefix_only = a->src.meta.key_mode == MB_KEYS_PREFIX;
+		if (t->key && !prefix_only)
 			jw_str(w, "key", t->key);
 		else
 			jw_null(w, "key");
+		if (t->key && prefix_only) /* only the prefix was kept */
+			jw_str(w, "prefix", t->key);
 		jw_u64(w, "count", t->count);
 		jw_u64(w, "count_error", t->err);
 		jw_num(w, "share", an_frac(t->count, a->keyed));

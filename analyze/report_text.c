@@ -285,7 +285,9 @@ static void popularity(struct out *o, const struct analysis *a)
 	for (size_t i = 0; i < a->ntop; i++) {
 		const struct an_topkey *t = &a->top[i];
 		char name[72];
-		if (t->key)
+		if (t->key && a->src.meta.key_mode == MB_KEYS_PREFIX)
+			snprintf(name, sizeof(name), "%.40s... #%llu", t->key, (unsigned long long)t->id);
+		else if (t->key)
 			snprintf(name, sizeof(name), "%.60s", t->key);
 		else
 			snprintf(name, sizeof(name), "#%llu", (unsigned long long)t->id);

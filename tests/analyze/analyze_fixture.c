@@ -1,7 +1,9 @@
 /* Writes profiles with exactly known content through the profile writer, for the analyzer's
  * end-to-end tests (test_analyze_cli.sh asserts the figures derived here by hand).
  *
- *   analyze_fixture known OUT.mbp   2000 commands over 20 s, keys kept, responses captured
+ *   analyze_fixture known OUT.mbp [prefix]
+ *                                   2000 commands over 20 s, keys kept (or only their prefixes
+ *                                   up to ':'), responses captured
  *   analyze_fixture zipf OUT.mbp ALPHA [KEYS] [REQUESTS]
  *                                   Zipf(ALPHA) popularity sampled here (anon keys)
  *
@@ -119,13 +121,16 @@ static int write_zipf(struct mb_profile_writer *w, double alpha, uint64_t nkeys,
 int main(int argc, char **argv)
 {
 	if (argc < 3 || (strcmp(argv[1], "known") && strcmp(argv[1], "zipf")) ||
+	    (!strcmp(argv[1], "known") && argc > 3 && strcmp(argv[3], "prefix")) ||
 	    (!strcmp(argv[1], "zipf") && argc < 4)) {
-		fprintf(stderr, "usage: analyze_fixture known OUT | zipf OUT ALPHA [KEYS] [REQUESTS]\n");
+		fprintf(stderr, "usage: analyze_fixture known OUT [prefix] | "
+			"zipf OUT ALPHA [KEYS] [REQUESTS]\n");
 		return 2;
 	}
 	bool known = !strcmp(argv[1], "known");
 	struct mb_profile_meta meta = {.clock = MB_CLOCK_SYNTHETIC, .sample_ratio = 1.0,
-				       .key_mode = known ? MB_KEYS_KEPT : MB_KEYS_ANON,
+				       .key_mode = !known ? MB_KEYS_ANON
+						 : argc > 3 ? MB_KEYS_PREFIX : MB_KEYS_KEPT,
 				       .key_delim = ':', .start_wall_ns = 1700000000000000000ll};
 	snprintf(meta.creator, sizeof(meta.creator), "analyze_fixture");
 	snprintf(meta.source, sizeof(meta.source), "test:%s", argv[1]);

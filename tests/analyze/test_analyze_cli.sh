@@ -101,6 +101,19 @@ PY
 mb_expect_status 0 "$AN" --exact-keys 200 zipf.mbp
 grep -q "are estimates" out || mb_fail "text report does not flag estimates"
 
+# a profile that kept only key prefixes: same breakdown, top keys named by prefix and id
+"$FIX" known prefix.mbp prefix
+mb_expect_status 0 "$AN" --json prefix.mbp
+validate out analyze-json-schema.json || mb_fail "prefix-mode JSON does not match the schema"
+$PY - out <<'PY' || mb_fail "prefix mode"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [(p["prefix"], p["requests"], p["keys"]) for p in r["keys"]["prefixes"]] == \
+    [("user:", 1600, 40), ("sess:", 600, 6), ("tmp:", 200, 200)], r["keys"]["prefixes"]
+t = r["keys"]["top"][0]
+assert t["key"] is None and t["prefix"] == "sess:", t
+PY
+
 # --top, --window, --delim
 mb_expect_status 0 "$AN" --json --top 3 --window 5s --delim s known.mbp
 $PY - out <<'PY' || mb_fail "--top/--window/--delim"
