@@ -114,6 +114,13 @@ t = r["keys"]["top"][0]
 assert t["key"] is None and t["prefix"] == "sess:", t
 PY
 
+# an empty profile (no records) still gives a valid report
+"$FIX" zipf empty.mbp 1.0 10 0
+mb_expect_status 0 "$AN" --json empty.mbp
+validate out analyze-json-schema.json || mb_fail "empty-profile JSON does not match the schema"
+grep -q '"requests": 0,' out || mb_fail "empty profile: $(head -c 300 out)"
+mb_expect_status 0 "$AN" empty.mbp
+
 # --top, --window, --delim
 mb_expect_status 0 "$AN" --json --top 3 --window 5s --delim s known.mbp
 $PY - out <<'PY' || mb_fail "--top/--window/--delim"
