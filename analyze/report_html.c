@@ -170,8 +170,8 @@ static void chart(FILE *f, const char *title, const char *note, const struct ser
 	axis_ticks(f, &ay, false);
 	fprintf(f, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", ML,
 		MT, W - ML - MR, H - MT - MB);
-	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (ML + W - MR) / 2,
-		H - 8);
+	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+		(ML + W - MR) / 2, H - 8);
 	html_escape(f, xlabel);
 	fprintf(f, "</text><text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" "
 		"text-anchor=\"middle\">", (MT + H - MB) / 2);

@@ -263,10 +263,10 @@ static void popularity(struct out *o, const struct analysis *a)
 	fprintf(o->f, "  unique keys            %s%s  (%s requests with a key, %s without)\n", e,
 		fmt_count(b1, sizeof(b1), a->unique_keys), fmt_count(b2, sizeof(b2), a->keyed),
 		fmt_count(b3, sizeof(b3), a->keyless));
-	fprintf(o->f, "  Zipf alpha, OLS        %s%.3f  (least squares of log freq on log rank, all ranks; "
-		"R^2 %.3f)\n", e, a->zipf_ols, a->zipf_r2);
-	fprintf(o->f, "  Zipf alpha, MLE        %s%.3f  (maximum likelihood, discrete power law on ranks)\n",
-		e, a->zipf_mle);
+	fprintf(o->f, "  Zipf alpha, OLS        %s%.3f  (least squares of log freq on log rank, "
+		"all ranks; R^2 %.3f)\n", e, a->zipf_ols, a->zipf_r2);
+	fprintf(o->f, "  Zipf alpha, MLE        %s%.3f  (maximum likelihood, discrete power law on "
+		"ranks)\n", e, a->zipf_mle);
 	fprintf(o->f, "  one-hit wonders        %s%s of keys\n", e,
 		fmt_pct(b1, sizeof(b1), a->one_hit_fraction));
 	fprintf(o->f, "  compulsory miss ratio  %s%s  (first accesses / keyed requests)\n", e,

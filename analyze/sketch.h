@@ -1,8 +1,8 @@
 /* Sketches the analyzer switches to when a profile has more distinct keys than it tracks exactly
  * (`--exact-keys`, docs/analyze.md "Exact figures and estimates").
  *
- * HyperLogLog (Flajolet et al. 2007, with the small-range linear-counting correction): 2^14 one-byte
- * registers (16 KiB), standard error 1.04 / sqrt(2^14) = 0.81 %.
+ * HyperLogLog (Flajolet et al. 2007, with the small-range linear-counting correction): 2^14
+ * one-byte registers (16 KiB), standard error 1.04 / sqrt(2^14) = 0.81 %.
  *
  * Space-Saving (Metwally et al. 2005): `cap` counters {id, count, err}. A tracked id increments
  * its counter; an untracked id replaces the smallest counter c_min and starts at c_min + 1 with

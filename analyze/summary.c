@@ -1,4 +1,5 @@
-/* Shared helpers of the reports: distribution summaries, log bins, CDF and rank-frequency points. */
+/* Shared helpers of the reports: distribution summaries, log bins, CDF and rank-frequency
+ * points. */
 #include <math.h>
 #include <stdlib.h>
 
