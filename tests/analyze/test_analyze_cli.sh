@@ -212,6 +212,10 @@ grep -q "cannot open nosuch.mbp: No such file or directory" err || mb_fail "miss
 echo "not a profile" > text.mbp
 mb_expect_status 3 "$AN" text.mbp
 grep -q "text.mbp" err && grep -qi "not a membench profile" err || mb_fail "not a profile: $(cat err)"
+cp known.mbp newer.mbp   # format major version 9 (little-endian u16 after the 8-byte magic)
+printf '\x09' | dd of=newer.mbp bs=1 seek=8 conv=notrunc status=none
+mb_expect_status 3 "$AN" newer.mbp
+grep -q "newer.mbp" err && grep -q "version 9" err || mb_fail "newer version: $(cat err)"
 size=$(stat -c %s known.mbp)
 cp known.mbp corrupt.mbp
 printf '\xde\xad\xbe\xef\xde\xad\xbe\xef' | dd of=corrupt.mbp bs=1 seek=$((size / 2)) conv=notrunc status=none
