@@ -1,10 +1,12 @@
-/* The replay engine: one worker thread = one event_base (NOLOCK, precise timerfd timers), its
- * lanes' connections, its own profile reader and its own histograms.
+/* The replay engine: one worker thread = one event_base (NOLOCK), its lanes' connections, its own
+ * profile reader, its own histograms, and a timerfd armed at absolute CLOCK_MONOTONIC deadlines.
  *
  * Schedule (open loop, absolute time). A record's intended send time is
  *     t0 + ((time_ns - t_first) + loops * loop_span) / speed
- * on CLOCK_MONOTONIC. One timer is armed for the next record's intended time, computed from
- * that absolute deadline at every wakeup, so errors never accumulate (no relative sleeps). At a
+ * on CLOCK_MONOTONIC. The worker's timerfd is armed with TFD_TIMER_ABSTIME for the next record's
+ * intended time, so wakeups are on absolute deadlines and errors never accumulate (no relative
+ * sleeps); it is re-armed only when the deadline changes (libevent's own precise timers would
+ * call timerfd_settime on every loop iteration, i.e. for every batch of replies too). At a
  * wakeup every record now due is taken from the profile ("pulled") and queued on its
  * connection; then each connection that got work encodes everything it may send into its output
  * buffer and writes it with one send(). A multi-key get (records with MB_RF_BATCH_CONT after
@@ -43,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -102,6 +105,8 @@ struct rp_worker {
 	bool started;
 	struct event_base *base;
 	struct event *timer, *tick, *hk, *stopev;
+	int tfd;                   /* schedule timerfd (CLOCK_MONOTONIC, absolute), `timer` reads it */
+	uint64_t armed;            /* deadline it is armed for, 0 = none */
 	int stop_pipe[2];
 	struct mb_profile_reader *rd;
 	struct rp_keygen kg;
@@ -843,6 +848,23 @@ static uint64_t worker_pull(struct rp_worker *w)
 	}
 }
 
+/* Arms the schedule timerfd for an absolute CLOCK_MONOTONIC deadline (a past one fires at once). */
+static void worker_arm(struct rp_worker *w, uint64_t deadline)
+{
+	if (deadline == 0)
+		deadline = 1; /* 0 would disarm */
+	if (w->armed == deadline)
+		return;
+	struct itimerspec its = {
+		.it_value = {.tv_sec = (time_t)(deadline / RP_NS_PER_SEC),
+			     .tv_nsec = (long)(deadline % RP_NS_PER_SEC)},
+	};
+	if (timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		w->armed = deadline;
+	else
+		mb_warn("timerfd_settime: %s", strerror(errno));
+}
+
 /* Pulls what is due and sends it; re-arms the schedule timer at the next absolute deadline. */
 static void worker_run_schedule(struct rp_worker *w)
 {
@@ -860,12 +882,8 @@ static void worker_run_schedule(struct rp_worker *w)
 		}
 		if (next == UINT64_MAX)
 			break;
-		uint64_t now = mb_mono_ns();
-		if (next > now + RP_SPIN_NS || spins == 63) {
-			uint64_t d = next > now ? next - now : 0;
-			struct timeval tv = {.tv_sec = (time_t)(d / RP_NS_PER_SEC),
-					     .tv_usec = (suseconds_t)(d % RP_NS_PER_SEC / 1000)};
-			evtimer_add(w->timer, &tv);
+		if (next > mb_mono_ns() + RP_SPIN_NS || spins == 63) {
+			worker_arm(w, next);
 			return;
 		}
 	}
@@ -874,9 +892,13 @@ static void worker_run_schedule(struct rp_worker *w)
 
 static void worker_on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
+	struct rp_worker *w = arg;
+	uint64_t expirations;
 	(void)what;
-	worker_run_schedule(arg);
+	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
+		return; /* spurious: not expired yet */
+	w->armed = 0;
+	worker_run_schedule(w);
 }
 
 /* ---- time series, end of run ----------------------------------------------------------- */
@@ -1039,6 +1061,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 	w->id = id;
 	w->n = n;
 	w->stop_pipe[0] = w->stop_pipe[1] = -1;
+	w->tfd = -1;
 	if (rp_stats_init(&w->st) || mb_hist_init(&w->s_lat, RP_LAT_LOW, RP_LAT_HIGH, 2) ||
 	    mb_hist_init(&w->s_lag, RP_LAT_LOW, RP_LAT_HIGH, 2))
 		goto oom;
@@ -1062,10 +1085,9 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 	struct event_config *cfg = event_config_new();
 	if (!cfg)
 		goto oom;
-	/* PRECISE_TIMER makes libevent use a timerfd (microsecond deadlines) at the price of one
-	 * timerfd_settime() per loop iteration: only the open-loop schedule needs it. */
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_NO_CACHE_TIME |
-					   (o->rate_mode == RP_RATE_MAX ? 0 : EVENT_BASE_FLAG_PRECISE_TIMER));
+	/* No PRECISE_TIMER: libevent's own timers (1 s tick, housekeeping) may be coarse; the
+	 * schedule has its own timerfd. */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_NO_CACHE_TIME);
 	w->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (!w->base)
@@ -1075,7 +1097,13 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto cleanup;
 	}
-	w->timer = evtimer_new(w->base, worker_on_timer, w);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->tfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "timerfd_create: %s", strerror(errno));
+		goto cleanup;
+	}
+	w->timer = event_new(w->base, w->tfd, EV_READ | EV_PERSIST, worker_on_timer, w);
 	w->tick = evtimer_new(w->base, worker_on_tick, w);
 	w->hk = event_new(w->base, -1, EV_PERSIST, worker_on_hk, w);
 	w->stopev = event_new(w->base, w->stop_pipe[0], EV_READ | EV_PERSIST, worker_on_stop, w);
@@ -1147,12 +1175,8 @@ static void *worker_main(void *arg)
 	w->drain_deadline = UINT64_MAX;
 	w->last_progress = w->run->t0;
 	worker_arm_tick(w);
-	/* first wakeup at t0 */
-	uint64_t now = mb_mono_ns();
-	uint64_t d = w->run->t0 > now ? w->run->t0 - now : 0;
-	struct timeval tv = {.tv_sec = (time_t)(d / RP_NS_PER_SEC),
-			     .tv_usec = (suseconds_t)(d % RP_NS_PER_SEC / 1000)};
-	evtimer_add(w->timer, &tv);
+	event_add(w->timer, NULL);
+	worker_arm(w, w->run->t0); /* first wakeup at t0 */
 	if (w->nconns == 0)
 		worker_finish(w);
 	else
@@ -1221,6 +1245,8 @@ void rp_worker_free(struct rp_worker *w)
 		event_free(w->stopev);
 	if (w->base)
 		event_base_free(w->base);
+	if (w->tfd >= 0)
+		close(w->tfd);
 	if (w->stop_pipe[0] >= 0)
 		close(w->stop_pipe[0]);
 	if (w->stop_pipe[1] >= 0)
