@@ -444,6 +444,21 @@ static void value_line(struct mb_proto_conn *c, const struct resp *r)
 	conn_error(c, MB_DIR_RESPONSE, r->off, "VALUE for a key that was not requested");
 }
 
+/* Is r's key one of the keys of the command whose first unanswered key is e? */
+static bool batch_has_key(struct mb_proto_conn *c, const struct pend *e, const struct resp *r)
+{
+	uint32_t n = e->batch_size > e->batch_idx ? e->batch_size - e->batch_idx : 1;
+	for (uint64_t s = c->rseq; s < c->rseq + n; s++) {
+		const struct pend *k = conn_entry(c, s);
+		if (!k)
+			break;
+		if (k->has_key && k->key_len == r->key_len &&
+		    memcmp(c->karena + (k->key_pos - c->kbase), r->key, r->key_len) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool is_error_word(uint8_t w)
 {
 	return w == RW_ERROR || w == RW_CLIENT_ERROR || w == RW_SERVER_ERROR || w == RW_OOM;
@@ -497,6 +512,11 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 void conn_response(struct mb_proto_conn *c, const struct resp *r)
 {
 	/* continuation of a multi-part response */
+	if (c->rmulti == EXP_ORPHAN) {
+		if (r->kind == RK_END || (r->word < RW_COUNT && is_error_word(r->word)))
+			c->rmulti = 0;
+		return;
+	}
 	if (c->rmulti) {
 		if (c->rmulti == EXP_VALUES && r->kind == RK_VALUE) {
 			value_line(c, r);
@@ -554,6 +574,13 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		}
 		/* multi-part responses start here */
 		if (r->kind == RK_VALUE || r->kind == RK_END) {
+			if (e->expect == EXP_VALUES && r->kind == RK_VALUE && !batch_has_key(c, e, r)) {
+				/* memcached only returns keys it was asked for: this reply (up to its
+				 * END) answers a request we did not see */
+				c->rmulti = EXP_ORPHAN;
+				unpaired(c, r, c->uncertain ? NULL : "VALUE for a key that was not requested");
+				return;
+			}
 			if (e->expect == EXP_VALUES) {
 				start_multi(c, c->rseq, e, EXP_VALUES, r->time);
 				if (r->kind == RK_VALUE) {

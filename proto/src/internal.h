@@ -42,6 +42,7 @@ enum expect {
 	EXP_META,       /* one meta response (HD, VA + data, EN, NF, NS, EX, MN, ME) */
 	EXP_BIN,        /* one binary packet with the same opcode (and opaque) */
 	EXP_BIN_STATS,  /* binary stat packets until the one with an empty key */
+	EXP_ORPHAN,     /* (rmulti only) a VALUE...END reply that answers no pending request */
 };
 
 /* struct pend.flags */

@@ -1052,10 +1052,18 @@ void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t
 			return; /* inside the payload: nothing lost but the bytes */
 	}
 	/* the gap removed framing: everything up to the next valid line is suspect */
-	s->off += len;
+	size_t used;
 	if (s->state == PS_MGET) {
-		mget_end(c);
+		mget_end(c); /* the keys before the gap; the one it cut is left out */
+	} else if (dir == MB_DIR_REQUEST && s->state == PS_LINE && s->llen && !s->resync &&
+		   mget_begin(c, s->line, s->llen, &used)) {
+		/* a get line cut by the gap: its complete keys were requested */
+		mget_keys(c, s->line + used, s->llen - used, false);
+		if (s->mget_keys)
+			mget_end(c);
+		s->mget_started = false;
 	}
+	s->off += len;
 	s->llen = 0;
 	s->state = PS_LINE;
 	s->resync = true;

@@ -435,6 +435,20 @@ static void test_bad_input(void **state)
 	assert_non_null(strstr(got, "text get miss key=ok vlen=0 flags=0 ttl=0 batch=1 answered"));
 	free(got);
 	mb_buf_free(&longline);
+
+	/* a reply line announcing a value past max_value_len: what follows is skipped up to the
+	 * next valid reply, which still pairs */
+	const struct step replies[] = {
+		{">", 1, "get k\r\n", 0},
+		{"<", 2, "VALUE k 0 999999\r\njunk junk\r\nEND\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	got = run_steps(replies, &opts);
+	expect_text(got,
+		    "! resp @0 malformed or unknown response line\n"
+		    "text get miss key=k vlen=0 flags=0 ttl=0 batch=1 answered req=1@0 resp=2\n"
+		    "stats requests=1 responses=1 errors=1 unpaired=1 resync=11 gaps=0/0 skipped=0\n");
+	free(got);
 }
 
 /* xorshift: deterministic noise */
@@ -597,6 +611,86 @@ static void test_join_midstream(void **state)
 		    "text get miss key=a vlen=0 flags=0 ttl=0 batch=1 answered req=10@1009 resp=11\n"
 		    "stats requests=1 responses=1 errors=0 unpaired=1 resync=9 gaps=2/2000 skipped=0\n");
 	free(got);
+}
+
+/* Binary: a gap that cuts a header starts a scan for the next plausible header; the reply to
+ * the lost request (sent before the next surviving one) is not paired with anything. */
+static void test_gap_binary(void **state)
+{
+	(void)state;
+	struct mb_buf a = {0}, b = {0}, cc = {0}, ra = {0}, rb = {0}, rc = {0};
+	struct mb_proto_req r = {.op = MB_OP_GET, .proto = MB_PROTO_BINARY, .key = "a", .key_len = 1,
+				 .opaque = 1};
+	assert_int_equal(mb_proto_encode(&a, &r), 0);
+	r.key = "bbbbbbbbbbbbbbbbbbbb";
+	r.key_len = 20;
+	r.opaque = 2;
+	assert_int_equal(mb_proto_encode(&b, &r), 0);
+	r.key = "c";
+	r.key_len = 1;
+	r.opaque = 3;
+	assert_int_equal(mb_proto_encode(&cc, &r), 0);
+	bin_resp(&ra, 0x00, 1, 1, NULL, NULL);
+	bin_resp(&rb, 0x00, 0, 2, NULL, "vvv");
+	bin_resp(&rc, 0x00, 0, 3, NULL, "cc");
+	struct mb_buf out = {0};
+	struct mb_proto_opts o = {.on_error = on_err_cb};
+	struct mb_proto_conn *c = mb_proto_conn_new(&o, on_cmd_cb, &out);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, a.data, a.len, 10), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, ra.data, ra.len, 11), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, b.data, 10, 20), 0);
+	assert_int_equal(mb_proto_conn_gap(c, MB_DIR_REQUEST, 20, 20), 0);
+	/* the rest of b (14 bytes: the key's tail) is noise to the scanner */
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, b.data + 30, b.len - 30, 20), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, rb.data, rb.len, 21), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, cc.data, cc.len, 30), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, rc.data, rc.len, 31), 0);
+	mb_proto_conn_finish(c);
+	const struct mb_proto_stats *st = mb_proto_conn_stats(c);
+	assert_int_equal(st->unpaired_responses, 1);
+	assert_int_equal(st->resync_bytes, 14);
+	mb_proto_conn_free(c);
+	assert_int_equal(mb_buf_append(&out, "", 1), 0);
+	expect_text(out.data,
+		    "binary get miss key=a vlen=0 flags=0 ttl=0 batch=1 answered req=10@0 resp=11\n"
+		    "binary get hit key=c vlen=2 flags=5 ttl=0 batch=1 answered req=30@69 resp=31\n");
+	mb_buf_free(&out);
+	mb_buf_free(&a);
+	mb_buf_free(&b);
+	mb_buf_free(&cc);
+	mb_buf_free(&ra);
+	mb_buf_free(&rb);
+	mb_buf_free(&rc);
+}
+
+/* A gap in the middle of a streamed multiget: the keys before it are one command, the line's
+ * tail is discarded and the next command is found. */
+static void test_gap_in_streamed_get(void **state)
+{
+	(void)state;
+	struct mb_buf req = {0};
+	mb_buf_printf(&req, "get");
+	for (int i = 0; i < 1000; i++)
+		mb_buf_printf(&req, " k%05d", i);
+	const struct step steps[] = {
+		{">", 1, req.data, 0},
+		{"G>", 1, NULL, 50},
+		{">", 1, " k99998 k99999\r\nget z\r\n", 0},
+		{"<", 2, "VALUE k00001 0 1\r\nx\r\nEND\r\n", 0},
+		{"<", 3, "END\r\n", 0},
+		{NULL, 0, NULL, 0},
+	};
+	assert_int_equal(mb_buf_append(&req, "", 1), 0);
+	char *got = run_steps(steps, NULL);
+	if (getenv("MB_TEST_VERBOSE"))
+		fputs(got, stderr);
+	assert_non_null(strstr(got, "text get hit key=k00001 vlen=1 flags=0 ttl=0 batch=999 cont answered req=1@0 resp=2\n"));
+	assert_non_null(strstr(got, "text get miss key=k00998 vlen=0 flags=0 ttl=0 batch=999 cont answered req=1@0 resp=2\n"));
+	assert_null(strstr(got, "key=k00999"));
+	assert_non_null(strstr(got, "text get miss key=z vlen=0 flags=0 ttl=0 batch=1 answered req=1@7069 resp=3\n"));
+	assert_non_null(strstr(got, "stats requests=2 responses=2 errors=0 unpaired=0 resync=16 gaps=1/50"));
+	free(got);
+	mb_buf_free(&req);
 }
 
 /* ---- round trip: encode -> real memcached -> parse the replies ---------------------------- */
@@ -777,6 +871,8 @@ int main(void)
 		cmocka_unit_test(test_noise),
 		cmocka_unit_test(test_max_pending),
 		cmocka_unit_test(test_join_midstream),
+		cmocka_unit_test(test_gap_binary),
+		cmocka_unit_test(test_gap_in_streamed_get),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_roundtrip_memcached),
 	};
