@@ -174,8 +174,10 @@ static __always_inline bool proc_ok(void)
 	return true;
 }
 
-/* fd of the current process -> its struct sock if it is a TCP (IPv4/IPv6) socket, else NULL. */
-static __always_inline struct sock *fd_tcp_sock(__u32 fd)
+/* fd of the current process -> its struct sock if it is a socket, else NULL. About ten kernel
+ * reads: the hot path of every traced syscall, so the protocol checks are left to
+ * sock_is_tcp(), needed only for a socket the probe does not track yet. */
+static __always_inline struct sock *fd_sock(__u32 fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -189,14 +191,18 @@ static __always_inline struct sock *fd_tcp_sock(__u32 fd)
 	if ((mode & S_IFMT) != S_IFSOCK)
 		return NULL;
 	struct socket *so = (struct socket *)BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(so, sk);
+	return BPF_CORE_READ(so, sk);
+}
+
+/* TCP over IPv4 or IPv6. */
+static __always_inline bool sock_is_tcp(struct sock *sk)
+{
 	if (!sk)
-		return NULL;
+		return false;
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || (family != AF_INET && family != AF_INET6))
-		return NULL;
-	return sk;
+	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
+	       BPF_CORE_READ(sk, sk_type) == SOCK_STREAM &&
+	       (family == AF_INET || family == AF_INET6);
 }
 
 static __always_inline bool port_in_set(__u16 port)
@@ -565,15 +571,16 @@ static __always_inline int enter_data(__u64 fd, __u64 arg, __u64 cnt, __u8 shape
 		return 0; /* peeked bytes stay in the socket and are read again */
 	if (!proc_ok())
 		return 0;
-	struct sock *sk = fd_tcp_sock(fd);
+	struct sock *sk = fd_sock(fd);
 	if (!sk)
 		return 0;
 	__u64 ts = bpf_ktime_get_ns();
 	__u64 key = (__u64)sk;
+	/* Only TCP sockets are ever tracked: a tracked one needs no protocol check. */
 	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
 	if (cs && cs->skip)
 		return 0;
-	if (!cs)
+	if (!cs && sock_is_tcp(sk))
 		cs = conn_new(sk, SEEN_TRAFFIC, ts);
 	if (!cs)
 		return 0;
@@ -734,8 +741,8 @@ static __always_inline int on_accept(struct trace_event_raw_sys_exit *ctx)
 	long fd = ctx->ret;
 	if (fd < 0 || !proc_ok())
 		return 0;
-	struct sock *sk = fd_tcp_sock(fd);
-	if (sk)
+	struct sock *sk = fd_sock(fd);
+	if (sock_is_tcp(sk))
 		conn_new(sk, SEEN_ACCEPT, bpf_ktime_get_ns());
 	return 0;
 }
@@ -779,8 +786,8 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 	if (shape != SHAPE_CONNECT || (ret != 0 && ret != -EINPROGRESS))
 		return 0;
-	struct sock *sk = fd_tcp_sock(fd);
-	if (sk)
+	struct sock *sk = fd_sock(fd);
+	if (sock_is_tcp(sk))
 		conn_new(sk, SEEN_CONNECT, bpf_ktime_get_ns());
 	return 0;
 }
@@ -790,10 +797,10 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	if (!proc_ok())
 		return 0;
-	struct sock *sk = fd_tcp_sock(ARG(0));
+	struct sock *sk = fd_sock(ARG(0));
 	if (!sk)
 		return 0;
-	__u64 key = (__u64)sk;
+	__u64 key = (__u64)sk; /* tracked sockets are TCP */
 	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
 	if (!cs)
 		return 0;
