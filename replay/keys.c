@@ -1,8 +1,9 @@
 /* Deterministic request contents for profiles that keep no key or value bytes.
  *
  * Keys: an anonymized dense id becomes lowercase hex digits of the id, right-aligned and padded
- * on the left with a letter pattern that depends only on the id and the position, to exactly the
- * recorded length (1..250): id 0x1a3 at length 12 -> "qrstuvwxy1a3". Only [0-9a-z] are used, all
+ * on the left with letters g..z (never hex digits, so where the id starts is unambiguous) in a
+ * pattern that depends only on the id and the position, to exactly the recorded length (1..250):
+ * id 0x1a3 at length 12 -> "zmtgnuhov1a3". Only [0-9a-z] are used, all
  * valid in every memcached protocol. Two ids give the same key only when key_len is shorter than
  * the id's hex digits (very short recorded keys), as two real keys of that length could.
  * MB_KEYS_KEPT profiles send the recorded bytes; MB_KEYS_PREFIX ones the recorded prefix followed
@@ -26,8 +27,8 @@ static size_t gen_tail(uint64_t id, size_t len, char *out)
 		out[--i] = hex[v & 15];
 		v >>= 4;
 	} while (v && i > 0);
-	for (size_t j = 0; j < i; j++)
-		out[j] = (char)('a' + (id + j * 7) % 26);
+	for (size_t j = 0; j < i; j++) /* g..z: never a hex digit, so the id part is unambiguous */
+		out[j] = (char)('g' + (id + j * 7) % 20);
 	return len;
 }
 

@@ -196,7 +196,7 @@ struct rp_keygen {
 
 /* Writes the key for dense id (recorded length key_len) into out (>= RP_MAX_KEY + 1 bytes).
  * Anonymized ids become a fixed string derived from the id: lowercase hex of the id, left-padded
- * with a letter pattern to key_len (distinct ids of the same length give distinct keys while
+ * with letters g..z to key_len (distinct ids of the same length give distinct keys while
  * key_len >= hex digits). @return the key's length (1..RP_MAX_KEY). */
 size_t rp_key(const struct rp_keygen *kg, uint64_t id, uint32_t key_len, char *out);
 /* Deterministic value bytes: at least len bytes of a fixed printable pattern, valid until the
