@@ -162,8 +162,12 @@ static __always_inline bool proc_ok(void)
 	    bpf_get_current_ancestor_cgroup_id(filter_cgroup_level) != filter_cgroup)
 		return false;
 	if (filter_comm_on) {
+		/* The process's name, i.e. its main thread's: worker threads often have names of
+		 * their own (memcached's are "mc-worker"). */
 		char comm[MB_CAP_COMM_LEN];
-		bpf_get_current_comm(comm, sizeof(comm));
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		if (BPF_CORE_READ_INTO(&comm, task, group_leader, comm))
+			return false;
 		for (int i = 0; i < MB_CAP_COMM_LEN; i++) {
 			if (comm[i] != filter_comm[i])
 				return false;

@@ -107,6 +107,7 @@ struct files_struct {
 struct task_struct {
 	int tgid;
 	struct files_struct *files;
+	struct task_struct *group_leader;
 	char comm[16];
 };
 

@@ -1,7 +1,8 @@
 # root-bpf: more clients and the capture's filters.
 #  1. ebpf:any: the meta protocol (netcat), libmemcached's memcslap (text and --binary, sets and
 #     gets) and memccp/memccat --binary; checked against the commands and memcached's counters.
-#  2. ebpf:pid=<memcached>: the same server ends, nothing else.
+#  2. ebpf:pid=<memcached> and ebpf:comm=memcached: the same server ends, nothing else (the
+#     name is the process's: memcached's I/O threads are called mc-worker).
 #  3. ebpf:comm=python3 --side client: the client ends of pymemcache's connections (sent bytes
 #     are requests).
 #  4. ebpf:pid=<an idle process>: nothing.
@@ -65,6 +66,13 @@ expect_eq "pid filter: gets" "$(rec_count bypid '$4=="get" && $6=="hit"')" 200
 # memcslap --test=get loads its keys first; each connection ends with quit
 expect_eq "pid filter: sets" "$(rec_count bypid '$4=="set" && $6=="stored"')" 100
 expect_eq "pid filter: nothing else" "$(rec_count bypid '1')" 302
+
+# ---- 2b. ebpf:comm=memcached: the process's name, though its I/O threads are "mc-worker" ----
+rec_start bycomm ebpf:comm=memcached --port "$MC_PORT"
+memcslap --servers="127.0.0.1:$MC_PORT" --concurrency=2 --execute-number=100 --test=get >/dev/null
+rec_stop
+rec_dump bycomm
+expect_eq "comm filter: gets" "$(rec_count bycomm '$4=="get" && $6=="hit"')" 200
 
 # ---- 3. ebpf:comm=python3 --side client -------------------------------------------------------
 rec_start client ebpf:comm=python3 --side client --port "$MC_PORT" --keep-keys
