@@ -651,8 +651,9 @@ static int build_top(struct analysis *a, size_t nslots, an_key_fn key_fn, void *
 	return 0;
 }
 
-/* Requests and keys per key prefix (exact mode, keys or prefixes kept). Open addressing on the
- * prefix bytes; at most MAX_PREFIXES distinct prefixes, the rest counted as "(other)". */
+/* Requests and keys per key prefix (keys or prefixes kept; in sketch mode from the sampled keys,
+ * each standing for `sample` keys). Open addressing on the prefix bytes; at most MAX_PREFIXES
+ * distinct prefixes, the rest counted as "(other)". */
 static int build_prefixes(struct analysis *a, size_t nslots, an_key_fn key_fn, void *ctx)
 {
 	int err = 0;
@@ -684,8 +685,8 @@ static int build_prefixes(struct analysis *a, size_t nslots, an_key_fn key_fn, v
 		struct an_prefix *e = &t[p];
 		if (!e->prefix) {
 			if (used >= MAX_PREFIXES) {
-				other.requests += a->keys[i].count;
-				other.keys++;
+				other.requests += (uint64_t)a->keys[i].count * a->sample;
+				other.keys += a->sample;
 				continue;
 			}
 			e->prefix = strndup(bytes, plen);
@@ -695,8 +696,8 @@ static int build_prefixes(struct analysis *a, size_t nslots, an_key_fn key_fn, v
 			}
 			used++;
 		}
-		e->requests += a->keys[i].count;
-		e->keys++;
+		e->requests += (uint64_t)a->keys[i].count * a->sample; /* each stands for `sample` */
+		e->keys += a->sample;
 	}
 	a->prefixes = calloc(used + 1, sizeof(*a->prefixes));
 	if (!a->prefixes) {
@@ -827,7 +828,7 @@ int an_finish(struct analysis *a, an_key_fn key_fn, void *key_ctx)
 	an_zipf_mle(a->runs, a->nruns, &a->zipf_mle);
 
 	err = build_top(a, nslots, key_fn, key_ctx);
-	if (!err && key_fn && !a->sketches)
+	if (!err && key_fn)
 		err = build_prefixes(a, nslots, key_fn, key_ctx);
 	if (!err)
 		err = build_conns(a);

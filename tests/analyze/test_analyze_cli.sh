@@ -121,6 +121,17 @@ validate out analyze-json-schema.json || mb_fail "empty-profile JSON does not ma
 grep -q '"requests": 0,' out || mb_fail "empty profile: $(head -c 300 out)"
 mb_expect_status 0 "$AN" empty.mbp
 
+# prefixes in sketch mode: estimated from 1 key in 3 (246 keys > --exact-keys 100)
+mb_expect_status 0 "$AN" --json --exact-keys 100 known.mbp
+$PY - out <<'PY' || mb_fail "prefixes in sketch mode"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert "keys.prefixes" in r["estimated"] and r["keys"]["sample_every"] == 3, r["estimated"]
+p = {x["prefix"]: x for x in r["keys"]["prefixes"]}
+assert set(p) == {"user:", "sess:", "tmp:"}, p
+assert abs(p["tmp:"]["keys"] - 200) <= 20 and abs(p["user:"]["requests"] - 1600) < 400, p
+PY
+
 # --top, --window, --delim
 mb_expect_status 0 "$AN" --json --top 3 --window 5s --delim s known.mbp
 $PY - out <<'PY' || mb_fail "--top/--window/--delim"
