@@ -898,7 +898,8 @@ static void test_sigint_reports(void **state)
 	assert_true(sent > 20 && sent < 200);
 }
 
-/* A profile cut short: the complete blocks are replayed, with a warning. */
+/* A profile cut short, or with a corrupt block: the complete blocks before the damage are
+ * replayed, with a warning. */
 static void test_truncated_profile(void **state)
 {
 	(void)state;
@@ -922,6 +923,34 @@ static void test_truncated_profile(void **state)
 	} else {
 		assert_int_equal(rc, 3); /* the profile library refused it: its message is shown */
 		assert_non_null(strstr(e, "cut.mbp"));
+	}
+	free(e);
+
+	/* a flipped byte in the second half: the blocks before it are replayed, with the profile
+	 * library's message naming the file and offset */
+	prof_open(&p, "flip", MB_KEYS_ANON);
+	for (int i = 0; i < 1024; i++)
+		prof_add(&p, (uint64_t)i * MS / 10, 0, MB_OP_SET, (uint64_t)i, 10, 10, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	assert_int_equal(stat(p.path, &sb), 0);
+	FILE *f = fopen(p.path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, sb.st_size * 6 / 10, SEEK_SET), 0);
+	int ch = fgetc(f);
+	assert_int_equal(fseek(f, sb.st_size * 6 / 10, SEEK_SET), 0);
+	fputc(ch ^ 0xff, f);
+	fclose(f);
+	args_base(&a, p.path, mc.port);
+	rc = run_replay_argv(a.v);
+	e = slurp("stderr");
+	if (rc == 0) {
+		double sent = json_num("requests_sent");
+		fprintf(stderr, "corrupt: replayed %.0f of 1024\n", sent);
+		assert_true(sent > 0 && sent < 1024);
+		assert_non_null(strstr(e, "flip.mbp"));
+	} else {
+		assert_int_equal(rc, 3);
+		assert_non_null(strstr(e, "flip.mbp"));
 	}
 	free(e);
 }
