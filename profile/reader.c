@@ -280,9 +280,12 @@ static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t li
 	if (rc)
 		return rc;
 	unsigned long long o = (unsigned long long)off;
-	if (h.count > MB_PROFILE_MAX_BLOCK_RECORDS || (count && h.count != count))
-		return rfail(r, MB_E_CORRUPT, "record block at offset %llu: %u records (index: %u)",
-			     o, h.count, count);
+	/* each record takes at least 12 raw bytes (eight varints and four byte columns) */
+	if (h.count > MB_PROFILE_MAX_BLOCK_RECORDS || (count && h.count != count) ||
+	    (r->raw.len < 8 ? 0 : (r->raw.len - 8) / 12) < h.count)
+		return rfail(r, MB_E_CORRUPT,
+			     "record block at offset %llu: %u records (index: %u) in %zu bytes", o,
+			     h.count, count, r->raw.len);
 	if ((rc = records_reserve(a, cap, h.count)))
 		return rfail(r, rc, "record block at offset %llu: out of memory", o);
 	struct fmt_keyfacts kf = {r->facts, r->nkeys};
