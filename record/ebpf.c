@@ -532,7 +532,7 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 		return rc == 1 ? MB_EXIT_OK : MB_EXIT_USAGE;
 
 	char msg[512];
-	int mounted;
+	int mounted = 0;
 	if (ebpf_sys_check_privileges(msg, sizeof(msg)) || ebpf_sys_check_btf(msg, sizeof(msg)) ||
 	    ebpf_sys_tracefs(&mounted, msg, sizeof(msg))) {
 		mb_error("%s", msg);
