@@ -676,7 +676,7 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 	uint64_t (*after)[RP_NSTAT] = calloc(o->nservers, sizeof(*after));
 	struct rp_report rep = {.opts = o, .plan = plan, .profile_warning = warning};
 	int ret = MB_EXIT_FAILURE;
-	unsigned started = 0;
+	unsigned started = 0, nw = 0;
 	bool tty = mb_isatty(STDERR_FILENO);
 	bool total_ok = false;
 	pthread_mutex_init(&run.mu, NULL);
@@ -698,7 +698,7 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 		warm_run(o, plan, run.memc, &rep);
 	rep.stats_ok = rp_stats_fetch(run.memc, o->nservers, before) == 0;
 
-	unsigned nw = o->threads < plan->nlanes ? o->threads : plan->nlanes;
+	nw = o->threads < plan->nlanes ? o->threads : plan->nlanes;
 	workers = calloc(nw, sizeof(*workers));
 	if (!workers)
 		goto oom;
