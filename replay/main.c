@@ -546,6 +546,10 @@ static void warm_run(const struct rp_opts *o, const struct rp_plan *p, memcached
 	char key[RP_MAX_KEY + 1];
 	for (uint64_t i = 0; i < p->warm_keys; i++) {
 		size_t klen = rp_key(&kg, p->warm_ids[i], p->warm_klen[i], key);
+		if (p->warm_vlen[i] > RP_MAX_VALUE) {
+			rep->warm_failed++;
+			continue;
+		}
 		const char *v = rp_value(&val, &valcap, p->warm_vlen[i]);
 		memcached_return_t rc = v ? memcached_set(memc, key, klen, v, p->warm_vlen[i], 0, 0)
 					  : MEMCACHED_MEMORY_ALLOCATION_FAILURE;

@@ -31,6 +31,8 @@
 
 #define RP_NS_PER_SEC 1000000000ull
 #define RP_MAX_KEY 250          /* memcached's key length limit */
+#define RP_MAX_VALUE (64u << 20) /* larger recorded values are not sent (memcached's -I max is 1 GiB,
+				  * its default 1 MiB); they count as `unsupported` */
 #define RP_SERIES_RING 8        /* seconds kept open for late worker reports */
 
 enum rp_rate_mode {
