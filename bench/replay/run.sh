@@ -20,6 +20,7 @@ MK=$BIN/bench-replay-mkprofile
 for t in "$REPLAY" "$MK"; do [ -x "$t" ] || { echo "missing $t (build the project first)" >&2; exit 1; }; done
 command -v memcached >/dev/null || { echo "memcached not installed" >&2; exit 1; }
 command -v memcaslap >/dev/null || { echo "memcaslap not installed (libmemcached-tools)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time not installed (apt-get install time)" >&2; exit 1; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mbbench.XXXXXX")
 MC_PID=
 cleanup() { [ -n "$MC_PID" ] && kill "$MC_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
