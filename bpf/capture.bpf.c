@@ -71,6 +71,12 @@ const volatile __u64 port_bits[1024] = {};  /* bit p set: TCP port p is memcache
 const volatile __u64 wakeup_bytes = 0;      /* wake the reader only past this much unread
 					     * data (it polls on a timer); 0 = every record */
 
+/* Set by user space once every program is attached. The programs are attached one by one, so a
+ * syscall entering before its exit program is attached would be stashed and never completed:
+ * its bytes would be lost at the start of every busy connection. Until armed, entries do
+ * nothing. (.bss: writable from user space while the programs run.) */
+__u32 armed = 0;
+
 /* ---- maps -------------------------------------------------------------------------------- */
 
 struct {
@@ -150,9 +156,11 @@ static __always_inline void count(__u32 idx, __u64 n)
 		__sync_fetch_and_add(v, n);
 }
 
-/* Own pid, pid, cgroup and process-name filters. Cheapest first. */
+/* Armed, then own pid, pid, cgroup and process-name filters. Cheapest first. */
 static __always_inline bool proc_ok(void)
 {
+	if (!armed)
+		return false;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == self_tgid)
 		return false;

@@ -59,6 +59,8 @@ int ebpf_capture_attach(struct ebpf_capture *cap)
 		}
 		cap->extra[cap->nextra++] = l;
 	}
+	/* Every exit is in place: entries may start stashing syscalls. */
+	__atomic_store_n(&cap->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -66,6 +68,7 @@ void ebpf_capture_detach(struct ebpf_capture *cap)
 {
 	if (!cap->skel)
 		return;
+	__atomic_store_n(&cap->skel->bss->armed, 0, __ATOMIC_RELEASE);
 	capture__detach(cap->skel);
 	for (int i = 0; i < cap->nextra; i++)
 		bpf_link__destroy(cap->extra[i]);

@@ -38,8 +38,9 @@ struct ebpf_capture {
  * verifier's -EACCES/-EINVAL, -ENOMEM). */
 int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config *cfg);
 
-/* Attaches every program to its tracepoints. @return 0 or a negative error (then nothing stays
- * attached). */
+/* Attaches every program to its tracepoints, then arms them (entries do nothing until every
+ * exit is attached, so no syscall is half-traced). @return 0 or a negative error (then nothing
+ * stays attached). */
 int ebpf_capture_attach(struct ebpf_capture *cap);
 
 /* Detaches every program; the ring buffer and counters remain readable. */
