@@ -1,7 +1,8 @@
 # root-bpf: the recorder's command line and life cycle.
 #  - bad command lines exit 2 with a message; --help exits 0;
 #  - without privileges: exit 4 and a message naming CAP_BPF/CAP_PERFMON (not RLIMIT_MEMLOCK);
-#  - --duration and --count end the capture by themselves;
+#  - --duration and --count end the capture by themselves; under sudo the profile (0600) belongs
+#    to the invoking user;
 #  - the live status line appears only on a terminal;
 #  - SIGKILL leaves a file that reads back to its last flushed block;
 #  - ebpf:cgroup=PATH records the processes of that cgroup only.
@@ -62,7 +63,11 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 grep -q 'wrote .*dur.mbp' "$MB_TMP/err" || mb_fail "no summary: $(cat "$MB_TMP/err")"
 rec_dump dur
 [ "$(rec_count dur '$4=="get"')" -gt 10 ] || mb_fail "--duration recorded too little"
-mb_expect_status 0 "$REC" ebpf:any --port "$MC_PORT" -o "$MB_TMP/cnt.mbp" --count 100
+# (as if run through sudo by uid 65534: the profile is handed to that user)
+SUDO_UID=65534 SUDO_GID=65534 mb_expect_status 0 "$REC" ebpf:any --port "$MC_PORT" \
+  -o "$MB_TMP/cnt.mbp" --count 100
+expect_eq "owner under sudo" "$(stat -c %u:%g "$MB_TMP/cnt.mbp")" 65534:65534
+expect_eq "mode" "$(stat -c %a "$MB_TMP/cnt.mbp")" 600
 rec_dump cnt
 [ "$(rec_stat cnt requests)" -ge 100 ] || mb_fail "--count 100 stopped at $(rec_stat cnt requests)"
 echo "ok: --duration and --count"
