@@ -5,9 +5,10 @@
  * sendto, sendmsg, sendmmsg carry data; accept, accept4 and connect open connections; close ends
  * them. (x86_64 has no send/recv tracepoints: libc implements them with sendto/recvfrom.)
  *
- *   enter: process filter (own pid excluded, pid, cgroup, comm) -> fd -> file -> socket -> sock,
- *          TCP over IPv4/IPv6 only -> role from the port set -> stash the arguments in
- *          `inflight`, keyed by thread (pid_tgid).
+ *   enter: armed? -> process filter (own pid excluded, pid, cgroup, process name) -> fd -> file
+ *          (a socket inode) -> socket -> sock -> tracked in `conns`? (else: TCP over IPv4/IPv6,
+ *          role from the port set, side filter) -> stash the arguments in `inflight`, keyed by
+ *          thread (pid_tgid). Received data is stamped at exit, sent data at entry.
  *   exit:  the return value says how many bytes moved; the stream offset of the last byte comes
  *          from the socket (copied_seq after a receive, write_seq after a send); every buffer and
  *          every iovec (bpf_loop, up to UIO_MAXIOV per message, every message of *mmsg) is copied
@@ -27,7 +28,8 @@
  * (records and payload bytes), and a lost record leaves a gap in the stream offsets that user
  * space sees and reports.
  *
- * Configuration is in .rodata, set by user space before load. See capture.h for the records.
+ * Configuration is in .rodata, set by user space before load; `armed` (.bss) is set once every
+ * program is attached. See capture.h for the records.
  */
 #include "mb_vmlinux.h"
 #include <bpf/bpf_core_read.h>
