@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The main job (README): installs what is needed, builds, starts a local memcached on loopback as
-# the embedded default target, drives real client traffic at it, records it with eBPF, analyzes
-# the profile and replays it at 2x, printing each step. Steps whose part is not built yet say so
-# and are skipped; nothing is faked.
-# Usage: sudo scripts/demo.sh        (root: eBPF capture needs it)
+# the embedded default target, drives real client traffic at it (memcslap and a pymemcache
+# script), records that traffic with eBPF, analyzes the profile, replays it at 2x while
+# recording the replay, and compares the replay with the original.
+# Usage: scripts/demo.sh   (as root: the eBPF capture needs it; without root the capture step
+#        is replaced by a synthetic profile so analyze and replay still run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-not_built() { echo "   (not built yet: $*)"; }
 
 step "Installing Debian packages"
 ./scripts/install-deps.sh
@@ -18,54 +18,94 @@ step "Building into build/"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" 2>&1 | tail -n 1
 bin=$top/build/bin
-"$bin/membench" --version
+export PATH="$bin:$PATH"
+membench --version
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/membench-demo.XXXXXX")
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+
 
 step "Starting memcached on 127.0.0.1 (the demo's target)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 user=(); [ "$(id -u)" -eq 0 ] && user=(-u nobody)
-memcached -l 127.0.0.1 -p "$port" -U 0 -m 256 "${user[@]}" &
+memcached -l 127.0.0.1 -p "$port" -U 0 -m 256 -t 2 "${user[@]}" &
 pids+=($!)
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.01; done
 echo "memcached $(memcached -V | awk '{print $2}') listening on 127.0.0.1:$port"
 
-status=0
-"$bin/membench" record --help >/dev/null
-if ! "$bin/membench-record" ebpf:any --help | grep -q "NOT BUILT YET"; then
-  step "Recording with eBPF while memcslap drives traffic"
-  "$bin/membench" record ebpf:any --port "$port" --duration 5 -o "$work/demo.mbp" &
-  rec=$!
-  sleep 1
-  memcslap --servers="127.0.0.1:$port" --concurrency=4 --execute-number=5000 >/dev/null
-  wait "$rec" || status=$?
+# record_while NAME CMD...: records ebpf:any on $port into $work/NAME.mbp while CMD runs.
+record_while() {
+  local name=$1; shift
+  membench record ebpf:any --port "$port" -o "$work/$name.mbp" 2>"$work/$name.rec.log" &
+  local rec=$!
+  pids+=("$rec")
+  for _ in $(seq 1 300); do
+    [ -e "$work/$name.mbp" ] && break
+    kill -0 "$rec" 2>/dev/null || { cat "$work/$name.rec.log"; return 1; }
+    sleep 0.1
+  done
+  "$@"
+  sleep 0.5 # let the last responses reach the ring buffer
+  kill -INT "$rec"
+  wait "$rec"
+  tail -n 3 "$work/$name.rec.log"
+}
+
+# Client traffic: memcslap (libmemcached, get/set mix over 4 connections) and a pymemcache
+# client doing multigets, deletes and misses, at once. /usr/bin/python3 is Debian's, which has
+# pymemcache (python3-pymemcache); another python3 earlier on PATH may not.
+drive_clients() {
+  /usr/bin/python3 - "$port" <<'PY' &
+import sys, time, random
+from pymemcache.client.base import Client
+c = Client(("127.0.0.1", int(sys.argv[1])))
+rnd = random.Random(1)
+for i in range(3000):
+    k = "user:%d" % rnd.randint(0, 500)
+    r = rnd.random()
+    if r < 0.6:
+        c.get(k)
+    elif r < 0.8:
+        c.set(k, b"x" * rnd.choice([10, 100, 1000, 5000]), expire=300)
+    elif r < 0.9:
+        c.get_many(["user:%d" % rnd.randint(0, 500) for _ in range(8)])
+    else:
+        c.delete(k)
+    time.sleep(0.001)
+PY
+  local py=$!
+  memcslap --servers="127.0.0.1:$port" --concurrency=4 --execute-number=3000 >/dev/null
+  wait "$py"
+}
+
+if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
+  step "Recording real client traffic with eBPF (memcslap + pymemcache)"
+  record_while prod drive_clients
 else
-  step "Recording with eBPF"
-  not_built "membench record (eBPF recorder)"
+  step "Recording with eBPF needs root and BTF: generating a synthetic profile instead"
+  membench record synth:zipf --ops 20000 --keys 2000 --rate 5000 --connections 4 --seed 7 \
+    -o "$work/prod.mbp"
 fi
 
-if [ -f "$work/demo.mbp" ] && ! grep -q "NOT BUILT YET" <("$bin/membench-analyze" --help); then
-  step "Analyzing the profile"
-  "$bin/membench" analyze "$work/demo.mbp" || status=$?
-else
-  step "Analyzing the profile"
-  not_built "membench analyze, or no profile was recorded"
-fi
+step "Analyzing the recorded profile"
+membench analyze "$work/prod.mbp"
+membench analyze --html "$work/prod.html" "$work/prod.mbp"
+echo "HTML report: $work/prod.html"
 
-if [ -f "$work/demo.mbp" ] && ! grep -q "NOT BUILT YET" <("$bin/membench-replay" --help); then
-  step "Replaying at 2x against 127.0.0.1:$port"
-  "$bin/membench" replay "$work/demo.mbp" --server "127.0.0.1:$port" --rate 2x || status=$?
+step "Replaying at 2x against 127.0.0.1:$port"
+if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
+  record_while replayed membench replay "$work/prod.mbp" --server "127.0.0.1:$port" --rate 2x \
+    --json "$work/replay.json"
+  step "Comparing the replay (recorded with eBPF) with the original"
+  membench analyze --compare "$work/prod.mbp" "$work/replayed.mbp" || true
 else
-  step "Replaying at 2x"
-  not_built "membench replay, or no profile was recorded"
+  membench replay "$work/prod.mbp" --server "127.0.0.1:$port" --rate 2x --json "$work/replay.json"
 fi
 
 step "Done"
-echo "work files in $work"
-exit $status
+echo "profiles, reports and logs in $work"
