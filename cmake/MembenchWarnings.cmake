@@ -9,6 +9,14 @@ endif()
 add_compile_options(${MB_WARNINGS})
 add_compile_definitions(_GNU_SOURCE)
 
+# Fuzzing instruments every library the targets link (coverage feedback must reach the parsers,
+# not just the target file), so it implies the sanitizer build whose runtime provides the
+# coverage callbacks for the non-fuzzer executables.
+if(MEMBENCH_FUZZ)
+  set(MEMBENCH_SANITIZE ON)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 if(MEMBENCH_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)

@@ -536,7 +536,8 @@ static void scan_blocks(struct mb_profile_reader *r, const char *why)
 	r->lost = r->size - pos;
 	char detail[320] = "";
 	if (r->lost && r->msg[0])
-		snprintf(detail, sizeof(detail), " (%s)", msg_tail(r));
+		if (snprintf(detail, sizeof(detail), " (%s)", msg_tail(r)) < 0)
+			detail[0] = '\0'; /* a long reason is cut, which is fine for a warning */
 	char msg[sizeof(r->msg)];
 	snprintf(msg, sizeof(msg),
 		 "%s: warning: %s; read %zu complete record blocks sequentially, %llu bytes from "
@@ -591,7 +592,8 @@ int mb_profile_reader_open(struct mb_profile_reader **out, const char *path, cha
 		goto cleanup;
 	if (rc) {
 		char why[256];
-		snprintf(why, sizeof(why), "no valid index (%s)", msg_tail(r));
+		if (snprintf(why, sizeof(why), "no valid index (%s)", msg_tail(r)) < 0)
+			why[0] = '\0'; /* cut if long: it only explains the fallback */
 		r->msg[0] = '\0';
 		reset_body(r);
 		scan_blocks(r, why);

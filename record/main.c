@@ -38,32 +38,49 @@ static const struct source_kind sources[] = {
 	{"synth:", record_synth_main},
 };
 
+/* The source kind whose prefix starts arg, or NULL. */
+static const struct source_kind *source_kind_of(const char *arg)
+{
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (strncmp(arg, sources[i].prefix, strlen(sources[i].prefix)) == 0)
+			return &sources[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	mb_cli_set_prog("membench record");
-	const char *source = NULL;
+	/* The source is the first argument that names one (options may come before it, and their
+	 * values are not sources: `membench record --ops 5 synth:zipf`). */
+	const char *source = NULL, *first_positional = NULL;
+	const struct source_kind *kind = NULL;
+	bool help = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0) {
 			printf("membench-record %s\n", mb_version_long());
 			return MB_EXIT_OK;
 		}
-		if (argv[i][0] != '-' && !source &&
-		    (i == 1 || strcmp(argv[i - 1], "-o") != 0)) /* first positional is the source */
+		help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+			i++; /* its value is a file name, never the source */
+			continue;
+		}
+		if (argv[i][0] == '-' || kind)
+			continue;
+		if (!first_positional)
+			first_positional = argv[i];
+		if ((kind = source_kind_of(argv[i])))
 			source = argv[i];
 	}
-	if (!source) {
-		bool help = false;
-		for (int i = 1; i < argc; i++)
-			help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
-		usage(help ? stdout : stderr);
-		if (!help)
-			mb_error("no source given (e.g. ebpf:any, synth:zipf, twitter:trace.zst)");
-		return help ? MB_EXIT_OK : MB_EXIT_USAGE;
+	if (kind)
+		return kind->main(source, argc, argv);
+	if (first_positional && !help) {
+		mb_error("unknown source '%s' (expected ebpf:, twitter:, oracle:, cachelib: or synth:)",
+			 first_positional);
+		return MB_EXIT_USAGE;
 	}
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-		if (strncmp(source, sources[i].prefix, strlen(sources[i].prefix)) == 0)
-			return sources[i].main(source, argc, argv);
-	mb_error("unknown source '%s' (expected ebpf:, twitter:, oracle:, cachelib: or synth:)",
-		 source);
-	return MB_EXIT_USAGE;
+	usage(help ? stdout : stderr);
+	if (!help)
+		mb_error("no source given (e.g. ebpf:any, synth:zipf, twitter:trace.zst)");
+	return help ? MB_EXIT_OK : MB_EXIT_USAGE;
 }

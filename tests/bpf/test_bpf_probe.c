@@ -22,7 +22,10 @@ static void test_probe_counts_own_calls(void **state)
 {
 	(void)state;
 	struct probe *skel = probe__open();
-	assert_non_null(skel);
+	if (!skel || !skel->rodata) {
+		fail_msg("probe__open failed");
+		return;
+	}
 	skel->rodata->target_tgid = getpid();
 	assert_int_equal(probe__load(skel), 0);
 	assert_int_equal(probe__attach(skel), 0);
