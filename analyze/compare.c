@@ -1,5 +1,6 @@
-/* --compare A B: both profiles side by side, and distances saying how closely B reproduces A
- * (definitions in report.h and docs/analyze.md). */
+/* --compare A B: both profiles side by side, distances saying how closely B reproduces A
+ * (definitions in report.h and docs/analyze.md), then the fidelity verdict (fidelity.h,
+ * docs/fidelity.md). */
 #include <errno.h>
 #include <math.h>
 
@@ -80,7 +81,7 @@ static void dist_line(FILE *f, const char *label, double v, const char *what)
 }
 
 int compare_text(FILE *f, const struct analysis *a, const struct analysis *b,
-		 const struct an_compare *c, bool utf8)
+		 const struct an_compare *c, const struct fid_result *fid, bool utf8)
 {
 	(void)utf8;
 	fprintf(f, "membench analyze --compare\n  A  %s\n  B  %s\n\n", a->src.path ? a->src.path : "A",
@@ -118,11 +119,13 @@ int compare_text(FILE *f, const struct analysis *a, const struct analysis *b,
 	dist_line(f, "Zipf alpha difference (MLE)", c->zipf_mle_diff, "B - A");
 	dist_line(f, "hit ratio difference", c->hit_ratio_diff, "B - A");
 	dist_line(f, "unique keys ratio", c->unique_keys_ratio, "B / A");
+	if (fid && fid_text(f, fid))
+		return -EIO;
 	return ferror(f) ? -EIO : 0;
 }
 
 int compare_json(FILE *f, const struct analysis *a, const struct analysis *b,
-		 const struct an_compare *c)
+		 const struct an_compare *c, const struct fid_result *fid)
 {
 	struct jw w;
 	jw_init(&w, f);
@@ -141,6 +144,8 @@ int compare_json(FILE *f, const struct analysis *a, const struct analysis *b,
 	jw_num(&w, "unique_keys_ratio", c->unique_keys_ratio);
 	jw_num(&w, "max_distance", compare_max_distance(c));
 	jw_obj_end(&w);
+	if (fid)
+		fid_json(&w, fid);
 	report_json_object(&w, "a", a);
 	report_json_object(&w, "b", b);
 	jw_obj_end(&w);

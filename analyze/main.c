@@ -4,7 +4,8 @@
  * Errors: a file that cannot be opened, is not a profile, has a newer format or a corrupt block
  * stops with the reader's message (file and byte offset) and the exit code of
  * mb_exit_code_for() (3 for unusable input). A profile cut short is analyzed up to its last
- * complete block with a warning. --html writes FILE.tmp and renames it, so a page is complete or
+ * complete block with a warning. --compare also evaluates the fidelity checks (fidelity.h) and
+ * exits 6 (MB_EXIT_MISMATCH) when one fails. --html writes FILE.tmp and renames it, so a page is complete or
  * absent. Ctrl-C stops the scan, writes nothing and ends the process by SIGINT like any
  * interrupted command.
  */
@@ -29,7 +30,7 @@
 
 static const char help_text[] =
 	"usage: membench analyze [options] PROFILE\n"
-	"       membench analyze --compare A B [--json] [--max-distance D]\n"
+	"       membench analyze --compare ORIGINAL REPLAYED [--speed N] [thresholds] [--json]\n"
 	"       membench analyze --info PROFILE\n"
 	"\n"
 	"Reports what a profile's traffic looks like: op mix (reads/writes by Twitter's and\n"
@@ -46,6 +47,20 @@ static const char help_text[] =
 	"                      Kolmogorov-Smirnov of key size, value size and inter-arrival, rate\n"
 	"                      error, Zipf exponent difference); text, or JSON with --json\n"
 	"  --max-distance D    with --compare: exit 6 when the op-mix distance or a KS distance > D\n"
+	"\n"
+	"Fidelity (with --compare; docs/fidelity.md): B must reproduce A within every threshold, else\n"
+	"exit 6. Keyless stats/version/verbosity/flush_all are left out of both profiles.\n"
+	"  --speed N           B was replayed at --rate Nx: multiply B's times by N first (default 1)\n"
+	"  --max-requests N    |requests B - A| (default 0)\n"
+	"  --max-op-mix D      op mix total variation distance (default 0)\n"
+	"  --max-key-ks D      KS distance of key length per request (default 0)\n"
+	"  --max-value-ks D    KS distance of value length per storage request (default 0)\n"
+	"  --max-rate-error F  |mean rate B - A| / A (default 0.005)\n"
+	"  --max-series-rms F  RMS of per-second rate B - A over A's mean rate (default 0.02)\n"
+	"  --max-iat-ks D      KS distance of inter-arrival, all commands (default 0.05)\n"
+	"  --max-unmatched F   share of A's connections whose request sequence (op, key length,\n"
+	"                      key's first-seen index on the connection, stored value length) no\n"
+	"                      connection of B has (default 0)\n"
 	"  --info              print the profile's header, block index and capture stats\n"
 	"\n"
 	"Analysis:\n"
@@ -61,13 +76,14 @@ static const char help_text[] =
 	"  -h, --help          this text;  --version  the version\n"
 	"\n"
 	"Exit codes: 0 ok, 1 runtime failure, 2 bad command line, 3 unusable profile (not a profile,\n"
-	"newer version, corrupt block), 6 --compare exceeded --max-distance.\n"
+	"newer version, corrupt block), 6 --compare failed a fidelity threshold or --max-distance.\n"
 	"\n"
 	"Examples:\n"
 	"  membench analyze prod.mbp\n"
 	"  membench analyze --json prod.mbp > report.json\n"
 	"  membench analyze --html report.html prod.mbp\n"
-	"  membench analyze --compare prod.mbp replayed.mbp --max-distance 0.05\n";
+	"  membench analyze --compare prod.mbp replayed.mbp --max-distance 0.05\n"
+	"  membench analyze --compare prod.mbp replayed-at-2x.mbp --speed 2\n";
 
 struct opts {
 	bool json, info, ascii, no_progress;
@@ -76,6 +92,9 @@ struct opts {
 	int nfiles;
 	bool compare;
 	double max_distance; /* < 0: none */
+	double speed;        /* B's times are multiplied by this */
+	struct fid_thresholds th;
+	bool fid_set;        /* a fidelity flag was given */
 	struct an_config cfg;
 	bool delim_set;
 	unsigned threads;
@@ -90,14 +109,19 @@ static void on_sigint(int sig)
 }
 
 /* Flags that take a value: one row each. */
-enum flag_id { F_HTML, F_WINDOW, F_TOP, F_DELIM, F_EXACT, F_MAXDIST, F_THREADS };
+enum flag_id { F_HTML, F_WINDOW, F_TOP, F_DELIM, F_EXACT, F_MAXDIST, F_THREADS, F_SPEED,
+	       F_FID /* + enum fid_check_id */ };
 static const struct {
 	const char *name;
 	enum flag_id id;
 } value_flags[] = {
 	{"--html", F_HTML}, {"--window", F_WINDOW}, {"--top", F_TOP},
 	{"--delim", F_DELIM}, {"--exact-keys", F_EXACT}, {"--max-distance", F_MAXDIST},
-	{"--threads", F_THREADS},
+	{"--threads", F_THREADS}, {"--speed", F_SPEED},
+	{"--max-requests", F_FID + FID_REQUESTS}, {"--max-op-mix", F_FID + FID_OP_MIX},
+	{"--max-key-ks", F_FID + FID_KEY_SIZE}, {"--max-value-ks", F_FID + FID_VALUE_SIZE},
+	{"--max-rate-error", F_FID + FID_RATE}, {"--max-series-rms", F_FID + FID_SERIES},
+	{"--max-iat-ks", F_FID + FID_IAT}, {"--max-unmatched", F_FID + FID_ORDER},
 };
 
 static int set_value(struct opts *o, enum flag_id id, const char *flag, const char *v)
@@ -136,6 +160,25 @@ static int set_value(struct opts *o, enum flag_id id, const char *flag, const ch
 			goto bad;
 		o->threads = (unsigned)u;
 		return 0;
+	case F_SPEED: {
+		char num[64];
+		size_t n = strlen(v);
+		if (n && (v[n - 1] == 'x' || v[n - 1] == 'X'))
+			n--; /* the replayer's "2x" */
+		if (n == 0 || n >= sizeof(num))
+			goto bad;
+		memcpy(num, v, n);
+		num[n] = '\0';
+		if (mb_parse_double(num, &o->speed) || !(o->speed > 0) || o->speed > 1e6)
+			goto bad;
+		o->fid_set = true;
+		return 0;
+	}
+	default: /* F_FID + check */
+		if (mb_parse_double(v, &o->th.max[id - F_FID]) || !(o->th.max[id - F_FID] >= 0))
+			goto bad;
+		o->fid_set = true;
+		return 0;
 	}
 bad:
 	mb_error("invalid value '%s' for %s (see --help)", v, flag);
@@ -147,6 +190,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 {
 	o->max_distance = -1;
 	o->threads = 1;
+	o->speed = 1;
+	fid_thresholds_default(&o->th);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -219,8 +264,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		mb_error("--html cannot be combined with --compare");
 		return MB_EXIT_USAGE;
 	}
-	if (o->max_distance >= 0 && !o->compare) {
-		mb_error("--max-distance only applies to --compare");
+	if ((o->max_distance >= 0 || o->fid_set) && !o->compare) {
+		mb_error("--max-distance, --speed and the --max-* thresholds only apply to --compare");
 		return MB_EXIT_USAGE;
 	}
 	return -1;
@@ -275,8 +320,28 @@ static void progress_update(void *ctx, uint64_t done)
 		(double)done / 1e6);
 }
 
-/* Opens path, analyzes every complete block into *out. @return an exit code. */
-static int analyze_file(const char *path, const struct opts *o, struct analysis **out)
+/* For --compare: drops keyless admin commands (counted in *admin) and multiplies times by
+ * speed, in place. @return the records kept. */
+static size_t compare_filter(struct mb_record *buf, size_t n, double speed, uint64_t *admin)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (fid_is_admin(&buf[i])) {
+			(*admin)++;
+			continue;
+		}
+		buf[k] = buf[i];
+		if (speed != 1)
+			buf[k].time_ns = (uint64_t)((double)buf[k].time_ns * speed);
+		k++;
+	}
+	return k;
+}
+
+/* Opens path, analyzes every complete block into *out. With a trace (--compare), records also
+ * go through compare_filter and into the trace, sequentially. @return an exit code. */
+static int analyze_file(const char *path, const struct opts *o, struct fid_trace *trace,
+			double speed, uint64_t *admin, struct analysis **out)
 {
 	struct mb_profile_reader *r = NULL;
 	struct analysis *a = NULL;
@@ -318,7 +383,7 @@ static int analyze_file(const char *path, const struct opts *o, struct analysis 
 		prog.total += mb_profile_reader_block(r, i)->records;
 	prog.show = !o->no_progress && mb_isatty(STDERR_FILENO) &&
 		    a->src.blocks >= PROGRESS_MIN_BLOCKS;
-	if (o->threads > 1 && !a->src.truncated && a->src.blocks > 1) {
+	if (o->threads > 1 && !a->src.truncated && a->src.blocks > 1 && !trace) {
 		err = scan_parallel(path, r, a, o->threads, &interrupted, progress_update, &prog,
 				    err_msg, sizeof(err_msg));
 		progress_clear(&prog);
@@ -337,8 +402,12 @@ static int analyze_file(const char *path, const struct opts *o, struct analysis 
 			}
 			if (n == 0 || interrupted)
 				break;
-			an_add(a, buf, (size_t)n);
 			done += (uint64_t)n;
+			if (trace) {
+				n = (long)compare_filter(buf, (size_t)n, speed, admin);
+				fid_trace_add(trace, buf, (size_t)n);
+			}
+			an_add(a, buf, (size_t)n);
 			progress_update(&prog, done);
 		}
 		progress_clear(&prog);
@@ -348,6 +417,8 @@ static int analyze_file(const char *path, const struct opts *o, struct analysis 
 		goto cleanup;
 	}
 	err = an_finish(a, meta->key_mode != MB_KEYS_ANON ? key_lookup : NULL, r);
+	if (!err && trace)
+		err = fid_trace_err(trace);
 	if (err) {
 		mb_error("%s: %s", path, mb_strerror(err));
 		rc = MB_EXIT_FAILURE;
@@ -407,22 +478,42 @@ static int do_info(const char *path)
 static int run(const struct opts *o)
 {
 	struct analysis *a = NULL, *b = NULL;
+	struct fid_trace *ta = NULL, *tb = NULL;
+	struct fid_result fid;
 	bool utf8 = !o->ascii;
-	int rc = analyze_file(o->files[0], o, &a);
+	int rc = MB_EXIT_OK;
+	uint64_t admin_a = 0, admin_b = 0;
+	if (o->compare && (fid_trace_new(&ta) || fid_trace_new(&tb))) {
+		mb_error("%s", mb_strerror(-ENOMEM));
+		rc = MB_EXIT_FAILURE;
+		goto cleanup;
+	}
+	rc = analyze_file(o->files[0], o, ta, 1, &admin_a, &a);
 	if (rc)
 		goto cleanup;
 	if (o->compare) {
-		rc = analyze_file(o->files[1], o, &b);
+		rc = analyze_file(o->files[1], o, tb, o->speed, &admin_b, &b);
 		if (rc)
 			goto cleanup;
 		struct an_compare c;
 		compare_compute(a, b, &c);
-		int err = o->json ? compare_json(stdout, a, b, &c) : compare_text(stdout, a, b, &c, utf8);
-		if (err)
+		fid_evaluate(a, b, ta, tb, &o->th, o->speed, &fid);
+		fid.admin_a = admin_a;
+		fid.admin_b = admin_b;
+		int err = o->json ? compare_json(stdout, a, b, &c, &fid)
+				  : compare_text(stdout, a, b, &c, &fid, utf8);
+		if (err) {
 			rc = MB_EXIT_FAILURE;
-		else if (o->max_distance >= 0 && compare_max_distance(&c) > o->max_distance) {
+		} else if (o->max_distance >= 0 && compare_max_distance(&c) > o->max_distance) {
 			mb_error("largest distance %.4f exceeds --max-distance %g",
 				 compare_max_distance(&c), o->max_distance);
+			rc = MB_EXIT_MISMATCH;
+		} else if (!fid.pass) {
+			for (unsigned i = 0; i < FID_NCHECKS; i++)
+				if (!fid.c[i].pass)
+					mb_error("fidelity check %s failed: %.4g > %g",
+						 fid_check_name(i), fid.c[i].value,
+						 fid.c[i].threshold);
 			rc = MB_EXIT_MISMATCH;
 		}
 		goto cleanup;
@@ -442,6 +533,8 @@ static int run(const struct opts *o)
 			rc = MB_EXIT_FAILURE;
 	}
 cleanup:
+	fid_trace_free(ta);
+	fid_trace_free(tb);
 	an_free(a);
 	an_free(b);
 	if (fflush(stdout) != 0 && rc == MB_EXIT_OK) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "fidelity.h"
 #include "json.h"
 
 #define AN_JSON_SCHEMA "membench-analyze/1"
@@ -63,9 +64,10 @@ struct an_compare {
 void compare_compute(const struct analysis *a, const struct analysis *b, struct an_compare *c);
 /* Largest of op_tvd and the three KS distances (NAN ignored); 0 when none is defined. */
 double compare_max_distance(const struct an_compare *c);
+/* fid: the fidelity verdict (fidelity.h) printed after the distances, or NULL. */
 int compare_text(FILE *f, const struct analysis *a, const struct analysis *b,
-		 const struct an_compare *c, bool utf8);
+		 const struct an_compare *c, const struct fid_result *fid, bool utf8);
 int compare_json(FILE *f, const struct analysis *a, const struct analysis *b,
-		 const struct an_compare *c);
+		 const struct an_compare *c, const struct fid_result *fid);
 
 #endif

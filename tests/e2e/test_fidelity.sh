@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# End to end fidelity (issue 9, docs/fidelity.md): a profile is replayed against a real memcached
+# on loopback while membench-record ebpf:any captures the replay, and
+# `membench analyze --compare ORIGINAL REPLAYED --speed N` must pass its default thresholds
+# (requests equal, op mix and key/value size distributions identical, mean rate within 0.5%,
+# per-second rate within 2% RMS, inter-arrival KS <= 0.05, every connection's order preserved).
+# Two profiles, each replayed at 1x and at 2x:
+#   synth   synth:etc at 2000 req/s for 6 s over 4 connections (no key bytes: the replayer
+#           generates keys, the recorder sees bytes)
+#   live    real clients recorded with eBPF: a pymemcache script (gets, sets, multigets,
+#           deletes) and memcslap (4 connections), at once
+# Root with BTF is needed (exit 77 otherwise). Runtime about 60 s.
+source "$MB_SOURCE_DIR/tests/lib.sh"
+mb_need_root
+[ -r /sys/kernel/btf/vmlinux ] || mb_skip "kernel has no BTF"
+PY=/usr/bin/python3
+$PY -c 'import pymemcache' 2>/dev/null || mb_skip "python3-pymemcache not installed"
+command -v memcslap >/dev/null || mb_skip "memcslap (libmemcached-tools) not installed"
+
+if [ -n "${MB_KEEP_TMP:-}" ]; then # keep the profiles and reports for a look after a failure
+  trap 'for p in "${MB_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; echo "kept $MB_TMP" >&2' EXIT
+fi
+mb_start_memcached -m 256 -t 2
+
+# capture NAME CMD...: records ebpf:any on $MC_PORT into $MB_TMP/NAME.mbp while CMD runs.
+capture() {
+  local name=$1; shift
+  rm -f "$MB_TMP/$name.mbp"
+  "$MB_BIN/membench-record" ebpf:any --port "$MC_PORT" -o "$MB_TMP/$name.mbp" \
+    2>"$MB_TMP/$name.rec.log" &
+  local rec=$!
+  MB_PIDS+=("$rec")
+  local i
+  for i in $(seq 1 300); do
+    [ -e "$MB_TMP/$name.mbp" ] && break
+    kill -0 "$rec" 2>/dev/null || { cat "$MB_TMP/$name.rec.log" >&2; mb_fail "recorder exited"; }
+    sleep 0.1
+  done
+  [ -e "$MB_TMP/$name.mbp" ] || mb_fail "recorder did not attach within 30 s"
+  "$@"
+  sleep 0.5 # the last requests reach the ring buffer
+  kill -INT "$rec"
+  local rc=0
+  wait "$rec" || rc=$?
+  [ "$rc" -eq 0 ] || { cat "$MB_TMP/$name.rec.log" >&2; mb_fail "recorder exited $rc"; }
+}
+
+live_clients() {
+  $PY - "$MC_PORT" <<'PY' &
+import sys, time, random
+from pymemcache.client.base import Client
+c = Client(("127.0.0.1", int(sys.argv[1])))
+rnd = random.Random(1)
+for i in range(1000):
+    k = "user:%d" % rnd.randint(0, 500)
+    r = rnd.random()
+    if r < 0.6:
+        c.get(k)
+    elif r < 0.8:
+        c.set(k, b"x" * rnd.choice([10, 100, 1000, 5000]), expire=300)
+    elif r < 0.9:
+        c.get_many(["user:%d" % rnd.randint(0, 500) for _ in range(8)])
+    else:
+        c.delete(k)
+    time.sleep(0.001)
+PY
+  local py=$!
+  memcslap --servers="127.0.0.1:$MC_PORT" --concurrency=4 --execute-number=1500 >/dev/null
+  wait "$py"
+}
+
+# check ORIG SPEED: replay ORIG at SPEEDx while recording, then compare with the defaults.
+check() {
+  local orig=$1 speed=$2 name="$1.x$2"
+  capture "$name" "$MB_BIN/membench-replay" "$MB_TMP/$orig.mbp" --server "127.0.0.1:$MC_PORT" \
+    --rate "${speed}x" --quiet --json "$MB_TMP/$name.json"
+  local rc=0
+  "$MB_BIN/membench-analyze" --compare "$MB_TMP/$orig.mbp" "$MB_TMP/$name.mbp" --speed "$speed" \
+    >"$MB_TMP/$name.cmp" 2>"$MB_TMP/$name.cmp.err" || rc=$?
+  sed -n '/^Fidelity/,$p' "$MB_TMP/$name.cmp"
+  if [ "$rc" -ne 0 ]; then
+    cat "$MB_TMP/$name.cmp" "$MB_TMP/$name.cmp.err" >&2
+    failures+=("$name (exit $rc)")
+  else
+    echo "ok: $name"
+  fi
+  # the JSON carries the same verdict
+  "$MB_BIN/membench-analyze" --compare --json "$MB_TMP/$orig.mbp" "$MB_TMP/$name.mbp" \
+    --speed "$speed" >"$MB_TMP/$name.cmp.json" 2>/dev/null || true
+  $PY - "$MB_TMP/$name.cmp.json" "$rc" <<'PY' || mb_fail "$name: JSON verdict differs from the exit status"
+import json, sys
+f = json.load(open(sys.argv[1]))["fidelity"]
+assert len(f["checks"]) == 8, f
+assert f["pass"] == (sys.argv[2] == "0"), f
+PY
+}
+
+failures=()
+"$MB_BIN/membench-record" synth:etc --rate 2000 --duration 6s --connections 4 --keys 5000 \
+  --seed 9 -o "$MB_TMP/synth.mbp" 2>/dev/null
+capture live live_clients
+
+# A self-comparison must pass and a clearly different profile must fail (exit 6): the checks
+# can fail.
+mb_expect_status 0 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/synth.mbp"
+mb_expect_status 6 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/live.mbp"
+
+for p in synth live; do
+  for s in 1 2; do
+    check "$p" "$s"
+  done
+done
+[ ${#failures[@]} -eq 0 ] || mb_fail "fidelity not met: ${failures[*]}"
