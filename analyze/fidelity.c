@@ -80,6 +80,22 @@ bool fid_is_admin(const struct mb_record *r)
 	return r->key_id == MB_KEY_NONE && r->op < MB_OP_COUNT && admin[r->op];
 }
 
+size_t fid_filter(struct mb_record *recs, size_t n, double speed, uint64_t *admin)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (fid_is_admin(&recs[i])) {
+			(*admin)++;
+			continue;
+		}
+		recs[k] = recs[i];
+		if (speed != 1)
+			recs[k].time_ns = (uint64_t)((double)recs[k].time_ns * speed);
+		k++;
+	}
+	return k;
+}
+
 /* splitmix64's finalizer: a bijective 64-bit mix. */
 static uint64_t mix64(uint64_t x)
 {

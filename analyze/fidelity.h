@@ -42,6 +42,9 @@ void fid_trace_add(struct fid_trace *t, const struct mb_record *recs, size_t n);
 /* @return 0 or the first -ENOMEM of fid_trace_add. */
 int fid_trace_err(const struct fid_trace *t);
 void fid_trace_free(struct fid_trace *t);
+/* For --compare: drops admin commands (fid_is_admin; counted in *admin) and multiplies the
+ * times of the rest by speed (B of a --rate Nx replay), in place. @return the records kept. */
+size_t fid_filter(struct mb_record *recs, size_t n, double speed, uint64_t *admin);
 /* True for a keyless stats, version, verbosity, flush_all or unknown command (MB_OP_OTHER). */
 bool fid_is_admin(const struct mb_record *r);
 

@@ -320,26 +320,8 @@ static void progress_update(void *ctx, uint64_t done)
 		(double)done / 1e6);
 }
 
-/* For --compare: drops keyless admin commands (counted in *admin) and multiplies times by
- * speed, in place. @return the records kept. */
-static size_t compare_filter(struct mb_record *buf, size_t n, double speed, uint64_t *admin)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (fid_is_admin(&buf[i])) {
-			(*admin)++;
-			continue;
-		}
-		buf[k] = buf[i];
-		if (speed != 1)
-			buf[k].time_ns = (uint64_t)((double)buf[k].time_ns * speed);
-		k++;
-	}
-	return k;
-}
-
 /* Opens path, analyzes every complete block into *out. With a trace (--compare), records also
- * go through compare_filter and into the trace, sequentially. @return an exit code. */
+ * go through fid_filter and into the trace, sequentially. @return an exit code. */
 static int analyze_file(const char *path, const struct opts *o, struct fid_trace *trace,
 			double speed, uint64_t *admin, struct analysis **out)
 {
@@ -404,7 +386,7 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 				break;
 			done += (uint64_t)n;
 			if (trace) {
-				n = (long)compare_filter(buf, (size_t)n, speed, admin);
+				n = (long)fid_filter(buf, (size_t)n, speed, admin);
 				fid_trace_add(trace, buf, (size_t)n);
 			}
 			an_add(a, buf, (size_t)n);

@@ -16,7 +16,7 @@
 # and then sends everything due back to back, so inter-arrivals shorter than its wake-up
 # latency are not reproduced; the measured KS distances (release build, loaded machine,
 # 2026-11-22) were synth 0.075 (1x) / 0.118 (2x), live 0.22 (1x) / 0.46 (2x) against the
-# default 0.05; with the sanitizer build 0.18 (synth 1x). The test therefore asks for
+# default 0.05; with the sanitizer build (median lag 60-155 us) synth 0.11-0.18, live 0.51-0.66. The test therefore asks for
 # IAT_KS_SYNTH and IAT_KS_LIVE below (a replay that ignored the schedule scores ~0.9), and
 # prints the measured value. docs/fidelity.md, "Known limits".
 source "$MB_SOURCE_DIR/tests/lib.sh"
@@ -79,15 +79,26 @@ PY
 }
 
 IAT_KS_SYNTH=0.3
-IAT_KS_LIVE=0.6
+IAT_KS_LIVE=0.75
+# A replay whose own JSON reports a schedule lag above this was starved of CPU by other
+# processes (seen: 1.4-4.3 s stalls under the sanitizer build with the whole suite running): it
+# is repeated, at most 3 attempts, and the last one is compared whatever its lag.
+MAX_STALL_US=100000
 
 # check ORIG SPEED: replay ORIG at SPEEDx while recording, then compare with the defaults
 # (inter-arrival: see LOOSENED above).
 check() {
   local orig=$1 speed=$2 name="$1.x$2" iat=$IAT_KS_SYNTH
   [ "$orig" = live ] && iat=$IAT_KS_LIVE
-  capture "$name" "$MB_BIN/membench-replay" "$MB_TMP/$orig.mbp" --server "127.0.0.1:$MC_PORT" \
-    --rate "${speed}x" --quiet --json "$MB_TMP/$name.json"
+  local attempt lag
+  for attempt in 1 2 3; do
+    capture "$name" "$MB_BIN/membench-replay" "$MB_TMP/$orig.mbp" \
+      --server "127.0.0.1:$MC_PORT" --rate "${speed}x" --quiet --json "$MB_TMP/$name.json"
+    lag=$($PY -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["schedule_lag_us"]["max"]))' \
+      "$MB_TMP/$name.json")
+    [ "$lag" -le "$MAX_STALL_US" ] && break
+    echo "$name: the replayer stalled (schedule lag max ${lag} us): attempt $attempt" >&2
+  done
   local rc=0
   "$MB_BIN/membench-analyze" --compare "$MB_TMP/$orig.mbp" "$MB_TMP/$name.mbp" --speed "$speed" \
     --max-iat-ks "$iat" >"$MB_TMP/$name.cmp" 2>"$MB_TMP/$name.cmp.err" || rc=$?
