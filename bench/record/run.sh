@@ -13,7 +13,9 @@
 #    memcached's own counters) / memcslap's wall time. With the recorder: completeness =
 #    get+set records in the profile / the same counters, ring drops from the trailer, and the
 #    recorder's CPU (utime+stime from /proc/PID/stat) per 100k requests/s of load.
-#    Printed: medians, and the with/without throughput ratio.
+#    Printed: medians, and the with/without throughput ratio; and, less sensitive to other load
+#    on the machine, memcached's and memcslap's CPU time per request with and without (the
+#    probes' work is charged to the process making the syscall).
 # 2. Beyond the limit: the same load with smaller rings (--ring-size), to show that when the
 #    ring overflows the loss is counted (ring drops, stream gaps), not silent.
 # 3. Pipelined load (when membench-replay and bench-replay-mkprofile are built): memcslap waits
@@ -52,14 +54,24 @@ stat_of() { printf 'stats\r\nquit\r\n' | nc -q 2 127.0.0.1 "$PORT" | tr -d '\r' 
 ops() { echo $(( $(stat_of cmd_get) + $(stat_of cmd_set) )); }
 now() { date +%s%N; }
 
-# run_load: memcslap once; sets LOAD_OPS (memcached's count) and LOAD_NS (wall time).
+mc_ticks() { awk '{print $14 + $15}' "/proc/$MC_PID/stat"; }
+
+# run_load: memcslap once; sets LOAD_OPS (memcached's count), LOAD_NS (wall time), and the CPU
+# time per request of memcached (MC_US) and of memcslap (CL_US), in microseconds. The probes'
+# work is charged to the process that made the syscall, so these show the capture's cost even
+# when throughput is drowned in noise from other load on the machine.
 run_load() {
-  local o0 t0
+  local o0 t0 m0
   o0=$(ops)
+  m0=$(mc_ticks)
   t0=$(now)
-  memcslap --servers="127.0.0.1:$PORT" --concurrency="$CONC" --execute-number="$N" --test=get >/dev/null
+  /usr/bin/time -f '%U %S' -o "$TMP/time" \
+    memcslap --servers="127.0.0.1:$PORT" --concurrency="$CONC" --execute-number="$N" --test=get >/dev/null
   LOAD_NS=$(( $(now) - t0 ))
   LOAD_OPS=$(( $(ops) - o0 ))
+  MC_US=$(awk -v t="$(( $(mc_ticks) - m0 ))" -v hz="$(getconf CLK_TCK)" -v n="$LOAD_OPS" \
+    'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  CL_US=$(awk -v n="$LOAD_OPS" '{printf "%.2f", ($1 + $2) * 1e6 / n}' "$TMP/time")
 }
 
 # rec_on ARGS...: starts the recorder and waits until it is attached.
@@ -100,24 +112,28 @@ echo "load: memcslap --concurrency=$CONC --execute-number=$N --test=get ($((N + 
 run_load # warm-up: memcached's memory and the page cache
 
 # ---- 1. overhead, completeness, CPU
-printf '\n%-5s %-8s %12s %10s %10s %8s %8s %10s\n' round recorder req_per_s records complete% drops gaps rec_cpu_s
-off=() on=() comp=() cpu100k=()
+printf '\n%-5s %-8s %12s %10s %10s %8s %8s %10s %9s %9s\n' round recorder req_per_s records complete% drops gaps rec_cpu_s mc_us/req cl_us/req
+off=() on=() comp=() cpu100k=() mcoff=() mcon=() cloff=() clon=()
 for r in $(seq "$ROUNDS"); do
   run_load
   rate=$(( LOAD_OPS * 1000000000 / LOAD_NS ))
   off+=("$rate")
-  printf '%-5s %-8s %12d %10s %10s %8s %8s %10s\n' "$r" off "$rate" - - - - -
+  mcoff+=("$MC_US")
+  cloff+=("$CL_US")
+  printf '%-5s %-8s %12d %10s %10s %8s %8s %10s %9s %9s\n' "$r" off "$rate" - - - - - "$MC_US" "$CL_US"
   rec_on
   run_load
   rec_off
   rate=$(( LOAD_OPS * 1000000000 / LOAD_NS ))
   on+=("$rate")
+  mcon+=("$MC_US")
+  clon+=("$CL_US")
   c=$(awk -v a="$RECORDS" -v b="$LOAD_OPS" 'BEGIN {printf "%.3f", 100 * a / b}')
   comp+=("$c")
   # recorder cores used while loaded, scaled to 100k requests/s of load
   cpu100k+=("$(awk -v cpu="$REC_CPU_S" -v ns="$LOAD_NS" -v rate="$rate" \
     'BEGIN {printf "%.3f", (cpu / (ns / 1e9)) * 100000 / rate}')")
-  printf '%-5s %-8s %12d %10d %10s %8s %8s %10s\n' "$r" on "$rate" "$RECORDS" "$c" "$DROPS" "$GAPS" "$REC_CPU_S"
+  printf '%-5s %-8s %12d %10d %10s %8s %8s %10s %9s %9s\n' "$r" on "$rate" "$RECORDS" "$c" "$DROPS" "$GAPS" "$REC_CPU_S" "$MC_US" "$CL_US"
 done
 OFF=$(printf '%s\n' "${off[@]}" | median)
 ON=$(printf '%s\n' "${on[@]}" | median)
@@ -127,6 +143,10 @@ echo "median throughput with recorder:    $ON req/s"
 awk -v a="$ON" -v b="$OFF" 'BEGIN {printf "ratio with/without: %.3f (%.1f%% loss)\n", a / b, 100 * (1 - a / b)}'
 echo "median completeness: $(printf '%s\n' "${comp[@]}" | median)% of memcached's cmd_get+cmd_set"
 echo "recorder CPU per 100k req/s of load: $(printf '%s\n' "${cpu100k[@]}" | median) cores (median)"
+MCOFF=$(printf '%s\n' "${mcoff[@]}" | median); MCON=$(printf '%s\n' "${mcon[@]}" | median)
+CLOFF=$(printf '%s\n' "${cloff[@]}" | median); CLON=$(printf '%s\n' "${clon[@]}" | median)
+awk -v a="$MCON" -v b="$MCOFF" 'BEGIN {printf "memcached CPU per request: %.2f us without, %.2f us with (x%.3f)\n", b, a, a / b}'
+awk -v a="$CLON" -v b="$CLOFF" 'BEGIN {printf "memcslap CPU per request:  %.2f us without, %.2f us with (x%.3f)\n", b, a, a / b}'
 
 # ---- 2. beyond the limit: smaller rings
 printf '\n%-10s %12s %10s %10s %10s %8s %8s\n' ring_size req_per_s events records complete% drops gaps
