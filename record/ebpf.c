@@ -577,6 +577,7 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 		goto cleanup;
 
 	rc = capture_loop(&r, &cap, rb, start_ns);
+	uint64_t elapsed = mb_mono_ns() - start_ns; /* the capture, not the detaching after it */
 	/* Stop the probes, then take everything they left in the ring. */
 	ebpf_capture_detach(&cap);
 	if (!rc) {
@@ -585,7 +586,6 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	}
 	if (!rc)
 		rc = ebpf_stream_finish(r.st);
-	uint64_t elapsed = mb_mono_ns() - start_ns;
 
 	struct mb_profile_stats st;
 	ebpf_stream_stats(r.st, &st);
