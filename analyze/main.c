@@ -5,8 +5,9 @@
  * stops with the reader's message (file and byte offset) and the exit code of
  * mb_exit_code_for() (3 for unusable input). A profile cut short is analyzed up to its last
  * complete block with a warning. --compare also evaluates the fidelity checks (fidelity.h) and
- * exits 6 (MB_EXIT_MISMATCH) when one fails. --html writes FILE.tmp and renames it, so a page is complete or
- * absent. Ctrl-C stops the scan, writes nothing and ends the process by SIGINT like any
+ * exits 6 (MB_EXIT_MISMATCH) when one fails; it scans sequentially (--threads is ignored) because
+ * the checks' per-connection sequences depend on file order. --html writes FILE.tmp and renames
+ * it, so a page is complete or absent. Ctrl-C stops the scan, writes nothing and ends the process by SIGINT like any
  * interrupted command.
  */
 #include <errno.h>
@@ -49,7 +50,8 @@ static const char help_text[] =
 	"  --max-distance D    with --compare: exit 6 when the op-mix distance or a KS distance > D\n"
 	"\n"
 	"Fidelity (with --compare; docs/fidelity.md): B must reproduce A within every threshold, else\n"
-	"exit 6. Keyless stats/version/verbosity/flush_all are left out of both profiles.\n"
+	"exit 6. Keyless stats, version, verbosity, flush_all and unknown commands (quit) are left\n"
+	"out of both profiles (the replayer does not replay them and sends its own).\n"
 	"  --speed N           B was replayed at --rate Nx: multiply B's times by N first (default 1)\n"
 	"  --max-requests N    |requests B - A| (default 0)\n"
 	"  --max-op-mix D      op mix total variation distance (default 0)\n"

@@ -213,6 +213,14 @@ assert d["max_distance"] == 1.0, d
 PY
 mb_expect_status 6 "$AN" --compare known.mbp zipf.mbp --max-distance 0.5
 grep -q "exceeds --max-distance" err || mb_fail "unclear mismatch message"
+# fidelity flags (docs/fidelity.md): verdict in text, thresholds and --speed parsed, misuse
+grep -q "^verdict: PASS" <("$AN" --compare known.mbp known.mbp) || mb_fail "self-comparison verdict"
+mb_expect_status 0 "$AN" --compare known.mbp known.mbp --speed 1x --max-iat-ks 0.1
+mb_expect_status 6 "$AN" --compare known.mbp known.mbp --speed 2x
+grep -q "fidelity check mean_rate_error failed" err || mb_fail "unclear fidelity message: $(cat err)"
+mb_expect_status 2 "$AN" --compare known.mbp known.mbp --speed 0
+mb_expect_status 2 "$AN" --compare known.mbp known.mbp --max-rate-error -1
+mb_expect_status 2 "$AN" known.mbp --speed 2
 
 # ---- --info ----
 mb_expect_status 0 "$AN" --info known.mbp
