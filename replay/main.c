@@ -31,6 +31,7 @@
 #include "membench/error.h"
 #include "membench/exitcode.h"
 #include "membench/version.h"
+#include "dist.h"
 #include "replay.h"
 
 static const char help_text[] =
@@ -670,8 +671,45 @@ static void live_line(const struct rp_point *pt, double target)
 
 /* ---- run ------------------------------------------------------------------------------- */
 
-static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char *warning)
+/* Lanes of this rank: L % size == rank (dist.h). */
+static unsigned rank_lanes(const struct rp_dist *d, const struct rp_plan *plan)
 {
+	unsigned r = (unsigned)d->rank, n = (unsigned)d->size;
+	return plan->nlanes > r ? (plan->nlanes - r + n - 1) / n : 0;
+}
+
+/* Times of st relative to t0 (+1, so 0 still means "none"), or back to absolute. */
+static uint64_t rel_t0(uint64_t t, uint64_t t0)
+{
+	return t ? (t > t0 ? t - t0 : 0) + 1 : 0;
+}
+
+static uint64_t abs_t0(uint64_t rel, uint64_t t0)
+{
+	return rel ? t0 + rel - 1 : 0;
+}
+
+/* This rank's line of the per-rank section. */
+static void rank_info(const struct rp_dist *d, const struct rp_opts *o, const struct rp_stats *st,
+		      struct rp_rank_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	snprintf(ri->host, sizeof(ri->host), "%s", d->host);
+	ri->requests_sent = st->requests_sent;
+	ri->responses = st->responses;
+	ri->latency_count = st->corr.total;
+	ri->lag_p99_ns = mb_hist_percentile(&st->lag, 99);
+	if (st->last_done_ns > st->first_send_ns && st->first_send_ns)
+		ri->duration_s = (double)(st->last_done_ns - st->first_send_ns) / 1e9;
+	ri->achieved_rate = ri->duration_s > 0 ? (double)st->requests_sent / ri->duration_s : 0;
+	ri->behind = o->rate_mode != RP_RATE_MAX && ri->lag_p99_ns > RP_BEHIND_LAG_NS;
+}
+
+static int run_replay(const struct rp_dist *d, const struct rp_opts *o, struct rp_plan *plan,
+		      const char *warning)
+{
+	struct rp_rank_info *ranks = calloc((size_t)d->size, sizeof(*ranks));
+	int failed_rank = 0;
 	char err[512];
 	struct rp_run run = {.opts = o, .plan = plan};
 	struct rp_worker **workers = NULL;
@@ -683,6 +721,7 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 	unsigned started = 0, nw = 0;
 	bool tty = mb_isatty(STDERR_FILENO);
 	bool total_ok = false;
+	double target = 0;
 	pthread_mutex_init(&run.mu, NULL);
 	pthread_cond_init(&run.gate, NULL);
 	for (unsigned i = 0; i < RP_SERIES_RING; i++) {
@@ -690,7 +729,7 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 		    mb_hist_init(&run.ring[i].lag, 1000, 100 * RP_NS_PER_SEC, 2))
 			goto oom;
 	}
-	if (!before || !after || rp_stats_init(&total) != 0)
+	if (!before || !after || !ranks || rp_stats_init(&total) != 0)
 		goto oom;
 	total_ok = true;
 	run.memc = rp_memc_new(o, err, sizeof(err));
@@ -698,21 +737,37 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 		mb_error("%s", err);
 		goto cleanup;
 	}
-	if (o->warm)
+	/* warm-up and the "before" stats once, on rank 0, before any rank sends */
+	if (o->warm && d->rank == 0)
 		warm_run(o, plan, run.memc, &rep);
-	rep.stats_ok = rp_stats_fetch(run.memc, o->nservers, before) == 0;
+	if (d->rank == 0)
+		rep.stats_ok = rp_stats_fetch(run.memc, o->nservers, before) == 0;
 
-	nw = o->threads < plan->nlanes ? o->threads : plan->nlanes;
+	/* this rank's lanes are spread over its threads; worker i of rank r has the global id
+	 * r + size * i of size * nw (dist.h), so the engine keeps exactly this rank's shard */
+	unsigned mylanes = rank_lanes(d, plan);
+	nw = o->threads < mylanes ? o->threads : mylanes;
+	if (nw == 0)
+		nw = 1; /* no lanes here: one idle worker keeps the flow the same */
 	workers = calloc(nw, sizeof(*workers));
 	if (!workers)
 		goto oom;
-	for (unsigned i = 0; i < nw; i++) {
-		int rc = rp_worker_new(&workers[i], &run, i, nw, err, sizeof(err));
+	int wrc = 0;
+	for (unsigned i = 0; i < nw && !wrc; i++) {
+		int rc = rp_worker_new(&workers[i], &run, (unsigned)d->rank + (unsigned)d->size * i,
+				       (unsigned)d->size * nw, err, sizeof(err));
 		if (rc) {
 			mb_error("%s", err);
-			ret = rc == MB_E_CONNECT ? MB_EXIT_TARGET : mb_exit_code_for(rc);
-			goto cleanup;
+			wrc = rc == MB_E_CONNECT ? MB_EXIT_TARGET : mb_exit_code_for(rc);
 		}
+	}
+	wrc = rp_dist_agree(d, wrc, &failed_rank);
+	if (wrc) {
+		if (d->rank == 0 && failed_rank != 0)
+			mb_error("rank %d failed to start (its message names its host); stopping",
+				 failed_rank);
+		ret = wrc;
+		goto cleanup;
 	}
 	for (; started < nw; started++) {
 		if (rp_worker_start(workers[started]) != 0) {
@@ -722,18 +777,23 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 			break;
 		}
 	}
-	/* every thread is up: the schedule starts 20 ms from now */
+	/* every thread is up (on every rank): the schedule starts 20 ms after the barrier */
 	pthread_mutex_lock(&run.mu);
 	while (run.ready < started)
 		pthread_cond_wait(&run.gate, &run.mu);
+	pthread_mutex_unlock(&run.mu);
+	if (rp_dist_clock(d, ranks) != 0)
+		mb_warn("cannot measure the clock offsets between ranks");
+	rp_dist_barrier(d);
+	pthread_mutex_lock(&run.mu);
 	run.t0 = mb_mono_ns() + 20 * 1000 * 1000;
 	run.end_ns = o->duration_ns ? run.t0 + o->duration_ns : UINT64_MAX;
 	run.released = true;
 	pthread_cond_broadcast(&run.gate);
 	pthread_mutex_unlock(&run.mu);
+	target = o->rate_mode == RP_RATE_MAX ? 0 : plan->mean_rate * plan->speed;
 	if (started < nw)
 		goto join;
-	double target = o->rate_mode == RP_RATE_MAX ? 0 : plan->mean_rate * plan->speed;
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -751,7 +811,7 @@ static int run_replay(const struct rp_opts *o, struct rp_plan *plan, const char 
 		uint64_t now = mb_mono_ns();
 		uint64_t cur = now > run.t0 ? (now - run.t0) / RP_NS_PER_SEC : 0;
 		const struct rp_point *pt = series_collect(&run, nw, cur > 2 ? cur - 2 : 0, false);
-		if (pt && tty)
+		if (pt && tty && d->rank == 0)
 			live_line(pt, target);
 		pthread_mutex_lock(&run.mu);
 		bool done = run.done_workers == nw;
@@ -769,8 +829,29 @@ join:
 	series_tidy(&run);
 	for (unsigned i = 0; i < started; i++)
 		rp_stats_merge(&total, rp_worker_stats(workers[i]));
+	ret = rp_dist_agree(d, ret, &failed_rank);
 	if (ret != 0)
 		goto cleanup;
+	/* results meet on rank 0, times relative to each rank's own t0 */
+	struct rp_rank_info mine;
+	rank_info(d, o, &total, &mine);
+	total.first_send_ns = rel_t0(total.first_send_ns, run.t0);
+	total.last_done_ns = rel_t0(total.last_done_ns, run.t0);
+	int drc = rp_dist_reduce_stats(d, &total);
+	if (drc == 0)
+		drc = rp_dist_gather_ranks(d, &mine, ranks);
+	if (drc == 0)
+		drc = rp_dist_gather_series(d, &run.series, &run.nseries, &run.capseries);
+	if (drc) {
+		mb_error("cannot combine the ranks' results: %s", mb_strerror(drc));
+		ret = MB_EXIT_FAILURE;
+		goto cleanup;
+	}
+	total.first_send_ns = abs_t0(total.first_send_ns, run.t0);
+	total.last_done_ns = abs_t0(total.last_done_ns, run.t0);
+	if (d->rank != 0)
+		goto cleanup; /* rank 0 reports */
+	series_tidy(&run);
 	rep.stats_ok = rep.stats_ok && rp_stats_fetch(run.memc, o->nservers, after) == 0;
 	rep.stat_before = before;
 	rep.stat_after = after;
@@ -783,6 +864,8 @@ join:
 	rep.target_rate = target;
 	rep.nworkers = nw;
 	rep.generator_bound = mb_hist_percentile(&total.gen_lag, 99) > 1000000;
+	rep.nranks = (unsigned)d->size;
+	rep.ranks = ranks;
 	if (!o->quiet)
 		rp_report_text(stdout, &rep);
 	if (o->json_path) {
@@ -813,6 +896,7 @@ cleanup:
 	pthread_cond_destroy(&run.gate);
 	free(before);
 	free(after);
+	free(ranks);
 	return ret;
 }
 
@@ -820,11 +904,17 @@ int main(int argc, char **argv)
 {
 	struct rp_opts o;
 	struct rp_plan plan;
+	struct rp_dist d;
 	const char *warning = NULL;
+	int failed_rank;
 	mb_cli_set_prog("membench replay");
+	if (rp_dist_init(&d, &argc, &argv) != 0)
+		return MB_EXIT_FAILURE;
 	int rc = parse_args(argc, argv, &o);
-	if (rc)
+	if (rc) {
+		rp_dist_finalize(&d);
 		return rc;
+	}
 	/* Block the stop signals before any thread exists; main takes them with sigtimedwait. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -833,19 +923,25 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* every step that can fail on one host (its copy of the profile, its route to a server)
+	 * is agreed on by all ranks before the next one, so a failing rank stops them all */
 	rc = plan_scan(&o, &plan, &warning);
-	if (rc)
-		return rc;
-	if (plan.records == 0) {
+	if (rc == 0 && plan.records == 0) {
 		mb_error("%s: the profile has no records to replay", o.profile);
-		plan_free(&plan);
-		return MB_EXIT_INPUT;
+		rc = MB_EXIT_INPUT;
 	}
-	rc = fit_lanes(&o, &plan);
+	if (rc == 0)
+		rc = fit_lanes(&o, &plan);
 	if (rc == 0)
 		rc = check_targets(&o);
+	rc = rp_dist_agree(&d, rc, &failed_rank);
+	if (rc && d.rank == 0 && failed_rank != 0)
+		mb_error("rank %d failed (its message above names its host); stopping", failed_rank);
 	if (rc == 0)
-		rc = run_replay(&o, &plan, warning);
+		plan.nlanes = rp_dist_min(&d, plan.nlanes);
+	if (rc == 0)
+		rc = run_replay(&d, &o, &plan, warning);
 	plan_free(&plan);
+	rp_dist_finalize(&d);
 	return rc;
 }

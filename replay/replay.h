@@ -5,6 +5,7 @@
  *          keys.c    deterministic key and value bytes for anonymized profiles
  *          worker.c  the engine: one thread, one event_base, its connections and histograms
  *          report.c  merged results: text table and JSON (schema in docs/replay.md)
+ *          dist.h    several processes (MPI ranks) sharing one replay: dist_none.c / dist_mpi.c
  *
  * Model: the profile's records are split into lanes (a recorded connection, or a fold of them by
  * connection or key hash). Each lane has one TCP/unix connection per server (`struct rp_conn`),
@@ -166,6 +167,10 @@ struct rp_run {
 };
 
 struct rp_worker;
+struct rp_rank_info;
+
+/* A rank whose schedule lag p99 exceeds this fell behind (flagged in the per-rank section). */
+#define RP_BEHIND_LAG_NS 1000000ull
 
 /* ---- target.c -------------------------------------------------------------------------- */
 
@@ -248,6 +253,8 @@ struct rp_report {
 	double warm_s;
 	const char *profile_warning; /* truncated/corrupt profile note, or NULL */
 	bool generator_bound;
+	unsigned nranks;           /* MPI ranks (1 without mpirun); > 1 adds the per-rank section */
+	const struct rp_rank_info *ranks; /* nranks entries (dist.h) */
 };
 
 extern const char *const rp_err_names[RP_ERR_COUNT];

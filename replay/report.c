@@ -1,12 +1,15 @@
 /* Replay results: the text table printed at the end of a run and the --json file.
  * The JSON schema ("membench.replay/1") is documented field by field in docs/replay.md; add
- * fields compatibly, and bump the schema's version for any change of meaning.
+ * fields compatibly, and bump the schema's version for any change of meaning. A run spread over
+ * MPI ranks (docs/distributed.md) adds a per-rank section; a single process prints exactly what
+ * it did before.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "dist.h"
 #include "replay.h"
 
 const char *const rp_err_names[RP_ERR_COUNT] = {
@@ -61,6 +64,27 @@ static void text_hist_row(FILE *out, const char *name, const char *kind, const s
 	fmt_lat(b[NPCT], sizeof(b[NPCT]), h->max);
 	fprintf(out, "%-10s %-11s %10" PRIu64 " %9s %9s %9s %9s %9s %9s\n", name, kind, h->total,
 		b[0], b[1], b[2], b[3], b[4], b[NPCT]);
+}
+
+/* The per-rank section of a distributed run (dist.h). */
+static void text_ranks(FILE *out, const struct rp_report *r)
+{
+	unsigned behind = 0;
+	fprintf(out, "\nranks: %u (clock offsets from rank 0 by ping-pong, CLOCK_REALTIME)\n",
+		r->nranks);
+	fprintf(out, "%-5s %-20s %10s %12s %12s %12s %10s\n", "rank", "host", "sent", "req/s",
+		"lag p99 us", "offset us", "rtt us");
+	for (unsigned i = 0; i < r->nranks; i++) {
+		const struct rp_rank_info *k = &r->ranks[i];
+		behind += k->behind;
+		fprintf(out, "%-5u %-20.20s %10" PRIu64 " %12.1f %12.1f %12.1f %10.1f%s\n", i, k->host,
+			k->requests_sent, k->achieved_rate, us(k->lag_p99_ns), k->realtime_offset_us,
+			k->rtt_us, k->behind ? "  BEHIND" : "");
+	}
+	if (behind)
+		fprintf(out, "warning: %u rank%s fell behind (schedule lag p99 > %.0f ms): that host, "
+			"not the target, limited the rate\n", behind, behind == 1 ? "" : "s",
+			(double)RP_BEHIND_LAG_NS / 1e6);
 }
 
 void rp_report_text(FILE *out, const struct rp_report *r)
@@ -131,6 +155,8 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 				fprintf(out, ", %s %" PRIu64, mb_status_name(s), os->status[s]);
 		fprintf(out, "\n");
 	}
+	if (r->nranks > 1)
+		text_ranks(out, r);
 	if (r->stats_ok) {
 		fprintf(out, "\nserver stats (after - before):\n");
 		for (unsigned s = 0; s < o->nservers; s++) {
@@ -269,6 +295,22 @@ int rp_report_json(const char *path, const struct rp_report *r)
 			fprintf(f, "}");
 		}
 		fprintf(f, "}");
+	}
+	if (r->nranks > 1) {
+		fprintf(f, "\n  ],\n  \"ranks\": [");
+		for (unsigned i = 0; i < r->nranks; i++) {
+			const struct rp_rank_info *k = &r->ranks[i];
+			fprintf(f, "%s\n    {\"rank\": %u, \"host\": ", i ? "," : "", i);
+			json_str(f, k->host);
+			fprintf(f, ", \"requests_sent\": %" PRIu64 ", \"responses\": %" PRIu64
+				", \"latency_count\": %" PRIu64, k->requests_sent, k->responses,
+				k->latency_count);
+			fprintf(f, ", \"achieved_rate\": %.3f, "
+				"\"duration_s\": %.6f, \"schedule_lag_p99_us\": %.3f, "
+				"\"clock_offset_us\": %.3f, \"clock_rtt_us\": %.3f, \"behind\": %s}",
+				k->achieved_rate, k->duration_s, us(k->lag_p99_ns),
+				k->realtime_offset_us, k->rtt_us, k->behind ? "true" : "false");
+		}
 	}
 	fprintf(f, "\n  ],\n  \"warm\": {\"enabled\": %s, \"keys\": %" PRIu64 ", \"stored\": %" PRIu64
 		", \"failed\": %" PRIu64 ", \"duration_s\": %.3f},\n  \"profile_warning\": ",

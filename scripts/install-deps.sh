@@ -12,6 +12,7 @@ packages=(
   memcached libmemcached-tools netcat-openbsd python3 python3-pymemcache
   iproute2 procps
   chromium python3-jsonschema
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()
