@@ -118,12 +118,22 @@ PY
 [ $? -eq 0 ] || exit 1
 
 # ---- 2. ranks in network namespaces ---------------------------------------------------------
+# Namespaces: srv (memcached at 10.213.77.1, mpirun at 10.213.77.1/.2 on bridge br0), c1, c2, c3
+# (clients 10.213.77.11-13 on veth links into the bridge). mpirun runs in srv and starts its
+# daemons in the client namespaces through netns-agent.sh (an ssh stand-in: `-H c1,c2` are
+# "hosts" with their own network stack and host name). c3 has an `unreachable` route to
+# 10.213.77.1: it reaches mpirun (10.213.77.2) but not memcached.
 [ "$(id -u)" -eq 0 ] || { echo "network-namespace part skipped: needs root"; exit 0; }
-command -v ip >/dev/null || { echo "network-namespace part skipped: no ip(8)"; exit 0; }
+command -v ip >/dev/null && command -v unshare >/dev/null ||
+  { echo "network-namespace part skipped: no ip(8)/unshare(1)"; exit 0; }
 NS=mbmpi$$
 NSS=("$NS-srv" "$NS-c1" "$NS-c2" "$NS-c3")
 ns_cleanup() {
-  local n
+  local n p
+  for n in "${NSS[@]}"; do
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  done
+  sleep 0.2
   for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
   mb_cleanup
 }
@@ -131,9 +141,10 @@ trap ns_cleanup EXIT
 for n in "${NSS[@]}"; do ip netns add "$n" || mb_skip "cannot create network namespaces"; done
 ip -n "$NS-srv" link add br0 type bridge || mb_skip "no bridge support"
 ip -n "$NS-srv" addr add 10.213.77.1/24 dev br0
+ip -n "$NS-srv" addr add 10.213.77.2/24 dev br0
 ip -n "$NS-srv" link set br0 up
 ip -n "$NS-srv" link set lo up
-for i in 1 2; do
+for i in 1 2 3; do
   ip link add "$NS-v$i" type veth peer name "$NS-p$i"
   ip link set "$NS-v$i" netns "$NS-c$i"
   ip link set "$NS-p$i" netns "$NS-srv"
@@ -142,53 +153,78 @@ for i in 1 2; do
   ip -n "$NS-c$i" addr add "10.213.77.1$i/24" dev "$NS-v$i"
   ip -n "$NS-c$i" link set "$NS-v$i" up
 done
-ip -n "$NS-c3" link set lo up
-user=(); [ "$(id -u)" -eq 0 ] && user=(-u nobody)
-ip netns exec "$NS-srv" memcached -l 10.213.77.1 -p 11211 -U 0 "${user[@]}" &
+ip -n "$NS-c3" route add unreachable 10.213.77.1/32
+ip netns exec "$NS-srv" memcached -l 10.213.77.1 -p 11211 -U 0 -u nobody &
 MB_PIDS+=($!)
 for i in $(seq 1 200); do
   ip netns exec "$NS-c1" bash -c 'exec 3<>/dev/tcp/10.213.77.1/11211' 2>/dev/null && break
   sleep 0.02
 done
 NSRV=10.213.77.1:11211
-nsrun() { # NAME NS-FOR-RANK... -- replay args
-  local name=$1; shift
-  local ctx=() first=1
-  while [ "$1" != -- ]; do
-    [ $first -eq 1 ] || ctx+=(:)
-    ctx+=(-np 1 ip netns exec "$1" "$RP" "$MB_TMP/p.mbp" --server "$NSRV" --rate 2x -q
-          --json "$MB_TMP/$name.json")
-    first=0; shift
-  done
-  shift
+AGENT=$MB_SOURCE_DIR/tests/replay/netns-agent.sh
+# nsrun NAME HOSTS NP [replay args]: prints mpirun's exit status
+nsrun() {
+  local name=$1 hosts=$2 np=$3; shift 3
   local rc=0
-  timeout 120 "${MPIRUN[@]}" "${ctx[@]}" >"$MB_TMP/$name.out" 2>&1 || rc=$?
+  timeout 120 ip netns exec "$NS-srv" env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    mpirun --allow-run-as-root --oversubscribe --bind-to none --mca plm_rsh_agent "$AGENT" \
+    -x ASAN_OPTIONS -x UBSAN_OPTIONS -H "$hosts" -np "$np" \
+    "$RP" "$MB_TMP/p.mbp" --server "$NSRV" -q --json "$MB_TMP/$name.json" "$@" \
+    >"$MB_TMP/$name.out" 2>&1 || rc=$?
   echo $rc
 }
-b=$(ip netns exec "$NS-c1" bash -c "$(declare -f stat_snapshot); stat_snapshot 10.213.77.1 11211")
-rc=$(nsrun netns "$NS-c1" "$NS-c2" "$NS-c1" --)
+snap() { ip netns exec "$NS-c1" bash -c "$(declare -f stat_snapshot); stat_snapshot 10.213.77.1 11211"; }
+b=$(snap)
+rc=$(nsrun netns "$NS-c1:2,$NS-c2:1" 3 --rate 2x)
 [ "$rc" -eq 0 ] || { cat "$MB_TMP/netns.out"; mb_fail "replay across namespaces exited $rc"; }
-a=$(ip netns exec "$NS-c1" bash -c "$(declare -f stat_snapshot); stat_snapshot 10.213.77.1 11211")
-python3 - "$MB_TMP/netns.json" "$b" "$a" <<'PY'
+a=$(snap)
+python3 - "$MB_TMP/netns.json" "$b" "$a" "$NS" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 b = [int(x) for x in sys.argv[2].split()]; a = [int(x) for x in sys.argv[3].split()]
+ns = sys.argv[4]
 ranks = j["ranks"]
 assert len(ranks) == 3, ranks
+assert [k["host"] for k in ranks] == [ns + "-c1", ns + "-c1", ns + "-c2"], ranks
 assert j["requests_sent"] == j["profile_commands"] == 6000, j["requests_sent"]
 assert sum(k["requests_sent"] for k in ranks) == 6000, ranks
+assert sum(k["latency_count"] for k in ranks) == j["latency_us"]["corrected"]["count"], ranks
 assert j["errors"]["total"] == 0, j["errors"]
 assert a[0] - b[0] == j["commands"]["get"]["keys"], (a, b)
 assert a[3] - b[3] == j["commands"]["set"]["sent"], (a, b)
-print("netns: ok, sent per rank", [k["requests_sent"] for k in ranks])
+print("netns: ok, sent per rank", [k["requests_sent"] for k in ranks],
+      "offsets us", [k["clock_offset_us"] for k in ranks])
 PY
-[ $? -eq 0 ] || exit 1
 
-# a rank with no route to the server: stops everything, names the rank and host, no hang
+# a rank whose host has no route to the server: everything stops at start, exit 5, and the
+# message names that rank and host
 t=$(date +%s)
-rc=$(nsrun unreach "$NS-c1" "$NS-c3" --)
+rc=$(nsrun unreach "$NS-c1:1,$NS-c3:1" 2 --rate 2x)
 [ $(( $(date +%s) - t )) -lt 60 ] || mb_fail "an unreachable rank took $(( $(date +%s) - t )) s to stop the run"
 [ "$rc" -eq 5 ] || { cat "$MB_TMP/unreach.out"; mb_fail "unreachable rank: mpirun exited $rc, expected 5"; }
-grep -q "rank 1 on $(hostname)\].*cannot connect to $NSRV" "$MB_TMP/unreach.out" ||
+grep -q "rank 1 on $NS-c3\]: cannot connect to $NSRV" "$MB_TMP/unreach.out" ||
   { cat "$MB_TMP/unreach.out"; mb_fail "no message naming rank 1, its host and the server"; }
 echo "unreachable: ok (exit $rc)"
+
+# a rank killed mid-run: mpirun aborts the job, naming the rank and the host, no hang
+t=$(date +%s)
+nsrun killed "$NS-c1:1,$NS-c2:1" 2 --rate 0.2x >"$MB_TMP/killed.rc" &
+runner=$!
+victim=
+for i in $(seq 1 100); do
+  for p in $(ip netns pids "$NS-c2"); do
+    [ "$(cat /proc/"$p"/comm 2>/dev/null)" = membench-replay ] && victim=$p
+  done
+  [ -n "$victim" ] && break
+  sleep 0.1
+done
+[ -n "$victim" ] || mb_fail "rank 1 never started in $NS-c2"
+sleep 1
+kill -9 "$victim"
+wait "$runner"
+rc=$(cat "$MB_TMP/killed.rc")
+[ $(( $(date +%s) - t )) -lt 30 ] || mb_fail "a killed rank took $(( $(date +%s) - t )) s to end the run"
+[ "$rc" -ne 0 ] || mb_fail "a killed rank: mpirun exited 0"
+grep -q "rank 1 with PID $victim on node $NS-c2 exited on signal 9" "$MB_TMP/killed.out" ||
+  { cat "$MB_TMP/killed.out"; mb_fail "mpirun did not name the killed rank and its host"; }
+echo "killed rank: ok (mpirun exit $rc)"
