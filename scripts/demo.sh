@@ -102,7 +102,11 @@ if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
   record_while replayed membench replay "$work/prod.mbp" --server "127.0.0.1:$port" --rate 2x \
     --json "$work/replay.json"
   step "Comparing the replay (recorded with eBPF) with the original"
-  membench analyze --compare "$work/prod.mbp" "$work/replayed.mbp" || true
+  # --speed 2 undoes the 2x before rates and inter-arrival are compared; exit 6 means a check
+  # failed (on a 2-core machine, typically inter-arrival: see docs/fidelity.md).
+  verdict=0
+  membench analyze --compare "$work/prod.mbp" "$work/replayed.mbp" --speed 2 || verdict=$?
+  [ "$verdict" -eq 0 ] || echo "(compare exited $verdict: a fidelity check above did not pass)"
 else
   membench replay "$work/prod.mbp" --server "127.0.0.1:$port" --rate 2x --json "$work/replay.json"
 fi
