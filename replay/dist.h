@@ -63,14 +63,16 @@ unsigned rp_dist_min(const struct rp_dist *d, unsigned v);
 void rp_dist_barrier(const struct rp_dist *d);
 /* Sums st of every rank into rank 0's st (histogram buckets and counters exactly; min/max;
  * first_send_ns/last_done_ns must already be relative to the rank's t0, see main.c).
- * Other ranks' st is left unchanged. @return 0, -ENOMEM or -EIO. */
-int rp_dist_reduce_stats(const struct rp_dist *d, struct rp_stats *st);
-/* Gathers mine from every rank into all[] on rank 0 (keeping rank 0's clock fields).
+ * Other ranks' st is left unchanged. Out of memory aborts the job (the others would wait).
  * @return 0 or -EIO. */
+int rp_dist_reduce_stats(const struct rp_dist *d, struct rp_stats *st);
+/* Gathers mine from every rank into all[] on rank 0 (keeping rank 0's clock fields). Out of
+ * memory aborts the job. @return 0 or -EIO. */
 int rp_dist_gather_ranks(const struct rp_dist *d, const struct rp_rank_info *mine,
 			 struct rp_rank_info *all);
 /* Appends every other rank's per-second points to rank 0's *series (grown with realloc); the
- * caller then merges points of the same second. @return 0, -ENOMEM or -EIO. */
+ * caller then merges points of the same second. Out of memory aborts the job.
+ * @return 0 or -EIO. */
 int rp_dist_gather_series(const struct rp_dist *d, struct rp_point **series, size_t *n,
 			  size_t *cap);
 

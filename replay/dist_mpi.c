@@ -34,6 +34,14 @@
 
 static bool mpi_on; /* MPI_Init was called */
 
+/* Out of memory in the middle of a collective: the other ranks would wait forever, so the job
+ * ends here. */
+static void oom_abort(void)
+{
+	mb_error("out of memory while combining the ranks' results; aborting the job");
+	MPI_Abort(MPI_COMM_WORLD, MB_EXIT_FAILURE);
+}
+
 static bool under_mpirun(void)
 {
 	return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
@@ -242,7 +250,7 @@ int rp_dist_reduce_stats(const struct rp_dist *d, struct rp_stats *st)
 		return -EIO;
 	for (unsigned op = 0; op < MB_OP_COUNT; op++)
 		if (used[op] && rp_opstats_use(&st->op[op]) != 0)
-			return -ENOMEM; /* the others then wait in MPI: main aborts the job */
+			oom_abort();
 	pack_counters(st, v, false);
 	rc = reduce(d, v, NCOUNTERS, MPI_UINT64_T, MPI_SUM);
 	if (rc)
@@ -280,7 +288,7 @@ int rp_dist_gather_ranks(const struct rp_dist *d, const struct rp_rank_info *min
 	if (d->rank == 0) {
 		tmp = calloc((size_t)d->size, sizeof(*tmp));
 		if (!tmp)
-			return -ENOMEM; /* cannot happen silently: main aborts the job */
+			oom_abort();
 	}
 	if (d->size > 1) {
 		if (MPI_Gather(mine, (int)sizeof(*mine), MPI_BYTE, tmp, (int)sizeof(*mine), MPI_BYTE,
@@ -311,10 +319,8 @@ int rp_dist_gather_series(const struct rp_dist *d, struct rp_point **series, siz
 	if (d->rank == 0) {
 		counts = calloc((size_t)d->size, sizeof(*counts));
 		displs = calloc((size_t)d->size, sizeof(*displs));
-		if (!counts || !displs) {
-			rc = -ENOMEM;
-			goto cleanup;
-		}
+		if (!counts || !displs)
+			oom_abort();
 	}
 	if (MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
 		goto cleanup;
@@ -328,10 +334,8 @@ int rp_dist_gather_series(const struct rp_dist *d, struct rp_point **series, siz
 		size_t need = *n + total / sizeof(**series);
 		if (need > *cap) {
 			struct rp_point *np = realloc(*series, need * sizeof(*np));
-			if (!np) {
-				rc = -ENOMEM;
-				goto cleanup;
-			}
+			if (!np)
+				oom_abort();
 			*series = np;
 			*cap = need;
 		}

@@ -637,6 +637,8 @@ static int cmp_point(const void *a, const void *b)
 /* Sorts the series and merges points of the same second (a late report finalized twice). */
 static void series_tidy(struct rp_run *run)
 {
+	if (run->nseries == 0)
+		return; /* (qsort's array may not be NULL) a rank without lanes has no series */
 	qsort(run->series, run->nseries, sizeof(*run->series), cmp_point);
 	size_t k = 0;
 	for (size_t i = 0; i < run->nseries; i++) {
@@ -847,6 +849,8 @@ join:
 		ret = MB_EXIT_FAILURE;
 		goto cleanup;
 	}
+	/* Ctrl-C on mpirun reaches every rank; the report says so if any rank saw it */
+	rep.interrupted = rp_dist_agree(d, rep.interrupted, &failed_rank) != 0;
 	total.first_send_ns = abs_t0(total.first_send_ns, run.t0);
 	total.last_done_ns = abs_t0(total.last_done_ns, run.t0);
 	if (d->rank != 0)

@@ -7,8 +7,8 @@
 #    the same profile. Exact checks: requests sent by all ranks = the profile's commands; per
 #    command sent/keys/responses = the single-process run's; per-rank sums (requests, responses,
 #    histogram counts) = the merged figures; memcached's stat deltas = the report's counts; the
-#    merged per-second series sums to the totals. Percentiles: merged p50 within a factor of 3
-#    (+200 us) of the single-process run: the histogram's own error is 0.1 % (3 significant
+#    merged per-second series sums to the totals. Percentiles: merged p50 within a factor of 5
+#    (+500 us) of the single-process run: the histogram's own error is 0.1 % (3 significant
 #    digits), everything beyond that is run-to-run latency noise of 1-3 processes sharing two
 #    cores with memcached under sanitizers, so only the order of magnitude can be asserted.
 # 2. Network namespaces: memcached in its own namespace behind a bridge on 10.213.77.0/24 (exists
@@ -110,12 +110,24 @@ for name, ref, nranks in (("np2", "single", 2), ("np3", "single", 3), ("np2key",
     if sum(p["sent"] for p in ts) != j["requests_sent"] or len({p["t"] for p in ts}) != len(ts):
         fail(f"{name}: the per-second series does not add up: {ts}")
     p50, rp50 = j["latency_us"]["corrected"]["p50"], r["latency_us"]["corrected"]["p50"]
-    if not (p50 <= 3 * rp50 + 200 and rp50 <= 3 * p50 + 200):
+    if not (p50 <= 5 * rp50 + 500 and rp50 <= 5 * p50 + 500):
         fail(f"{name}: merged p50 {p50} us vs single-process {rp50} us")
     print(f"{name}: ok ({nranks} ranks, sent per rank {[k['requests_sent'] for k in ranks]}, "
           f"p50 {p50} vs {rp50} us, offsets {[k['clock_offset_us'] for k in ranks]} us)")
 PY
 [ $? -eq 0 ] || exit 1
+
+# more ranks than lanes: a 2-connection profile over 3 ranks; the third idles and reports 0
+"$MK" "$MB_TMP/few.mbp" 1000 2000 2 >/dev/null
+timeout 120 "${MPIRUN[@]}" -np 3 "$RP" "$MB_TMP/few.mbp" --server "$SRV" -q --json "$MB_TMP/few.json" \
+  >"$MB_TMP/few.out" 2>&1 || { cat "$MB_TMP/few.out"; mb_fail "3 ranks over 2 lanes failed"; }
+python3 - "$MB_TMP/few.json" <<'PY' || exit 1
+import json, sys
+j = json.load(open(sys.argv[1]))
+sent = [k["requests_sent"] for k in j["ranks"]]
+assert j["requests_sent"] == 1000 and sent[2] == 0 and sum(sent) == 1000, sent
+print("more ranks than lanes: ok", sent)
+PY
 
 # ---- 2. ranks in network namespaces ---------------------------------------------------------
 # Namespaces: srv (memcached at 10.213.77.1, mpirun at 10.213.77.1/.2 on bridge br0), c1, c2, c3
