@@ -57,27 +57,9 @@ record_while() {
 }
 
 # Client traffic: memcslap (libmemcached, get/set mix over 4 connections) and a pymemcache
-# client doing multigets, deletes and misses, at once. /usr/bin/python3 is Debian's, which has
-# pymemcache (python3-pymemcache); another python3 earlier on PATH may not.
+# client doing multigets, deletes and misses (scripts/mixed-client.py), at once.
 drive_clients() {
-  /usr/bin/python3 - "$port" <<'PY' &
-import sys, time, random
-from pymemcache.client.base import Client
-c = Client(("127.0.0.1", int(sys.argv[1])))
-rnd = random.Random(1)
-for i in range(3000):
-    k = "user:%d" % rnd.randint(0, 500)
-    r = rnd.random()
-    if r < 0.6:
-        c.get(k)
-    elif r < 0.8:
-        c.set(k, b"x" * rnd.choice([10, 100, 1000, 5000]), expire=300)
-    elif r < 0.9:
-        c.get_many(["user:%d" % rnd.randint(0, 500) for _ in range(8)])
-    else:
-        c.delete(k)
-    time.sleep(0.001)
-PY
+  /usr/bin/python3 scripts/mixed-client.py "$port" 3000 &
   local py=$!
   memcslap --servers="127.0.0.1:$port" --concurrency=4 --execute-number=3000 >/dev/null
   wait "$py"

@@ -56,24 +56,7 @@ capture() {
 }
 
 live_clients() {
-  $PY - "$MC_PORT" <<'PY' &
-import sys, time, random
-from pymemcache.client.base import Client
-c = Client(("127.0.0.1", int(sys.argv[1])))
-rnd = random.Random(1)
-for i in range(1000):
-    k = "user:%d" % rnd.randint(0, 500)
-    r = rnd.random()
-    if r < 0.6:
-        c.get(k)
-    elif r < 0.8:
-        c.set(k, b"x" * rnd.choice([10, 100, 1000, 5000]), expire=300)
-    elif r < 0.9:
-        c.get_many(["user:%d" % rnd.randint(0, 500) for _ in range(8)])
-    else:
-        c.delete(k)
-    time.sleep(0.001)
-PY
+  $PY "$MB_SOURCE_DIR/scripts/mixed-client.py" "$MC_PORT" 1000 &
   local py=$!
   memcslap --servers="127.0.0.1:$MC_PORT" --concurrency=4 --execute-number=1500 >/dev/null
   wait "$py"
