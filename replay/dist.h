@@ -42,6 +42,8 @@ struct rp_rank_info {
 	double achieved_rate;     /* requests_sent / duration_s */
 	double realtime_offset_us; /* CLOCK_REALTIME of this rank - rank 0's (ping-pong midpoint) */
 	double rtt_us;            /* round trip of the best ping-pong sample */
+	int64_t t0_realtime_ns;   /* CLOCK_REALTIME at this rank's t0 */
+	double start_skew_us;     /* its t0 - rank 0's t0, on rank 0's clock (offset removed) */
 	bool behind;              /* open loop and lag p99 > 1 ms */
 };
 
@@ -53,7 +55,7 @@ void rp_dist_finalize(struct rp_dist *d);
 /* Every rank's rc meets: @return the largest rc of all ranks (0 when all are 0), so a failure on
  * one rank stops all of them at the same step. *failed_rank gets the rank that had it. */
 int rp_dist_agree(const struct rp_dist *d, int rc, int *failed_rank);
-/* Measures each rank's CLOCK_REALTIME offset from rank 0 by ping-pong (8 rounds, the sample with
+/* Measures each rank's CLOCK_REALTIME offset from rank 0 by ping-pong (32 rounds, the sample with
  * the shortest round trip wins); rank 0 writes them into ranks[] (size entries), others ignore
  * ranks. @return 0 or -EIO. */
 int rp_dist_clock(const struct rp_dist *d, struct rp_rank_info *ranks);

@@ -30,7 +30,7 @@
 #include "dist.h"
 
 #define TAG_CLOCK 17
-#define CLOCK_ROUNDS 8
+#define CLOCK_ROUNDS 32
 
 static bool mpi_on; /* MPI_Init was called */
 

@@ -788,7 +788,10 @@ static int run_replay(const struct rp_dist *d, const struct rp_opts *o, struct r
 		mb_warn("cannot measure the clock offsets between ranks");
 	rp_dist_barrier(d);
 	pthread_mutex_lock(&run.mu);
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
 	run.t0 = mb_mono_ns() + 20 * 1000 * 1000;
+	int64_t t0_rt = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec + 20 * 1000 * 1000;
 	run.end_ns = o->duration_ns ? run.t0 + o->duration_ns : UINT64_MAX;
 	run.released = true;
 	pthread_cond_broadcast(&run.gate);
@@ -837,6 +840,7 @@ join:
 	/* results meet on rank 0, times relative to each rank's own t0 */
 	struct rp_rank_info mine;
 	rank_info(d, o, &total, &mine);
+	mine.t0_realtime_ns = t0_rt;
 	total.first_send_ns = rel_t0(total.first_send_ns, run.t0);
 	total.last_done_ns = rel_t0(total.last_done_ns, run.t0);
 	int drc = rp_dist_reduce_stats(d, &total);
@@ -855,6 +859,9 @@ join:
 	total.last_done_ns = abs_t0(total.last_done_ns, run.t0);
 	if (d->rank != 0)
 		goto cleanup; /* rank 0 reports */
+	for (int r = 0; r < d->size; r++)
+		ranks[r].start_skew_us = (double)(ranks[r].t0_realtime_ns - ranks[0].t0_realtime_ns) /
+					 1000.0 - ranks[r].realtime_offset_us;
 	series_tidy(&run);
 	rep.stats_ok = rep.stats_ok && rp_stats_fetch(run.memc, o->nservers, after) == 0;
 	rep.stat_before = before;

@@ -72,14 +72,14 @@ static void text_ranks(FILE *out, const struct rp_report *r)
 	unsigned behind = 0;
 	fprintf(out, "\nranks: %u (clock offsets from rank 0 by ping-pong, CLOCK_REALTIME)\n",
 		r->nranks);
-	fprintf(out, "%-5s %-20s %10s %12s %12s %12s %10s\n", "rank", "host", "sent", "req/s",
-		"lag p99 us", "offset us", "rtt us");
+	fprintf(out, "%-5s %-20s %10s %12s %12s %12s %10s %10s\n", "rank", "host", "sent", "req/s",
+		"lag p99 us", "offset us", "rtt us", "t0 skew us");
 	for (unsigned i = 0; i < r->nranks; i++) {
 		const struct rp_rank_info *k = &r->ranks[i];
 		behind += k->behind;
-		fprintf(out, "%-5u %-20.20s %10" PRIu64 " %12.1f %12.1f %12.1f %10.1f%s\n", i, k->host,
-			k->requests_sent, k->achieved_rate, us(k->lag_p99_ns), k->realtime_offset_us,
-			k->rtt_us, k->behind ? "  BEHIND" : "");
+		fprintf(out, "%-5u %-20.20s %10" PRIu64 " %12.1f %12.1f %12.1f %10.1f %10.1f%s\n", i,
+			k->host, k->requests_sent, k->achieved_rate, us(k->lag_p99_ns),
+			k->realtime_offset_us, k->rtt_us, k->start_skew_us, k->behind ? "  BEHIND" : "");
 	}
 	if (behind)
 		fprintf(out, "warning: %u rank%s fell behind (schedule lag p99 > %.0f ms): that host, "
@@ -307,9 +307,11 @@ int rp_report_json(const char *path, const struct rp_report *r)
 				k->latency_count);
 			fprintf(f, ", \"achieved_rate\": %.3f, "
 				"\"duration_s\": %.6f, \"schedule_lag_p99_us\": %.3f, "
-				"\"clock_offset_us\": %.3f, \"clock_rtt_us\": %.3f, \"behind\": %s}",
+				"\"clock_offset_us\": %.3f, \"clock_rtt_us\": %.3f, "
+				"\"start_skew_us\": %.3f, \"behind\": %s}",
 				k->achieved_rate, k->duration_s, us(k->lag_p99_ns),
-				k->realtime_offset_us, k->rtt_us, k->behind ? "true" : "false");
+				k->realtime_offset_us, k->rtt_us, k->start_skew_us,
+				k->behind ? "true" : "false");
 		}
 	}
 	fprintf(f, "\n  ],\n  \"warm\": {\"enabled\": %s, \"keys\": %" PRIu64 ", \"stored\": %" PRIu64

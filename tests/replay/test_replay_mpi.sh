@@ -86,6 +86,9 @@ for name, ref, nranks in (("np2", "single", 2), ("np3", "single", 3), ("np2key",
                    ("latency_count", j["latency_us"]["corrected"]["count"])):
         if sum(k[f] for k in ranks) != tot:
             fail(f"{name}: per-rank {f} sum {sum(k[f] for k in ranks)} != merged {tot}")
+    # one start: every rank's t0 within the 20 ms start delay of rank 0's (on rank 0's clock)
+    if any(abs(k["start_skew_us"]) >= 20000 for k in ranks):
+        fail(f"{name}: ranks' t0 apart by 20 ms or more: {[k['start_skew_us'] for k in ranks]}")
     if any(k["requests_sent"] == 0 for k in ranks):
         fail(f"{name}: a rank sent nothing: {ranks}")
     for op, c in r["commands"].items():
@@ -113,7 +116,8 @@ for name, ref, nranks in (("np2", "single", 2), ("np3", "single", 3), ("np2key",
     if not (p50 <= 5 * rp50 + 500 and rp50 <= 5 * p50 + 500):
         fail(f"{name}: merged p50 {p50} us vs single-process {rp50} us")
     print(f"{name}: ok ({nranks} ranks, sent per rank {[k['requests_sent'] for k in ranks]}, "
-          f"p50 {p50} vs {rp50} us, offsets {[k['clock_offset_us'] for k in ranks]} us)")
+          f"p50 {p50} vs {rp50} us, offsets {[k['clock_offset_us'] for k in ranks]} us, "
+          f"t0 skew {[k['start_skew_us'] for k in ranks]} us)")
 PY
 [ $? -eq 0 ] || exit 1
 
@@ -204,8 +208,10 @@ assert sum(k["latency_count"] for k in ranks) == j["latency_us"]["corrected"]["c
 assert j["errors"]["total"] == 0, j["errors"]
 assert a[0] - b[0] == j["commands"]["get"]["keys"], (a, b)
 assert a[3] - b[3] == j["commands"]["set"]["sent"], (a, b)
+assert all(abs(k["start_skew_us"]) < 20000 for k in ranks), ranks
 print("netns: ok, sent per rank", [k["requests_sent"] for k in ranks],
-      "offsets us", [k["clock_offset_us"] for k in ranks])
+      "offsets us", [k["clock_offset_us"] for k in ranks],
+      "t0 skew us", [k["start_skew_us"] for k in ranks])
 PY
 
 # a rank whose host has no route to the server: everything stops at start, exit 5, and the
