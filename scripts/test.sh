@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, and what .ci/run calls): installs the Debian packages, builds with
-# AddressSanitizer + UndefinedBehaviorSanitizer and -Werror into build-test/, and runs the whole
-# ctest suite. Tests that need root or BPF are reported as skipped when not run as root.
+# AddressSanitizer + UndefinedBehaviorSanitizer, -Werror and MPI (distributed replay) into
+# build-test/, and runs the whole ctest suite. Tests that need root or BPF are reported as skipped when not run as root.
 # Usage: scripts/test.sh [extra ctest args, e.g. -L unit]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 build=${MB_TEST_BUILD_DIR:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMEMBENCH_SANITIZE=ON -DMEMBENCH_WERROR=ON >/dev/null
+  -DMEMBENCH_SANITIZE=ON -DMEMBENCH_WERROR=ON -DMEMBENCH_MPI=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 # Sanitizer settings: fail on the first error; leak checks on.
