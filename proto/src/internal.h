@@ -210,4 +210,18 @@ bool proto_i32(const char *s, size_t n, int32_t *out);
 long proto_base64_decode(const char *s, size_t n, char *out, size_t cap);
 size_t proto_base64_encode(const unsigned char *s, size_t n, char *out);
 
+/* A gap of *len bytes that starts inside a value payload (text data block, binary body): skips
+ * the part that falls inside it, loses nothing, and leaves in *len what lies beyond the payload.
+ * @return true when the payload is now complete (the caller finishes the unit). */
+static inline bool pstream_gap_in_payload(struct mb_proto_conn *c, struct pstream *s,
+					  uint64_t *len)
+{
+	uint64_t skip = *len < s->data_left ? *len : s->data_left;
+	s->data_left -= skip;
+	s->off += skip;
+	*len -= skip;
+	c->st.gap_bytes_skipped += skip;
+	return s->data_left == 0;
+}
+
 #endif

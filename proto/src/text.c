@@ -1041,12 +1041,7 @@ void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t
 {
 	struct pstream *s = &c->s[dir];
 	if (s->state == PS_DATA) {
-		uint64_t skip = len < s->data_left ? len : s->data_left;
-		s->data_left -= skip;
-		s->off += skip;
-		len -= skip;
-		c->st.gap_bytes_skipped += skip;
-		if (!s->data_left)
+		if (pstream_gap_in_payload(c, s, &len))
 			data_end(c, dir);
 		if (!len)
 			return; /* inside the payload: nothing lost but the bytes */
