@@ -26,59 +26,9 @@
 #include "rng.h"
 #include "synth.h"
 #include "testutil.h"
+#include "trace_files.h"
 
 /* ---- harness: a temp dir, trace files, a collecting sink --------------------------------- */
-
-static char tmpdir[512];
-
-static int setup_all(void **state)
-{
-	(void)state;
-	return mb_test_tmpdir(tmpdir, sizeof(tmpdir));
-}
-
-static int teardown_all(void **state)
-{
-	(void)state;
-	mb_test_rmtree(tmpdir);
-	return 0;
-}
-
-static const char *tmp_path(const char *name)
-{
-	static char p[4][600];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", tmpdir, name);
-	return p[i];
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Writes data zstd-compressed, split into `frames` concatenated frames. */
-static void write_zstd(const char *path, const void *data, size_t n, int frames)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	size_t per = (n + (size_t)frames - 1) / (size_t)frames;
-	for (size_t off = 0; off < n; off += per) {
-		size_t len = n - off < per ? n - off : per;
-		size_t cap = ZSTD_compressBound(len);
-		void *buf = malloc(cap);
-		assert_non_null(buf);
-		size_t z = ZSTD_compress(buf, cap, (const char *)data + off, len, 3);
-		assert_false(ZSTD_isError(z));
-		assert_int_equal(fwrite(buf, 1, z, f), z);
-		free(buf);
-	}
-	assert_int_equal(fclose(f), 0);
-}
 
 struct got_rec {
 	struct mb_record rec;
@@ -1238,5 +1188,9 @@ int main(void)
 		cmocka_unit_test(test_synth_model),
 		cmocka_unit_test(test_pipe_roundtrip),
 	};
-	return cmocka_run_group_tests(tests, setup_all, teardown_all);
+	if (trace_dir_create() != 0)
+		return 1;
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	trace_dir_remove();
+	return failed;
 }

@@ -23,8 +23,8 @@
 #include "membench/exitcode.h"
 #include "membench/profile.h"
 #include "testutil.h"
+#include "trace_files.h"
 
-static char tmpdir[512];
 static char record_bin[600];
 
 static int setup_all(void **state)
@@ -37,42 +37,14 @@ static int setup_all(void **state)
 			    record_bin);
 		return -1;
 	}
-	return mb_test_tmpdir(tmpdir, sizeof(tmpdir));
+	return trace_dir_create();
 }
 
 static int teardown_all(void **state)
 {
 	(void)state;
-	mb_test_rmtree(tmpdir);
+	trace_dir_remove();
 	return 0;
-}
-
-static const char *tmp_path(const char *name)
-{
-	static char p[4][600];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", tmpdir, name);
-	return p[i];
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void write_zstd(const char *path, const void *data, size_t n)
-{
-	size_t cap = ZSTD_compressBound(n);
-	void *buf = malloc(cap);
-	assert_non_null(buf);
-	size_t z = ZSTD_compress(buf, cap, data, n, 3);
-	assert_false(ZSTD_isError(z));
-	write_file(path, buf, z);
-	free(buf);
 }
 
 static char *read_all(const char *path, size_t *n)
@@ -111,7 +83,7 @@ static int run_record(char *err, size_t errlen, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 	char errfile[600];
-	snprintf(errfile, sizeof(errfile), "%s/stderr.txt", tmpdir);
+	snprintf(errfile, sizeof(errfile), "%s/stderr.txt", trace_dir());
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -241,7 +213,7 @@ static void test_cli_twitter(void **state)
 	check_tw_profile(out, source, false);
 
 	in = tmp_path("tw.csv.zst");
-	write_zstd(in, tw_trace, strlen(tw_trace));
+	write_zstd(in, tw_trace, strlen(tw_trace), 1);
 	snprintf(source, sizeof(source), "twitter:%s", in);
 	assert_int_equal(run_record(err, sizeof(err), "-o", out, source, NULL), 0);
 	check_tw_profile(out, source, true);
@@ -346,7 +318,7 @@ static void test_cli_oracle(void **state)
 	}
 	char err[2048], source[700];
 	const char *in = tmp_path("o.zst"), *out = tmp_path("o.mbp");
-	write_zstd(in, buf, sizeof(buf));
+	write_zstd(in, buf, sizeof(buf), 1);
 	snprintf(source, sizeof(source), "oracle:%s", in);
 	assert_int_equal(run_record(err, sizeof(err), source, "--key-size", "24",
 				    "--connections", "4", "--spread", "burst", "-o", out,
