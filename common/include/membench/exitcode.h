@@ -10,7 +10,7 @@ enum mb_exit {
 	MB_EXIT_PRIVILEGE = 4,   /* missing privileges or kernel support (BPF, BTF, tracefs) */
 	MB_EXIT_TARGET = 5,      /* target server unreachable or refused */
 	MB_EXIT_MISMATCH = 6,    /* a comparison did not meet its thresholds */
-	MB_EXIT_NOT_BUILT = 7,   /* the requested feature is not built yet */
+	MB_EXIT_NOT_BUILT = 7,   /* reserved: used while parts were not built; unused now */
 };
 
 /* Maps a negative library error to the exit code a binary should return. */
