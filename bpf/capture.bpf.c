@@ -16,6 +16,11 @@
  *          tail_bytes (one record each); the middle of a longer segment (a large value) is
  *          described (offset, length) but not copied.
  *
+ * Arrivals: a raw tracepoint on tcp_probe (the top of tcp_rcv_established) announces each
+ * segment of request bytes reaching the server end of a traced connection, with its time, so
+ * user space stamps a request when it arrived rather than when the server read it; segments
+ * that arrive before accept() returns wait in `early` and are announced by accept.
+ *
  * Connection state (`conns`, keyed by struct sock address) holds the generation and, per
  * direction, the constant k = (tcp sequence - stream offset) mod 2^32 and the last 64-bit offset,
  * so that offset(seq) = last + (s32)(seq - k - (u32)last). k is exact when the connection is seen
@@ -148,6 +153,26 @@ struct {
 	__type(key, __u64); /* struct sock address */
 	__type(value, struct conn_state);
 } conns SEC(".maps");
+
+/* Request segments that reached a server socket before its accept() returned (the client sent
+ * at once, the connection was still in the listen queue): tcp_probe keeps their arrival here
+ * until accept tracks the connection, which then announces them. The first few only: a
+ * connection nobody accepts, or of a process the filters leave out, just ages out. */
+#define EARLY_MAX 4
+struct early_arrivals {
+	__u32 n;
+	__u32 seq[EARLY_MAX];
+	__u32 len[EARLY_MAX];
+	__u32 pad;
+	__u64 ts[EARLY_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* struct sock address */
+	__type(value, struct early_arrivals);
+} early SEC(".maps");
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -383,6 +408,38 @@ static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_st
 	bpf_ringbuf_submit(e, wake_flags());
 }
 
+/* Sends an ARRIVE record: request bytes [off, off + len) reached the server end at ts. */
+static __always_inline void emit_arrive(__u64 sock, __u64 gen, __u64 ts, __u64 off, __u32 len)
+{
+	struct mb_cap_arrive *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(MB_CAPC_RING_DROPS, 1);
+		return;
+	}
+	fill_hdr(&e->hdr, MB_CAP_ARRIVE, ts, sock, gen);
+	e->hdr.tgid = 0;
+	e->offset = off;
+	e->len = len;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, wake_flags());
+	count(MB_CAPC_ARRIVALS, 1);
+}
+
+/* A server connection just accepted: announces what arrived before (see `early`). */
+static __always_inline void announce_early(__u64 key, struct conn_state *cs)
+{
+	struct early_arrivals *ea = bpf_map_lookup_elem(&early, &key);
+	if (!ea)
+		return;
+	for (int i = 0; i < EARLY_MAX; i++) {
+		if (i >= ea->n)
+			break;
+		/* nothing has been read: the offset is the distance from the first byte */
+		emit_arrive(key, cs->gen, ea->ts[i], (__u32)(ea->seq[i] - cs->rx.k), ea->len[i]);
+	}
+	bpf_map_delete_elem(&early, &key);
+}
+
 /* How a connection came to be tracked. */
 enum seen_at {
 	SEEN_TRAFFIC = 0, /* its first traffic: it may have been open before the capture */
@@ -428,6 +485,8 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 		stream_offset(cs, sk, true);
 	}
 	emit_conn(MB_CAP_OPEN, sk, cs, ts);
+	if (seen == SEEN_ACCEPT && cs->role == MB_CAP_ROLE_SERVER)
+		announce_early(key, cs);
 	return cs;
 }
 
@@ -825,6 +884,68 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	if (!cs->skip)
 		emit_conn(MB_CAP_CLOSE, sk, cs, bpf_ktime_get_ns());
 	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+/* ---- arrival stamps ------------------------------------------------------------------------ */
+
+/* tcp_probe fires at the top of tcp_rcv_established() for every segment of an established TCP
+ * connection, before its data is queued for the application: on loopback that is inside the
+ * sender's own send call; on a NIC, in the receiving softirq. For the server end of a traced
+ * connection, the request bytes of the segment are announced with their arrival time, so a
+ * request keeps the time it reached the server even when the server reads it later, together
+ * with the requests that came after it. Raw tracepoint: arguments (struct sock *, struct
+ * sk_buff *), no trace record is built. Not filtered by process: a connection is in `conns`
+ * only if its process passed the filters in a syscall. */
+SEC("raw_tp/tcp_probe")
+int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (!armed)
+		return 0;
+	__u64 key = ctx->args[0];
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (cs && (cs->skip || cs->role != MB_CAP_ROLE_SERVER || !cs->rx.known))
+		return 0;
+	/* struct tcp_skb_cb at skb->cb: seq, then end_seq (= seq + data + SYN + FIN) */
+	__u32 seq[2];
+	struct sk_buff *skb = (struct sk_buff *)ctx->args[1];
+	if (bpf_probe_read_kernel(seq, sizeof(seq), (void *)skb + bpf_core_field_offset(skb->cb)))
+		return 0;
+	__u32 len = seq[1] - seq[0];
+	if (!len || len > (1u << 30))
+		return 0; /* a pure ACK, or not a sane segment */
+	__u64 ts = bpf_ktime_get_ns();
+	if (cs) {
+		/* Read-only use of the position: syscalls own `last`; any recent value works. */
+		__u64 last = cs->rx.last;
+		emit_arrive(key, cs->gen, ts, last + (__s64)(__s32)(seq[0] - cs->rx.k - (__u32)last),
+			    len);
+		return 0;
+	}
+	/* Not tracked: keep it for accept if it is a server socket nothing has read yet (all it
+	 * ever received is still unread). */
+	struct sock *sk = (struct sock *)key;
+	if (!port_in_set(BPF_CORE_READ(sk, __sk_common.skc_num)))
+		return 0;
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	if (BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq) !=
+	    (__u32)BPF_CORE_READ(tp, bytes_received))
+		return 0;
+	struct early_arrivals *ea = bpf_map_lookup_elem(&early, &key);
+	if (!ea) {
+		struct early_arrivals none = {};
+		bpf_map_update_elem(&early, &key, &none, BPF_NOEXIST);
+		ea = bpf_map_lookup_elem(&early, &key);
+		if (!ea)
+			return 0;
+	}
+	__u32 i = ea->n;
+	if (i >= EARLY_MAX)
+		return 0;
+	ea->seq[i] = seq[0];
+	ea->len[i] = len;
+	ea->ts[i] = ts;
+	ea->n = i + 1;
 	return 0;
 }
 

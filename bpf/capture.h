@@ -16,6 +16,10 @@
  *   MB_CAP_OPEN   struct mb_cap_conn: a connection seen for the first time (accept/connect while
  *                 recording, or the first traffic of a connection that was already open).
  *   MB_CAP_CLOSE  struct mb_cap_conn: close() of a traced connection.
+ *   MB_CAP_ARRIVE struct mb_cap_arrive: a TCP segment carrying request bytes reached the server
+ *                 end of a traced connection (tcp_probe, in the kernel's receive path), before
+ *                 the application read it. Lets user space stamp each request with the time it
+ *                 arrived rather than the time the server got round to reading it.
  *
  * Connection identity: (hdr.sock, hdr.gen). sock is the kernel address of the struct sock; gen
  * is the CLOCK_MONOTONIC time at which the probe started tracking the connection, renewed on every
@@ -32,7 +36,9 @@
  *
  * Timestamps: bpf_ktime_get_ns() (CLOCK_MONOTONIC). Received data is stamped at syscall exit
  * (when the application has the bytes); sent data at syscall entry (when the application hands
- * them over).
+ * them over); arrivals when the kernel's TCP receive path takes the segment (on loopback, inside
+ * the sender's send call). A data record precedes nothing it depends on: an arrival is reserved
+ * in the ring before the read that returns its bytes can exit, so it is consumed first.
  */
 #ifndef MB_CAPTURE_H
 #define MB_CAPTURE_H
@@ -42,6 +48,7 @@ enum mb_cap_kind {
 	MB_CAP_DATA = 1,
 	MB_CAP_OPEN = 2,
 	MB_CAP_CLOSE = 3,
+	MB_CAP_ARRIVE = 4,
 };
 
 /* Direction of a data record (same values as enum mb_dir in membench/proto.h). */
@@ -74,6 +81,7 @@ enum mb_cap_counter {
 	MB_CAPC_STASH_FULL = 2,  /* syscalls not traced because the in-flight table was full */
 	MB_CAPC_READ_FAILED = 3, /* pieces whose user memory could not be read */
 	MB_CAPC_SYSCALLS = 4,    /* traced socket syscalls that moved data */
+	MB_CAPC_ARRIVALS = 5,    /* request segments stamped on arrival (MB_CAP_ARRIVE sent) */
 	MB_CAPC_COUNT = 8,
 };
 
@@ -129,6 +137,14 @@ struct mb_cap_conn {
 	char comm[MB_CAP_COMM_LEN];
 };
 
+/* MB_CAP_ARRIVE. 48 bytes. hdr.tgid is 0 (softirq context: no meaningful process). */
+struct mb_cap_arrive {
+	struct mb_cap_hdr hdr;
+	__u64 offset;    /* request-stream offset of the segment's first byte */
+	__u32 len;       /* sequence space it covers: its data bytes, plus 1 if it carries a FIN */
+	__u32 pad;
+};
+
 /* Exit tracepoints (category "syscalls") to which user space attaches the program exit_data_tp,
  * beyond the sys_exit_read of its section name. */
 #define MB_CAP_EXTRA_EXITS                                                                     \
@@ -139,5 +155,6 @@ struct mb_cap_conn {
 _Static_assert(sizeof(struct mb_cap_hdr) == 32, "mb_cap_hdr layout");
 _Static_assert(sizeof(struct mb_cap_data) == 56, "mb_cap_data layout");
 _Static_assert(sizeof(struct mb_cap_conn) == 104, "mb_cap_conn layout");
+_Static_assert(sizeof(struct mb_cap_arrive) == 48, "mb_cap_arrive layout");
 
 #endif

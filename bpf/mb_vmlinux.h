@@ -156,7 +156,18 @@ struct tcp_sock {
 	u32 write_seq;
 };
 
+/* Only the control block: TCP keeps struct tcp_skb_cb there, whose first two fields (seq and
+ * end_seq) have not moved since Linux 2.x. */
+struct sk_buff {
+	char cb[48];
+};
+
 #pragma clang attribute pop
+
+/* UAPI (include/uapi/linux/bpf.h): the context of a raw tracepoint program. */
+struct bpf_raw_tracepoint_args {
+	__u64 args[0];
+};
 
 /* User-space ABI structs (fixed layout on every kernel, read with bpf_probe_read_user): declared
  * without preserve_access_index on purpose. */

@@ -59,6 +59,7 @@ struct options {
 	uint32_t max_bytes, tail_bytes;
 	uint32_t ring_size;
 	uint64_t window_ns;
+	bool read_stamps;     /* --stamp read: server ends stamp requests when read */
 	bool verbose;
 };
 
@@ -103,12 +104,18 @@ static void usage(FILE *f)
 		"      --tail-bytes N (default 4k, 0..64k)\n"
 		"      --ring-size N  kernel ring buffer (default 64M; rounded up to a power of two)\n"
 		"      --window D     reorder window for request-time order (default 1s)\n"
+		"      --stamp WHEN   arrival|read: when a request received by a server end is\n"
+		"                     stamped (default arrival, see below)\n"
 		"  -v, --verbose      show libbpf's messages (the verifier log on a load failure)\n"
 		"  -h, --help\n"
 		"\n"
-		"Timestamps: CLOCK_MONOTONIC in the kernel; requests received by the traced end are\n"
-		"stamped when the read returns, sent ones when the send is called. A live status line\n"
-		"is shown when stderr is a terminal; Ctrl-C finishes the file cleanly.\n"
+		"Timestamps: CLOCK_MONOTONIC in the kernel. A request received by a server end is\n"
+		"stamped when its TCP segment reached the socket (the kernel's tcp_probe tracepoint),\n"
+		"so requests the server reads together keep their own arrival times; with --stamp\n"
+		"read, or when the kernel lacks tcp_probe, when the read returns. Requests sent by a\n"
+		"client end are stamped when the send is called; responses when they are sent (server\n"
+		"end) or read (client end). A live status line is shown when stderr is a terminal;\n"
+		"Ctrl-C finishes the file cleanly.\n"
 		"\n"
 		"Example: membench record ebpf:any -o prod.mbp --duration 60s\n");
 }
@@ -190,6 +197,7 @@ enum {
 	OPT_TAIL_BYTES,
 	OPT_RING_SIZE,
 	OPT_WINDOW,
+	OPT_STAMP,
 };
 
 static const struct option long_opts[] = {
@@ -204,6 +212,7 @@ static const struct option long_opts[] = {
 	{"tail-bytes", required_argument, NULL, OPT_TAIL_BYTES},
 	{"ring-size", required_argument, NULL, OPT_RING_SIZE},
 	{"window", required_argument, NULL, OPT_WINDOW},
+	{"stamp", required_argument, NULL, OPT_STAMP},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -296,6 +305,13 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 				return MB_E_USAGE;
 			}
 			break;
+		case OPT_STAMP:
+			if (strcmp(optarg, "arrival") && strcmp(optarg, "read")) {
+				mb_error("--stamp: expected arrival or read, not '%s'", optarg);
+				return MB_E_USAGE;
+			}
+			o->read_stamps = optarg[0] == 'r';
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -356,6 +372,7 @@ static int capture_load(struct ebpf_capture *cap, const struct options *o)
 		.tail_bytes = o->tail_bytes,
 		.ring_size = o->ring_size,
 		.wakeup_bytes = o->ring_size / 8,
+		.arrivals = !o->read_stamps,
 	};
 	memcpy(cfg.ports, o->ports, sizeof(cfg.ports));
 	if (o->comm)
@@ -446,6 +463,12 @@ static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t e
 		(unsigned long long)st->stream_gaps, (unsigned long long)st->gap_bytes,
 		(unsigned long long)st->truncated_bytes, (unsigned long long)st->protocol_errors,
 		(unsigned long long)st->resync_bytes, (unsigned long long)st->unpaired_responses);
+	if (c->arrival_bytes + c->read_time_bytes)
+		fprintf(stderr,
+			"%s: request bytes received by server ends: %.1f%% stamped on arrival, the "
+			"rest when read\n",
+			mb_cli_prog(),
+			100.0 * (double)c->arrival_bytes / (double)(c->arrival_bytes + c->read_time_bytes));
 	if (c->preexisting)
 		fprintf(stderr,
 			"%s: %llu connections were already open when the capture started (%llu "
@@ -458,7 +481,7 @@ static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t e
 			(unsigned long long)st->ring_drops);
 }
 
-static void capture_meta(struct mb_profile_meta *meta, const struct options *o)
+static void capture_meta(struct mb_profile_meta *meta, const struct options *o, bool arrivals)
 {
 	record_meta_init(meta, o->source);
 	meta->clock = MB_CLOCK_MONOTONIC;
@@ -472,9 +495,9 @@ static void capture_meta(struct mb_profile_meta *meta, const struct options *o)
 			n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%u", n ? "," : "", p);
 	snprintf(meta->capture, sizeof(meta->capture),
 		 "ports=%s side=%s max_bytes=%u tail_bytes=%u ring_bytes=%u window_ns=%llu "
-		 "send_time=syscall_entry recv_time=syscall_exit",
+		 "send_time=syscall_entry recv_time=syscall_exit server_request_time=%s",
 		 ports, side_names[o->side], o->max_bytes, o->tail_bytes, o->ring_size,
-		 (unsigned long long)o->window_ns);
+		 (unsigned long long)o->window_ns, arrivals ? "tcp_arrival" : "syscall_exit");
 }
 
 /* Polls until a stop condition. @return 0 or a negative error. */
@@ -556,16 +579,21 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	capture_meta(&meta, &o);
 	uint64_t start_ns = mb_mono_ns();
-	meta.start_clock_ns = start_ns;
-	meta.start_wall_ns = mb_wall_ns();
+	int64_t start_wall = mb_wall_ns();
 	if ((rc = ebpf_capture_attach(&cap))) {
 		mb_error("cannot attach the capture to the syscall tracepoints: %s%s",
 			 mb_strerror(rc), o.verbose ? "" : " (run with --verbose for details)");
 		exit_code = MB_EXIT_PRIVILEGE;
 		goto cleanup;
 	}
+	if (cap.arrive_err)
+		mb_warn("cannot attach to the tcp_probe tracepoint (%s): requests are stamped when "
+			"the server reads them, not when they arrive (--stamp read)",
+			mb_strerror(cap.arrive_err));
+	capture_meta(&meta, &o, cap.arrive != NULL);
+	meta.start_clock_ns = start_ns;
+	meta.start_wall_ns = start_wall;
 	struct ebpf_stream_opts so = {.start_ns = start_ns, .window_ns = o.window_ns};
 	r.st = ebpf_stream_new(&so, sink, &r);
 	rb = ring_buffer__new(ebpf_capture_ring_fd(&cap), on_ring, &r, NULL);

@@ -30,6 +30,11 @@ int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config
 		memcpy((void *)skel->rodata->filter_comm, cfg->comm, MB_CAP_COMM_LEN);
 		((char *)skel->rodata->filter_comm)[MB_CAP_COMM_LEN - 1] = '\0';
 	}
+	/* tcp_probe is attached by hand (ebpf_capture_attach), so that a kernel without it only
+	 * loses the arrival stamps; it is not even loaded when they are off. */
+	bpf_program__set_autoattach(skel->progs.on_tcp_probe, false);
+	if (!cfg->arrivals)
+		bpf_program__set_autoload(skel->progs.on_tcp_probe, false);
 	int rc = bpf_map__set_max_entries(skel->maps.events, cfg->ring_size);
 	if (!rc)
 		rc = capture__load(skel);
@@ -59,6 +64,12 @@ int ebpf_capture_attach(struct ebpf_capture *cap)
 		}
 		cap->extra[cap->nextra++] = l;
 	}
+	if (bpf_program__autoload(cap->skel->progs.on_tcp_probe)) {
+		cap->arrive = bpf_program__attach_raw_tracepoint(cap->skel->progs.on_tcp_probe,
+								 "tcp_probe");
+		if (!cap->arrive)
+			cap->arrive_err = errno ? -errno : -EINVAL;
+	}
 	/* Every exit is in place: entries may start stashing syscalls. */
 	__atomic_store_n(&cap->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return 0;
@@ -73,6 +84,8 @@ void ebpf_capture_detach(struct ebpf_capture *cap)
 	for (int i = 0; i < cap->nextra; i++)
 		bpf_link__destroy(cap->extra[i]);
 	cap->nextra = 0;
+	bpf_link__destroy(cap->arrive);
+	cap->arrive = NULL;
 }
 
 uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx)

@@ -26,12 +26,15 @@ struct ebpf_capture_config {
 	uint32_t ring_size;    /* ring buffer bytes: a power of two, multiple of the page size */
 	uint64_t wakeup_bytes; /* wake the reader past this much unread data, 0 = every record
 				* (then it must also read on a timer: ring_buffer__consume) */
+	bool arrivals;         /* stamp request segments on arrival (tcp_probe, MB_CAP_ARRIVE) */
 };
 
 struct ebpf_capture {
 	struct capture *skel;
 	struct bpf_link *extra[16]; /* exit_data_tp on the other exit tracepoints */
 	int nextra;
+	struct bpf_link *arrive;    /* on_tcp_probe, NULL when arrivals are off or unavailable */
+	int arrive_err;             /* why arrivals were asked for but are off (negative errno) */
 };
 
 /* Opens, configures and loads the program. @return 0 or a negative libbpf error (-EPERM, the
@@ -40,7 +43,8 @@ int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config
 
 /* Attaches every program to its tracepoints, then arms them (entries do nothing until every
  * exit is attached, so no syscall is half-traced). @return 0 or a negative error (then nothing
- * stays attached). */
+ * stays attached). The arrival stamp is optional: if the kernel cannot attach it, the capture
+ * goes on with read-time stamps and cap->arrive_err says why. */
 int ebpf_capture_attach(struct ebpf_capture *cap);
 
 /* Detaches every program; the ring buffer and counters remain readable. */

@@ -6,6 +6,8 @@
  *    (a newer generation replaces and finishes the older one).
  *  - per connection and direction, next_off is the stream offset of the next byte the codec
  *    expects; every byte before it was either fed or declared as a gap, exactly once.
+ *  - arrivals: per connection, a ring of disjoint request-byte ranges [start, end) in increasing
+ *    order, each with the time it arrived; ranges wholly before next_off[REQUEST] are dropped.
  *  - heap: binary min-heap on (time_ns, seq), keys stored in the entries; seq is the order in
  *    which the codec completed the records, so records of equal time keep their completion
  *    (request) order. O(log n) per record, n = records inside the window.
@@ -21,6 +23,13 @@
 #include "ebpf_stream.h"
 #include "membench/proto.h"
 
+/* Request bytes [start, end) reached the server's socket at ts. */
+struct arrival {
+	uint64_t start, end, ts;
+};
+
+#define ARRIVALS_MAX 4096 /* per connection; beyond it the oldest range's bytes get read times */
+
 struct conn {
 	struct conn *next; /* hash chain */
 	struct ebpf_stream *s;
@@ -32,6 +41,9 @@ struct conn {
 	bool accepted;        /* stream starts at offset 0 (seen at accept/connect) */
 	uint8_t role;         /* enum mb_cap_role, 0 = unknown (OPEN record lost) */
 	uint32_t id;          /* dense id in the profile, UINT32_MAX until its first record */
+	struct arrival *arr;  /* ring: arr_n ranges from arr_head, capacity arr_cap (power of 2) */
+	uint32_t arr_head, arr_n, arr_cap;
+	uint64_t arr_end;     /* end of the newest range queued */
 };
 
 struct pending {
@@ -224,6 +236,7 @@ static void conn_end(struct ebpf_stream *s, struct conn *c)
 	mb_proto_conn_finish(c->pc);
 	add_stats(&s->closed, mb_proto_conn_stats(c->pc));
 	mb_proto_conn_free(c->pc);
+	free(c->arr);
 	free(c);
 }
 
@@ -333,6 +346,90 @@ static void conn_start(struct ebpf_stream *s, struct conn *c, int d, uint64_t of
 	mb_proto_conn_gap(c->pc, (enum mb_dir)d, off, ts);
 }
 
+static struct arrival *arr_front(struct conn *c)
+{
+	return &c->arr[c->arr_head];
+}
+
+static void arr_pop(struct conn *c)
+{
+	c->arr_head = (c->arr_head + 1) & (c->arr_cap - 1);
+	c->arr_n--;
+}
+
+/* Queues an arrival. Repeated bytes (retransmissions) are trimmed; a range that starts beyond
+ * the newest one (a reordered segment) is queued as it is: the bytes of the hole before it will
+ * get read times. @return 0 or -ENOMEM. */
+static int on_arrive(struct ebpf_stream *s, const struct mb_cap_arrive *e)
+{
+	struct conn *c;
+	int rc = conn_get(s, e->hdr.sock, e->hdr.gen, true, &c);
+	if (rc || !c)
+		return rc;
+	uint64_t start = e->offset, end = e->offset + e->len;
+	uint64_t floor = c->arr_end > c->next_off[MB_DIR_REQUEST] ? c->arr_end :
+								    c->next_off[MB_DIR_REQUEST];
+	if (start < floor)
+		start = floor;
+	if (end <= start)
+		return 0;
+	if (c->arr_n == c->arr_cap) {
+		if (c->arr_cap == ARRIVALS_MAX) {
+			arr_pop(c);
+		} else {
+			uint32_t ncap = c->arr_cap ? c->arr_cap * 2 : 8;
+			struct arrival *a = malloc(ncap * sizeof(*a));
+			if (!a)
+				return -ENOMEM;
+			for (uint32_t i = 0; i < c->arr_n; i++)
+				a[i] = c->arr[(c->arr_head + i) & (c->arr_cap - 1)];
+			free(c->arr);
+			c->arr = a;
+			c->arr_cap = ncap;
+			c->arr_head = 0;
+		}
+	}
+	c->arr[(c->arr_head + c->arr_n) & (c->arr_cap - 1)] =
+		(struct arrival){.start = start, .end = end, .ts = e->hdr.ts_ns};
+	c->arr_n++;
+	c->arr_end = end;
+	s->cnt.arrivals++;
+	return 0;
+}
+
+/* Feeds request bytes [off, off + len) that a server read at read_ts, split where their
+ * arrival times change. @return 0 or -ENOMEM. */
+static int feed_requests(struct ebpf_stream *s, struct conn *c, const uint8_t *p, uint64_t off,
+			 uint64_t len, uint64_t read_ts)
+{
+	while (len) {
+		while (c->arr_n && arr_front(c)->end <= off)
+			arr_pop(c);
+		uint64_t n = len, ts = read_ts;
+		if (c->arr_n) {
+			const struct arrival *a = arr_front(c);
+			if (a->start <= off) {
+				n = a->end - off < len ? a->end - off : len;
+				if (a->ts <= read_ts)
+					ts = a->ts;
+			} else if (a->start - off < len) {
+				n = a->start - off; /* bytes with no arrival: the read's time */
+			}
+		}
+		if (ts == read_ts)
+			s->cnt.read_time_bytes += n;
+		else
+			s->cnt.arrival_bytes += n;
+		if (mb_proto_conn_feed(c->pc, MB_DIR_REQUEST, p, n, ts))
+			return -ENOMEM;
+		p += n;
+		off += n;
+		len -= n;
+		c->next_off[MB_DIR_REQUEST] = off;
+	}
+	return 0;
+}
+
 static int on_data(struct ebpf_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
 		   size_t avail)
 {
@@ -362,9 +459,14 @@ static int on_data(struct ebpf_stream *s, const struct mb_cap_data *e, const uin
 		off += dup;
 	}
 	if (cap) {
-		if (mb_proto_conn_feed(c->pc, (enum mb_dir)d, payload, cap, ts))
-			return -ENOMEM;
-		c->next_off[d] = off + cap;
+		if (d == MB_DIR_REQUEST && c->role == MB_CAP_ROLE_SERVER) {
+			if (feed_requests(s, c, payload, off, cap, ts))
+				return -ENOMEM;
+		} else {
+			if (mb_proto_conn_feed(c->pc, (enum mb_dir)d, payload, cap, ts))
+				return -ENOMEM;
+			c->next_off[d] = off + cap;
+		}
 	}
 	if (seg_start + e->seg_len > c->seg_end[d])
 		c->seg_end[d] = seg_start + e->seg_len;
@@ -433,6 +535,13 @@ int ebpf_stream_event(struct ebpf_stream *s, const void *data, size_t size)
 			break;
 		memcpy(&e, data, sizeof(e));
 		return on_data(s, &e, (const uint8_t *)data + sizeof(e), size - sizeof(e));
+	}
+	case MB_CAP_ARRIVE: {
+		struct mb_cap_arrive e;
+		if (size < sizeof(e))
+			break;
+		memcpy(&e, data, sizeof(e));
+		return on_arrive(s, &e);
 	}
 	case MB_CAP_OPEN:
 	case MB_CAP_CLOSE: {

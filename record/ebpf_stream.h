@@ -2,6 +2,10 @@
  * records. No BPF here: it is fed bytes, so it is tested with synthetic records.
  *
  *   records -> connection table (struct sock address + generation)
+ *           -> arrival stamps (MB_CAP_ARRIVE): per connection, a queue of request-byte ranges
+ *              and the time each reached the server's socket; a read's bytes are split at
+ *              those ranges and each part is fed with its arrival time (never later than the
+ *              read), so requests the server read together keep their own times
  *           -> per-direction reassembly by stream offset: in-order bytes are fed to the codec,
  *              missing bytes are declared as gaps (mb_proto_conn_gap) and classified as
  *              truncated (the uncopied middle of a long segment, which the capture announced)
@@ -54,6 +58,11 @@ struct ebpf_stream_counters {
 	uint64_t overlap_bytes;    /* bytes received twice (concurrent syscalls) and trimmed */
 	uint64_t late_records;     /* records released after newer ones (beyond the window) */
 	uint64_t bad_events;       /* ring records too short or of an unknown kind */
+	uint64_t arrivals;         /* arrival records used */
+	uint64_t arrival_bytes;    /* request bytes fed with their arrival time */
+	uint64_t read_time_bytes;  /* request bytes of server ends fed with the read's time (no
+				    * arrival known: stamps off, arrival before the connection
+				    * was tracked, or the queue overflowed) */
 };
 
 /* @return a new stream, or NULL on ENOMEM. */

@@ -1,7 +1,7 @@
 /* unit: record/ebpf_stream.c with synthetic capture records (bpf/capture.h layouts) and the real
  * protocol codec: reassembly by offset, gaps (lost vs. announced-but-not-copied), repeated
  * bytes, connections already open when the capture started, struct sock reuse, close with a
- * missing tail, the reorder window, and malformed records.
+ * missing tail, the reorder window, malformed records, and arrival stamps.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -389,6 +389,53 @@ static void test_bad_records(void **state)
 	free(b);
 }
 
+static void ev_arrive(struct ebpf_stream *s, uint64_t sock, uint64_t gen, uint64_t ts,
+		      uint64_t off, uint32_t len)
+{
+	struct mb_cap_arrive e;
+	memset(&e, 0, sizeof(e));
+	e.hdr.ts_ns = ts;
+	e.hdr.sock = sock;
+	e.hdr.gen = gen;
+	e.hdr.kind = MB_CAP_ARRIVE;
+	e.offset = off;
+	e.len = len;
+	assert_int_equal(ebpf_stream_event(s, &e, sizeof(e)), 0);
+}
+
+/* Three requests the server read at once keep the times their segments arrived; bytes with no
+ * arrival (here the end of the third request) get the read's time, a retransmission changes
+ * nothing, and a request takes the time of the segment holding its first byte. */
+static void test_arrival_stamps(void **state)
+{
+	(void)state;
+	struct sinkbuf *b = malloc(sizeof(*b));
+	struct ebpf_stream *s = new_stream(b, 0);
+	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
+	ev_arrive(s, SOCK_A, 1, 1500, 0, 7);   /* "get a\r\n" */
+	ev_arrive(s, SOCK_A, 1, 1800, 7, 7);   /* "get b\r\n" */
+	ev_arrive(s, SOCK_A, 1, 1900, 0, 14);  /* both again: a retransmission */
+	ev_arrive(s, SOCK_A, 1, 2100, 14, 3);  /* "get" of the third; " c\r\n" never announced */
+	ev_data(s, SOCK_A, 1, REQ, 2500, 0, "get a\r\nget b\r\nget c\r\n");
+	ev_data(s, SOCK_A, 1, RESP, 2600, 0, "END\r\nEND\r\nEND\r\n");
+	assert_int_equal(ebpf_stream_finish(s), 0);
+
+	assert_int_equal(b->n, 3);
+	assert_string_equal(b->r[0].key, "a");
+	assert_int_equal(b->r[0].rec.time_ns, 1500 - START);
+	assert_int_equal(b->r[0].rec.latency_ns, 1100);
+	assert_string_equal(b->r[1].key, "b");
+	assert_int_equal(b->r[1].rec.time_ns, 1800 - START);
+	assert_string_equal(b->r[2].key, "c");
+	assert_int_equal(b->r[2].rec.time_ns, 2100 - START);
+	const struct ebpf_stream_counters *c = ebpf_stream_counters(s);
+	assert_int_equal(c->arrivals, 3);
+	assert_int_equal(c->arrival_bytes, 17);
+	assert_int_equal(c->read_time_bytes, 4);
+	ebpf_stream_free(s);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_preexisting),    cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_sock_reuse),     cmocka_unit_test(test_close_tail_gap),
 		cmocka_unit_test(test_reorder_window), cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_arrival_stamps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
