@@ -70,6 +70,9 @@ struct rp_server {
 	socklen_t addrlen;
 };
 
+/* --spin default: see the pacing section of docs/replay.md */
+#define RP_SPIN_DEFAULT_NS (100 * 1000)
+
 struct rp_opts {
 	const char *profile;
 	struct rp_server *servers;
@@ -85,6 +88,8 @@ struct rp_opts {
 	bool warm;
 	uint64_t timeout_ns;       /* 0: no timeout */
 	uint64_t skip_late_ns;     /* 0: send late requests anyway (count lag) */
+	uint64_t spin_ns;          /* busy-wait for a send due at most this long after the last one
+				    * (keeps short gaps); 0: always sleep on the timer */
 	const char *key_prefix;
 	size_t key_prefix_len;
 	int distribution;          /* memcached_server_distribution_t */

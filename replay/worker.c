@@ -3,15 +3,19 @@
  *
  * Schedule (open loop, absolute time). A record's intended send time is
  *     t0 + ((time_ns - t_first) + loops * loop_span) / speed
- * on CLOCK_MONOTONIC. The worker's timerfd is armed with TFD_TIMER_ABSTIME for the next record's
- * intended time, so wakeups are on absolute deadlines and errors never accumulate (no relative
- * sleeps); it is re-armed only when the deadline changes (libevent's own precise timers would
- * call timerfd_settime on every loop iteration, i.e. for every batch of replies too). At a
- * wakeup every record now due is taken from the profile ("pulled") and queued on its
- * connection; then each connection that got work encodes everything it may send into its output
- * buffer and writes it with one send(). A multi-key get (records with MB_RF_BATCH_CONT after
- * the first) is pulled whole and sent as one command again (split per server when keys live on
- * several servers, as libmemcached does).
+ * on CLOCK_MONOTONIC. The worker's timerfd is armed with TFD_TIMER_ABSTIME shortly before the
+ * next record's intended time, so wakeups are on absolute deadlines and errors never accumulate
+ * (no relative sleeps); it is re-armed only when the deadline changes (libevent's own precise
+ * timers would call timerfd_settime on every loop iteration, i.e. for every batch of replies
+ * too). Pacing (worker_run_schedule): the last stretch before a deadline, and any gap up to
+ * --spin, is busy-waited in worker_main's loop, which then polls the event base without
+ * blocking. At a deadline every record now due is taken from the profile ("pulled") and queued
+ * on its connection; then each connection that got work encodes what it may send into its
+ * output buffer and writes it, one send() per recorded instant (commands recorded at the same
+ * time arrived together, in one segment; later ones get their own write even when the worker
+ * is behind). A multi-key get (records with MB_RF_BATCH_CONT after the first) is pulled whole
+ * and sent as one command again (split per server when keys live on several servers, as
+ * libmemcached does).
  *
  * --rate max: the same queues, but records carry no intended time; the worker keeps about
  * 4 x depth records queued per connection and sends whenever a connection has room.
@@ -58,7 +62,7 @@
 
 #define RP_READ_CHUNK 4096          /* records per reader call */
 #define RP_QUEUE_CAP (1u << 20)     /* records queued per worker before pulling pauses */
-#define RP_SPIN_NS 20000            /* deadlines this close are handled without sleeping */
+#define RP_SHIFT_MAX_NS 1000000     /* a wakeup later than this is a stall: catch up, no shift */
 #define RP_HK_NS (50 * 1000 * 1000) /* housekeeping period: timeouts, drain deadline */
 #define RP_DRAIN_NS (2 * RP_NS_PER_SEC)
 #define RP_STOP_DRAIN_NS (500 * 1000 * 1000)
@@ -92,6 +96,7 @@ struct rp_conn {
 	struct rp_flight *f;       /* ring of in-flight commands, capacity depth */
 	size_t fh, fn, fcap;
 	uint64_t batch;            /* batch sequence of the last record queued here */
+	uint64_t last_time;        /* recorded time of the last command encoded */
 };
 
 enum rp_state { RP_RUNNING, RP_DRAINING, RP_DONE };
@@ -107,6 +112,11 @@ struct rp_worker {
 	struct event *timer, *tick, *hk, *stopev;
 	int tfd;                   /* schedule timerfd (CLOCK_MONOTONIC, absolute), `timer` reads it */
 	uint64_t armed;            /* deadline it is armed for, 0 = none */
+	uint64_t spin_for;         /* send deadline being busy-waited for, 0 = none (pacing) */
+	uint64_t shift;            /* pacing: the current burst's sends are due at intended + shift */
+	uint64_t wake_for;         /* intended time the timer was armed for (armed = wake_for - early) */
+	uint64_t early;            /* how early the timer is armed: ~90th percentile of its lateness */
+	bool halt;                 /* leave the event loop: finished or a fatal error */
 	int stop_pipe[2];
 	struct mb_profile_reader *rd;
 	struct rp_keygen kg;
@@ -319,6 +329,13 @@ static void conn_on_retry(evutil_socket_t fd, short what, void *arg);
 static void conn_dispatch(struct rp_conn *c);
 static void worker_check_done(struct rp_worker *w);
 
+/* Leaves the worker's event loop for good (finished, or a fatal error already reported). */
+static void worker_halt(struct rp_worker *w)
+{
+	w->halt = true;
+	event_base_loopbreak(w->base);
+}
+
 static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 {
 	struct rp_conn *c = ctx;
@@ -409,7 +426,7 @@ static void conn_fail(struct rp_conn *c, uint64_t timed_out_before, uint64_t ret
 	if (conn_new_parser(c) != 0) {
 		mb_error("out of memory");
 		c->qn = 0; /* never reconnected: its queue is dropped */
-		event_base_loopbreak(w->base);
+		worker_halt(w);
 		return;
 	}
 	if (w->state != RP_RUNNING && c->qn == 0)
@@ -611,7 +628,10 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 				  c->out.len - before, w->now);
 }
 
-/* Sends every queued command the depth allows, in order, with one write. */
+/* Sends every queued command the depth allows, in order. Commands recorded at the same instant
+ * (they reached the server together: one segment) share a write; a command recorded later gets
+ * a write of its own even when the worker is behind and both are due, so the target sees the
+ * recorded segment boundaries rather than a burst. */
 static void conn_dispatch(struct rp_conn *c)
 {
 	struct rp_worker *w = c->w;
@@ -637,13 +657,20 @@ static void conn_dispatch(struct rp_conn *c)
 			q_pop(c, nb);
 			continue;
 		}
+		if (wrote && h->intended && h->rec.time_ns != c->last_time) {
+			conn_flush(c);
+			if (!c->up)
+				return;
+			now = w->now = mb_mono_ns();
+		}
+		c->last_time = h->rec.time_ns;
 		uint8_t op = h->rec.op;
 		bool noreply = (h->rec.rflags & MB_RF_NOREPLY) != 0;
 		int err = conn_encode(c, nb);
 		if (err == -ENOMEM) {
 			mb_error("out of memory");
 			w->state = RP_DONE;
-			event_base_loopbreak(w->base);
+			worker_halt(w);
 			return;
 		}
 		if (err) {
@@ -654,7 +681,7 @@ static void conn_dispatch(struct rp_conn *c)
 		struct rp_opstats *os = &w->st.op[op];
 		if (!os->used && rp_opstats_use(os) != 0) {
 			mb_error("out of memory");
-			event_base_loopbreak(w->base);
+			worker_halt(w);
 			return;
 		}
 		os->sent++;
@@ -836,7 +863,7 @@ static uint64_t worker_pull(struct rp_worker *w)
 				worker_begin_drain(w, UINT64_MAX);
 				return UINT64_MAX;
 			}
-			if (!cont && intended > w->now)
+			if (!cont && intended + w->shift > w->now)
 				return intended;
 			if (!cont && w->queued >= RP_QUEUE_CAP)
 				return w->now + 1000000; /* the target is far behind: pause pulling */
@@ -867,29 +894,51 @@ static void worker_arm(struct rp_worker *w, uint64_t deadline)
 		mb_warn("timerfd_settime: %s", strerror(errno));
 }
 
-/* Pulls what is due and sends it; re-arms the schedule timer at the next absolute deadline. */
+/* Pulls what is due and sends it, then waits for the next deadline. Pacing (docs/replay.md,
+ * "Pacing"): a send due within --spin of now is busy-waited for (spin_for), so short recorded
+ * gaps are kept instead of collapsing into a back-to-back burst. A longer wait sleeps on the
+ * timer, armed `early` before the deadline (early tracks the 90th percentile of the timer's
+ * lateness), and the rest is busy-waited: most sends then leave on time, for a short spin per
+ * sleep. A wakeup that comes after the deadline anyway sets `shift`: the sends that follow it
+ * closely are due at intended + shift, so their gaps to it are still kept; the next sleep
+ * starts over, so shifts never accumulate. Lag is always measured from the intended time. */
 static void worker_run_schedule(struct rp_worker *w)
 {
-	for (int spins = 0; spins < 64; spins++) {
-		w->now = mb_mono_ns();
-		uint64_t next = worker_pull(w);
-		for (size_t i = 0; i < w->ndirty; i++) {
-			w->dirty[i]->dirty = false;
-			conn_dispatch(w->dirty[i]);
-		}
-		w->ndirty = 0;
-		if (next == 0) {
-			event_base_loopbreak(w->base);
-			return;
-		}
-		if (next == UINT64_MAX)
-			break;
-		if (next > mb_mono_ns() + RP_SPIN_NS || spins == 63) {
-			worker_arm(w, next);
-			return;
-		}
+	w->spin_for = 0;
+	w->now = mb_mono_ns();
+	uint64_t next = worker_pull(w);
+	for (size_t i = 0; i < w->ndirty; i++) {
+		w->dirty[i]->dirty = false;
+		conn_dispatch(w->dirty[i]);
 	}
-	worker_check_done(w);
+	w->ndirty = 0;
+	if (next == 0) {
+		worker_halt(w);
+		return;
+	}
+	if (next == UINT64_MAX) {
+		worker_check_done(w);
+		return;
+	}
+	if (w->o->spin_ns && next + w->shift <= mb_mono_ns() + w->o->spin_ns) {
+		w->spin_for = next + w->shift;
+		return;
+	}
+	w->wake_for = next;
+	worker_arm(w, next > w->early ? next - w->early : next);
+}
+
+/* Streaming 90th percentile of the timer's lateness (frugal estimator: up 9 steps when a sample
+ * is above, down 1 when below), within [0, --spin]. */
+static void track_lateness(struct rp_worker *w, uint64_t late)
+{
+	const uint64_t step = 1000;
+	if (late > w->early)
+		w->early += 9 * step;
+	else if (w->early >= step)
+		w->early -= step;
+	if (w->early > w->o->spin_ns)
+		w->early = w->o->spin_ns;
 }
 
 static void worker_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -899,7 +948,16 @@ static void worker_on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
 		return; /* spurious: not expired yet */
+	uint64_t now = mb_mono_ns();
+	track_lateness(w, now > w->armed ? now - w->armed : 0);
 	w->armed = 0;
+	if (now < w->wake_for) { /* woke early, as meant: spin to the deadline */
+		w->shift = 0;
+		w->spin_for = w->wake_for;
+		return;
+	}
+	uint64_t late = now - w->wake_for;
+	w->shift = late <= RP_SHIFT_MAX_NS ? late : 0;
 	worker_run_schedule(w);
 }
 
@@ -968,7 +1026,7 @@ static void worker_finish(struct rp_worker *w)
 	uint64_t now = mb_mono_ns();
 	if (now > w->run->t0)
 		worker_report_second(w, (now - w->run->t0) / RP_NS_PER_SEC);
-	event_base_loopbreak(w->base);
+	worker_halt(w);
 }
 
 static void worker_check_done(struct rp_worker *w)
@@ -979,7 +1037,7 @@ static void worker_check_done(struct rp_worker *w)
 	    w->queued < (uint64_t)w->nconns * w->o->depth * 2) {
 		w->now = mb_mono_ns();
 		if (worker_pull(w) == 0) {
-			event_base_loopbreak(w->base);
+			worker_halt(w);
 			return;
 		}
 		for (size_t i = 0; i < w->ndirty; i++) {
@@ -1178,11 +1236,24 @@ static void *worker_main(void *arg)
 	w->last_progress = w->run->t0;
 	worker_arm_tick(w);
 	event_add(w->timer, NULL);
-	worker_arm(w, w->run->t0); /* first wakeup at t0 */
+	w->early = w->o->spin_ns < 50000 ? w->o->spin_ns : 50000; /* a first guess; tracked */
+	w->wake_for = w->run->t0;
+	worker_arm(w, w->run->t0 - w->early); /* first send at t0 */
 	if (w->nconns == 0)
 		worker_finish(w);
-	else
-		event_base_dispatch(w->base);
+	/* event_base_dispatch(), except that while a send deadline is near (spin_for) the loop polls
+	 * without blocking and sends the moment the deadline passes */
+	while (!w->halt) {
+		if (!w->spin_for) {
+			if (event_base_loop(w->base, EVLOOP_ONCE) != 0)
+				break;
+		} else {
+			if (event_base_loop(w->base, EVLOOP_NONBLOCK) < 0)
+				break;
+			if (w->spin_for && mb_mono_ns() >= w->spin_for)
+				worker_run_schedule(w);
+		}
+	}
 	if (w->state != RP_DONE)
 		worker_finish(w);
 	pthread_mutex_lock(&w->run->mu);
