@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """A real memcached client workload for the demo and the end-to-end tests.
 
-Usage: mixed-client.py PORT OPS
+Usage: mixed-client.py PORT OPS [SEED]
 
 pymemcache (Debian's python3-pymemcache, hence /usr/bin/python3) against 127.0.0.1:PORT, OPS
 operations with a fixed seed: 60% get, 20% set (10 B - 5 KB values, 300 s TTL), 10% 8-key
-multiget, 10% delete, over 501 keys "user:N", 1 ms apart. The same seed gives the same traffic.
+multiget, 10% delete, over 501 keys "user:N", with a random think time between operations
+(exponential, mean 1 ms: a client waits for its user, not for a metronome). The same seed
+(default 1) gives the same traffic; clients started together with different seeds make a
+mixed, moderate-rate load.
 """
 import random
 import sys
@@ -14,8 +17,9 @@ import time
 from pymemcache.client.base import Client
 
 port, ops = int(sys.argv[1]), int(sys.argv[2])
+seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 c = Client(("127.0.0.1", port))
-rnd = random.Random(1)
+rnd = random.Random(seed)
 for _ in range(ops):
     k = "user:%d" % rnd.randint(0, 500)
     r = rnd.random()
@@ -27,5 +31,5 @@ for _ in range(ops):
         c.get_many(["user:%d" % rnd.randint(0, 500) for _ in range(8)])
     else:
         c.delete(k)
-    time.sleep(0.001)
+    time.sleep(rnd.expovariate(1000.0))
 c.close()
