@@ -8,6 +8,9 @@
  *    expects; every byte before it was either fed or declared as a gap, exactly once.
  *  - arrivals: per connection, a ring of disjoint request-byte ranges [start, end) in increasing
  *    order, each with the time it arrived; ranges wholly before next_off[REQUEST] are dropped.
+ *    The times fed for a server end's request bytes never decrease along the stream, so the
+ *    reorder window cannot swap two requests of one connection (bytes whose arrival is unknown
+ *    take the next known arrival's time, if earlier than their read).
  *  - heap: binary min-heap on (time_ns, seq), keys stored in the entries; seq is the order in
  *    which the codec completed the records, so records of equal time keep their completion
  *    (request) order. O(log n) per record, n = records inside the window.
@@ -28,7 +31,8 @@ struct arrival {
 	uint64_t start, end, ts;
 };
 
-#define ARRIVALS_MAX 4096 /* per connection; beyond it the oldest range's bytes get read times */
+#define ARRIVALS_MAX 4096 /* per connection; beyond it the oldest range is dropped and its bytes
+			   * take the next range's time */
 
 struct conn {
 	struct conn *next; /* hash chain */
@@ -44,6 +48,7 @@ struct conn {
 	struct arrival *arr;  /* ring: arr_n ranges from arr_head, capacity arr_cap (power of 2) */
 	uint32_t arr_head, arr_n, arr_cap;
 	uint64_t arr_end;     /* end of the newest range queued */
+	uint64_t req_ts;      /* time given to the last request bytes fed: times never go back */
 };
 
 struct pending {
@@ -406,20 +411,28 @@ static int feed_requests(struct ebpf_stream *s, struct conn *c, const uint8_t *p
 		while (c->arr_n && arr_front(c)->end <= off)
 			arr_pop(c);
 		uint64_t n = len, ts = read_ts;
+		bool stamped = false;
 		if (c->arr_n) {
 			const struct arrival *a = arr_front(c);
 			if (a->start <= off) {
 				n = a->end - off < len ? a->end - off : len;
-				if (a->ts <= read_ts)
-					ts = a->ts;
+				stamped = true;
 			} else if (a->start - off < len) {
-				n = a->start - off; /* bytes with no arrival: the read's time */
+				n = a->start - off;
 			}
+			/* Bytes with no arrival of their own (a dropped or never-seen segment) came
+			 * before the next one that has one: TCP delivers in order. */
+			if (a->ts < ts)
+				ts = a->ts;
 		}
-		if (ts == read_ts)
-			s->cnt.read_time_bytes += n;
-		else
+		/* A connection's requests keep their stream order in time too, whatever was lost. */
+		if (ts < c->req_ts)
+			ts = c->req_ts;
+		c->req_ts = ts;
+		if (stamped)
 			s->cnt.arrival_bytes += n;
+		else
+			s->cnt.read_time_bytes += n;
 		if (mb_proto_conn_feed(c->pc, MB_DIR_REQUEST, p, n, ts))
 			return -ENOMEM;
 		p += n;

@@ -436,6 +436,29 @@ static void test_arrival_stamps(void **state)
 	free(b);
 }
 
+/* Bytes whose arrival was never announced (here: the first request) take the next known
+ * arrival's time when it is earlier than their read, so a connection's requests never go back
+ * in time and the reorder window keeps their order. */
+static void test_arrival_missing_keeps_order(void **state)
+{
+	(void)state;
+	struct sinkbuf *b = malloc(sizeof(*b));
+	struct ebpf_stream *s = new_stream(b, 1000000);
+	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
+	ev_arrive(s, SOCK_A, 1, 1800, 7, 7); /* "get b\r\n"; "get a\r\n" never announced */
+	ev_data(s, SOCK_A, 1, REQ, 5000, 0, "get a\r\nget b\r\n");
+	ev_data(s, SOCK_A, 1, RESP, 5100, 0, "END\r\nEND\r\n");
+	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(b->n, 2);
+	assert_string_equal(b->r[0].key, "a");
+	assert_int_equal(b->r[0].rec.time_ns, 1800 - START);
+	assert_string_equal(b->r[1].key, "b");
+	assert_int_equal(b->r[1].rec.time_ns, 1800 - START);
+	assert_int_equal(ebpf_stream_counters(s)->read_time_bytes, 7);
+	ebpf_stream_free(s);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,7 +467,7 @@ int main(void)
 		cmocka_unit_test(test_preexisting),    cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_sock_reuse),     cmocka_unit_test(test_close_tail_gap),
 		cmocka_unit_test(test_reorder_window), cmocka_unit_test(test_bad_records),
-		cmocka_unit_test(test_arrival_stamps),
+		cmocka_unit_test(test_arrival_stamps), cmocka_unit_test(test_arrival_missing_keeps_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
