@@ -4,9 +4,13 @@
 # target rate) and at --rate 2x (profile generated at half of it), while membench-record
 # ebpf:any records the replay; `membench analyze --compare ORIG REPLAYED --speed N` gives the
 # fidelity figures, and the replayer's JSON the schedule lag (generator) and latency (target)
-# that explain where fidelity degrades. Prints one table row per run. Needs root with BTF.
+# that explain where fidelity degrades. Before those, the same at fixed low rates (RATES), to
+# show where the inter-arrival check stops passing. Prints one table row per run. Needs root
+# with BTF.
 # Usage: bench/fidelity/run.sh BIN_DIR [SATURATION_RPS [SECONDS]]
 #   SATURATION_RPS defaults to a measurement with `membench replay --rate max` (median of 3).
+#   RATES="1000 2000 5000 10000 20000" (req/s, the server's rate at 1x and 2x alike)
+#   REPLAY_ARGS="--threads 2" (extra membench replay flags, e.g. "--threads 1 --spin 0")
 set -euo pipefail
 bin=${1:?usage: run.sh BIN_DIR [SATURATION_RPS [SECONDS]]}
 sat=${2:-}
@@ -45,19 +49,27 @@ capture() { # capture NAME CMD...
   wait "$rec"
 }
 
+rates=${RATES-1000 2000 5000 10000 20000}
+replay_args=${REPLAY_ARGS---threads 2}
+echo "replay flags: $replay_args"
+loads=()
+for r in $rates; do loads+=("$((r / 1000))k:$r"); done
+for pct in 25 50 75; do loads+=("$pct%:$((sat * pct / 100))"); done
+
 printf '%-5s %-5s %8s | %8s %6s %6s %7s %7s %6s %6s %6s | %8s %8s %8s | %s\n' load speed \
   "req/s" "d_req" op keyks valks rate_err rms iat_ks order "lag_p50" "lag_p99" "lat_p99" verdict
-for pct in 25 50 75; do
-  target=$((sat * pct / 100))
+for load in "${loads[@]}"; do
+  label=${load%%:*} target=${load#*:}
   for speed in 1 2; do
-    name="p$pct.x$speed"
+    name="l$target.x$speed"
     "$bin/membench-record" synth:etc --rate $((target / speed)) --duration "$((secs * speed))s" \
-      --connections 8 --keys 10000 --seed "$pct" -o "$work/$name.orig.mbp" 2>/dev/null
+      --connections 8 --keys 10000 --seed "$target" -o "$work/$name.orig.mbp" 2>/dev/null
+    # shellcheck disable=SC2086 # replay_args is a list of flags
     capture "$name" "$bin/membench-replay" "$work/$name.orig.mbp" --server "127.0.0.1:$port" \
-      --rate "${speed}x" --quiet --json "$work/$name.json"
+      --rate "${speed}x" --quiet --json "$work/$name.json" $replay_args
     "$bin/membench-analyze" --compare --json "$work/$name.orig.mbp" "$work/$name.mbp" \
       --speed "$speed" >"$work/$name.cmp.json" 2>/dev/null || true
-    python3 - "$work/$name.cmp.json" "$work/$name.json" "$pct%" "$speed" "$target" <<'PY'
+    python3 - "$work/$name.cmp.json" "$work/$name.json" "$label" "$speed" "$target" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))["fidelity"]
 r = json.load(open(sys.argv[2]))

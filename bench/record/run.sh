@@ -3,6 +3,8 @@
 #
 # usage: bench/record/run.sh [BUILD_DIR]   (default: build; configure it with
 #        -DCMAKE_BUILD_TYPE=Release and build membench-record and mbp_dump)
+#        env: CONC, N, ROUNDS, REC_ARGS (extra recorder flags, e.g. "--stamp read" to measure
+#        the recorder without arrival stamps)
 #
 # Load: memcslap (libmemcached-tools), closed loop, --concurrency=$CONC --test=get with
 # --execute-number=$N: it first stores N keys, then each of its CONC threads gets N keys, as fast
@@ -29,6 +31,7 @@ DUMP=$BUILD/tests/record/mbp_dump
 CONC=${CONC:-4}
 N=${N:-50000}
 ROUNDS=${ROUNDS:-3}
+REC_ARGS=${REC_ARGS:-} # extra recorder flags for every run, e.g. "--stamp read"
 for t in "$REC" "$DUMP"; do [ -x "$t" ] || { echo "missing $t (build the project first)" >&2; exit 1; }; done
 [ "$(id -u)" -eq 0 ] || { echo "run as root (the recorder loads BPF programs)" >&2; exit 1; }
 command -v memcslap >/dev/null || { echo "memcslap not installed (libmemcached-tools)" >&2; exit 1; }
@@ -77,7 +80,8 @@ run_load() {
 # rec_on ARGS...: starts the recorder and waits until it is attached.
 rec_on() {
   rm -f "$TMP/r.mbp"
-  "$REC" ebpf:any --port "$PORT" -o "$TMP/r.mbp" "$@" 2>"$TMP/rec.err" &
+  # shellcheck disable=SC2086 # REC_ARGS is a list of flags
+  "$REC" ebpf:any --port "$PORT" -o "$TMP/r.mbp" $REC_ARGS "$@" 2>"$TMP/rec.err" &
   REC_PID=$!
   for _ in $(seq 300); do
     if [ -e "$TMP/r.mbp" ]; then
