@@ -217,11 +217,12 @@ int rp_report_json(const char *path, const struct rp_report *r)
 	}
 	fprintf(f, "],\n  \"settings\": {\"rate_mode\": \"%s\", \"speed\": %.6g, \"threads\": %u, "
 		"\"connections_per_server\": %u, \"fold\": \"%s\", \"depth\": %u, \"duration_limit_s\": "
-		"%.3f, \"loop\": %s, \"warm\": %s, \"timeout_ms\": %.3f, \"skip_late_ms\": %.3f},\n",
+		"%.3f, \"loop\": %s, \"warm\": %s, \"timeout_ms\": %.3f, \"skip_late_ms\": %.3f, "
+		"\"spin_us\": %.3f},\n",
 		rate_mode_name(o->rate_mode), o->rate_mode == RP_RATE_MAX ? 0.0 : p->speed, r->nworkers,
 		p->nlanes, o->fold == RP_FOLD_KEY ? "key" : "conn", o->depth,
 		(double)o->duration_ns / 1e9, o->loop ? "true" : "false", o->warm ? "true" : "false",
-		(double)o->timeout_ns / 1e6, (double)o->skip_late_ns / 1e6);
+		(double)o->timeout_ns / 1e6, (double)o->skip_late_ns / 1e6, (double)o->spin_ns / 1e3);
 	fprintf(f, "  \"profile_commands\": %" PRIu64 ",\n  \"profile_records\": %" PRIu64 ",\n"
 		"  \"profile_rate\": %.3f,\n", p->commands, p->records, p->mean_rate);
 	fprintf(f, "  \"requests_sent\": %" PRIu64 ",\n  \"keys_sent\": %" PRIu64 ",\n"
