@@ -946,6 +946,12 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	ea->len[i] = len;
 	ea->ts[i] = ts;
 	ea->n = i + 1;
+	/* accept() may have tracked the connection, and announced `early`, between the lookup above
+	 * and now (the client sends at once, accept runs on another CPU): then announce it here.
+	 * Both may announce the same segments; user space ignores repeated bytes. */
+	cs = bpf_map_lookup_elem(&conns, &key);
+	if (cs && !cs->skip && cs->role == MB_CAP_ROLE_SERVER && cs->rx.known)
+		announce_early(key, cs);
 	return 0;
 }
 
