@@ -402,6 +402,7 @@ struct run {
 	struct mb_profile_writer *w;
 	struct ebpf_stream *st;
 	uint64_t appended; /* records appended since the last flush */
+	uint64_t arrival_misses; /* kernel-skipped runs of the arrival probe (read before detach) */
 };
 
 static int sink(void *ctx, const struct mb_record *rec, const void *key, size_t key_len)
@@ -466,9 +467,10 @@ static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t e
 	if (c->arrival_bytes + c->read_time_bytes)
 		fprintf(stderr,
 			"%s: request bytes received by server ends: %.1f%% stamped on arrival, the "
-			"rest when read\n",
+			"rest when read (arrival probe skipped %llu times while already running)\n",
 			mb_cli_prog(),
-			100.0 * (double)c->arrival_bytes / (double)(c->arrival_bytes + c->read_time_bytes));
+			100.0 * (double)c->arrival_bytes / (double)(c->arrival_bytes + c->read_time_bytes),
+			(unsigned long long)r->arrival_misses);
 	if (c->preexisting)
 		fprintf(stderr,
 			"%s: %llu connections were already open when the capture started (%llu "
@@ -607,6 +609,7 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	rc = capture_loop(&r, &cap, rb, start_ns);
 	uint64_t elapsed = mb_mono_ns() - start_ns; /* the capture, not the detaching after it */
 	/* Stop the probes, then take everything they left in the ring. */
+	r.arrival_misses = ebpf_capture_arrival_misses(&cap);
 	ebpf_capture_detach(&cap);
 	if (!rc) {
 		rc = ring_buffer__consume(rb);

@@ -103,6 +103,18 @@ uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx)
 	return sum;
 }
 
+uint64_t ebpf_capture_arrival_misses(const struct ebpf_capture *cap)
+{
+	if (!cap->skel || !bpf_program__autoload(cap->skel->progs.on_tcp_probe))
+		return 0;
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(cap->skel->progs.on_tcp_probe), &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 int ebpf_capture_ring_fd(const struct ebpf_capture *cap)
 {
 	return bpf_map__fd(cap->skel->maps.events);

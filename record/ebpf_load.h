@@ -53,6 +53,11 @@ void ebpf_capture_detach(struct ebpf_capture *cap);
 /* Sum over CPUs of the kernel counter idx (enum mb_cap_counter). */
 uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx);
 
+/* Times the kernel skipped the arrival program because it was already running on that CPU
+ * (a softirq delivering a segment while it ran): those segments have no arrival stamp. 0 when
+ * arrivals are off or the kernel does not say. */
+uint64_t ebpf_capture_arrival_misses(const struct ebpf_capture *cap);
+
 /* Ring buffer map fd. */
 int ebpf_capture_ring_fd(const struct ebpf_capture *cap);
 
