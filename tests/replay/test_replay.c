@@ -506,6 +506,44 @@ static void test_rate_2x_halves_time(void **state)
 	assert_true(json_num("target_rate") > 495 && json_num("target_rate") < 505);
 }
 
+/* Pacing (docs/replay.md): two connections whose requests are recorded 40 us apart, every 5 ms.
+ * With the default --spin the second of each pair is busy-waited for and the first comes out
+ * of an early timer wakeup, so the median schedule lag is a few microseconds; with --spin 0
+ * every send waits for a timer wakeup and is late by its latency (tens of microseconds here).
+ * The paced median must be under half the other: up to 3 attempts, as in the test above. */
+static void test_pacing(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "pacing", MB_KEYS_ANON);
+	for (int i = 0; i < 400; i++)
+		prof_add(&p, (uint64_t)(i / 2) * 5 * MS + (uint64_t)(i % 2) * 40000, (uint32_t)(i % 2),
+			 MB_OP_GET, (uint64_t)i, 10, 0, MB_STATUS_NONE, 0);
+	prof_close(&p);
+	bool ok = false;
+	for (int attempt = 0; attempt < 3 && !ok; attempt++) {
+		struct args a;
+		args_base(&a, p.path, mc.port);
+		assert_int_equal(run_replay_argv(a.v), 0);
+		assert_true(json_num("spin_us") == 100);
+		double paced = json_num_in("\"schedule_lag_us\"", "p50");
+		args_add(&a, "--spin");
+		args_add(&a, "0");
+		assert_int_equal(run_replay_argv(a.v), 0);
+		assert_true(json_num("spin_us") == 0);
+		double slept = json_num_in("\"schedule_lag_us\"", "p50");
+		fprintf(stderr, "schedule lag p50: %.1f us paced, %.1f us with --spin 0\n", paced,
+			slept);
+		ok = paced < slept / 2;
+	}
+	assert_true(ok);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--spin");
+	args_add(&a, "soon");
+	assert_int_equal(run_replay_argv(a.v), 2);
+}
+
 /* --connections N folds 6 recorded connections into N (by connection, or by key hash). */
 static void test_connections(void **state)
 {
@@ -1013,6 +1051,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
