@@ -12,6 +12,7 @@
 
 #include "fidelity.h"
 #include "membench/hist.h"
+#include "membench/mix.h"
 
 #define MS_NS 1000000ull
 
@@ -96,16 +97,6 @@ size_t fid_filter(struct mb_record *recs, size_t n, double speed, uint64_t *admi
 	return k;
 }
 
-/* splitmix64's finalizer: a bijective 64-bit mix. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 int fid_trace_new(struct fid_trace **out)
 {
 	struct fid_trace *t = calloc(1, sizeof(*t));
@@ -149,7 +140,7 @@ int fid_trace_err(const struct fid_trace *t)
 static size_t slot_find(const struct fid_slot *s, size_t nslots, uint32_t conn, uint64_t key)
 {
 	size_t mask = nslots - 1;
-	size_t i = (size_t)mix64(key * 0x9e3779b97f4a7c15ull ^ conn) & mask;
+	size_t i = (size_t)mb_mix64(key * 0x9e3779b97f4a7c15ull ^ conn) & mask;
 	while (s[i].key_id != UINT64_MAX && (s[i].key_id != key || s[i].conn_id != conn))
 		i = (i + 1) & mask;
 	return i;
@@ -248,8 +239,8 @@ void fid_trace_add(struct fid_trace *t, const struct mb_record *recs, size_t n)
 		}
 		uint64_t tuple = (uint64_t)r->op | (uint64_t)(r->rflags & MB_RF_BATCH_CONT) << 8 |
 				 (uint64_t)r->key_len << 16 | (uint64_t)local << 32;
-		uint64_t v = mix64(tuple) ^ mix64((storage ? (uint64_t)r->value_len : 0) + 1);
-		c->hash = mix64(c->hash ^ v) + 0x632be59bd9b4e019ull;
+		uint64_t v = mb_mix64(tuple) ^ mb_mix64((storage ? (uint64_t)r->value_len : 0) + 1);
+		c->hash = mb_mix64(c->hash ^ v) + 0x632be59bd9b4e019ull;
 		c->requests++;
 		c->seen = true;
 		if (storage)

@@ -14,7 +14,7 @@ void an_hll_init(struct an_hll *h)
 
 void an_hll_add(struct an_hll *h, uint64_t id)
 {
-	uint64_t x = an_mix64(id + 0x9e3779b97f4a7c15ull);
+	uint64_t x = mb_mix64(id + 0x9e3779b97f4a7c15ull);
 	uint32_t idx = (uint32_t)(x >> (64 - AN_HLL_BITS));
 	uint64_t rest = x << AN_HLL_BITS;
 	/* rank = position of the first 1 bit in the remaining 64 - b bits, 1-based */
@@ -43,7 +43,7 @@ double an_hll_estimate(const struct an_hll *h)
 
 static size_t ss_probe(const struct an_spacesaving *s, uint64_t id)
 {
-	return (size_t)(an_mix64(id) & (s->tcap - 1));
+	return (size_t)(mb_mix64(id) & (s->tcap - 1));
 }
 
 /* Table position holding id, or of the empty slot where it would go. */

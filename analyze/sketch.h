@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "membench/mix.h"
+
 #define AN_HLL_BITS 14
 
 struct an_hll {
@@ -47,16 +49,5 @@ void an_ss_free(struct an_spacesaving *s);
 void an_ss_add(struct an_spacesaving *s, uint64_t id);
 /* Copies up to k entries with the largest counts into out, largest first. @return how many. */
 size_t an_ss_top(const struct an_spacesaving *s, struct an_ss_entry *out, size_t k);
-
-/* 64-bit mixer (splitmix64 finaliser) used for hashing ids. */
-static inline uint64_t an_mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
 
 #endif

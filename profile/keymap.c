@@ -20,7 +20,7 @@ static int keymap_grow(struct keymap *m)
 			const struct km_slot *o = &m->slots[i];
 			if (!o->id1)
 				continue;
-			size_t j = km_mix64(o->a ^ o->b) & mask;
+			size_t j = mb_mix64(o->a ^ o->b) & mask;
 			while (s[j].id1)
 				j = (j + 1) & mask;
 			s[j] = *o;
@@ -40,7 +40,7 @@ int keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_
 			return err;
 	}
 	uint32_t b32 = b;
-	size_t j = km_mix64(a ^ b32) & m->mask;
+	size_t j = mb_mix64(a ^ b32) & m->mask;
 	for (;;) {
 		struct km_slot *s = &m->slots[j];
 		if (!s->id1)
@@ -82,7 +82,7 @@ static int u32set_grow(struct u32set *s)
 		for (size_t i = 0; i <= s->mask; i++) {
 			if (!s->slots[i])
 				continue;
-			size_t j = km_mix64(s->slots[i] - 1) & mask; /* slots hold v + 1 */
+			size_t j = mb_mix64(s->slots[i] - 1) & mask; /* slots hold v + 1 */
 			while (t[j])
 				j = (j + 1) & mask;
 			t[j] = s->slots[i];
@@ -106,7 +106,7 @@ int u32set_add(struct u32set *s, uint32_t v)
 		if (err)
 			return err;
 	}
-	size_t j = km_mix64(v) & s->mask;
+	size_t j = mb_mix64(v) & s->mask;
 	for (;;) {
 		uint32_t cur = s->slots[j];
 		if (!cur)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "membench/mix.h"
+
 /* The second identity word: KM_BYTES hashes set the top bit, producer ids use 0. */
 #define KM_B_BYTES(high64) ((uint32_t)(high64) | 0x80000000u)
 #define KM_B_ID 0u
@@ -31,16 +33,6 @@ struct keymap {
 	size_t n;
 };
 
-/* splitmix64 finalizer: spreads producer ids (often small and sequential) over the table. */
-static inline uint64_t km_mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 /* Finds the identity's dense id, inserting it as id n when new (*is_new set).
  * @return 0, -ENOMEM, MB_E_LIMIT (2^32 - 1 keys). */
@@ -51,7 +43,7 @@ int keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_
 static inline void keymap_prefetch(const struct keymap *m, uint64_t a, uint32_t b)
 {
 	if (m->slots)
-		__builtin_prefetch(&m->slots[km_mix64(a ^ b) & m->mask]);
+		__builtin_prefetch(&m->slots[mb_mix64(a ^ b) & m->mask]);
 }
 
 void keymap_free(struct keymap *m);

@@ -1,6 +1,8 @@
 /* xoshiro256** and splitmix64; see rng.h. Written from the published algorithm descriptions. */
 #include "rng.h"
 
+#include "membench/mix.h"
+
 static inline uint64_t rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
@@ -8,10 +10,7 @@ static inline uint64_t rotl(uint64_t x, int k)
 
 uint64_t rng_splitmix64(uint64_t *x)
 {
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return mb_mix64(*x += 0x9e3779b97f4a7c15ull);
 }
 
 void rng_seed(struct rng *r, uint64_t seed)

@@ -57,6 +57,7 @@
 #include "membench/buf.h"
 #include "membench/cli.h"
 #include "membench/error.h"
+#include "membench/mix.h"
 #include "membench/proto.h"
 #include "replay.h"
 
@@ -719,21 +720,11 @@ static void conn_dispatch(struct rp_conn *c)
 
 /* ---- profile -> queues ----------------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static unsigned lane_of(const struct rp_worker *w, const struct mb_record *r)
 {
 	unsigned n = w->p->nlanes;
 	if (w->o->fold == RP_FOLD_KEY && r->key_id != MB_KEY_NONE)
-		return (unsigned)(mix64(r->key_id) % n);
+		return (unsigned)(mb_mix64(r->key_id) % n);
 	return r->conn_id % n;
 }
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "membench/error.h"
+#include "membench/mix.h"
 #include "membench/profile.h"
 
 struct opts {
@@ -74,37 +75,28 @@ static double rng_unit(void)
 	return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* Per-key facts, derived from the rank so both outputs agree without storing them. */
 static uint64_t key_ident(uint32_t rank)
 {
-	return mix64(rank + 1);
+	return mb_mix64(rank + 1);
 }
 
 static uint32_t key_size(uint32_t rank)
 {
-	return 10 + (uint32_t)(mix64(rank ^ 0x1111) % 40);
+	return 10 + (uint32_t)(mb_mix64(rank ^ 0x1111) % 40);
 }
 
 static uint32_t value_size(uint32_t rank)
 {
 	/* log-uniform over 1 B .. 64 KiB */
-	double u = (double)(mix64(rank ^ 0x2222) >> 11) * (1.0 / 9007199254740992.0);
+	double u = (double)(mb_mix64(rank ^ 0x2222) >> 11) * (1.0 / 9007199254740992.0);
 	return (uint32_t)exp(u * log(65536.0));
 }
 
 static int32_t key_ttl(uint32_t rank)
 {
 	static const int32_t ttls[] = {0, 60, 3600, 86400};
-	return ttls[mix64(rank ^ 0x3333) % 4];
+	return ttls[mb_mix64(rank ^ 0x3333) % 4];
 }
 
 /* Zipf sampler: inverse CDF over a table of K cumulative weights, binary search. O(K) memory
