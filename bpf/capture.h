@@ -1,5 +1,5 @@
 /* capture.h: the records the capture BPF program (capture.bpf.c) sends to user space
- * (record/ebpf_*.c) through its ring buffer, and the constants both sides share.
+ * (record/capture/) through its ring buffer, and the constants both sides share.
  *
  * Included by the BPF program (after mb_vmlinux.h, which provides __u8 .. __u64) and by user
  * space (after <linux/types.h>). Fixed-width types, explicit padding, natural alignment: the

@@ -3,9 +3,9 @@
  * main.c picks the source from the first positional argument's prefix and calls its entry point
  * with the full argv; each source parses its own options (getopt_long) and returns an exit code
  * (membench/exitcode.h). Sources:
- *   ebpf:...      live capture          record/ebpf_*.c      (record_ebpf_main)
- *   twitter: oracle: cachelib:          record/import_*.c    (record_import_main)
- *   synth:...     workload generators   record/synth*.c      (record_synth_main)
+ *   ebpf:...      live capture          record/capture/   (record_ebpf_main)
+ *   twitter: oracle: cachelib:          record/import/    (record_import_main)
+ *   synth:...     workload generators   record/synth/     (record_synth_main)
  */
 #ifndef MB_RECORD_H
 #define MB_RECORD_H

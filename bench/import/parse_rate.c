@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "import.h"
+#include "import/import.h"
 #include "membench/cli.h"
 
 static int count_emit(void *arg, uint64_t base_s, const struct mb_record *rec, const void *key,

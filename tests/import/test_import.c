@@ -19,12 +19,12 @@
 #include <cmocka.h>
 #include <zstd.h>
 
-#include "dist.h"
-#include "import.h"
-#include "import_pipe.h"
+#include "synth/dist.h"
+#include "import/import.h"
+#include "pipe.h"
 #include "membench/error.h"
-#include "rng.h"
-#include "synth.h"
+#include "synth/rng.h"
+#include "synth/synth.h"
 #include "testutil.h"
 #include "trace_files.h"
 
@@ -1120,8 +1120,8 @@ static void test_pipe_roundtrip(void **state)
 	struct mb_profile_writer *w;
 	char err[256];
 	assert_int_equal(mb_profile_writer_open(&w, path, &meta, NULL, err, sizeof(err)), 0);
-	struct import_pipe *p;
-	assert_int_equal(import_pipe_start(&p, w), 0);
+	struct record_pipe *p;
+	assert_int_equal(record_pipe_start(&p, w), 0);
 	const uint32_t n = 100000;
 	for (uint32_t i = 0; i < n; i++) {
 		struct mb_record rec = {.time_ns = i * 1000ull, .key_len = 10, .value_len = i,
@@ -1130,12 +1130,12 @@ static void test_pipe_roundtrip(void **state)
 		int kb = snprintf(key, sizeof(key), "k%u", i % 5000);
 		if (i % 3 == 0) {
 			rec.key_id = 1000000 + i % 2000; /* numeric identity */
-			assert_int_equal(import_pipe_push(p, &rec, NULL, 0), 0);
+			assert_int_equal(record_pipe_push(p, &rec, NULL, 0), 0);
 		} else {
-			assert_int_equal(import_pipe_push(p, &rec, key, (size_t)kb), 0);
+			assert_int_equal(record_pipe_push(p, &rec, key, (size_t)kb), 0);
 		}
 	}
-	assert_int_equal(import_pipe_finish(p), 0);
+	assert_int_equal(record_pipe_finish(p), 0);
 	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
 
 	struct mb_profile_reader *r;

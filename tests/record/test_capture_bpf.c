@@ -1,4 +1,4 @@
-/* root-bpf: the capture program (bpf/capture.bpf.c) itself, loaded through record/ebpf_load.c and
+/* root-bpf: the capture program (bpf/capture.bpf.c) itself, loaded through record/capture/capture.c.c and
  * driven by this process's own loopback TCP connections (pid filter = this process, both ends
  * traced). Checks, from the raw ring-buffer records, that every syscall shape is followed and
  * that every record's stream offset and bytes are exactly right:
@@ -34,7 +34,7 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
-#include "ebpf_load.h"
+#include "capture/capture_user.h"
 #include "testutil.h"
 
 struct ev {
@@ -47,7 +47,7 @@ struct ev {
 };
 
 static struct {
-	struct ebpf_capture cap;
+	struct capture_prog cap;
 	struct ring_buffer *rb;
 	int listener, port;
 	int pre_c, pre_s; /* connection made before the capture was attached */
@@ -445,7 +445,7 @@ static int setup(void **state)
 		return -1;
 	read_all(G.pre_s, junk, sizeof(junk));
 
-	struct ebpf_capture_config cfg = {
+	struct capture_prog_config cfg = {
 		.pid = (uint32_t)getpid(),
 		.side = MB_CAP_SIDE_BOTH,
 		.max_bytes = 16384,
@@ -453,9 +453,9 @@ static int setup(void **state)
 		.ring_size = 1u << 24,
 	};
 	cfg.ports[G.port >> 6] |= 1ULL << (G.port & 63);
-	if (ebpf_capture_load(&G.cap, &cfg) || ebpf_capture_attach(&G.cap))
+	if (capture_prog_load(&G.cap, &cfg) || capture_prog_attach(&G.cap))
 		return -1;
-	G.rb = ring_buffer__new(ebpf_capture_ring_fd(&G.cap), on_ring, NULL, NULL);
+	G.rb = ring_buffer__new(capture_prog_ring_fd(&G.cap), on_ring, NULL, NULL);
 	return G.rb ? 0 : -1;
 }
 
@@ -465,8 +465,8 @@ static int teardown(void **state)
 	reset_events();
 	free(G.ev);
 	ring_buffer__free(G.rb);
-	assert_int_equal(ebpf_capture_counter(&G.cap, MB_CAPC_RING_DROPS), 0);
-	ebpf_capture_destroy(&G.cap);
+	assert_int_equal(capture_prog_counter(&G.cap, MB_CAPC_RING_DROPS), 0);
+	capture_prog_destroy(&G.cap);
 	close(G.pre_c);
 	close(G.pre_s);
 	close(G.listener);

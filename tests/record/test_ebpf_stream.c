@@ -1,4 +1,4 @@
-/* unit: record/ebpf_stream.c with synthetic capture records (bpf/capture.h layouts) and the real
+/* unit: record/capture_stream.c with synthetic capture records (bpf/capture.h layouts) and the real
  * protocol codec: reassembly by offset, gaps (lost vs. announced-but-not-copied), repeated
  * bytes, connections already open when the capture started, struct sock reuse, close with a
  * missing tail, the reorder window, malformed records, and arrival stamps.
@@ -16,7 +16,7 @@
 #include <linux/types.h>
 
 #include "capture.h"
-#include "ebpf_stream.h"
+#include "capture/stream.h"
 
 #define START 1000
 #define SOCK_A 0xffff888100001000ULL
@@ -47,16 +47,16 @@ static int sink(void *ctx, const struct mb_record *rec, const void *key, size_t 
 	return 0;
 }
 
-static struct ebpf_stream *new_stream(struct sinkbuf *b, uint64_t window)
+static struct capture_stream *new_stream(struct sinkbuf *b, uint64_t window)
 {
 	memset(b, 0, sizeof(*b));
-	struct ebpf_stream_opts o = {.start_ns = START, .window_ns = window};
-	struct ebpf_stream *s = ebpf_stream_new(&o, sink, b);
+	struct capture_stream_opts o = {.start_ns = START, .window_ns = window};
+	struct capture_stream *s = capture_stream_new(&o, sink, b);
 	assert_non_null(s);
 	return s;
 }
 
-static void ev_conn(struct ebpf_stream *s, uint8_t kind, uint64_t sock, uint64_t gen, uint64_t ts,
+static void ev_conn(struct capture_stream *s, uint8_t kind, uint64_t sock, uint64_t gen, uint64_t ts,
 		    int accepted, uint64_t rx, uint64_t tx)
 {
 	struct mb_cap_conn e;
@@ -70,12 +70,12 @@ static void ev_conn(struct ebpf_stream *s, uint8_t kind, uint64_t sock, uint64_t
 	e.family = 2;
 	e.rx_offset = rx;
 	e.tx_offset = tx;
-	assert_int_equal(ebpf_stream_event(s, &e, sizeof(e)), 0);
+	assert_int_equal(capture_stream_event(s, &e, sizeof(e)), 0);
 }
 
 /* One data record: bytes [seg_off, seg_off + len) of a segment of seg_len bytes that starts at
  * stream offset seg_start. */
-static void ev_piece(struct ebpf_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
+static void ev_piece(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
 		     uint64_t seg_start, uint32_t seg_len, uint32_t seg_off, const void *p,
 		     uint32_t len)
 {
@@ -93,11 +93,11 @@ static void ev_piece(struct ebpf_stream *s, uint64_t sock, uint64_t gen, int dir
 	e.dir = (uint8_t)dir;
 	memcpy(buf, &e, sizeof(e));
 	memcpy(buf + sizeof(e), p, len);
-	assert_int_equal(ebpf_stream_event(s, buf, sizeof(e) + len), 0);
+	assert_int_equal(capture_stream_event(s, buf, sizeof(e) + len), 0);
 }
 
 /* A whole segment, fully copied. */
-static void ev_data(struct ebpf_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
+static void ev_data(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
 		    uint64_t off, const char *str)
 {
 	ev_piece(s, sock, gen, dir, ts, off, (uint32_t)strlen(str), 0, str, (uint32_t)strlen(str));
@@ -110,7 +110,7 @@ static void test_pipelined_text(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	const char *req = "set a 0 0 5\r\nhello\r\nget a\r\n";
 	ev_data(s, SOCK_A, 1, REQ, 2000, 0, req);
@@ -120,7 +120,7 @@ static void test_pipelined_text(void **state)
 	ev_data(s, SOCK_A, 1, RESP, 3000, 21, "hello\r\n");
 	ev_data(s, SOCK_A, 1, RESP, 3500, 28, "END\r\n");
 	ev_conn(s, MB_CAP_CLOSE, SOCK_A, 1, 4000, 1, strlen(req), 33);
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 
 	assert_int_equal(b->n, 2);
 	assert_int_equal(b->r[0].rec.op, MB_OP_SET);
@@ -136,14 +136,14 @@ static void test_pipelined_text(void **state)
 	assert_int_equal(b->r[1].rec.conn_id, 0);
 
 	struct mb_profile_stats st;
-	ebpf_stream_stats(s, &st);
+	capture_stream_stats(s, &st);
 	assert_int_equal(st.requests, 2);
 	assert_int_equal(st.responses, 2);
 	assert_int_equal(st.stream_gaps, 0);
 	assert_int_equal(st.truncated_bytes, 0);
 	assert_int_equal(st.protocol_errors, 0);
 	assert_int_equal(st.events, 7);
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -152,14 +152,14 @@ static void test_byte_by_byte(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	const char *req = "get k1 k2\r\n", *resp = "VALUE k2 3 2\r\nxy\r\nEND\r\n";
 	for (size_t i = 0; i < strlen(req); i++)
 		ev_piece(s, SOCK_A, 1, REQ, 2000 + i, i, 1, 0, req + i, 1);
 	for (size_t i = 0; i < strlen(resp); i++)
 		ev_piece(s, SOCK_A, 1, RESP, 3000 + i, i, 1, 0, resp + i, 1);
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 2);
 	assert_string_equal(b->r[0].key, "k1");
 	assert_int_equal(b->r[0].rec.status, MB_STATUS_MISS);
@@ -170,7 +170,7 @@ static void test_byte_by_byte(void **state)
 	assert_int_equal(b->r[1].rec.client_flags, 3);
 	assert_true(b->r[1].rec.rflags & MB_RF_BATCH_CONT);
 	assert_int_equal(b->r[1].rec.time_ns, 2000 - START); /* the command's first byte */
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -179,7 +179,7 @@ static void test_truncated_value(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	enum { VLEN = 100000, HEAD = 16384, TAIL = 4096 };
 	char *seg = malloc(VLEN + 64);
 	int hl = snprintf(seg, 64, "set big 0 0 %d\r\n", VLEN);
@@ -198,7 +198,7 @@ static void test_truncated_value(void **state)
 	ev_piece(s, SOCK_A, 1, RESP, 3100, 8 + rl, VLEN + 2, VLEN + 2 - TAIL,
 		 seg + hl + VLEN + 2 - TAIL, TAIL);
 	ev_data(s, SOCK_A, 1, RESP, 3100, 8 + rl + VLEN + 2, "END\r\n");
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 2);
 	assert_int_equal(b->r[0].rec.op, MB_OP_SET);
 	assert_int_equal(b->r[0].rec.value_len, VLEN);
@@ -207,12 +207,12 @@ static void test_truncated_value(void **state)
 	assert_int_equal(b->r[1].rec.status, MB_STATUS_HIT);
 	assert_int_equal(b->r[1].rec.value_len, VLEN);
 	struct mb_profile_stats st;
-	ebpf_stream_stats(s, &st);
+	capture_stream_stats(s, &st);
 	assert_int_equal(st.truncated_bytes, (total - HEAD - TAIL) + (VLEN + 2 - HEAD - TAIL));
 	assert_int_equal(st.stream_gaps, 0);
 	assert_int_equal(st.gap_bytes, 0);
 	assert_int_equal(st.protocol_errors, 0);
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(seg);
 	free(b);
 }
@@ -222,23 +222,23 @@ static void test_lost_request(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	/* "get a\r\n" at offset 0 was lost from the ring; its reply came back */
 	ev_data(s, SOCK_A, 1, RESP, 1500, 0, "END\r\n");
 	ev_data(s, SOCK_A, 1, REQ, 2000, 7, "get b\r\n");
 	ev_data(s, SOCK_A, 1, RESP, 2500, 5, "VALUE b 0 1\r\nz\r\nEND\r\n");
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 1);
 	assert_string_equal(b->r[0].key, "b");
 	assert_int_equal(b->r[0].rec.status, MB_STATUS_HIT);
 	assert_int_equal(b->r[0].rec.latency_ns, 500);
 	struct mb_profile_stats st;
-	ebpf_stream_stats(s, &st);
+	capture_stream_stats(s, &st);
 	assert_int_equal(st.stream_gaps, 1);
 	assert_int_equal(st.gap_bytes, 7);
 	assert_int_equal(st.truncated_bytes, 0);
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -248,23 +248,23 @@ static void test_preexisting(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 0, 1000, 400);
 	/* caught in the middle of a value: "lue\r\n" is not a command */
 	ev_data(s, SOCK_A, 1, REQ, 2000, 1000, "lue\r\nget y\r\n");
 	ev_data(s, SOCK_A, 1, RESP, 2500, 400, "END\r\n");
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 1);
 	assert_string_equal(b->r[0].key, "y");
 	assert_int_equal(b->r[0].rec.status, MB_STATUS_MISS);
-	const struct ebpf_stream_counters *c = ebpf_stream_counters(s);
+	const struct capture_stream_counters *c = capture_stream_counters(s);
 	assert_int_equal(c->preexisting, 1);
 	assert_int_equal(c->preexisting_bytes, 1400);
 	struct mb_profile_stats st;
-	ebpf_stream_stats(s, &st);
+	capture_stream_stats(s, &st);
 	assert_int_equal(st.stream_gaps, 0);
 	assert_true(st.resync_bytes > 0); /* "lue\r\n", skipped */
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -273,16 +273,16 @@ static void test_overlap(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	ev_data(s, SOCK_A, 1, REQ, 2000, 0, "get a\r\nge");
 	ev_data(s, SOCK_A, 1, REQ, 2001, 7, "get b\r\n");
 	ev_data(s, SOCK_A, 1, RESP, 2500, 0, "END\r\nEND\r\n");
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 2);
 	assert_string_equal(b->r[1].key, "b");
-	assert_int_equal(ebpf_stream_counters(s)->overlap_bytes, 2);
-	ebpf_stream_free(s);
+	assert_int_equal(capture_stream_counters(s)->overlap_bytes, 2);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -293,14 +293,14 @@ static void test_sock_reuse(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 10, 1100, 1, 0, 0);
 	ev_data(s, SOCK_A, 10, REQ, 2000, 0, "get old\r\n");
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 20, 3000, 1, 0, 0);
 	ev_data(s, SOCK_A, 10, RESP, 3050, 0, "END\r\n"); /* stale */
 	ev_data(s, SOCK_A, 20, REQ, 3100, 0, "get new\r\n");
 	ev_data(s, SOCK_A, 20, RESP, 3200, 0, "END\r\n");
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 2);
 	assert_string_equal(b->r[0].key, "old");
 	assert_int_equal(b->r[0].rec.status, MB_STATUS_NONE);
@@ -308,8 +308,8 @@ static void test_sock_reuse(void **state)
 	assert_string_equal(b->r[1].key, "new");
 	assert_int_equal(b->r[1].rec.status, MB_STATUS_MISS);
 	assert_int_not_equal(b->r[0].rec.conn_id, b->r[1].rec.conn_id);
-	assert_int_equal(ebpf_stream_counters(s)->connections, 2);
-	ebpf_stream_free(s);
+	assert_int_equal(capture_stream_counters(s)->connections, 2);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -319,20 +319,20 @@ static void test_close_tail_gap(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	ev_data(s, SOCK_A, 1, REQ, 2000, 0, "get k\r\n");
 	ev_data(s, SOCK_A, 1, RESP, 2500, 0, "VALUE k 0 10\r\n0123");
 	/* 6 value bytes + "\r\n" + "END\r\n" = 13 bytes never arrived */
 	ev_conn(s, MB_CAP_CLOSE, SOCK_A, 1, 4000, 1, 7, 18 + 13);
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 1);
 	assert_int_equal(b->r[0].rec.value_len, 10);
 	struct mb_profile_stats st;
-	ebpf_stream_stats(s, &st);
+	capture_stream_stats(s, &st);
 	assert_int_equal(st.stream_gaps, 1);
 	assert_int_equal(st.gap_bytes, 13);
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -341,26 +341,26 @@ static void test_reorder_window(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 1000000);
+	struct capture_stream *s = new_stream(b, 1000000);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_B, 1, 1100, 1, 0, 0);
 	ev_data(s, SOCK_A, 1, REQ, 2000, 0, "get slow\r\n");
 	ev_data(s, SOCK_B, 1, REQ, 3000, 0, "get fast\r\n");
 	ev_data(s, SOCK_B, 1, RESP, 3100, 0, "END\r\n");
-	assert_int_equal(ebpf_stream_release(s), 0);
+	assert_int_equal(capture_stream_release(s), 0);
 	assert_int_equal(b->n, 0); /* still inside the window */
 	ev_data(s, SOCK_A, 1, RESP, 500000, 0, "END\r\n");
 	ev_data(s, SOCK_B, 1, REQ, 2000000, 10, "get later\r\n");
-	assert_int_equal(ebpf_stream_release(s), 0);
+	assert_int_equal(capture_stream_release(s), 0);
 	assert_int_equal(b->n, 2);
 	assert_string_equal(b->r[0].key, "slow");
 	assert_string_equal(b->r[1].key, "fast");
 	assert_int_equal(b->r[0].rec.latency_ns, 498000);
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 3);
 	assert_string_equal(b->r[2].key, "later");
-	assert_int_equal(ebpf_stream_counters(s)->late_records, 0);
-	ebpf_stream_free(s);
+	assert_int_equal(capture_stream_counters(s)->late_records, 0);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -369,27 +369,27 @@ static void test_bad_records(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	uint8_t junk[64] = {0};
-	assert_int_equal(ebpf_stream_event(s, junk, 8), 0);
+	assert_int_equal(capture_stream_event(s, junk, 8), 0);
 	struct mb_cap_hdr h = {.kind = 99};
 	memcpy(junk, &h, sizeof(h));
-	assert_int_equal(ebpf_stream_event(s, junk, sizeof(junk)), 0);
+	assert_int_equal(capture_stream_event(s, junk, sizeof(junk)), 0);
 	struct mb_cap_data d = {.hdr = {.kind = MB_CAP_DATA, .sock = SOCK_A, .gen = 1},
 				.cap_len = 100, .seg_len = 100};
 	memcpy(junk, &d, sizeof(d));
-	assert_int_equal(ebpf_stream_event(s, junk, sizeof(d) + 4), 0); /* cap_len > bytes */
+	assert_int_equal(capture_stream_event(s, junk, sizeof(d) + 4), 0); /* cap_len > bytes */
 	h.kind = MB_CAP_OPEN;
 	memcpy(junk, &h, sizeof(h));
-	assert_int_equal(ebpf_stream_event(s, junk, sizeof(h) + 4), 0); /* short OPEN */
-	assert_int_equal(ebpf_stream_counters(s)->bad_events, 4);
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_event(s, junk, sizeof(h) + 4), 0); /* short OPEN */
+	assert_int_equal(capture_stream_counters(s)->bad_events, 4);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 0);
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(b);
 }
 
-static void ev_arrive(struct ebpf_stream *s, uint64_t sock, uint64_t gen, uint64_t ts,
+static void ev_arrive(struct capture_stream *s, uint64_t sock, uint64_t gen, uint64_t ts,
 		      uint64_t off, uint32_t len)
 {
 	struct mb_cap_arrive e;
@@ -400,7 +400,7 @@ static void ev_arrive(struct ebpf_stream *s, uint64_t sock, uint64_t gen, uint64
 	e.hdr.kind = MB_CAP_ARRIVE;
 	e.offset = off;
 	e.len = len;
-	assert_int_equal(ebpf_stream_event(s, &e, sizeof(e)), 0);
+	assert_int_equal(capture_stream_event(s, &e, sizeof(e)), 0);
 }
 
 /* Three requests the server read at once keep the times their segments arrived; bytes with no
@@ -410,7 +410,7 @@ static void test_arrival_stamps(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 0);
+	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	ev_arrive(s, SOCK_A, 1, 1500, 0, 7);   /* "get a\r\n" */
 	ev_arrive(s, SOCK_A, 1, 1800, 7, 7);   /* "get b\r\n" */
@@ -418,7 +418,7 @@ static void test_arrival_stamps(void **state)
 	ev_arrive(s, SOCK_A, 1, 2100, 14, 3);  /* "get" of the third; " c\r\n" never announced */
 	ev_data(s, SOCK_A, 1, REQ, 2500, 0, "get a\r\nget b\r\nget c\r\n");
 	ev_data(s, SOCK_A, 1, RESP, 2600, 0, "END\r\nEND\r\nEND\r\n");
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 
 	assert_int_equal(b->n, 3);
 	assert_string_equal(b->r[0].key, "a");
@@ -428,11 +428,11 @@ static void test_arrival_stamps(void **state)
 	assert_int_equal(b->r[1].rec.time_ns, 1800 - START);
 	assert_string_equal(b->r[2].key, "c");
 	assert_int_equal(b->r[2].rec.time_ns, 2100 - START);
-	const struct ebpf_stream_counters *c = ebpf_stream_counters(s);
+	const struct capture_stream_counters *c = capture_stream_counters(s);
 	assert_int_equal(c->arrivals, 3);
 	assert_int_equal(c->arrival_bytes, 17);
 	assert_int_equal(c->read_time_bytes, 4);
-	ebpf_stream_free(s);
+	capture_stream_free(s);
 	free(b);
 }
 
@@ -443,19 +443,19 @@ static void test_arrival_missing_keeps_order(void **state)
 {
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
-	struct ebpf_stream *s = new_stream(b, 1000000);
+	struct capture_stream *s = new_stream(b, 1000000);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	ev_arrive(s, SOCK_A, 1, 1800, 7, 7); /* "get b\r\n"; "get a\r\n" never announced */
 	ev_data(s, SOCK_A, 1, REQ, 5000, 0, "get a\r\nget b\r\n");
 	ev_data(s, SOCK_A, 1, RESP, 5100, 0, "END\r\nEND\r\n");
-	assert_int_equal(ebpf_stream_finish(s), 0);
+	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 2);
 	assert_string_equal(b->r[0].key, "a");
 	assert_int_equal(b->r[0].rec.time_ns, 1800 - START);
 	assert_string_equal(b->r[1].key, "b");
 	assert_int_equal(b->r[1].rec.time_ns, 1800 - START);
-	assert_int_equal(ebpf_stream_counters(s)->read_time_bytes, 7);
-	ebpf_stream_free(s);
+	assert_int_equal(capture_stream_counters(s)->read_time_bytes, 7);
+	capture_stream_free(s);
 	free(b);
 }
 

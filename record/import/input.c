@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "import_cli.h"
-#include "import_input.h"
+#include "progress.h"
+#include "import/input.h"
 #include "membench/error.h"
 
 #define INPUT_CHUNK (1u << 20)
@@ -43,7 +43,7 @@ static ssize_t read_full(int fd, void *p, size_t n)
 	ssize_t r;
 	do
 		r = read(fd, p, n);
-	while (r < 0 && errno == EINTR && !import_interrupted);
+	while (r < 0 && errno == EINTR && !record_interrupted);
 	return r;
 }
 

@@ -1,4 +1,4 @@
-/* Producer/writer pipeline; see import_pipe.h.
+/* Producer/writer pipeline; see pipe.h.
  *
  * State under mu: full[i] = batch i is handed to the writer thread and not yet written;
  * done = the producer has handed over everything; err = first append error. The producer only
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import_pipe.h"
+#include "pipe.h"
 
 #define NO_KEY UINT32_MAX
 
@@ -23,7 +23,7 @@ struct pipe_batch {
 	size_t n, keys_len, keys_cap;
 };
 
-struct import_pipe {
+struct record_pipe {
 	struct mb_profile_writer *w;
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -46,9 +46,9 @@ static void batch_free(struct pipe_batch *b)
 static int batch_init(struct pipe_batch *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->rec = malloc(IMPORT_PIPE_BATCH * sizeof(*b->rec));
-	b->koff = malloc(IMPORT_PIPE_BATCH * sizeof(*b->koff));
-	b->klen = malloc(IMPORT_PIPE_BATCH * sizeof(*b->klen));
+	b->rec = malloc(RECORD_PIPE_BATCH * sizeof(*b->rec));
+	b->koff = malloc(RECORD_PIPE_BATCH * sizeof(*b->koff));
+	b->klen = malloc(RECORD_PIPE_BATCH * sizeof(*b->klen));
 	b->keys_cap = 1 << 20;
 	b->keys = malloc(b->keys_cap);
 	return b->rec && b->koff && b->klen && b->keys ? 0 : -ENOMEM;
@@ -69,7 +69,7 @@ static int batch_write(struct mb_profile_writer *w, const struct pipe_batch *b)
 
 static void *pipe_thread(void *arg)
 {
-	struct import_pipe *p = arg;
+	struct record_pipe *p = arg;
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* SIGINT goes to the producer's thread */
@@ -95,9 +95,9 @@ static void *pipe_thread(void *arg)
 	return NULL;
 }
 
-int import_pipe_start(struct import_pipe **out, struct mb_profile_writer *w)
+int record_pipe_start(struct record_pipe **out, struct mb_profile_writer *w)
 {
-	struct import_pipe *p = calloc(1, sizeof(*p));
+	struct record_pipe *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	int rc = 0;
@@ -125,7 +125,7 @@ cleanup:
 
 /* Hands b[fill] to the writer thread and waits until the other batch is free.
  * @return the writer's error so far. */
-static int pipe_hand_over(struct import_pipe *p)
+static int pipe_hand_over(struct record_pipe *p)
 {
 	pthread_mutex_lock(&p->mu);
 	p->full[p->fill] = true;
@@ -140,7 +140,7 @@ static int pipe_hand_over(struct import_pipe *p)
 	return err;
 }
 
-int import_pipe_push(struct import_pipe *p, const struct mb_record *rec, const void *key,
+int record_pipe_push(struct record_pipe *p, const struct mb_record *rec, const void *key,
 		     size_t key_bytes)
 {
 	struct pipe_batch *b = &p->b[p->fill];
@@ -165,12 +165,12 @@ int import_pipe_push(struct import_pipe *p, const struct mb_record *rec, const v
 		b->klen[b->n] = NO_KEY;
 	}
 	b->rec[b->n++] = *rec;
-	if (b->n == IMPORT_PIPE_BATCH || b->keys_len > UINT32_MAX / 2)
+	if (b->n == RECORD_PIPE_BATCH || b->keys_len > UINT32_MAX / 2)
 		return pipe_hand_over(p);
 	return 0;
 }
 
-int import_pipe_finish(struct import_pipe *p)
+int record_pipe_finish(struct record_pipe *p)
 {
 	if (p->b[p->fill].n)
 		pipe_hand_over(p);

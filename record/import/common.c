@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "import.h"
+#include "import/import.h"
 #include "membench/cli.h"
 #include "membench/error.h"
 

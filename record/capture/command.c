@@ -2,7 +2,7 @@
  *
  * Steps: parse the source and options -> check privileges, BTF and tracefs (and say what is
  * missing) -> load bpf/capture.bpf.c with the filters in .rodata and attach it -> open the
- * profile -> poll the ring buffer into ebpf_stream (reassembly, codec, reorder window) whose
+ * profile -> poll the ring buffer into capture_stream (reassembly, codec, reorder window) whose
  * records go to the profile writer -> on SIGINT/SIGTERM, --duration or --count: detach, drain
  * the ring, finish every connection, write the kernel's drop counters and the capture's losses
  * into the trailer, close the file.
@@ -26,9 +26,9 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 
-#include "ebpf_load.h"
-#include "ebpf_stream.h"
-#include "ebpf_sys.h"
+#include "capture/capture_user.h"
+#include "capture/stream.h"
+#include "capture/sys.h"
 #include "membench/cli.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
@@ -362,9 +362,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 /* Loads the capture with the options' filters. @return 0 or an exit code (message printed). */
-static int capture_load(struct ebpf_capture *cap, const struct options *o)
+static int capture_load(struct capture_prog *cap, const struct options *o)
 {
-	struct ebpf_capture_config cfg = {
+	struct capture_prog_config cfg = {
 		.self_tgid = (uint32_t)getpid(),
 		.pid = o->pid,
 		.side = o->side,
@@ -379,14 +379,14 @@ static int capture_load(struct ebpf_capture *cap, const struct options *o)
 		snprintf(cfg.comm, sizeof(cfg.comm), "%s", o->comm);
 	if (o->cgroup) {
 		char msg[512];
-		int rc = ebpf_sys_cgroup(o->cgroup, &cfg.cgroup_id, &cfg.cgroup_level, msg,
+		int rc = capture_sys_cgroup(o->cgroup, &cfg.cgroup_id, &cfg.cgroup_level, msg,
 					 sizeof(msg));
 		if (rc) {
 			mb_error("%s", msg);
 			return MB_EXIT_USAGE;
 		}
 	}
-	int rc = ebpf_capture_load(cap, &cfg);
+	int rc = capture_prog_load(cap, &cfg);
 	if (rc) {
 		mb_error("cannot load the capture program into the kernel: %s%s", mb_strerror(rc),
 			 o->verbose ? "" : " (run with --verbose to see the kernel's log)");
@@ -400,7 +400,7 @@ static int capture_load(struct ebpf_capture *cap, const struct options *o)
 struct run {
 	const struct options *o;
 	struct mb_profile_writer *w;
-	struct ebpf_stream *st;
+	struct capture_stream *st;
 	uint64_t appended; /* records appended since the last flush */
 	uint64_t arrival_misses; /* kernel-skipped runs of the arrival probe (read before detach) */
 };
@@ -415,7 +415,7 @@ static int sink(void *ctx, const struct mb_record *rec, const void *key, size_t 
 static int on_ring(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
-	return ebpf_stream_event(r->st, data, size);
+	return capture_stream_event(r->st, data, size);
 }
 
 static void fmt_bytes(char *buf, size_t len, uint64_t b)
@@ -428,18 +428,18 @@ static void fmt_bytes(char *buf, size_t len, uint64_t b)
 		snprintf(buf, len, "%llu B", (unsigned long long)b);
 }
 
-static void show_status(struct run *r, struct ebpf_capture *cap, uint64_t elapsed_ns,
+static void show_status(struct run *r, struct capture_prog *cap, uint64_t elapsed_ns,
 			uint64_t dreq, uint64_t dev, uint64_t dt_ns)
 {
 	struct mb_profile_stats st;
-	ebpf_stream_stats(r->st, &st);
+	capture_stream_stats(r->st, &st);
 	char written[32];
 	fmt_bytes(written, sizeof(written), mb_profile_writer_bytes(r->w));
 	double dt = dt_ns ? (double)dt_ns / 1e9 : 1;
 	fprintf(stderr,
 		"\r%s: %4llus  %8.0f req/s  %8.0f events/s  drops %llu  gaps %llu  %s written\033[K",
 		mb_cli_prog(), (unsigned long long)(elapsed_ns / 1000000000ULL), (double)dreq / dt,
-		(double)dev / dt, (unsigned long long)ebpf_capture_counter(cap, MB_CAPC_RING_DROPS),
+		(double)dev / dt, (unsigned long long)capture_prog_counter(cap, MB_CAPC_RING_DROPS),
 		(unsigned long long)st.stream_gaps, written);
 	fflush(stderr);
 }
@@ -447,7 +447,7 @@ static void show_status(struct run *r, struct ebpf_capture *cap, uint64_t elapse
 static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t elapsed_ns,
 		    uint64_t file_bytes)
 {
-	const struct ebpf_stream_counters *c = ebpf_stream_counters(r->st);
+	const struct capture_stream_counters *c = capture_stream_counters(r->st);
 	char size[32];
 	fmt_bytes(size, sizeof(size), file_bytes);
 	fprintf(stderr,
@@ -503,7 +503,7 @@ static void capture_meta(struct mb_profile_meta *meta, const struct options *o, 
 }
 
 /* Polls until a stop condition. @return 0 or a negative error. */
-static int capture_loop(struct run *r, struct ebpf_capture *cap, struct ring_buffer *rb,
+static int capture_loop(struct run *r, struct capture_prog *cap, struct ring_buffer *rb,
 			uint64_t start_ns)
 {
 	const struct options *o = r->o;
@@ -520,10 +520,10 @@ static int capture_loop(struct run *r, struct ebpf_capture *cap, struct ring_buf
 			rc = n;
 			break;
 		}
-		if ((rc = ebpf_stream_release(r->st)))
+		if ((rc = capture_stream_release(r->st)))
 			break;
 		uint64_t now = mb_mono_ns();
-		const struct ebpf_stream_counters *c = ebpf_stream_counters(r->st);
+		const struct capture_stream_counters *c = capture_stream_counters(r->st);
 		if (now - last_flush >= FLUSH_EVERY_NS) {
 			if (r->appended && (rc = mb_profile_writer_flush(r->w)))
 				break;
@@ -532,7 +532,7 @@ static int capture_loop(struct run *r, struct ebpf_capture *cap, struct ring_buf
 		}
 		if (tty && now - last_status >= STATUS_EVERY_NS) {
 			struct mb_profile_stats st;
-			ebpf_stream_stats(r->st, &st);
+			capture_stream_stats(r->st, &st);
 			show_status(r, cap, now - start_ns, c->requests - last_req,
 				    st.events - last_ev, now - last_status);
 			last_req = c->requests;
@@ -558,8 +558,8 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 
 	char msg[512];
 	int mounted = 0;
-	if (ebpf_sys_check_privileges(msg, sizeof(msg)) || ebpf_sys_check_btf(msg, sizeof(msg)) ||
-	    ebpf_sys_tracefs(&mounted, msg, sizeof(msg))) {
+	if (capture_sys_check_privileges(msg, sizeof(msg)) || capture_sys_check_btf(msg, sizeof(msg)) ||
+	    capture_sys_tracefs(&mounted, msg, sizeof(msg))) {
 		mb_error("%s", msg);
 		return MB_EXIT_PRIVILEGE;
 	}
@@ -568,7 +568,7 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	libbpf_verbose = o.verbose;
 	libbpf_set_print(libbpf_print);
 
-	struct ebpf_capture cap = {0};
+	struct capture_prog cap = {0};
 	struct ring_buffer *rb = NULL;
 	struct run r = {.o = &o};
 	struct mb_profile_meta meta;
@@ -583,7 +583,7 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 
 	uint64_t start_ns = mb_mono_ns();
 	int64_t start_wall = mb_wall_ns();
-	if ((rc = ebpf_capture_attach(&cap))) {
+	if ((rc = capture_prog_attach(&cap))) {
 		mb_error("cannot attach the capture to the syscall tracepoints: %s%s",
 			 mb_strerror(rc), o.verbose ? "" : " (run with --verbose for details)");
 		exit_code = MB_EXIT_PRIVILEGE;
@@ -596,9 +596,9 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	capture_meta(&meta, &o, cap.arrive != NULL);
 	meta.start_clock_ns = start_ns;
 	meta.start_wall_ns = start_wall;
-	struct ebpf_stream_opts so = {.start_ns = start_ns, .window_ns = o.window_ns};
-	r.st = ebpf_stream_new(&so, sink, &r);
-	rb = ring_buffer__new(ebpf_capture_ring_fd(&cap), on_ring, &r, NULL);
+	struct capture_stream_opts so = {.start_ns = start_ns, .window_ns = o.window_ns};
+	r.st = capture_stream_new(&so, sink, &r);
+	rb = ring_buffer__new(capture_prog_ring_fd(&cap), on_ring, &r, NULL);
 	if (!r.st || !rb) {
 		mb_error("cannot set up the capture: %s", mb_strerror(r.st ? -errno : -ENOMEM));
 		goto cleanup;
@@ -609,18 +609,18 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	rc = capture_loop(&r, &cap, rb, start_ns);
 	uint64_t elapsed = mb_mono_ns() - start_ns; /* the capture, not the detaching after it */
 	/* Stop the probes, then take everything they left in the ring. */
-	r.arrival_misses = ebpf_capture_arrival_misses(&cap);
-	ebpf_capture_detach(&cap);
+	r.arrival_misses = capture_prog_arrival_misses(&cap);
+	capture_prog_detach(&cap);
 	if (!rc) {
 		rc = ring_buffer__consume(rb);
 		rc = rc < 0 ? rc : 0;
 	}
 	if (!rc)
-		rc = ebpf_stream_finish(r.st);
+		rc = capture_stream_finish(r.st);
 
 	struct mb_profile_stats st;
-	ebpf_stream_stats(r.st, &st);
-	st.ring_drops = ebpf_capture_counter(&cap, MB_CAPC_RING_DROPS);
+	capture_stream_stats(r.st, &st);
+	st.ring_drops = capture_prog_counter(&cap, MB_CAPC_RING_DROPS);
 	mb_profile_writer_add_stats(r.w, &st);
 	if (rc)
 		mb_error("capture failed: %s", mb_strerror(rc));
@@ -635,7 +635,7 @@ cleanup:
 	if (r.w)
 		mb_profile_writer_close(r.w, NULL, 0);
 	ring_buffer__free(rb);
-	ebpf_stream_free(r.st);
-	ebpf_capture_destroy(&cap);
+	capture_stream_free(r.st);
+	capture_prog_destroy(&cap);
 	return exit_code;
 }

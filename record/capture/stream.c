@@ -1,5 +1,5 @@
-/* ebpf_stream: capture records -> reassembled streams -> codec -> time-ordered profile records.
- * See ebpf_stream.h for the pipeline; the ring-buffer record layouts are in bpf/capture.h.
+/* capture_stream: capture records -> reassembled streams -> codec -> time-ordered profile records.
+ * See capture/stream.h for the pipeline; the ring-buffer record layouts are in bpf/capture.h.
  *
  * Invariants:
  *  - conns: chained hash on the struct sock address; at most one live connection per address
@@ -23,7 +23,7 @@
 #include <linux/types.h>
 
 #include "capture.h"
-#include "ebpf_stream.h"
+#include "capture/stream.h"
 #include "membench/proto.h"
 
 /* Request bytes [start, end) reached the server's socket at ts. */
@@ -36,7 +36,7 @@ struct arrival {
 
 struct conn {
 	struct conn *next; /* hash chain */
-	struct ebpf_stream *s;
+	struct capture_stream *s;
 	uint64_t sock, gen;
 	struct mb_proto_conn *pc;
 	uint64_t next_off[2]; /* per enum mb_dir */
@@ -59,9 +59,9 @@ struct pending {
 	char key[]; /* key_len bytes */
 };
 
-struct ebpf_stream {
-	struct ebpf_stream_opts opts;
-	ebpf_stream_sink_fn sink;
+struct capture_stream {
+	struct capture_stream_opts opts;
+	capture_stream_sink_fn sink;
 	void *ctx;
 	int err; /* first error from an allocation inside a codec callback, or the sink */
 
@@ -77,7 +77,7 @@ struct ebpf_stream {
 
 	struct mb_proto_stats closed; /* codec counters of connections already freed */
 	uint64_t events, truncated_bytes, stream_gaps, gap_bytes;
-	struct ebpf_stream_counters cnt;
+	struct capture_stream_counters cnt;
 };
 
 /* ---- reorder window ------------------------------------------------------------------------ */
@@ -93,7 +93,7 @@ static bool ent_before(const struct heap_ent *a, const struct heap_ent *b)
 	return a->time_ns != b->time_ns ? a->time_ns < b->time_ns : a->seq < b->seq;
 }
 
-static int heap_push(struct ebpf_stream *s, struct pending *p)
+static int heap_push(struct capture_stream *s, struct pending *p)
 {
 	if (s->nheap == s->capheap) {
 		size_t cap = s->capheap ? s->capheap * 2 : 1024;
@@ -116,7 +116,7 @@ static int heap_push(struct ebpf_stream *s, struct pending *p)
 	return 0;
 }
 
-static struct pending *heap_pop(struct ebpf_stream *s)
+static struct pending *heap_pop(struct capture_stream *s)
 {
 	struct pending *top = s->heap[0].p;
 	struct heap_ent last = s->heap[--s->nheap];
@@ -138,7 +138,7 @@ static struct pending *heap_pop(struct ebpf_stream *s)
 }
 
 /* Releases records with time_ns < limit (relative to start). */
-static int release_until(struct ebpf_stream *s, uint64_t limit)
+static int release_until(struct capture_stream *s, uint64_t limit)
 {
 	while (!s->err && s->nheap && s->heap[0].time_ns < limit) {
 		struct pending *p = heap_pop(s);
@@ -156,7 +156,7 @@ static int release_until(struct ebpf_stream *s, uint64_t limit)
 	return s->err;
 }
 
-int ebpf_stream_release(struct ebpf_stream *s)
+int capture_stream_release(struct capture_stream *s)
 {
 	uint64_t horizon = s->opts.start_ns + s->opts.window_ns;
 	if (s->max_ts <= horizon)
@@ -169,7 +169,7 @@ int ebpf_stream_release(struct ebpf_stream *s)
 static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 {
 	struct conn *c = ctx;
-	struct ebpf_stream *s = c->s;
+	struct capture_stream *s = c->s;
 	if (s->err)
 		return;
 	size_t klen = cmd->key ? cmd->key_len : 0;
@@ -211,7 +211,7 @@ static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 
 /* ---- connections --------------------------------------------------------------------------- */
 
-static size_t bucket_of(const struct ebpf_stream *s, uint64_t sock)
+static size_t bucket_of(const struct capture_stream *s, uint64_t sock)
 {
 	/* struct sock addresses are slab objects: drop the low bits, then mix. */
 	return (size_t)(((sock >> 6) * 0x9e3779b97f4a7c15ULL) >> 32) & (s->nbuckets - 1);
@@ -231,7 +231,7 @@ static void add_stats(struct mb_proto_stats *t, const struct mb_proto_stats *a)
 
 /* Finishes the connection's codec (pending requests are emitted without responses), keeps its
  * counters, unlinks and frees it. */
-static void conn_end(struct ebpf_stream *s, struct conn *c)
+static void conn_end(struct capture_stream *s, struct conn *c)
 {
 	struct conn **pp = &s->buckets[bucket_of(s, c->sock)];
 	while (*pp != c)
@@ -245,7 +245,7 @@ static void conn_end(struct ebpf_stream *s, struct conn *c)
 	free(c);
 }
 
-static int grow_buckets(struct ebpf_stream *s)
+static int grow_buckets(struct capture_stream *s)
 {
 	size_t n = s->nbuckets * 2;
 	struct conn **b = calloc(n, sizeof(*b));
@@ -272,7 +272,7 @@ static int grow_buckets(struct ebpf_stream *s)
 /* The live connection (sock, gen). A connection on the same struct sock with another generation
  * has been replaced in the kernel: it is ended. create: make it if missing (*c NULL otherwise).
  * @return 0 or -ENOMEM. */
-static int conn_get(struct ebpf_stream *s, uint64_t sock, uint64_t gen, bool create,
+static int conn_get(struct capture_stream *s, uint64_t sock, uint64_t gen, bool create,
 		    struct conn **out)
 {
 	*out = NULL;
@@ -317,7 +317,7 @@ static int conn_get(struct ebpf_stream *s, uint64_t sock, uint64_t gen, bool cre
 /* Declares [next_off, off) of direction d missing, sorting it into bytes the capture announced
  * but did not copy (the middle of this segment, which starts at seg_start, or the uncopied rest
  * of the previous one, which ended at seg_end) and bytes lost. */
-static void conn_gap(struct ebpf_stream *s, struct conn *c, int d, uint64_t off, uint64_t seg_start,
+static void conn_gap(struct capture_stream *s, struct conn *c, int d, uint64_t off, uint64_t seg_start,
 		     uint64_t ts)
 {
 	uint64_t next = c->next_off[d], missing = off - next;
@@ -341,7 +341,7 @@ static void conn_gap(struct ebpf_stream *s, struct conn *c, int d, uint64_t off,
  * open starts wherever the capture caught it (its OPEN record says where, or else its first
  * data), with what came before declared missing so the codec resynchronises rather than parse
  * the middle of a command. */
-static void conn_start(struct ebpf_stream *s, struct conn *c, int d, uint64_t off, uint64_t ts)
+static void conn_start(struct capture_stream *s, struct conn *c, int d, uint64_t off, uint64_t ts)
 {
 	c->started[d] = true;
 	if (c->accepted || off == 0)
@@ -365,7 +365,7 @@ static void arr_pop(struct conn *c)
 /* Queues an arrival. Repeated bytes (retransmissions) are trimmed; a range that starts beyond
  * the newest one (a reordered segment) is queued as it is: the bytes of the hole before it will
  * get read times. @return 0 or -ENOMEM. */
-static int on_arrive(struct ebpf_stream *s, const struct mb_cap_arrive *e)
+static int on_arrive(struct capture_stream *s, const struct mb_cap_arrive *e)
 {
 	struct conn *c;
 	int rc = conn_get(s, e->hdr.sock, e->hdr.gen, true, &c);
@@ -404,7 +404,7 @@ static int on_arrive(struct ebpf_stream *s, const struct mb_cap_arrive *e)
 
 /* Feeds request bytes [off, off + len) that a server read at read_ts, split where their
  * arrival times change. @return 0 or -ENOMEM. */
-static int feed_requests(struct ebpf_stream *s, struct conn *c, const uint8_t *p, uint64_t off,
+static int feed_requests(struct capture_stream *s, struct conn *c, const uint8_t *p, uint64_t off,
 			 uint64_t len, uint64_t read_ts)
 {
 	while (len) {
@@ -443,7 +443,7 @@ static int feed_requests(struct ebpf_stream *s, struct conn *c, const uint8_t *p
 	return 0;
 }
 
-static int on_data(struct ebpf_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
+static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
 		   size_t avail)
 {
 	if (e->dir > MB_CAP_DIR_RESPONSE || e->cap_len > avail || e->seg_off > e->seg_len ||
@@ -486,7 +486,7 @@ static int on_data(struct ebpf_stream *s, const struct mb_cap_data *e, const uin
 	return s->err;
 }
 
-static int on_open(struct ebpf_stream *s, const struct mb_cap_conn *e)
+static int on_open(struct capture_stream *s, const struct mb_cap_conn *e)
 {
 	struct conn *c;
 	int rc = conn_get(s, e->hdr.sock, e->hdr.gen, true, &c);
@@ -505,7 +505,7 @@ static int on_open(struct ebpf_stream *s, const struct mb_cap_conn *e)
 }
 
 /* Stream end: the final offsets say whether the last bytes of each direction were missed. */
-static int on_close(struct ebpf_stream *s, const struct mb_cap_conn *e)
+static int on_close(struct capture_stream *s, const struct mb_cap_conn *e)
 {
 	struct conn *c;
 	int rc = conn_get(s, e->hdr.sock, e->hdr.gen, false, &c);
@@ -528,7 +528,7 @@ static int on_close(struct ebpf_stream *s, const struct mb_cap_conn *e)
 	return s->err;
 }
 
-int ebpf_stream_event(struct ebpf_stream *s, const void *data, size_t size)
+int capture_stream_event(struct capture_stream *s, const void *data, size_t size)
 {
 	struct mb_cap_hdr h;
 	if (s->err)
@@ -571,7 +571,7 @@ int ebpf_stream_event(struct ebpf_stream *s, const void *data, size_t size)
 	return 0;
 }
 
-int ebpf_stream_finish(struct ebpf_stream *s)
+int capture_stream_finish(struct capture_stream *s)
 {
 	for (size_t i = 0; i < s->nbuckets; i++)
 		while (s->buckets[i])
@@ -581,7 +581,7 @@ int ebpf_stream_finish(struct ebpf_stream *s)
 	return release_until(s, UINT64_MAX);
 }
 
-void ebpf_stream_stats(const struct ebpf_stream *s, struct mb_profile_stats *out)
+void capture_stream_stats(const struct capture_stream *s, struct mb_profile_stats *out)
 {
 	struct mb_proto_stats t = s->closed;
 	for (size_t i = 0; i < s->nbuckets; i++)
@@ -599,15 +599,15 @@ void ebpf_stream_stats(const struct ebpf_stream *s, struct mb_profile_stats *out
 	out->events = s->events;
 }
 
-const struct ebpf_stream_counters *ebpf_stream_counters(const struct ebpf_stream *s)
+const struct capture_stream_counters *capture_stream_counters(const struct capture_stream *s)
 {
 	return &s->cnt;
 }
 
-struct ebpf_stream *ebpf_stream_new(const struct ebpf_stream_opts *opts, ebpf_stream_sink_fn sink,
+struct capture_stream *capture_stream_new(const struct capture_stream_opts *opts, capture_stream_sink_fn sink,
 				    void *ctx)
 {
-	struct ebpf_stream *s = calloc(1, sizeof(*s));
+	struct capture_stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->opts = *opts;
@@ -622,7 +622,7 @@ struct ebpf_stream *ebpf_stream_new(const struct ebpf_stream_opts *opts, ebpf_st
 	return s;
 }
 
-void ebpf_stream_free(struct ebpf_stream *s)
+void capture_stream_free(struct capture_stream *s)
 {
 	if (!s)
 		return;

@@ -1,6 +1,6 @@
 /* membench record twitter:PATH | oracle:PATH | cachelib:PATH: imports a published cache trace
- * into a profile. Options, parsing and output; the formats are in import_twitter.c,
- * import_oracle.c and import_cachelib.c, time placement in import_sink.c (docs/import.md).
+ * into a profile. Options, parsing and output; the formats are in twitter.c,
+ * oracle.c and cachelib.c, time placement in sink.c (docs/import.md).
  *
  * The profile is opened when the first record comes out of the sink, because the header's
  * start_wall_ns is the trace's first second. On any error the half-written output is removed.
@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import.h"
-#include "import_cli.h"
-#include "import_pipe.h"
+#include "import/import.h"
+#include "progress.h"
+#include "pipe.h"
 #include "membench/cli.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
@@ -111,7 +111,7 @@ struct import_out {
 	const char *path;
 	struct mb_profile_meta meta;
 	struct mb_profile_writer *w;
-	struct import_pipe *pipe; /* appends to w on a second thread while the input is parsed */
+	struct record_pipe *pipe; /* appends to w on a second thread while the input is parsed */
 	int write_err; /* set when opening or appending failed (message already printed) */
 	bool created;  /* the output file was created by us (removed again on failure) */
 };
@@ -125,7 +125,7 @@ static int out_open(struct import_out *o, uint64_t base_s)
 		return rc;
 	}
 	o->created = true;
-	rc = import_pipe_start(&o->pipe, o->w);
+	rc = record_pipe_start(&o->pipe, o->w);
 	if (rc) {
 		mb_error("cannot start the writer thread: %s", mb_strerror(rc));
 		o->write_err = rc;
@@ -140,7 +140,7 @@ static int out_emit(void *arg, uint64_t base_s, const struct mb_record *rec, con
 	int rc;
 	if (!o->w && (rc = out_open(o, base_s)))
 		return rc;
-	rc = import_pipe_push(o->pipe, rec, key, key_bytes);
+	rc = record_pipe_push(o->pipe, rec, key, key_bytes);
 	if (rc) {
 		mb_error("cannot write %s: %s", o->path, mb_strerror(rc));
 		o->write_err = rc;
@@ -150,7 +150,7 @@ static int out_emit(void *arg, uint64_t base_s, const struct mb_record *rec, con
 
 static void import_show_progress(struct import_run *run)
 {
-	import_progress_show(run->progress_arg, run->rows, import_input_progress(run->in));
+	record_progress_show(run->progress_arg, run->rows, import_input_progress(run->in));
 }
 
 /* Parses an option value in [1, max]. */
@@ -329,8 +329,8 @@ static int import_execute(const struct import_args *a, const char *source)
 	struct import_input *in = NULL;
 	struct import_sink sink;
 	struct import_out out = {.path = a->out_path};
-	struct import_progress prog;
-	struct import_run run = {.opt = &a->opt, .interrupted = &import_interrupted,
+	struct record_progress prog;
+	struct import_run run = {.opt = &a->opt, .interrupted = &record_interrupted,
 				 .progress = import_show_progress, .progress_arg = &prog};
 	import_sink_init(&sink, a->spread, out_emit, &out);
 	sink.max_ops = a->max_ops;
@@ -352,14 +352,14 @@ static int import_execute(const struct import_args *a, const char *source)
 	import_format_params(a, import_input_is_zstd(in), out.meta.params, sizeof(out.meta.params));
 	run.in = in;
 	run.sink = &sink;
-	import_progress_init(&prog);
-	import_catch_signals();
+	record_progress_init(&prog);
+	record_catch_signals();
 
 	rc = a->fi->run(&run);
 	if (rc == 0)
 		rc = import_sink_finish(&sink);
-	import_progress_done(&prog);
-	if (rc < 0 && !(import_interrupted && rc == -EINTR)) {
+	record_progress_done(&prog);
+	if (rc < 0 && !(record_interrupted && rc == -EINTR)) {
 		ret = import_report_error(&run, &sink, &out, rc);
 		goto cleanup;
 	}
@@ -367,7 +367,7 @@ static int import_execute(const struct import_args *a, const char *source)
 		ret = mb_exit_code_for(out.write_err);
 		goto cleanup;
 	}
-	rc = import_pipe_finish(out.pipe);
+	rc = record_pipe_finish(out.pipe);
 	out.pipe = NULL;
 	if (rc) {
 		mb_error("cannot write %s: %s", a->out_path, mb_strerror(rc));
@@ -389,24 +389,24 @@ static int import_execute(const struct import_args *a, const char *source)
 	if (sink.reordered)
 		mb_warn("%llu rows were stamped earlier than the row before them; they were placed "
 			"in the current second", (unsigned long long)sink.reordered);
-	if (import_interrupted) {
+	if (record_interrupted) {
 		mb_error("interrupted: %s holds the first %llu requests", a->out_path,
 			 (unsigned long long)sink.emitted);
 		ret = MB_EXIT_FAILURE;
 	} else if (prog.tty) {
-		double secs = import_progress_elapsed(&prog);
+		double secs = record_progress_elapsed(&prog);
 		fprintf(stderr, "%s: %llu requests from %llu rows in %.2f s (%.2fM rows/s) -> %s\n",
 			mb_cli_prog(), (unsigned long long)sink.emitted, (unsigned long long)run.rows,
 			secs, secs > 0 ? (double)run.rows / secs / 1e6 : 0.0, a->out_path);
 	}
 cleanup:
 	if (out.pipe)
-		import_pipe_finish(out.pipe);
+		record_pipe_finish(out.pipe);
 	if (out.w) {
 		char err[256];
 		mb_profile_writer_close(out.w, err, sizeof(err));
 	}
-	if (ret != MB_EXIT_OK && out.created && !import_interrupted)
+	if (ret != MB_EXIT_OK && out.created && !record_interrupted)
 		unlink(a->out_path);
 	import_sink_free(&sink);
 	import_input_close(in);

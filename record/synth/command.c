@@ -1,5 +1,5 @@
 /* membench record synth:zipf | synth:etc: writes a profile drawn from a workload model (model in
- * synth_gen.c, distributions in dist.c, docs/import.md).
+ * gen.c, distributions in dist.c, docs/import.md).
  *
  * Determinism: the same options and --seed give the same profile byte for byte. The header
  * therefore holds no wall-clock time (start_wall_ns = 0, clock "synthetic") and no host name;
@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import_cli.h"
-#include "import_pipe.h"
+#include "progress.h"
+#include "pipe.h"
 #include "membench/cli.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
 #include "record.h"
-#include "synth.h"
+#include "synth/synth.h"
 
 static void usage(FILE *f, const char *model)
 {
@@ -265,9 +265,9 @@ static int synth_execute(const struct synth_opts *opts, const char *source, cons
 	int ret = MB_EXIT_OK, rc;
 	struct synth_gen g;
 	struct mb_profile_writer *w = NULL;
-	struct import_pipe *pipe = NULL;
+	struct record_pipe *pipe = NULL;
 	struct mb_profile_meta meta;
-	struct import_progress prog;
+	struct record_progress prog;
 	rc = synth_init(&g, &o);
 	if (rc) {
 		mb_error("%s: %s", source, rc == -ENOMEM ? mb_strerror(rc) : "inconsistent options");
@@ -284,30 +284,30 @@ static int synth_execute(const struct synth_opts *opts, const char *source, cons
 		ret = mb_exit_code_for(rc);
 		goto cleanup;
 	}
-	if ((rc = import_pipe_start(&pipe, w))) {
+	if ((rc = record_pipe_start(&pipe, w))) {
 		mb_error("cannot start the writer thread: %s", mb_strerror(rc));
 		ret = MB_EXIT_FAILURE;
 		goto cleanup;
 	}
-	import_progress_init(&prog);
-	import_catch_signals();
+	record_progress_init(&prog);
+	record_catch_signals();
 	struct mb_record rec;
 	while (synth_next(&g, &rec) == 1) {
-		if ((rc = import_pipe_push(pipe, &rec, NULL, 0))) {
+		if ((rc = record_pipe_push(pipe, &rec, NULL, 0))) {
 			mb_error("cannot write %s: %s", out_path, mb_strerror(rc));
 			ret = mb_exit_code_for(rc);
 			goto cleanup;
 		}
 		if ((g.n & 0xffff) == 0) {
-			if (import_interrupted)
+			if (record_interrupted)
 				break;
-			import_progress_show(&prog, g.n,
+			record_progress_show(&prog, g.n,
 					     o.ops ? (double)g.n / (double)o.ops
 						   : g.t_ns / (double)o.duration_ns);
 		}
 	}
-	import_progress_done(&prog);
-	rc = import_pipe_finish(pipe);
+	record_progress_done(&prog);
+	rc = record_pipe_finish(pipe);
 	pipe = NULL;
 	if (rc) {
 		mb_error("cannot write %s: %s", out_path, mb_strerror(rc));
@@ -322,18 +322,18 @@ static int synth_execute(const struct synth_opts *opts, const char *source, cons
 		ret = mb_exit_code_for(rc);
 		goto cleanup;
 	}
-	if (import_interrupted) {
+	if (record_interrupted) {
 		mb_error("interrupted: %s holds the first %llu requests", out_path,
 			 (unsigned long long)g.n);
 		ret = MB_EXIT_FAILURE;
 	} else if (prog.tty) {
-		double secs = import_progress_elapsed(&prog);
+		double secs = record_progress_elapsed(&prog);
 		fprintf(stderr, "%s: %llu requests, %.3f s of traffic, generated in %.2f s -> %s\n",
 			mb_cli_prog(), (unsigned long long)g.n, g.t_ns / 1e9, secs, out_path);
 	}
 cleanup:
 	if (pipe)
-		import_pipe_finish(pipe);
+		record_pipe_finish(pipe);
 	if (w) {
 		mb_profile_writer_close(w, err, sizeof(err));
 		unlink(out_path);

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dist.h"
+#include "synth/dist.h"
 #include "membench/profile.h"
-#include "rng.h"
+#include "synth/rng.h"
 
 enum synth_arrival {
 	ARRIVAL_POISSON, /* exponential gaps, mean 1/rate */

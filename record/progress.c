@@ -4,18 +4,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import_cli.h"
+#include "progress.h"
 #include "membench/cli.h"
 
-volatile sig_atomic_t import_interrupted;
+volatile sig_atomic_t record_interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	import_interrupted = 1;
+	record_interrupted = 1;
 }
 
-void import_catch_signals(void)
+void record_catch_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -25,14 +25,14 @@ void import_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-void import_progress_init(struct import_progress *p)
+void record_progress_init(struct record_progress *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->tty = mb_isatty(STDERR_FILENO);
 	p->t0_ns = p->last_ns = mb_mono_ns();
 }
 
-void import_progress_show(struct import_progress *p, uint64_t rows, double frac)
+void record_progress_show(struct record_progress *p, uint64_t rows, double frac)
 {
 	if (!p->tty)
 		return;
@@ -49,14 +49,14 @@ void import_progress_show(struct import_progress *p, uint64_t rows, double frac)
 	p->shown = true;
 }
 
-void import_progress_done(struct import_progress *p)
+void record_progress_done(struct record_progress *p)
 {
 	if (p->shown)
 		fputs("\r\033[K", stderr);
 	p->shown = false;
 }
 
-double import_progress_elapsed(const struct import_progress *p)
+double record_progress_elapsed(const struct record_progress *p)
 {
 	return (double)(mb_mono_ns() - p->t0_ns) / 1e9;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import_sink.h"
+#include "import/sink.h"
 #include "membench/error.h"
 
 #define NS_PER_S 1000000000ull

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import.h"
+#include "import/import.h"
 #include "membench/error.h"
 
 #define TW_COLS 7

@@ -1,4 +1,4 @@
-/* ebpf_stream: turns the capture program's ring-buffer records (bpf/capture.h) into profile
+/* capture_stream: turns the capture program's ring-buffer records (bpf/capture.h) into profile
  * records. No BPF here: it is fed bytes, so it is tested with synthetic records.
  *
  *   records -> connection table (struct sock address + generation)
@@ -33,23 +33,23 @@
 
 #include "membench/profile.h"
 
-struct ebpf_stream;
+struct capture_stream;
 
 /* Receives every record in request-time order (small disorder possible for records completed
  * later than the window). key/key_len: the key's bytes as on the wire, NULL for keyless
  * commands. @return 0, or a negative error that stops the stream (returned by the call that
  * released the record). */
-typedef int (*ebpf_stream_sink_fn)(void *ctx, const struct mb_record *rec, const void *key,
+typedef int (*capture_stream_sink_fn)(void *ctx, const struct mb_record *rec, const void *key,
 				   size_t key_len);
 
-struct ebpf_stream_opts {
+struct capture_stream_opts {
 	uint64_t start_ns;  /* CLOCK_MONOTONIC value of profile time 0 */
 	uint64_t window_ns; /* reorder window; 0 = release at once */
 	uint64_t max_value_len; /* codec limit (0 = its default) */
 };
 
 /* Counters beyond struct mb_profile_stats. */
-struct ebpf_stream_counters {
+struct capture_stream_counters {
 	uint64_t records;          /* records passed to the sink */
 	uint64_t requests;         /* commands (a multiget counts once) */
 	uint64_t connections;      /* connections seen */
@@ -66,27 +66,27 @@ struct ebpf_stream_counters {
 };
 
 /* @return a new stream, or NULL on ENOMEM. */
-struct ebpf_stream *ebpf_stream_new(const struct ebpf_stream_opts *opts, ebpf_stream_sink_fn sink,
+struct capture_stream *capture_stream_new(const struct capture_stream_opts *opts, capture_stream_sink_fn sink,
 				    void *ctx);
 
 /* Processes one ring-buffer record (size bytes). Malformed records are counted, not fatal.
  * @return 0, -ENOMEM, or the sink's error. */
-int ebpf_stream_event(struct ebpf_stream *s, const void *data, size_t size);
+int capture_stream_event(struct capture_stream *s, const void *data, size_t size);
 
 /* Releases records whose request time is older than the newest capture time seen minus the
  * window. Call periodically. @return 0 or the sink's error. */
-int ebpf_stream_release(struct ebpf_stream *s);
+int capture_stream_release(struct capture_stream *s);
 
 /* End of capture: every connection's pending requests are finished (without responses) and
  * every record is released. @return 0 or the sink's error. */
-int ebpf_stream_finish(struct ebpf_stream *s);
+int capture_stream_finish(struct capture_stream *s);
 
 /* Capture counters for the profile trailer: requests, responses, truncated_bytes, stream_gaps,
  * gap_bytes, protocol_errors, resync_bytes, unpaired_responses, events (ring_drops is the
  * kernel's, filled by the caller). Includes live connections' codec counters. */
-void ebpf_stream_stats(const struct ebpf_stream *s, struct mb_profile_stats *out);
-const struct ebpf_stream_counters *ebpf_stream_counters(const struct ebpf_stream *s);
+void capture_stream_stats(const struct capture_stream *s, struct mb_profile_stats *out);
+const struct capture_stream_counters *capture_stream_counters(const struct capture_stream *s);
 
-void ebpf_stream_free(struct ebpf_stream *s);
+void capture_stream_free(struct capture_stream *s);
 
 #endif

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rng.h"
+#include "synth/rng.h"
 
 enum dist_kind {
 	DIST_FIXED,

@@ -1,4 +1,4 @@
-/* ebpf_load: configure, load and attach bpf/capture.bpf.c; read its counters. */
+/* capture/capture.c: configure, load and attach bpf/capture.bpf.c; read its counters. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,11 +6,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "ebpf_load.h"
+#include "capture/capture_user.h"
 
 static const char *const extra_exits[] = {MB_CAP_EXTRA_EXITS};
 
-int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config *cfg)
+int capture_prog_load(struct capture_prog *cap, const struct capture_prog_config *cfg)
 {
 	memset(cap, 0, sizeof(*cap));
 	struct capture *skel = capture__open();
@@ -30,7 +30,7 @@ int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config
 		memcpy((void *)skel->rodata->filter_comm, cfg->comm, MB_CAP_COMM_LEN);
 		((char *)skel->rodata->filter_comm)[MB_CAP_COMM_LEN - 1] = '\0';
 	}
-	/* tcp_probe is attached by hand (ebpf_capture_attach), so that a kernel without it only
+	/* tcp_probe is attached by hand (capture_prog_attach), so that a kernel without it only
 	 * loses the arrival stamps; it is not even loaded when they are off. */
 	bpf_program__set_autoattach(skel->progs.on_tcp_probe, false);
 	if (!cfg->arrivals)
@@ -46,7 +46,7 @@ int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config
 	return 0;
 }
 
-int ebpf_capture_attach(struct ebpf_capture *cap)
+int capture_prog_attach(struct capture_prog *cap)
 {
 	int rc = capture__attach(cap->skel);
 	if (rc)
@@ -59,7 +59,7 @@ int ebpf_capture_attach(struct ebpf_capture *cap)
 								    "syscalls", extra_exits[i]);
 		if (!l) {
 			rc = errno ? -errno : -EINVAL;
-			ebpf_capture_detach(cap);
+			capture_prog_detach(cap);
 			return rc;
 		}
 		cap->extra[cap->nextra++] = l;
@@ -75,7 +75,7 @@ int ebpf_capture_attach(struct ebpf_capture *cap)
 	return 0;
 }
 
-void ebpf_capture_detach(struct ebpf_capture *cap)
+void capture_prog_detach(struct capture_prog *cap)
 {
 	if (!cap->skel)
 		return;
@@ -88,7 +88,7 @@ void ebpf_capture_detach(struct ebpf_capture *cap)
 	cap->arrive = NULL;
 }
 
-uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx)
+uint64_t capture_prog_counter(const struct capture_prog *cap, uint32_t idx)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0 || !cap->skel)
@@ -103,7 +103,7 @@ uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx)
 	return sum;
 }
 
-uint64_t ebpf_capture_arrival_misses(const struct ebpf_capture *cap)
+uint64_t capture_prog_arrival_misses(const struct capture_prog *cap)
 {
 	if (!cap->skel || !bpf_program__autoload(cap->skel->progs.on_tcp_probe))
 		return 0;
@@ -115,14 +115,14 @@ uint64_t ebpf_capture_arrival_misses(const struct ebpf_capture *cap)
 	return info.recursion_misses;
 }
 
-int ebpf_capture_ring_fd(const struct ebpf_capture *cap)
+int capture_prog_ring_fd(const struct capture_prog *cap)
 {
 	return bpf_map__fd(cap->skel->maps.events);
 }
 
-void ebpf_capture_destroy(struct ebpf_capture *cap)
+void capture_prog_destroy(struct capture_prog *cap)
 {
-	ebpf_capture_detach(cap);
+	capture_prog_detach(cap);
 	capture__destroy(cap->skel);
 	cap->skel = NULL;
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dist.h"
+#include "synth/dist.h"
 #include "membench/error.h"
 
 const double etc_value_head[ETC_VALUE_HEAD] = {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "membench/error.h"
-#include "synth.h"
+#include "synth/synth.h"
 
 #define SALT_KEY 0x6b65792d73697a65ull   /* "key-size" */
 #define SALT_VALUE 0x76616c2d73697a65ull /* "val-size" */

@@ -1,8 +1,8 @@
-/* ebpf_load: loading, attaching and reading the capture program (bpf/capture.bpf.c).
+/* capture/capture.c: loading, attaching and reading the capture program (bpf/capture.bpf.c).
  * Shared by membench-record and the root-bpf tests, which drive the same program.
  */
-#ifndef MB_RECORD_EBPF_LOAD_H
-#define MB_RECORD_EBPF_LOAD_H
+#ifndef MB_RECORD_CAPTURE_USER_H
+#define MB_RECORD_CAPTURE_USER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,7 +13,7 @@
 #include "capture.skel.h"
 
 /* What to trace; written into the program's .rodata before load. */
-struct ebpf_capture_config {
+struct capture_prog_config {
 	uint64_t ports[1024];  /* bitmap of memcached ports */
 	uint32_t self_tgid;    /* never traced (the recorder) */
 	uint32_t pid;          /* 0 = every process */
@@ -29,7 +29,7 @@ struct ebpf_capture_config {
 	bool arrivals;         /* stamp request segments on arrival (tcp_probe, MB_CAP_ARRIVE) */
 };
 
-struct ebpf_capture {
+struct capture_prog {
 	struct capture *skel;
 	struct bpf_link *extra[16]; /* exit_data_tp on the other exit tracepoints */
 	int nextra;
@@ -39,29 +39,29 @@ struct ebpf_capture {
 
 /* Opens, configures and loads the program. @return 0 or a negative libbpf error (-EPERM, the
  * verifier's -EACCES/-EINVAL, -ENOMEM). */
-int ebpf_capture_load(struct ebpf_capture *cap, const struct ebpf_capture_config *cfg);
+int capture_prog_load(struct capture_prog *cap, const struct capture_prog_config *cfg);
 
 /* Attaches every program to its tracepoints, then arms them (entries do nothing until every
  * exit is attached, so no syscall is half-traced). @return 0 or a negative error (then nothing
  * stays attached). The arrival stamp is optional: if the kernel cannot attach it, the capture
  * goes on with read-time stamps and cap->arrive_err says why. */
-int ebpf_capture_attach(struct ebpf_capture *cap);
+int capture_prog_attach(struct capture_prog *cap);
 
 /* Detaches every program; the ring buffer and counters remain readable. */
-void ebpf_capture_detach(struct ebpf_capture *cap);
+void capture_prog_detach(struct capture_prog *cap);
 
 /* Sum over CPUs of the kernel counter idx (enum mb_cap_counter). */
-uint64_t ebpf_capture_counter(const struct ebpf_capture *cap, uint32_t idx);
+uint64_t capture_prog_counter(const struct capture_prog *cap, uint32_t idx);
 
 /* Times the kernel skipped the arrival program because it was already running on that CPU
  * (a softirq delivering a segment while it ran): those segments have no arrival stamp. 0 when
  * arrivals are off or the kernel does not say. */
-uint64_t ebpf_capture_arrival_misses(const struct ebpf_capture *cap);
+uint64_t capture_prog_arrival_misses(const struct capture_prog *cap);
 
 /* Ring buffer map fd. */
-int ebpf_capture_ring_fd(const struct ebpf_capture *cap);
+int capture_prog_ring_fd(const struct capture_prog *cap);
 
 /* Detaches and frees everything. Safe on a zeroed struct. */
-void ebpf_capture_destroy(struct ebpf_capture *cap);
+void capture_prog_destroy(struct capture_prog *cap);
 
 #endif

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "import.h"
+#include "import/import.h"
 #include "membench/error.h"
 
 #define CACHELIB_MAX_COLS 256

@@ -1,4 +1,4 @@
-/* ebpf_sys: privilege, BTF, tracefs and cgroup checks for the live capture (see ebpf_sys.h). */
+/* capture/sys: privilege, BTF, tracefs and cgroup checks for the live capture (see capture/sys.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -14,7 +14,7 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 
-#include "ebpf_sys.h"
+#include "capture/sys.h"
 #include "membench/error.h"
 
 static bool cap_has(const struct __user_cap_data_struct *d, int cap)
@@ -22,7 +22,7 @@ static bool cap_has(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-int ebpf_sys_check_privileges(char *msg, size_t len)
+int capture_sys_check_privileges(char *msg, size_t len)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
@@ -42,7 +42,7 @@ int ebpf_sys_check_privileges(char *msg, size_t len)
 	return MB_E_PRIVILEGE;
 }
 
-int ebpf_sys_check_btf(char *msg, size_t len)
+int capture_sys_check_btf(char *msg, size_t len)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
@@ -62,7 +62,7 @@ static bool is_tracefs(const char *dir)
 	       access(events, F_OK) == 0;
 }
 
-int ebpf_sys_tracefs(int *mounted, char *msg, size_t len)
+int capture_sys_tracefs(int *mounted, char *msg, size_t len)
 {
 	*mounted = 0;
 	/* libbpf 1.1 uses /sys/kernel/debug/tracing when it exists, else /sys/kernel/tracing;
@@ -108,7 +108,7 @@ static int cgroup2_root(char *root, size_t len)
 	return rc;
 }
 
-int ebpf_sys_cgroup(const char *path, uint64_t *id, uint32_t *level, char *msg, size_t len)
+int capture_sys_cgroup(const char *path, uint64_t *id, uint32_t *level, char *msg, size_t len)
 {
 	char root[PATH_MAX], full[PATH_MAX], real[PATH_MAX], realroot[PATH_MAX];
 	int rc = cgroup2_root(root, sizeof(root));

@@ -1,5 +1,5 @@
 /* Input of trace import: a file or stdin ("-"), plain or zstd (sniffed by the frame magic),
- * read as decompressed bytes or as text lines, in bounded memory. See import_input.c.
+ * read as decompressed bytes or as text lines, in bounded memory. See input.c.
  */
 #ifndef MB_RECORD_IMPORT_INPUT_H
 #define MB_RECORD_IMPORT_INPUT_H

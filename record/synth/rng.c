@@ -1,5 +1,5 @@
 /* xoshiro256** and splitmix64; see rng.h. Written from the published algorithm descriptions. */
-#include "rng.h"
+#include "synth/rng.h"
 
 #include "membench/mix.h"
 

@@ -1,6 +1,6 @@
 /* Trace import internals: the three trace parsers and their shared row helpers. The input
- * stream is in import_input.h, the time-placement stage ("sink") in import_sink.h.
- * record/import.c wires them to the profile writer; the tests drive the parsers with their own
+ * stream is in input.h, the time-placement stage ("sink") in sink.h.
+ * import/command.c wires them to the profile writer; the tests drive the parsers with their own
  * emit callback, so all of this works without a profile.
  *
  * Pipeline:  import_input (bytes, lines)  ->  import_twitter / _oracle / _cachelib (rows)
@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "import_input.h"
-#include "import_sink.h"
+#include "import/input.h"
+#include "import/sink.h"
 #include "membench/profile.h"
 
 enum import_format {
