@@ -39,6 +39,7 @@ struct fid_trace {
 	bool ms_cut;
 	uint64_t first_ns, last_ns, requests;
 	struct mb_hist values; /* value_len of storage requests */
+	uint64_t outcome[MB_OP_COUNT][MB_STATUS_COUNT]; /* requests with a response, by status */
 	int err;
 };
 
@@ -54,16 +55,13 @@ static const struct {
 	[FID_SERIES] = {"rate_series_rms", "RMS of per-second rate B - A / mean rate A", 0.02},
 	[FID_IAT] = {"inter_arrival_ks", "KS distance of inter-arrival (all commands)", 0.05},
 	[FID_ORDER] = {"conn_order", "share of A's connections whose sequence B lacks", 0},
+	[FID_OUTCOMES] = {"outcomes", "status mix distance per command, weighted", 0.01},
+	[FID_NEW_ERRORS] = {"new_errors", "error responses in B beyond those in A", 0},
 };
 
 const char *fid_check_name(enum fid_check_id id)
 {
 	return checks[id].name;
-}
-
-const char *fid_check_what(enum fid_check_id id)
-{
-	return checks[id].what;
 }
 
 void fid_thresholds_default(struct fid_thresholds *th)
@@ -245,6 +243,9 @@ void fid_trace_add(struct fid_trace *t, const struct mb_record *recs, size_t n)
 		c->seen = true;
 		if (storage)
 			mb_hist_record(&t->values, r->value_len);
+		if ((r->rflags & MB_RF_HAS_RESPONSE) && r->op < MB_OP_COUNT &&
+		    r->status < MB_STATUS_COUNT)
+			t->outcome[r->op][r->status]++;
 		ms_add(t, r->time_ns);
 		t->first_ns = r->time_ns < t->first_ns ? r->time_ns : t->first_ns;
 		t->last_ns = r->time_ns > t->last_ns ? r->time_ns : t->last_ns;
@@ -335,6 +336,54 @@ cleanup:
 	return miss;
 }
 
+static bool status_is_error(unsigned s)
+{
+	return s == MB_STATUS_ERROR || s == MB_STATUS_CLIENT_ERROR || s == MB_STATUS_SERVER_ERROR ||
+	       s == MB_STATUS_OUT_OF_MEMORY;
+}
+
+/* The outcome checks. Per op, the total variation distance between A's and B's status mixes of
+ * the requests that got a response; the check's value is their mean weighted by the op's mean
+ * share of the responses of A and B, so one op's change weighs what that op weighs in the
+ * workload (an op answered on one side only has distance 1). NAN when either side has no
+ * response. Error responses are counted over every op. */
+static double outcome_distance(const struct fid_trace *ta, const struct fid_trace *tb,
+			       struct fid_result *res)
+{
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		for (unsigned s = 0; s < MB_STATUS_COUNT; s++) {
+			res->op_responded_a[op] += ta->outcome[op][s];
+			res->op_responded_b[op] += tb->outcome[op][s];
+			if (status_is_error(s)) {
+				res->errors_a += ta->outcome[op][s];
+				res->errors_b += tb->outcome[op][s];
+			}
+		}
+		res->responded_a += res->op_responded_a[op];
+		res->responded_b += res->op_responded_b[op];
+	}
+	double sum = 0;
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		uint64_t na = res->op_responded_a[op], nb = res->op_responded_b[op];
+		res->op_outcome_tvd[op] = NAN;
+		if (!na && !nb)
+			continue;
+		double tvd = 1;
+		if (na && nb) {
+			tvd = 0;
+			for (unsigned s = 0; s < MB_STATUS_COUNT; s++)
+				tvd += fabs(an_frac(ta->outcome[op][s], na) -
+					    an_frac(tb->outcome[op][s], nb));
+			tvd /= 2;
+		}
+		res->op_outcome_tvd[op] = tvd;
+		double w = ((double)na / (double)(res->responded_a ? res->responded_a : 1) +
+			    (double)nb / (double)(res->responded_b ? res->responded_b : 1)) / 2;
+		sum += w * tvd;
+	}
+	return res->responded_a && res->responded_b ? sum : NAN;
+}
+
 void fid_evaluate(const struct analysis *a, const struct analysis *b, const struct fid_trace *ta,
 		  const struct fid_trace *tb, const struct fid_thresholds *th, double speed,
 		  struct fid_result *res)
@@ -358,6 +407,9 @@ void fid_evaluate(const struct analysis *a, const struct analysis *b, const stru
 	uint64_t miss = unmatched(ta, tb, &res->conns_a, &res->conns_b);
 	res->conns_unmatched = miss;
 	*v[FID_ORDER] = miss == UINT64_MAX ? NAN : an_frac(miss, res->conns_a);
+	*v[FID_OUTCOMES] = outcome_distance(ta, tb, res);
+	*v[FID_NEW_ERRORS] = res->responded_a && res->responded_b ?
+		(res->errors_b > res->errors_a ? (double)(res->errors_b - res->errors_a) : 0) : NAN;
 	res->pass = true;
 	for (unsigned i = 0; i < FID_NCHECKS; i++) {
 		struct fid_check *c = &res->c[i];
@@ -370,6 +422,22 @@ void fid_evaluate(const struct analysis *a, const struct analysis *b, const stru
 	if (!a->requests != !b->requests) {
 		res->c[FID_REQUESTS].pass = false;
 		res->pass = false;
+	}
+}
+
+/* One line per op answered on either side: its status mix distance and the statuses whose
+ * counts differ, "status A->B". */
+static void outcomes_text(FILE *f, const struct fid_result *res)
+{
+	fprintf(f, "  outcomes (requests with a response): A %llu, B %llu; errors A %llu, B %llu\n",
+		(unsigned long long)res->responded_a, (unsigned long long)res->responded_b,
+		(unsigned long long)res->errors_a, (unsigned long long)res->errors_b);
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		if (!isfinite(res->op_outcome_tvd[op]) || res->op_outcome_tvd[op] == 0)
+			continue;
+		fprintf(f, "    %-10s distance %.4f  (A %llu, B %llu responses)\n", mb_op_name(op),
+			res->op_outcome_tvd[op], (unsigned long long)res->op_responded_a[op],
+			(unsigned long long)res->op_responded_b[op]);
 	}
 }
 
@@ -390,7 +458,7 @@ int fid_text(FILE *f, const struct fid_result *res)
 		char val[32];
 		if (!isfinite(c->value))
 			snprintf(val, sizeof(val), "-");
-		else if (i == FID_REQUESTS)
+		else if (i == FID_REQUESTS || i == FID_NEW_ERRORS)
 			snprintf(val, sizeof(val), "%.0f", c->value);
 		else
 			snprintf(val, sizeof(val), "%.4f", c->value);
@@ -404,6 +472,12 @@ int fid_text(FILE *f, const struct fid_result *res)
 	if (res->series_cut)
 		fprintf(f, "  rate series: only the first %u s of each profile compared\n",
 			FID_MAX_MS / 1000);
+	if (!res->responded_a || !res->responded_b)
+		fprintf(f, "  outcomes: not compared, %s carries no responses\n",
+			!res->responded_a && !res->responded_b ? "neither profile" :
+			!res->responded_a ? "A" : "B");
+	else
+		outcomes_text(f, res);
 	fprintf(f, "verdict: %s\n", res->pass ? "PASS" : "FAIL");
 	return ferror(f) ? -EIO : 0;
 }
@@ -418,6 +492,22 @@ void fid_json(struct jw *w, const struct fid_result *res)
 	jw_u64(w, "connections_a", res->conns_a);
 	jw_u64(w, "connections_b", res->conns_b);
 	jw_u64(w, "series_seconds", res->series_seconds);
+	jw_u64(w, "responded_a", res->responded_a);
+	jw_u64(w, "responded_b", res->responded_b);
+	jw_u64(w, "errors_a", res->errors_a);
+	jw_u64(w, "errors_b", res->errors_b);
+	jw_arr(w, "outcomes");
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		if (!isfinite(res->op_outcome_tvd[op]))
+			continue;
+		jw_obj(w, NULL);
+		jw_str(w, "op", mb_op_name(op));
+		jw_num(w, "distance", res->op_outcome_tvd[op]);
+		jw_u64(w, "responded_a", res->op_responded_a[op]);
+		jw_u64(w, "responded_b", res->op_responded_b[op]);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
 	jw_arr(w, "checks");
 	for (unsigned i = 0; i < FID_NCHECKS; i++) {
 		const struct fid_check *c = &res->c[i];

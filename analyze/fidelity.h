@@ -13,6 +13,8 @@
  * - requests per millisecond since the profile's start, for at most FID_MAX_MS buckets (about
  *   4.6 hours; later requests are left out of the series and the check says so).
  * - value lengths of storage requests (the bodies the client sent), for their KS distance.
+ * - per command (op), the outcome of every request whose response was captured (its status:
+ *   hit, miss, stored, exists, ..., error kinds), for the outcome checks.
  * Memory: O(connections + distinct (connection, key) pairs + duration in ms).
  *
  * Keyless admin commands (fid_is_admin: stats, version, verbosity, flush_all and unknown
@@ -57,6 +59,8 @@ enum fid_check_id {
 	FID_SERIES,      /* RMS of per-second rate differences / mean rate of A */
 	FID_IAT,         /* KS distance of inter-arrival (all commands) */
 	FID_ORDER,       /* fraction of A's connections whose sequence no B connection has */
+	FID_OUTCOMES,    /* status mix distance, per command, weighted by the commands' shares */
+	FID_NEW_ERRORS,  /* error responses in B beyond those in A */
 	FID_NCHECKS
 };
 
@@ -78,11 +82,16 @@ struct fid_result {
 	uint64_t conns_a, conns_b, conns_unmatched;
 	uint64_t series_seconds;      /* full seconds of A compared by FID_SERIES */
 	bool series_cut;              /* a profile ran past FID_MAX_MS */
+	uint64_t responded_a, responded_b; /* requests with a captured response */
+	uint64_t errors_a, errors_b;  /* of them, error responses (ERROR, CLIENT_ERROR, SERVER_ERROR) */
+	/* Per op: the status mix distance (NAN where neither side has a response) and the
+	 * responses on each side; the outcome check is their weighted mean. */
+	double op_outcome_tvd[MB_OP_COUNT];
+	uint64_t op_responded_a[MB_OP_COUNT], op_responded_b[MB_OP_COUNT];
 };
 
-/* Name (for JSON and flags) and one-line definition of a check. */
+/* Name of a check, as in the text table and the JSON. */
 const char *fid_check_name(enum fid_check_id id);
-const char *fid_check_what(enum fid_check_id id);
 void fid_thresholds_default(struct fid_thresholds *th);
 
 /* Evaluates every check of B against A. */

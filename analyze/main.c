@@ -63,6 +63,11 @@ static const char help_text[] =
 	"  --max-unmatched F   share of A's connections whose request sequence (op, key length,\n"
 	"                      key's first-seen index on the connection, stored value length) no\n"
 	"                      connection of B has (default 0)\n"
+	"  --max-outcomes D    status mix distance (hit, miss, stored, exists, not_found, errors, ...)\n"
+	"                      per command, weighted by the commands' shares; when both profiles\n"
+	"                      carry responses. Meant for a replay with --warm against an empty\n"
+	"                      server (default 0.01)\n"
+	"  --max-new-errors N  error responses in B beyond those in A (default 0)\n"
 	"  --info              print the profile's header, block index and capture stats\n"
 	"\n"
 	"Analysis:\n"
@@ -124,6 +129,7 @@ static const struct {
 	{"--max-key-ks", F_FID + FID_KEY_SIZE}, {"--max-value-ks", F_FID + FID_VALUE_SIZE},
 	{"--max-rate-error", F_FID + FID_RATE}, {"--max-series-rms", F_FID + FID_SERIES},
 	{"--max-iat-ks", F_FID + FID_IAT}, {"--max-unmatched", F_FID + FID_ORDER},
+	{"--max-outcomes", F_FID + FID_OUTCOMES}, {"--max-new-errors", F_FID + FID_NEW_ERRORS},
 };
 
 static int set_value(struct opts *o, enum flag_id id, const char *flag, const char *v)

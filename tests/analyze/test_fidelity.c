@@ -43,16 +43,20 @@ static void side_free(struct side *s)
 	fid_trace_free(s->t);
 }
 
-/* 4000 requests, gaps spread over 1-3 ms (8 s), on 4 connections; 90% get, 10% set; keys i*7 % 300. */
+/* 4000 requests, gaps spread over 1-3 ms (8 s), on 4 connections; 90% get, 10% set; keys
+ * i*7 % 300; every response captured: sets stored, gets hit but one in five misses. */
 static void profile(struct mb_record *r)
 {
 	uint64_t t = 0;
 	for (unsigned i = 0; i < N; i++) {
 		bool set = i % 10 == 3;
 		uint64_t key = (uint64_t)i * 7 % 300;
+		uint8_t status = set ? MB_STATUS_STORED : i % 5 ? MB_STATUS_HIT : MB_STATUS_MISS;
 		r[i] = (struct mb_record){.time_ns = t, .key_id = key, .key_len = 10 + key % 20,
 					  .value_len = set ? 100 + (uint32_t)(key % 50) : 0,
-					  .conn_id = i % 4, .op = set ? MB_OP_SET : MB_OP_GET};
+					  .latency_ns = 50000, .conn_id = i % 4,
+					  .op = set ? MB_OP_SET : MB_OP_GET, .status = status,
+					  .rflags = MB_RF_HAS_RESPONSE};
 		t += MS + (uint64_t)(i * 7919u % 2000u) * 1000u; /* spread over 1-3 ms */
 	}
 }
@@ -196,6 +200,73 @@ static void test_each_check_catches_its_difference(void **state)
 	assert_int_equal(res.conns_b, 4);        /* the admin-only connection 9 is not counted */
 }
 
+/* The outcome checks (issue 15): a replay whose server answered differently fails them. */
+static void test_outcomes_catch_changed_answers(void **state)
+{
+	(void)state;
+	static struct mb_record a[N], b[N];
+	profile(a);
+	struct fid_result res;
+
+	evaluate(a, a, N, 1, &res);
+	assert_true(res.c[FID_OUTCOMES].pass && res.c[FID_NEW_ERRORS].pass);
+	assert_true(res.c[FID_OUTCOMES].value == 0 && res.c[FID_NEW_ERRORS].value == 0);
+	assert_int_equal(res.responded_a, N);
+
+	/* 100 of the 3600 gets miss instead of hitting: 0.028 on gets, weighted 0.9 -> 0.025 */
+	memcpy(b, a, sizeof(a));
+	for (unsigned i = 0, k = 0; i < N && k < 100; i++)
+		if (b[i].op == MB_OP_GET && b[i].status == MB_STATUS_HIT) {
+			b[i].status = MB_STATUS_MISS;
+			k++;
+		}
+	evaluate(a, b, N, 1, &res);
+	print_message("100 hits -> misses: outcomes %.4f\n", res.c[FID_OUTCOMES].value);
+	assert_false(res.c[FID_OUTCOMES].pass);
+	assert_true(fabs(res.c[FID_OUTCOMES].value - 0.9 * 100.0 / 3600) < 1e-9);
+	assert_true(res.c[FID_NEW_ERRORS].pass);
+	assert_true(res.c[FID_OP_MIX].pass && res.c[FID_ORDER].pass); /* the requests are equal */
+	assert_false(res.pass);
+
+	/* 5 of them only: 0.00125, under the default 0.01 */
+	memcpy(b, a, sizeof(a));
+	for (unsigned i = 0, k = 0; i < N && k < 5; i++)
+		if (b[i].op == MB_OP_GET && b[i].status == MB_STATUS_HIT) {
+			b[i].status = MB_STATUS_MISS;
+			k++;
+		}
+	evaluate(a, b, N, 1, &res);
+	assert_true(res.c[FID_OUTCOMES].pass);
+
+	/* every incr answered CLIENT_ERROR (values replayed as non-numbers): both checks fail */
+	memcpy(b, a, sizeof(a));
+	for (unsigned i = 0; i < N; i += 50) {
+		a[i].op = b[i].op = MB_OP_INCR;
+		a[i].value_len = b[i].value_len = 0;
+		a[i].status = MB_STATUS_OK;
+		b[i].status = MB_STATUS_CLIENT_ERROR;
+	}
+	evaluate(a, b, N, 1, &res);
+	assert_false(res.c[FID_NEW_ERRORS].pass);
+	assert_true(res.c[FID_NEW_ERRORS].value == N / 50);
+	assert_int_equal(res.errors_a, 0);
+	assert_false(res.c[FID_OUTCOMES].pass);
+	assert_true(res.op_outcome_tvd[MB_OP_INCR] == 1);
+
+	/* errors the original had too are not new: B with A's errors passes */
+	evaluate(b, b, N, 1, &res);
+	assert_true(res.c[FID_NEW_ERRORS].pass && res.c[FID_OUTCOMES].pass);
+
+	/* without responses on one side the checks are not defined, and say so */
+	profile(a);
+	memcpy(b, a, sizeof(a));
+	for (unsigned i = 0; i < N; i++)
+		b[i].rflags = 0, b[i].status = MB_STATUS_NONE, b[i].latency_ns = 0;
+	evaluate(a, b, N, 1, &res);
+	assert_true(isnan(res.c[FID_OUTCOMES].value) && res.c[FID_OUTCOMES].pass);
+	assert_true(isnan(res.c[FID_NEW_ERRORS].value) && res.c[FID_NEW_ERRORS].pass);
+}
+
 static void test_admin_commands(void **state)
 {
 	(void)state;
@@ -216,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_faithful_copy_passes),
 		cmocka_unit_test(test_swapped_requests_fail_order),
 		cmocka_unit_test(test_each_check_catches_its_difference),
+		cmocka_unit_test(test_outcomes_catch_changed_answers),
 		cmocka_unit_test(test_admin_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
