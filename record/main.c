@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		"  cachelib:PATH      Meta CacheLib kvcache CSV\n"
 		"  synth:etc          Facebook ETC workload model\n"
 		"  synth:zipf         Zipf popularity with chosen size and arrival distributions\n"
+		"  profile:PATH ...   membench profiles: a time window, some commands, keys or\n"
+		"                     connections of them, several merged in time order\n"
 		"\n"
 		"`membench record SOURCE --help` lists the options of that source.\n");
 }
@@ -36,6 +38,7 @@ static const struct source_kind sources[] = {
 	{"oracle:", record_import_main},
 	{"cachelib:", record_import_main},
 	{"synth:", record_synth_main},
+	{"profile:", record_profile_main},
 };
 
 /* The source kind whose prefix starts arg, or NULL. */
@@ -75,7 +78,7 @@ int main(int argc, char **argv)
 	if (kind)
 		return kind->main(source, argc, argv);
 	if (first_positional && !help) {
-		mb_error("unknown source '%s' (expected ebpf:, twitter:, oracle:, cachelib: or synth:)",
+		mb_error("unknown source '%s' (expected ebpf:, twitter:, oracle:, cachelib:, synth: or profile:)",
 			 first_positional);
 		return MB_EXIT_USAGE;
 	}

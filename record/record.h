@@ -6,6 +6,8 @@
  *   ebpf:...      live capture          record/capture/   (record_ebpf_main)
  *   twitter: oracle: cachelib:          record/import/    (record_import_main)
  *   synth:...     workload generators   record/synth/     (record_synth_main)
+ *   profile:PATH  re-recording profiles record/profile/   (record_profile_main): slice, filter,
+ *                 merge (several profile: sources)
  */
 #ifndef MB_RECORD_H
 #define MB_RECORD_H
@@ -17,6 +19,7 @@
 int record_ebpf_main(const char *source, int argc, char **argv);
 int record_import_main(const char *source, int argc, char **argv);
 int record_synth_main(const char *source, int argc, char **argv);
+int record_profile_main(const char *source, int argc, char **argv);
 
 /* Fills the parts of meta every source shares: creator ("membench-record <version>"), host
  * (gethostname) and source. The caller fills the rest (clock, params, capture, times). */

@@ -56,6 +56,11 @@ static void usage(FILE *f, const struct import_format_info *fi)
 		"                        spreads them evenly over the second in file order, burst puts\n"
 		"                        them all at the second's start\n"
 		"  --ops N               stop after N requests\n"
+		"  --ops LIST            keep only these commands (get,set,delete,...)\n"
+		"  --from T, --to T      keep requests from T to T: offsets from the first row's second\n"
+		"                        (30s, 1m30s) or wall-clock times when the trace's timestamps\n"
+		"                        are unix times (2026-12-02T01:30:00Z, @1764639000); the\n"
+		"                        profile then starts at --from\n"
 		"  --duration D          stop after D of trace time (10s, 5m, 1h)\n"
 		"  --connections N       %s\n"
 		"%s"
@@ -76,7 +81,8 @@ static void usage(FILE *f, const struct import_format_info *fi)
 		fi->format != IMPORT_ORACLE
 			? "  --keep-keys           store the trace's (anonymized) key strings\n"
 			  "  --key-prefix C        store only each key's prefix up to the first C\n"
-			  "                        (its namespace, e.g. ':'), not the whole key\n" : "");
+			  "                        (its namespace, e.g. ':'), not the whole key\n"
+			  "  --key-prefix-only P   keep only keys starting with P\n" : "");
 }
 
 enum {
@@ -89,6 +95,9 @@ enum {
 	OPT_KEEP_KEYS,
 	OPT_SKIP_BAD,
 	OPT_KEY_PREFIX,
+	OPT_FROM,
+	OPT_TO,
+	OPT_KEY_PREFIX_ONLY,
 };
 
 static const struct option long_opts[] = {
@@ -102,6 +111,9 @@ static const struct option long_opts[] = {
 	{"keep-keys", no_argument, NULL, OPT_KEEP_KEYS},
 	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
 	{"key-prefix", required_argument, NULL, OPT_KEY_PREFIX},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"to", required_argument, NULL, OPT_TO},
+	{"key-prefix-only", required_argument, NULL, OPT_KEY_PREFIX_ONLY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -109,6 +121,7 @@ static const struct option long_opts[] = {
 /* State of the writer side, behind the sink's emit callback. */
 struct import_out {
 	const char *path;
+	const struct import_sink *sink; /* its window start moves the profile's start */
 	struct mb_profile_meta meta;
 	struct mb_profile_writer *w;
 	struct record_pipe *pipe; /* appends to w on a second thread while the input is parsed */
@@ -118,7 +131,7 @@ struct import_out {
 
 static int out_open(struct import_out *o, uint64_t base_s)
 {
-	o->meta.start_wall_ns = (int64_t)(base_s * 1000000000ull);
+	o->meta.start_wall_ns = (int64_t)(base_s * 1000000000ull + o->sink->from_ns);
 	int rc = record_output_open(&o->w, o->path, &o->meta);
 	if (rc) {
 		o->write_err = rc;
@@ -173,6 +186,7 @@ struct import_args {
 	uint64_t max_ops, max_time_ns;
 	const char *out_path;
 	const char *key_prefix; /* one delimiter character, or NULL */
+	struct record_filter filter; /* --ops LIST, --from/--to, --key-prefix-only */
 	bool conn_given, rate_given, key_size_given;
 };
 
@@ -202,11 +216,17 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 				return MB_EXIT_USAGE;
 			}
 			break;
-		case OPT_OPS:
-			if (mb_parse_u64(optarg, &a->max_ops) || a->max_ops == 0) {
-				mb_error("bad value for --ops: '%s' (expected a count > 0)", optarg);
+		case OPT_OPS: /* a count, or a list of commands */
+			if (record_filter_set(&a->filter, "ops", optarg))
 				return MB_EXIT_USAGE;
-			}
+			a->max_ops = a->filter.max_requests;
+			break;
+		case OPT_FROM:
+		case OPT_TO:
+		case OPT_KEY_PREFIX_ONLY:
+			if (record_filter_set(&a->filter, c == OPT_FROM ? "from" : c == OPT_TO ? "to"
+						  : "key-prefix-only", optarg))
+				return MB_EXIT_USAGE;
 			break;
 		case OPT_DURATION:
 			if (mb_parse_duration_ns(optarg, &a->max_time_ns) || a->max_time_ns == 0) {
@@ -274,6 +294,8 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 	else if (fi->format == IMPORT_ORACLE && (opt->keep_keys || a->key_prefix))
 		why = "oracle traces have no key strings, only obj_id numbers: --keep-keys and "
 		      "--key-prefix do not apply";
+	else if (fi->format == IMPORT_ORACLE && a->filter.key_prefix)
+		why = "oracle traces have no key strings: --key-prefix-only does not apply";
 	else if (a->key_size_given && fi->format != IMPORT_ORACLE)
 		why = "--key-size applies to oracle traces only (the other formats carry key sizes)";
 	if (why) {
@@ -301,7 +323,12 @@ static void import_format_params(const struct import_args *a, bool zstd, char *p
 	if (fi->format == IMPORT_ORACLE)
 		off += snprintf(pp + off, pl - (size_t)off, " key-size=%u", a->opt.key_size);
 	if (a->rate_given)
-		snprintf(pp + off, pl - (size_t)off, " rate=%.15g", a->opt.rate);
+		off += snprintf(pp + off, pl - (size_t)off, " rate=%.15g", a->opt.rate);
+	if (record_filter_active(&a->filter) && (size_t)off + 1 < pl) {
+		pp[off++] = ' ';
+		pp[off] = '\0';
+		record_filter_describe(&a->filter, pp + off, pl - (size_t)off);
+	}
 }
 
 /* Prints the error that stopped the parser. @return the exit code. */
@@ -312,6 +339,11 @@ static int import_report_error(const struct import_run *run, const struct import
 		return mb_exit_code_for(out->write_err);
 	/* run->err may still hold a row skipped earlier: only input errors and malformed rows
 	 * leave their message there. */
+	if (rc == MB_E_USAGE) {
+		mb_error("%s: the trace's timestamps are not unix times (first second before 2000): give --from/--to as "
+			 "offsets (30s)", run->opt->path);
+		return MB_EXIT_USAGE;
+	}
 	if (sink->overflow)
 		mb_error("%s: more than %u requests in one second: use --spread burst",
 			 run->opt->path, IMPORT_SECOND_MAX);
@@ -328,7 +360,7 @@ static int import_execute(const struct import_args *a, const char *source)
 	int rc, ret = MB_EXIT_OK;
 	struct import_input *in = NULL;
 	struct import_sink sink;
-	struct import_out out = {.path = a->out_path};
+	struct import_out out = {.path = a->out_path, .sink = &sink};
 	struct record_progress prog;
 	struct import_run run = {.opt = &a->opt, .interrupted = &record_interrupted,
 				 .progress = import_show_progress, .progress_arg = &prog};
@@ -336,6 +368,7 @@ static int import_execute(const struct import_args *a, const char *source)
 	sink.max_ops = a->max_ops;
 	sink.max_time_ns = a->max_time_ns;
 	sink.rate = a->rate_given ? a->opt.rate : 0;
+	sink.filter = record_filter_active(&a->filter) ? &a->filter : NULL;
 
 	rc = import_input_open(&in, a->opt.path, run.err, sizeof(run.err));
 	if (rc) {
