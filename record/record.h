@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "export.h"
 #include "membench/profile.h"
 
 int record_ebpf_main(const char *source, int argc, char **argv);
@@ -25,13 +26,19 @@ int record_profile_main(const char *source, int argc, char **argv);
  * (gethostname) and source. The caller fills the rest (clock, params, capture, times). */
 void record_meta_init(struct mb_profile_meta *meta, const char *source);
 
-/* Opens the output profile (mode 0600). When run under sudo, the file is given to the invoking
+/* Sets the output format of record_output_open/close (main.c, from --format; default mbp). */
+void record_output_set_format(enum record_format f);
+
+/* Opens the output profile (mode 0600). With --format twitter|oracle the profile is a
+ * temporary file beside path, converted into path by record_output_close. When run under sudo, the file is given to the invoking
  * user (SUDO_UID/SUDO_GID) so they can read their own capture. Prints an error naming the path.
  * @return 0 or a negative error. */
 int record_output_open(struct mb_profile_writer **w, const char *path,
 		       const struct mb_profile_meta *meta);
 
-/* Closes the writer (index + trailer) and prints an error naming the path on failure.
+/* Closes the writer (index + trailer), converts it when --format asks for another format
+ * (warning about records the format cannot carry), and prints an error naming the path on
+ * failure.
  * @return 0 or a negative error. */
 int record_output_close(struct mb_profile_writer *w, const char *path);
 
