@@ -29,12 +29,12 @@ static const struct import_format_info {
 	const char *help;
 } formats[] = {
 	{"twitter:", IMPORT_TWITTER, import_twitter,
-	 "Twitter cache-trace: CSV 'timestamp,key,key size,value size,client id,op,ttl', plain or\n"
-	 "zstd (detected by magic). Client ids become connections; keys are identified by the\n"
+	 "Twitter cache-trace: CSV 'timestamp,key,key size,value size,client id,op,ttl', plain,\n"
+	 "zstd or gzip (detected by magic). Client ids become connections; keys are identified by the\n"
 	 "anonymized key string.\n"},
 	{"oracle:", IMPORT_ORACLE, import_oracle,
 	 "libCacheSim oracleGeneral: 24-byte little-endian records {u32 time_s, u64 obj_id,\n"
-	 "u32 obj_size, i64 next_access_vtime}, plain or zstd. Each record is a get of obj_id with\n"
+	 "u32 obj_size, i64 next_access_vtime}, plain, zstd or gzip. Each record is a get of obj_id with\n"
 	 "value size obj_size; keys have --key-size bytes; requests go round-robin over\n"
 	 "--connections.\n"},
 	{"cachelib:", IMPORT_CACHELIB, import_cachelib,
@@ -48,7 +48,8 @@ static void usage(FILE *f, const struct import_format_info *fi)
 	fprintf(f, "usage: membench record %sPATH -o OUT.mbp [options]\n\n%s\n", fi->prefix,
 		fi->help);
 	fprintf(f,
-		"PATH may be - for standard input.\n"
+		"PATH may be - for standard input. An input without requests, or one that is not\n"
+		"this format, is refused (exit 3).\n"
 		"\n"
 		"options:\n"
 		"  -o, --output FILE     file to write (required)\n"
@@ -308,12 +309,13 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 
 /* Writes "key=value ..." with everything that shapes the records into meta->params, so the
  * import can be repeated exactly. */
-static void import_format_params(const struct import_args *a, bool zstd, char *pp, size_t pl)
+static void import_format_params(const struct import_args *a, const char *compression, char *pp,
+				 size_t pl)
 {
 	const struct import_format_info *fi = a->fi;
 	int off = snprintf(pp, pl, "format=%.*s compression=%s spread=%s ops=%llu duration=%lluns "
 			   "skip-bad=%d", (int)strlen(fi->prefix) - 1, fi->prefix,
-			   zstd ? "zstd" : "none", a->spread == SPREAD_EVEN ? "even" : "burst",
+			   compression, a->spread == SPREAD_EVEN ? "even" : "burst",
 			   (unsigned long long)a->max_ops, (unsigned long long)a->max_time_ns,
 			   a->opt.skip_bad);
 	if (fi->format == IMPORT_TWITTER && !a->conn_given)
@@ -383,7 +385,7 @@ static int import_execute(const struct import_args *a, const char *source)
 			    : a->key_prefix  ? MB_KEYS_PREFIX
 					     : MB_KEYS_ANON;
 	out.meta.key_delim = a->key_prefix ? a->key_prefix[0] : '\0';
-	import_format_params(a, import_input_is_zstd(in), out.meta.params, sizeof(out.meta.params));
+	import_format_params(a, import_input_compression(in), out.meta.params, sizeof(out.meta.params));
 	run.in = in;
 	run.sink = &sink;
 	record_progress_init(&prog);
@@ -397,7 +399,13 @@ static int import_execute(const struct import_args *a, const char *source)
 		ret = import_report_error(&run, &sink, &out, rc);
 		goto cleanup;
 	}
-	if (!out.w && out_open(&out, 0)) { /* an empty trace still gives an (empty) profile */
+	if (run.rows == 0 && !record_interrupted) { /* one rule for every format: docs/import.md */
+		mb_error("%s: no requests in the input (empty%s): nothing imported", a->opt.path,
+			 a->fi->format == IMPORT_CACHELIB ? ", or a header row alone" : "");
+		ret = MB_EXIT_INPUT;
+		goto cleanup;
+	}
+	if (!out.w && out_open(&out, 0)) { /* every row filtered out: an empty profile */
 		ret = mb_exit_code_for(out.write_err);
 		goto cleanup;
 	}
