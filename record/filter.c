@@ -9,6 +9,7 @@
 #include "filter.h"
 #include "membench/cli.h"
 #include "membench/error.h"
+#include "membench/mix.h"
 
 #define NS_PER_S 1000000000ll
 
@@ -202,6 +203,19 @@ int record_filter_set(struct record_filter *f, const char *name, const char *val
 		return parse_ops(f, value);
 	if (strcmp(name, "connections") == 0)
 		return parse_conns(f, value);
+	if (strcmp(name, "sample") == 0) {
+		f->sample_text = value;
+		if (strncmp(value, "1/", 2) || mb_parse_u64(value + 2, &f->sample_n) ||
+		    f->sample_n == 0)
+			return bad(name, value, "1/N with N >= 1, e.g. 1/10");
+		return 0;
+	}
+	if (strcmp(name, "sample-by") == 0) {
+		if (strcmp(value, "key") && strcmp(value, "connection"))
+			return bad(name, value, "key or connection");
+		f->sample_by_conn = strcmp(value, "connection") == 0;
+		return 0;
+	}
 	if (strcmp(name, "key-prefix-only") == 0) {
 		if (!*value)
 			return bad(name, value, "the first bytes of the keys to keep");
@@ -214,7 +228,7 @@ int record_filter_set(struct record_filter *f, const char *name, const char *val
 
 bool record_filter_active(const struct record_filter *f)
 {
-	return f->from.set || f->to.set || f->ops || f->key_prefix || f->nconns;
+	return f->from.set || f->to.set || f->ops || f->key_prefix || f->nconns || f->sample_n > 1;
 }
 
 /* One end as an offset from start_wall_ns, clamped at 0. */
@@ -260,6 +274,25 @@ bool record_filter_keep(const struct record_filter *f, const struct mb_record *r
 	return true;
 }
 
+bool record_filter_sample(const struct record_filter *f, const struct mb_record *r,
+			  const void *key, size_t key_bytes)
+{
+	if (f->sample_n <= 1 || (!f->sample_by_conn && !key && r->key_id == MB_KEY_NONE))
+		return true; /* keyless commands stay when keys are sampled */
+	uint64_t h;
+	if (f->sample_by_conn) {
+		h = mb_mix64(r->conn_id);
+	} else if (key) {
+		h = 0xcbf29ce484222325ull; /* FNV-1a, then mixed */
+		for (size_t i = 0; i < key_bytes; i++)
+			h = (h ^ ((const unsigned char *)key)[i]) * 0x100000001b3ull;
+		h = mb_mix64(h);
+	} else {
+		h = mb_mix64(r->key_id);
+	}
+	return h % f->sample_n == 0;
+}
+
 void record_filter_describe(const struct record_filter *f, char *buf, size_t len)
 {
 	size_t off = strnlen(buf, len);
@@ -271,6 +304,8 @@ void record_filter_describe(const struct record_filter *f, char *buf, size_t len
 		{"ops", f->ops ? f->ops_text : NULL},
 		{"key-prefix-only", f->key_prefix},
 		{"connections", f->nconns ? f->conns_text : NULL},
+		{"sample", f->sample_n > 1 ? f->sample_text : NULL},
+		{"sample-by", f->sample_n > 1 ? (f->sample_by_conn ? "connection" : "key") : NULL},
 	};
 	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
 		if (!items[i].val || off + 1 >= len)

@@ -1,8 +1,10 @@
 /* Record filters shared by the record sources (docs/import.md, "Filters"): a time window
  * (--from/--to: offsets from the start like 30s or 1m30s, or wall-clock times in ISO 8601), a
  * set of commands (--ops get,set), a key prefix (--key-prefix-only P) and a set of connections
- * (--connections 0,3-5). --ops also keeps its older meaning on every source: a bare number is a
- * request count ("stop after N requests").
+ * (--connections 0,3-5), and a sample (--sample 1/N by key or by connection: a record is kept
+ * when a hash of its key, or of its connection, is 0 mod N, so a key is kept or dropped as a
+ * whole). --ops also keeps its older meaning on every source: a bare number is a request count
+ * ("stop after N requests").
  *
  * Which source takes which filter is decided by the source (profile: all of them; twitter: and
  * cachelib: all; oracle: the window, --ops and --connections; synth: none); the filter itself
@@ -42,9 +44,13 @@ struct record_filter {
 	struct record_conn_range conns[RECORD_FILTER_MAX_RANGES];
 	size_t nconns;          /* 0 = every connection */
 	const char *conns_text;
+	uint64_t sample_n;      /* --sample 1/N; 0 or 1 = everything */
+	bool sample_by_conn;    /* --sample-by connection (default: key) */
+	const char *sample_text;
 };
 
-/* Parses one filter option: name is "from", "to", "ops", "key-prefix-only" or "connections".
+/* Parses one filter option: name is "from", "to", "ops", "key-prefix-only", "connections",
+ * "sample" or "sample-by".
  * Prints "membench record: bad value for --NAME: 'V' (expected ...)" on a bad value.
  * The strings must outlive f (argv does).
  * @return 0, or MB_E_USAGE. */
@@ -64,7 +70,12 @@ int record_filter_window(const struct record_filter *f, int64_t start_wall_ns, u
 bool record_filter_keep(const struct record_filter *f, const struct mb_record *r,
 			const void *key, size_t key_bytes);
 
-/* Appends " from=.. to=.. ops=.. key-prefix-only=.. connections=.." (only what is set) to
+/* The --sample test: key is the key's identity as bytes (whole keys), or NULL to use
+ * rec->key_id; by connection, rec->conn_id. True when there is no sample. */
+bool record_filter_sample(const struct record_filter *f, const struct mb_record *r,
+			  const void *key, size_t key_bytes);
+
+/* Appends " from=.. to=.. ops=.. key-prefix-only=.. connections=.. sample=.." (what is set) to
  * buf, NUL-terminated, truncated to len. */
 void record_filter_describe(const struct record_filter *f, char *buf, size_t len);
 

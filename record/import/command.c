@@ -63,6 +63,8 @@ static void usage(FILE *f, const struct import_format_info *fi)
 		"                        (30s, 1m30s) or wall-clock times when the trace's timestamps\n"
 		"                        are unix times (2026-12-02T01:30:00Z, @1764639000); the\n"
 		"                        profile then starts at --from\n"
+		"  --sample 1/N          keep the requests of 1 key in N (a hash of the key)\n"
+		"  --sample-by key|connection  sample by key (default) or by connection\n"
 		"  --duration D          stop after D of trace time (10s, 5m, 1h)\n"
 		"  --connections N       %s\n"
 		"%s"
@@ -100,6 +102,8 @@ enum {
 	OPT_FROM,
 	OPT_TO,
 	OPT_KEY_PREFIX_ONLY,
+	OPT_SAMPLE,
+	OPT_SAMPLE_BY,
 };
 
 static const struct option long_opts[] = {
@@ -116,6 +120,8 @@ static const struct option long_opts[] = {
 	{"from", required_argument, NULL, OPT_FROM},
 	{"to", required_argument, NULL, OPT_TO},
 	{"key-prefix-only", required_argument, NULL, OPT_KEY_PREFIX_ONLY},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
+	{"sample-by", required_argument, NULL, OPT_SAMPLE_BY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -200,7 +206,8 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
+	int opt_index = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", long_opts, &opt_index)) != -1) {
 		switch (c) {
 		case 'o':
 			a->out_path = optarg;
@@ -226,8 +233,9 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 		case OPT_FROM:
 		case OPT_TO:
 		case OPT_KEY_PREFIX_ONLY:
-			if (record_filter_set(&a->filter, c == OPT_FROM ? "from" : c == OPT_TO ? "to"
-						  : "key-prefix-only", optarg))
+		case OPT_SAMPLE:
+		case OPT_SAMPLE_BY:
+			if (record_filter_set(&a->filter, long_opts[opt_index].name, optarg))
 				return MB_EXIT_USAGE;
 			break;
 		case OPT_DURATION:
@@ -385,6 +393,8 @@ static int import_execute(const struct import_args *a, const char *source)
 			    : a->key_prefix  ? MB_KEYS_PREFIX
 					     : MB_KEYS_ANON;
 	out.meta.key_delim = a->key_prefix ? a->key_prefix[0] : '\0';
+	if (a->filter.sample_n > 1)
+		out.meta.sample_ratio = 1.0 / (double)a->filter.sample_n;
 	import_format_params(a, import_input_compression(in), out.meta.params, sizeof(out.meta.params));
 	run.in = in;
 	run.sink = &sink;

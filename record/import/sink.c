@@ -47,7 +47,8 @@ static int sink_emit(struct import_sink *s, struct mb_record *rec, const void *k
 			s->stopped = true;
 			return IMPORT_STOP;
 		}
-		if (rec->time_ns < s->from_ns || !record_filter_keep(s->filter, rec, key, kb))
+		if (rec->time_ns < s->from_ns || !record_filter_keep(s->filter, rec, key, kb) ||
+		    !record_filter_sample(s->filter, rec, key, kb))
 			return 0;
 		rec->time_ns -= s->from_ns;
 	}

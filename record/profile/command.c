@@ -60,12 +60,24 @@ static void usage(FILE *f)
 		"  --key-prefix-only P     keep keys starting with P (needs a profile with key bytes:\n"
 		"                          --keep-keys, or --key-prefix with P inside the prefix)\n"
 		"  --connections LIST      keep these connections of each input (0,3,7-9)\n"
+		"  --sample 1/N            keep 1 key in N (a hash of the key: kept keys by their\n"
+		"                          bytes, the same in every input; others by their id)\n"
+		"  --sample-by key|connection  sample keys (default) or connections\n"
 		"  --align wall|start      merge by unix time (default when every input has one) or\n"
 		"                          by start (every input starts at 0)\n"
 		"  -h, --help              this help\n");
 }
 
-enum { OPT_FROM = 256, OPT_TO, OPT_OPS, OPT_KEY_PREFIX_ONLY, OPT_CONNECTIONS, OPT_ALIGN };
+enum {
+	OPT_FROM = 256,
+	OPT_TO,
+	OPT_OPS,
+	OPT_KEY_PREFIX_ONLY,
+	OPT_CONNECTIONS,
+	OPT_SAMPLE,
+	OPT_SAMPLE_BY,
+	OPT_ALIGN,
+};
 
 static const struct option long_opts[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -74,6 +86,8 @@ static const struct option long_opts[] = {
 	{"ops", required_argument, NULL, OPT_OPS},
 	{"key-prefix-only", required_argument, NULL, OPT_KEY_PREFIX_ONLY},
 	{"connections", required_argument, NULL, OPT_CONNECTIONS},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
+	{"sample-by", required_argument, NULL, OPT_SAMPLE_BY},
 	{"align", required_argument, NULL, OPT_ALIGN},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -86,6 +100,8 @@ static const char *const filter_opt_names[] = {
 	[OPT_OPS - OPT_FROM] = "ops",
 	[OPT_KEY_PREFIX_ONLY - OPT_FROM] = "key-prefix-only",
 	[OPT_CONNECTIONS - OPT_FROM] = "connections",
+	[OPT_SAMPLE - OPT_FROM] = "sample",
+	[OPT_SAMPLE_BY - OPT_FROM] = "sample-by",
 };
 
 enum key_way { KEYS_BY_ID, KEYS_BY_BYTES_OR_ID, KEYS_STORED };
@@ -205,6 +221,13 @@ static int input_advance(struct prof_run *run, struct input *in)
 		uint32_t kl;
 		const char *key = input_key(in, r, &kl);
 		if (!record_filter_keep(&run->filter, r, key, kl))
+			continue;
+		/* sample kept keys by their bytes (the same key in every input), others by id */
+		struct mb_record sr = *r;
+		sr.key_id = r->key_id == MB_KEY_NONE ? r->key_id : (uint64_t)(in - run->in) << 32 |
+								     r->key_id;
+		bool whole = in->meta->key_mode == MB_KEYS_KEPT && key;
+		if (!record_filter_sample(&run->filter, &sr, whole ? key : NULL, whole ? kl : 0))
 			continue;
 		in->head = *r;
 		in->head.time_ns = r->time_ns - in->from + in->shift;
@@ -367,6 +390,7 @@ static int prof_open_inputs(struct prof_run *run)
 	m->key_mode = (uint8_t)kmode;
 	m->key_delim = kmode == MB_KEYS_PREFIX ? delim : '\0';
 	m->sample_ratio = m0->sample_ratio;
+	double kept = run->filter.sample_n > 1 ? 1.0 / (double)run->filter.sample_n : 1.0;
 	snprintf(m->host, sizeof(m->host), "%s", m0->host);
 	if (run->nin == 1)
 		snprintf(m->capture, sizeof(m->capture), "%s", m0->capture);
@@ -387,6 +411,7 @@ static int prof_open_inputs(struct prof_run *run)
 		if (mi->clock != m->clock)
 			m->clock = MB_CLOCK_TRACE;
 	}
+	m->sample_ratio *= kept;
 	return -1;
 }
 
@@ -470,6 +495,8 @@ static int prof_parse_args(struct prof_run *run, int argc, char **argv)
 		case OPT_OPS:
 		case OPT_KEY_PREFIX_ONLY:
 		case OPT_CONNECTIONS:
+		case OPT_SAMPLE:
+		case OPT_SAMPLE_BY:
 			if (record_filter_set(&run->filter, filter_opt_names[c - OPT_FROM], optarg))
 				return MB_EXIT_USAGE;
 			break;

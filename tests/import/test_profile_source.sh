@@ -99,6 +99,31 @@ mb_expect_status 2 "$R" profile:a.mbp twitter:a.csv -o x.mbp
 mb_expect_status 0 "$R" profile: --help
 grep -q -- "--key-prefix-only" out || mb_fail "help does not list the filters"
 
+# --sample 1/N: whole keys (every request of a kept key, none of the others), about 1 in N,
+# the same keys whether sampled on import or from the profile; by connection likewise.
+mb_expect_status 0 "$R" synth:zipf --ops 20000 --keys 2000 --connections 16 --seed 4 \
+  --format twitter -o zs.csv
+mb_expect_status 0 "$R" twitter:zs.csv --keep-keys -o zs.mbp
+mb_expect_status 0 "$R" profile:zs.mbp --sample 1/4 -o s4.mbp
+mb_expect_status 0 "$R" twitter:zs.csv --keep-keys --sample 1/4 -o s4i.mbp
+per_key() { recs "$1" | awk '{n[$7]++} END {for (k in n) print k, n[k]}' | sort; }
+per_key zs.mbp >all.keys
+per_key s4.mbp >s4.keys
+[ -s s4.keys ] || mb_fail "sample kept nothing"
+join s4.keys all.keys | awk '$2 != $3 {bad++} END {exit bad > 0}' || mb_fail "a sampled key lost requests"
+kept=$(wc -l <s4.keys); total=$(wc -l <all.keys)
+[ $((kept * 100 / total)) -ge 20 ] && [ $((kept * 100 / total)) -le 30 ] \
+  || mb_fail "sample 1/4 kept $kept of $total keys"
+cmp -s s4.keys <(per_key s4i.mbp) || mb_fail "import and profile sampling kept different keys"
+"$MB_BIN/membench-analyze" --info s4.mbp | grep -q "sample=1/4" || mb_fail "sample not in the header"
+expect "sample ratio" "$("$MB_BIN/membench-analyze" --info s4.mbp | awk '/^sample ratio:/ {print $3}')" "0.25"
+mb_expect_status 0 "$R" profile:zs.mbp --sample 1/4 --sample-by connection -o c4.mbp
+per_conn() { recs "$1" | awk '{n[$2]++} END {for (k in n) print k, n[k]}' | sort; }
+[ "$(recs c4.mbp | wc -l)" -gt 0 ] || mb_fail "connection sample kept nothing"
+[ "$(per_conn c4.mbp | wc -l)" -lt 16 ] || mb_fail "connection sample kept every connection"
+mb_expect_status 2 "$R" profile:zs.mbp --sample 4 -o x.mbp
+mb_expect_status 2 "$R" profile:zs.mbp --sample-by host -o x.mbp
+
 # The same filters on a trace import: the kept rows keep the times of a full import, shifted
 # down by --from; --ops N is still a count.
 mb_expect_status 0 "$R" twitter:a.csv --keep-keys --from 1s --to 3s -o tw.mbp
