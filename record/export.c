@@ -203,6 +203,20 @@ static uint64_t unix_seconds(int64_t start_wall_ns, uint64_t t)
 	return ns > 0 ? (uint64_t)ns / 1000000000u : 0;
 }
 
+/* v in decimal at p (no terminator). @return its length. sprintf costs more than the rest of
+ * a line's work. */
+static size_t put_dec(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
 /* The key column of a Twitter line into p. @return its length. */
 static size_t tw_key(struct mb_profile_reader *r, const struct mb_profile_meta *m, uint64_t id,
 		     char *p)
@@ -217,7 +231,7 @@ static size_t tw_key(struct mb_profile_reader *r, const struct mb_profile_meta *
 	} else {
 		n = 0;
 	}
-	return n + (size_t)sprintf(p + n, "%llu", (unsigned long long)id);
+	return n + put_dec(p + n, id);
 }
 
 static int export_twitter(struct mb_profile_reader *r, struct out *o,
@@ -238,12 +252,25 @@ static int export_twitter(struct mb_profile_reader *r, struct out *o,
 				note_left_out(res, x->op);
 				continue;
 			}
-			size_t len = (size_t)sprintf(line, "%llu,",
-				(unsigned long long)unix_seconds(m->start_wall_ns, x->time_ns));
-			len += tw_key(r, m, x->key_id, line + len);
-			len += (size_t)sprintf(line + len, ",%u,%u,%u,%s,%d\n", x->key_len,
-					       x->value_len, x->conn_id, word,
-					       mb_op_is_read(x->op) ? 0 : x->ttl);
+			char *p = line;
+			int32_t ttl = mb_op_is_read(x->op) ? 0 : x->ttl;
+			p += put_dec(p, unix_seconds(m->start_wall_ns, x->time_ns));
+			*p++ = ',';
+			p += tw_key(r, m, x->key_id, p);
+			*p++ = ',';
+			p += put_dec(p, x->key_len);
+			*p++ = ',';
+			p += put_dec(p, x->value_len);
+			*p++ = ',';
+			p += put_dec(p, x->conn_id);
+			*p++ = ',';
+			p += strlen(strcpy(p, word));
+			*p++ = ',';
+			if (ttl < 0)
+				*p++ = '-';
+			p += put_dec(p, ttl < 0 ? (uint64_t)-(int64_t)ttl : (uint64_t)ttl);
+			*p++ = '\n';
+			size_t len = (size_t)(p - line);
 			rc = out_put(o, line, len);
 			res->written++;
 		}
