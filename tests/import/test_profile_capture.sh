@@ -86,4 +86,13 @@ mb_expect_status 0 "$R" twitter:cap.csv --keep-keys -o back.mbp
 $J cap.json back.json --only .requests .ops .connections .keys.unique .keys.top .key_size \
   .value_size .popularity .reuse.first_accesses .reuse.reuses .reuse.distance_requests \
   .ttl_s || mb_fail "capture round trip"
+# A live capture straight to another format: ebpf: --format twitter (rec_start's output name
+# ends in .mbp, the content is the CSV).
+rec_start direct ebpf:any --port "$MC_PORT" --keep-keys --format twitter
+printf 'set d1 0 0 3\r\nabc\r\nget d1\r\nget d2\r\ndelete d1\r\nquit\r\n' |
+  nc -q 2 127.0.0.1 "$MC_PORT" >/dev/null
+rec_stop
+expect_eq "direct twitter" "$(cut -d, -f2- direct.mbp | tr '\n' ' ')" \
+  "d1,2,3,0,set,0 d1,2,3,0,get,0 d2,2,0,0,get,0 d1,2,0,0,delete,0 "
+ls | grep -q '\.mbp\.' && mb_fail "a temporary profile was left behind: $(ls)"
 echo "profile source on a capture: ok"
