@@ -1,5 +1,5 @@
 /* libCacheSim oracleGeneral import: a headerless sequence of packed little-endian 24-byte
- * records (plain or zstd):
+ * records (plain, zstd or gzip):
  *
  *   offset 0  u32 time_s             request time, whole seconds
  *   offset 4  u64 obj_id             object identity
