@@ -438,6 +438,8 @@ static int import_execute(const struct import_args *a, const char *source)
 		mb_warn("skipped %llu malformed row%s of %llu (--skip-bad); last: %s",
 			(unsigned long long)run.skipped, run.skipped == 1 ? "" : "s",
 			(unsigned long long)run.rows, run.err);
+	if (sink.emitted == 0 && !record_interrupted)
+		mb_warn("no request matched the filters: %s is empty", a->out_path);
 	if (sink.reordered)
 		mb_warn("%llu rows were stamped earlier than the row before them; they were placed "
 			"in the current second", (unsigned long long)sink.reordered);

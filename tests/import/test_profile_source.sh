@@ -139,6 +139,8 @@ expect "import count" "$(recs t3.mbp | wc -l)" "3"
 printf 'key,op,size,op_time\nk1,GET,10,100\nk2,SET,20,101\nk3,DELETE,0,102\n' >c.csv
 mb_expect_status 0 "$R" cachelib:c.csv --ops set,delete --from 1s -o cl.mbp
 expect "cachelib filters" "$(recs cl.mbp | awk '{print $1, $3}' | tr '\n' ' ')" "0 set 1000000000 delete "
+mb_expect_status 0 "$R" twitter:a.csv --ops incr -o none2.mbp
+grep -q "no request matched" err || mb_fail "no warning for an import that kept nothing"
 mb_expect_status 2 "$R" oracle:a.csv --key-prefix-only x -o x.mbp
 mb_expect_status 2 "$R" cachelib:c.csv --from 2023-11-14T22:13:21Z -o x.mbp
 grep -q "not unix times" err || mb_fail "wrong message: $(cat err)"
