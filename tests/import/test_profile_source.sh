@@ -124,6 +124,22 @@ per_conn() { recs "$1" | awk '{n[$2]++} END {for (k in n) print k, n[k]}' | sort
 mb_expect_status 2 "$R" profile:zs.mbp --sample 4 -o x.mbp
 mb_expect_status 2 "$R" profile:zs.mbp --sample-by host -o x.mbp
 
+# Prefix-mode profiles (--key-prefix ':'): keys keep their identity and stored prefix; the
+# prefix filter works up to the delimiter and refuses to look past it.
+mb_expect_status 0 "$R" twitter:a.csv --key-prefix : -o ap.mbp
+mb_expect_status 0 "$R" profile:ap.mbp -o apc.mbp
+expect "prefix copy" "$(recs apc.mbp)" "$(recs ap.mbp)"
+expect "prefix keys" "$(stat apc.mbp keys)" "4"
+mb_expect_status 0 "$R" profile:ap.mbp --key-prefix-only us -o apu.mbp
+expect "prefix filter" "$(recs apu.mbp | wc -l)" "3"
+"$MB_BIN/membench-analyze" --json ap.mbp >ap.json
+"$MB_BIN/membench-analyze" --json apc.mbp >apc.json
+python3 "$MB_SOURCE_DIR/tests/import/jsondiff.py" ap.json apc.json --only .keys.prefixes \
+  || mb_fail "prefixes changed"
+grep -q '"user:"' apc.json || mb_fail "no user: prefix in the copy"
+mb_expect_status 3 "$R" profile:ap.mbp --key-prefix-only user:1 -o x.mbp
+grep -q "keeps keys only up to ':'" err || mb_fail "wrong message: $(cat err)"
+
 # The same filters on a trace import: the kept rows keep the times of a full import, shifted
 # down by --from; --ops N is still a count.
 mb_expect_status 0 "$R" twitter:a.csv --keep-keys --from 1s --to 3s -o tw.mbp
