@@ -447,8 +447,10 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 		}
 	}
 
-	bool has_value = (op_facts[op] & OPF_VALUE) || r->value_len > 0 ||
-			 (resp && status == MB_STATUS_HIT);
+	/* docs/analyze.md: storage commands, and reads whose response (or imported object size)
+	 * carried a value; a delete or incr with a value size does not count. */
+	bool has_value = (op_facts[op] & OPF_VALUE) ||
+			 (mb_op_is_read(op) && (r->value_len > 0 || (resp && status == MB_STATUS_HIT)));
 	if (has_value)
 		an_hist_add(&a->h[AN_H_VAL_REQ], r->value_len);
 	if (op_facts[op] & OPF_TTL)

@@ -385,29 +385,33 @@ static size_t stored_len(const struct mb_profile_writer *w, const void *key, siz
 	return d ? (size_t)(d - (const char *)key) + 1 : 0;
 }
 
-int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
-			     const void *key, size_t key_bytes)
+/* Both appends: the key's identity is the hash of key (when by_bytes) or rec->key_id; the
+ * stored bytes are stored[0, stored_n). */
+static int append_rec(struct mb_profile_writer *w, const struct mb_record *rec, bool by_bytes,
+		      const void *key, size_t key_bytes, const void *stored, size_t stored_n)
 {
 	if (w->failed)
 		return w->failed;
 	if (rec->op >= MB_OP_COUNT || rec->proto >= MB_PROTO_COUNT ||
 	    rec->status >= MB_STATUS_COUNT || (rec->rflags & ~MB_RF_KNOWN_MASK) ||
-	    rec->key_len > MB_PROFILE_MAX_KEY_LEN || key_bytes > MB_PROFILE_MAX_KEY_LEN)
+	    rec->key_len > MB_PROFILE_MAX_KEY_LEN || key_bytes > MB_PROFILE_MAX_KEY_LEN ||
+	    stored_n > MB_PROFILE_MAX_KEY_LEN)
 		return MB_E_USAGE;
 
 	/* the key's identity now, its dense id when the block is written (resolve_keys) */
 	struct pend_key *pk = &w->pkey[w->npend];
-	if (key) {
+	if (by_bytes) {
 		XXH128_hash_t h = XXH3_128bits(key, key_bytes);
-		size_t n = stored_len(w, key, key_bytes);
-		int err = mb_buf_append(&w->parena, key, n);
-		if (err)
-			return w->failed = err;
 		pk->a = h.low64;
 		pk->b = KM_B_BYTES(h.high64);
 	} else {
 		pk->a = rec->key_id;
 		pk->b = rec->key_id == MB_KEY_NONE ? PK_NONE : KM_B_ID;
+	}
+	if (stored_n && pk->b != PK_NONE) {
+		int err = mb_buf_append(&w->parena, stored, stored_n);
+		if (err)
+			return w->failed = err;
 	}
 	pk->bytes_end = (uint32_t)w->parena.len;
 	int err = u32set_add(&w->conns, rec->conn_id);
@@ -427,6 +431,21 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 	if (w->npend == w->block_records || w->parena.len > KEYBYTES_FLUSH)
 		return flush_block(w);
 	return 0;
+}
+
+int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
+			     const void *key, size_t key_bytes)
+{
+	return append_rec(w, rec, key != NULL, key, key_bytes, key,
+			  stored_len(w, key, key_bytes));
+}
+
+int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb_record *rec,
+				    const void *stored, size_t stored_bytes)
+{
+	if (w->key_mode == MB_KEYS_ANON)
+		stored_bytes = 0;
+	return append_rec(w, rec, false, NULL, 0, stored, stored_bytes);
 }
 
 void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_profile_stats *s)

@@ -29,12 +29,12 @@ static const struct import_format_info {
 	const char *help;
 } formats[] = {
 	{"twitter:", IMPORT_TWITTER, import_twitter,
-	 "Twitter cache-trace: CSV 'timestamp,key,key size,value size,client id,op,ttl', plain or\n"
-	 "zstd (detected by magic). Client ids become connections; keys are identified by the\n"
+	 "Twitter cache-trace: CSV 'timestamp,key,key size,value size,client id,op,ttl', plain,\n"
+	 "zstd or gzip (detected by magic). Client ids become connections; keys are identified by the\n"
 	 "anonymized key string.\n"},
 	{"oracle:", IMPORT_ORACLE, import_oracle,
 	 "libCacheSim oracleGeneral: 24-byte little-endian records {u32 time_s, u64 obj_id,\n"
-	 "u32 obj_size, i64 next_access_vtime}, plain or zstd. Each record is a get of obj_id with\n"
+	 "u32 obj_size, i64 next_access_vtime}, plain, zstd or gzip. Each record is a get of obj_id with\n"
 	 "value size obj_size; keys have --key-size bytes; requests go round-robin over\n"
 	 "--connections.\n"},
 	{"cachelib:", IMPORT_CACHELIB, import_cachelib,
@@ -48,14 +48,23 @@ static void usage(FILE *f, const struct import_format_info *fi)
 	fprintf(f, "usage: membench record %sPATH -o OUT.mbp [options]\n\n%s\n", fi->prefix,
 		fi->help);
 	fprintf(f,
-		"PATH may be - for standard input.\n"
+		"PATH may be - for standard input. An input without requests, or one that is not\n"
+		"this format, is refused (exit 3).\n"
 		"\n"
 		"options:\n"
-		"  -o, --output FILE     profile to write (required)\n"
+		"  -o, --output FILE     file to write (required)\n"
+		"  --format F            mbp (default), twitter or oracle: see membench record --help\n"
 		"  --spread even|burst   placement of the requests of one trace second: even (default)\n"
 		"                        spreads them evenly over the second in file order, burst puts\n"
 		"                        them all at the second's start\n"
 		"  --ops N               stop after N requests\n"
+		"  --ops LIST            keep only these commands (get,set,delete,...)\n"
+		"  --from T, --to T      keep requests from T to T: offsets from the first row's second\n"
+		"                        (30s, 1m30s) or wall-clock times when the trace's timestamps\n"
+		"                        are unix times (2026-12-02T01:30:00Z, @1764639000); the\n"
+		"                        profile then starts at --from\n"
+		"  --sample 1/N          keep the requests of 1 key in N (a hash of the key)\n"
+		"  --sample-by key|connection  sample by key (default) or by connection\n"
 		"  --duration D          stop after D of trace time (10s, 5m, 1h)\n"
 		"  --connections N       %s\n"
 		"%s"
@@ -76,7 +85,8 @@ static void usage(FILE *f, const struct import_format_info *fi)
 		fi->format != IMPORT_ORACLE
 			? "  --keep-keys           store the trace's (anonymized) key strings\n"
 			  "  --key-prefix C        store only each key's prefix up to the first C\n"
-			  "                        (its namespace, e.g. ':'), not the whole key\n" : "");
+			  "                        (its namespace, e.g. ':'), not the whole key\n"
+			  "  --key-prefix-only P   keep only keys starting with P\n" : "");
 }
 
 enum {
@@ -89,6 +99,11 @@ enum {
 	OPT_KEEP_KEYS,
 	OPT_SKIP_BAD,
 	OPT_KEY_PREFIX,
+	OPT_FROM,
+	OPT_TO,
+	OPT_KEY_PREFIX_ONLY,
+	OPT_SAMPLE,
+	OPT_SAMPLE_BY,
 };
 
 static const struct option long_opts[] = {
@@ -102,6 +117,11 @@ static const struct option long_opts[] = {
 	{"keep-keys", no_argument, NULL, OPT_KEEP_KEYS},
 	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
 	{"key-prefix", required_argument, NULL, OPT_KEY_PREFIX},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"to", required_argument, NULL, OPT_TO},
+	{"key-prefix-only", required_argument, NULL, OPT_KEY_PREFIX_ONLY},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
+	{"sample-by", required_argument, NULL, OPT_SAMPLE_BY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -109,6 +129,7 @@ static const struct option long_opts[] = {
 /* State of the writer side, behind the sink's emit callback. */
 struct import_out {
 	const char *path;
+	const struct import_sink *sink; /* its window start moves the profile's start */
 	struct mb_profile_meta meta;
 	struct mb_profile_writer *w;
 	struct record_pipe *pipe; /* appends to w on a second thread while the input is parsed */
@@ -118,7 +139,7 @@ struct import_out {
 
 static int out_open(struct import_out *o, uint64_t base_s)
 {
-	o->meta.start_wall_ns = (int64_t)(base_s * 1000000000ull);
+	o->meta.start_wall_ns = (int64_t)(base_s * 1000000000ull + o->sink->from_ns);
 	int rc = record_output_open(&o->w, o->path, &o->meta);
 	if (rc) {
 		o->write_err = rc;
@@ -173,6 +194,7 @@ struct import_args {
 	uint64_t max_ops, max_time_ns;
 	const char *out_path;
 	const char *key_prefix; /* one delimiter character, or NULL */
+	struct record_filter filter; /* --ops LIST, --from/--to, --key-prefix-only */
 	bool conn_given, rate_given, key_size_given;
 };
 
@@ -184,7 +206,8 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
+	int opt_index = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", long_opts, &opt_index)) != -1) {
 		switch (c) {
 		case 'o':
 			a->out_path = optarg;
@@ -202,11 +225,18 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 				return MB_EXIT_USAGE;
 			}
 			break;
-		case OPT_OPS:
-			if (mb_parse_u64(optarg, &a->max_ops) || a->max_ops == 0) {
-				mb_error("bad value for --ops: '%s' (expected a count > 0)", optarg);
+		case OPT_OPS: /* a count, or a list of commands */
+			if (record_filter_set(&a->filter, "ops", optarg))
 				return MB_EXIT_USAGE;
-			}
+			a->max_ops = a->filter.max_requests;
+			break;
+		case OPT_FROM:
+		case OPT_TO:
+		case OPT_KEY_PREFIX_ONLY:
+		case OPT_SAMPLE:
+		case OPT_SAMPLE_BY:
+			if (record_filter_set(&a->filter, long_opts[opt_index].name, optarg))
+				return MB_EXIT_USAGE;
 			break;
 		case OPT_DURATION:
 			if (mb_parse_duration_ns(optarg, &a->max_time_ns) || a->max_time_ns == 0) {
@@ -274,6 +304,8 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 	else if (fi->format == IMPORT_ORACLE && (opt->keep_keys || a->key_prefix))
 		why = "oracle traces have no key strings, only obj_id numbers: --keep-keys and "
 		      "--key-prefix do not apply";
+	else if (fi->format == IMPORT_ORACLE && a->filter.key_prefix)
+		why = "oracle traces have no key strings: --key-prefix-only does not apply";
 	else if (a->key_size_given && fi->format != IMPORT_ORACLE)
 		why = "--key-size applies to oracle traces only (the other formats carry key sizes)";
 	if (why) {
@@ -285,12 +317,13 @@ static int import_parse_args(struct import_args *a, const char *source, int argc
 
 /* Writes "key=value ..." with everything that shapes the records into meta->params, so the
  * import can be repeated exactly. */
-static void import_format_params(const struct import_args *a, bool zstd, char *pp, size_t pl)
+static void import_format_params(const struct import_args *a, const char *compression, char *pp,
+				 size_t pl)
 {
 	const struct import_format_info *fi = a->fi;
 	int off = snprintf(pp, pl, "format=%.*s compression=%s spread=%s ops=%llu duration=%lluns "
 			   "skip-bad=%d", (int)strlen(fi->prefix) - 1, fi->prefix,
-			   zstd ? "zstd" : "none", a->spread == SPREAD_EVEN ? "even" : "burst",
+			   compression, a->spread == SPREAD_EVEN ? "even" : "burst",
 			   (unsigned long long)a->max_ops, (unsigned long long)a->max_time_ns,
 			   a->opt.skip_bad);
 	if (fi->format == IMPORT_TWITTER && !a->conn_given)
@@ -301,7 +334,12 @@ static void import_format_params(const struct import_args *a, bool zstd, char *p
 	if (fi->format == IMPORT_ORACLE)
 		off += snprintf(pp + off, pl - (size_t)off, " key-size=%u", a->opt.key_size);
 	if (a->rate_given)
-		snprintf(pp + off, pl - (size_t)off, " rate=%.15g", a->opt.rate);
+		off += snprintf(pp + off, pl - (size_t)off, " rate=%.15g", a->opt.rate);
+	if (record_filter_active(&a->filter) && (size_t)off + 1 < pl) {
+		pp[off++] = ' ';
+		pp[off] = '\0';
+		record_filter_describe(&a->filter, pp + off, pl - (size_t)off);
+	}
 }
 
 /* Prints the error that stopped the parser. @return the exit code. */
@@ -312,6 +350,11 @@ static int import_report_error(const struct import_run *run, const struct import
 		return mb_exit_code_for(out->write_err);
 	/* run->err may still hold a row skipped earlier: only input errors and malformed rows
 	 * leave their message there. */
+	if (rc == MB_E_USAGE) {
+		mb_error("%s: the trace's timestamps are not unix times (first second before 2000): give --from/--to as "
+			 "offsets (30s)", run->opt->path);
+		return MB_EXIT_USAGE;
+	}
 	if (sink->overflow)
 		mb_error("%s: more than %u requests in one second: use --spread burst",
 			 run->opt->path, IMPORT_SECOND_MAX);
@@ -328,7 +371,7 @@ static int import_execute(const struct import_args *a, const char *source)
 	int rc, ret = MB_EXIT_OK;
 	struct import_input *in = NULL;
 	struct import_sink sink;
-	struct import_out out = {.path = a->out_path};
+	struct import_out out = {.path = a->out_path, .sink = &sink};
 	struct record_progress prog;
 	struct import_run run = {.opt = &a->opt, .interrupted = &record_interrupted,
 				 .progress = import_show_progress, .progress_arg = &prog};
@@ -336,6 +379,7 @@ static int import_execute(const struct import_args *a, const char *source)
 	sink.max_ops = a->max_ops;
 	sink.max_time_ns = a->max_time_ns;
 	sink.rate = a->rate_given ? a->opt.rate : 0;
+	sink.filter = record_filter_active(&a->filter) ? &a->filter : NULL;
 
 	rc = import_input_open(&in, a->opt.path, run.err, sizeof(run.err));
 	if (rc) {
@@ -349,7 +393,9 @@ static int import_execute(const struct import_args *a, const char *source)
 			    : a->key_prefix  ? MB_KEYS_PREFIX
 					     : MB_KEYS_ANON;
 	out.meta.key_delim = a->key_prefix ? a->key_prefix[0] : '\0';
-	import_format_params(a, import_input_is_zstd(in), out.meta.params, sizeof(out.meta.params));
+	if (a->filter.sample_n > 1)
+		out.meta.sample_ratio = 1.0 / (double)a->filter.sample_n;
+	import_format_params(a, import_input_compression(in), out.meta.params, sizeof(out.meta.params));
 	run.in = in;
 	run.sink = &sink;
 	record_progress_init(&prog);
@@ -363,7 +409,13 @@ static int import_execute(const struct import_args *a, const char *source)
 		ret = import_report_error(&run, &sink, &out, rc);
 		goto cleanup;
 	}
-	if (!out.w && out_open(&out, 0)) { /* an empty trace still gives an (empty) profile */
+	if (run.rows == 0 && !record_interrupted) { /* one rule for every format: docs/import.md */
+		mb_error("%s: no requests in the input (empty%s): nothing imported", a->opt.path,
+			 a->fi->format == IMPORT_CACHELIB ? ", or a header row alone" : "");
+		ret = MB_EXIT_INPUT;
+		goto cleanup;
+	}
+	if (!out.w && out_open(&out, 0)) { /* every row filtered out: an empty profile */
 		ret = mb_exit_code_for(out.write_err);
 		goto cleanup;
 	}
@@ -386,6 +438,8 @@ static int import_execute(const struct import_args *a, const char *source)
 		mb_warn("skipped %llu malformed row%s of %llu (--skip-bad); last: %s",
 			(unsigned long long)run.skipped, run.skipped == 1 ? "" : "s",
 			(unsigned long long)run.rows, run.err);
+	if (sink.emitted == 0 && !record_interrupted)
+		mb_warn("no request matched the filters: %s is empty", a->out_path);
 	if (sink.reordered)
 		mb_warn("%llu rows were stamped earlier than the row before them; they were placed "
 			"in the current second", (unsigned long long)sink.reordered);

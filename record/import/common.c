@@ -44,9 +44,23 @@ int import_parse_i32(const char *p, size_t n, int32_t *out)
 	return 0;
 }
 
-/* Counts a skipped row (and warns for the first few) or fails. */
+static const char *const format_names[] = {
+	[IMPORT_TWITTER] = "Twitter cache",
+	[IMPORT_ORACLE] = "libCacheSim oracleGeneral",
+	[IMPORT_CACHELIB] = "CacheLib kvcache",
+};
+
+/* Counts a skipped row (and warns for the first few) or fails. A bad first row is never
+ * skipped, even with --skip-bad: it means the input is not in the format asked for
+ * (docs/import.md), and the message says so. */
 static int bad_row_policy(struct import_run *run)
 {
+	if (run->opt->skip_bad && run->rows == 1 && run->skipped == 0) {
+		size_t n = strlen(run->err);
+		snprintf(run->err + n, sizeof(run->err) - n, " (the first row: is this a %s trace?)",
+			 format_names[run->opt->format]);
+		return MB_E_PARSE;
+	}
 	if (!run->opt->skip_bad)
 		return MB_E_PARSE;
 	if (run->skipped++ < run->opt->warn_bad)

@@ -1,7 +1,9 @@
 /* Input of trace import: a file or stdin ("-"), read in large chunks, zstd-decompressed with
  * ZSTD_decompressStream when its first four bytes are the zstd frame magic (28 b5 2f fd; a file
- * of several concatenated frames is one stream). Memory is bounded: one compressed chunk, one
- * line buffer (grows only up to IMPORT_LINE_MAX + one chunk), whatever the file size.
+ * of several concatenated frames is one stream), gzip-decompressed with zlib's inflate when they
+ * start with the gzip magic (1f 8b; several members, as `cat a.gz b.gz` makes, are one stream).
+ * Memory is bounded: one compressed chunk, one line buffer (grows only up to IMPORT_LINE_MAX +
+ * one chunk), zlib's 32 KiB window, whatever the file size.
  *
  * Line buffer invariant: buf[start, len) holds decompressed bytes not yet returned as lines.
  */
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "progress.h"
@@ -25,6 +28,9 @@ struct import_input {
 	int fd;
 	bool own_fd;
 	bool zstd;
+	bool gzip;
+	bool gz_ended;        /* inflate reached the end of a gzip member */
+	z_stream gz;
 	bool eof;             /* the file itself is exhausted */
 	ZSTD_DStream *zs;
 	size_t zret;          /* last ZSTD_decompressStream result: 0 = at a frame boundary */
@@ -94,7 +100,13 @@ int import_input_open(struct import_input **out, const char *path, char *err, si
 		in->file_pos += (uint64_t)r;
 	}
 	static const uint8_t magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
-	if (in->in_len >= 4 && memcmp(in->in, magic, 4) == 0) {
+	if (in->in_len >= 2 && in->in[0] == 0x1f && in->in[1] == 0x8b) {
+		if (inflateInit2(&in->gz, 15 + 16) != Z_OK) { /* 16: gzip wrapper only */
+			rc = -ENOMEM;
+			goto cleanup;
+		}
+		in->gzip = true;
+	} else if (in->in_len >= 4 && memcmp(in->in, magic, 4) == 0) {
 		in->zstd = true;
 		in->zs = ZSTD_createDStream();
 		if (!in->zs) {
@@ -116,6 +128,8 @@ void import_input_close(struct import_input *in)
 	if (in->own_fd && in->fd >= 0)
 		close(in->fd);
 	ZSTD_freeDStream(in->zs);
+	if (in->gzip)
+		inflateEnd(&in->gz);
 	free(in->in);
 	free(in->buf);
 	free(in);
@@ -124,6 +138,11 @@ void import_input_close(struct import_input *in)
 bool import_input_is_zstd(const struct import_input *in)
 {
 	return in->zstd;
+}
+
+const char *import_input_compression(const struct import_input *in)
+{
+	return in->zstd ? "zstd" : in->gzip ? "gzip" : "none";
 }
 
 double import_input_progress(const struct import_input *in)
@@ -152,8 +171,49 @@ static int input_fill(struct import_input *in, char *err, size_t errlen)
 	return 0;
 }
 
+/* import_input_read for gzip input: inflate until cap bytes or the end. */
+static long gzip_read(struct import_input *in, void *buf, size_t cap, char *err, size_t errlen)
+{
+	size_t got = 0;
+	while (got < cap) {
+		int rc = input_fill(in, err, errlen);
+		if (rc)
+			return rc;
+		if (in->in_pos == in->in_len && in->eof)
+			break;
+		if (in->gz_ended) { /* another member follows the one that ended */
+			inflateReset(&in->gz);
+			in->gz_ended = false;
+		}
+		in->gz.next_in = in->in + in->in_pos;
+		in->gz.avail_in = (uInt)(in->in_len - in->in_pos);
+		in->gz.next_out = (Bytef *)buf + got;
+		in->gz.avail_out = (uInt)(cap - got);
+		int zr = inflate(&in->gz, Z_NO_FLUSH);
+		size_t used = (in->in_len - in->in_pos) - in->gz.avail_in;
+		in->in_pos += used;
+		got = cap - in->gz.avail_out;
+		if (zr == Z_STREAM_END) {
+			in->gz_ended = true;
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			snprintf(err, errlen, "%s: gzip: %s (near compressed byte %llu)", in->path,
+				 in->gz.msg ? in->gz.msg : "bad data",
+				 (unsigned long long)(in->file_pos - (in->in_len - in->in_pos)));
+			return zr == Z_MEM_ERROR ? -ENOMEM : MB_E_CORRUPT;
+		}
+	}
+	if (got == 0 && !in->gz_ended) {
+		snprintf(err, errlen, "%s: gzip stream ends in the middle of a member (file cut "
+			 "short?)", in->path);
+		return MB_E_TRUNCATED;
+	}
+	return (long)got;
+}
+
 long import_input_read(struct import_input *in, void *buf, size_t cap, char *err, size_t errlen)
 {
+	if (in->gzip)
+		return gzip_read(in, buf, cap, err, errlen);
 	size_t got = 0;
 	while (got < cap) {
 		if (!in->zstd) {

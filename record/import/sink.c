@@ -42,6 +42,16 @@ static int sink_emit(struct import_sink *s, struct mb_record *rec, const void *k
 		s->stopped = true;
 		return IMPORT_STOP;
 	}
+	if (s->filter) {
+		if (rec->time_ns >= s->to_ns) {
+			s->stopped = true;
+			return IMPORT_STOP;
+		}
+		if (rec->time_ns < s->from_ns || !record_filter_keep(s->filter, rec, key, kb) ||
+		    !record_filter_sample(s->filter, rec, key, kb))
+			return 0;
+		rec->time_ns -= s->from_ns;
+	}
 	int rc = s->emit(s->arg, s->base_s, rec, key, kb);
 	if (rc)
 		return rc;
@@ -120,6 +130,10 @@ int import_sink_push(struct import_sink *s, uint64_t sec, const struct mb_record
 	if (!s->started) {
 		s->started = true;
 		s->base_s = s->cur_s = sec;
+		/* a first second before 2000-01-01 is a relative trace clock, not a unix time */
+		int64_t wall = sec >= IMPORT_UNIX_MIN_S ? (int64_t)(sec * NS_PER_S) : 0;
+		if (s->filter && record_filter_window(s->filter, wall, &s->from_ns, &s->to_ns))
+			return MB_E_USAGE;
 	}
 	if (s->rate > 0) { /* --rate: the trace's clock is ignored */
 		struct mb_record r = *rec;

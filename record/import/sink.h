@@ -8,6 +8,8 @@
  * than the previous row's is placed in the current second (counted in import_sink.reordered) so
  * time never goes backwards. time_ns counts from the first row's second (import_sink.base_s).
  * With a rate the seconds are ignored and rows are 1/rate s apart in arrival order.
+ * A filter (filter.h) applies to placed records: dropped ones keep their time slots, so kept
+ * ones have the times of a full import, less the window's start.
  */
 #ifndef MB_RECORD_IMPORT_SINK_H
 #define MB_RECORD_IMPORT_SINK_H
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filter.h"
 #include "membench/profile.h"
 
 enum import_spread {
@@ -25,6 +28,8 @@ enum import_spread {
 
 #define IMPORT_SECOND_MAX (1u << 24) /* requests buffered for one second with SPREAD_EVEN */
 #define IMPORT_STOP 1                /* positive return: a limit (--ops, --duration) was reached */
+#define IMPORT_UNIX_MIN_S 946684800ull /* 2000-01-01: earlier first seconds are not unix times
+					  * (wall-clock --from/--to are refused) */
 #define IMPORT_TIME_MAX_S (1ull << 33) /* trace timestamps above this are malformed (year 2242):
 					* keeps (sec - base) * 1e9 inside 64 bits */
 
@@ -45,6 +50,10 @@ struct import_sink {
 	uint64_t max_ops;     /* 0 = unlimited */
 	uint64_t max_time_ns; /* 0 = unlimited: stop before the first record at or after this */
 	double rate;          /* > 0: ignore the seconds, rows are 1/rate s apart in push order */
+	const struct record_filter *filter; /* --from/--to/--ops/--key-prefix-only/--connections,
+					     * applied to placed records; may be NULL */
+	uint64_t from_ns, to_ns; /* the filter's window, resolved at the first row (base_s);
+				  * emitted times are shifted down by from_ns */
 	/* state */
 	bool started;
 	bool stopped;
@@ -68,7 +77,8 @@ void import_sink_free(struct import_sink *s);
 
 /* Adds a record stamped with trace second sec (rec->time_ns is ignored and set here).
  * @return 0, IMPORT_STOP once a limit is reached (later calls are ignored), -ENOMEM, MB_E_LIMIT
- *         (more than IMPORT_SECOND_MAX rows in one second with SPREAD_EVEN), or the emit error. */
+ *         (more than IMPORT_SECOND_MAX rows in one second with SPREAD_EVEN), MB_E_USAGE (the
+ *         filter has a wall-clock time but the first row's second is 0), or the emit error. */
 int import_sink_push(struct import_sink *s, uint64_t sec, const struct mb_record *rec,
 		     const void *key, size_t key_bytes);
 

@@ -93,6 +93,28 @@ static void test_known_profile(void **state)
 	an_free(a);
 }
 
+/* Bug: a delete carrying a value size (an imported trace's object size on a delete row)
+ * counted in the per-request value sizes, which docs/analyze.md limits to storage commands and
+ * reads that carried a value. */
+static void test_delete_value_size_not_counted(void **state)
+{
+	(void)state;
+	struct mb_record r[4] = {
+		rec(0, MB_OP_SET, 1, 5, 100),
+		rec(SEC, MB_OP_DELETE, 1, 5, 5000),
+		rec(2 * SEC, MB_OP_GET, 2, 5, 300), /* an imported read with an object size */
+		rec(3 * SEC, MB_OP_INCR, 3, 5, 7000),
+	};
+	struct analysis *a = run(r, 4, NULL, NULL, NULL);
+	struct an_dist d;
+	an_dist_of(&a->h[AN_H_VAL_REQ], &d);
+	assert_int_equal(d.count, 2);
+	assert_int_equal(d.max, 300);
+	an_dist_of(&a->h[AN_H_VAL_OBJ], &d);
+	assert_int_equal(d.count, 2);
+	an_free(a);
+}
+
 /* Multigets: a 3-key get, a 5-key get, a single get; continuation records share the command. */
 static void test_multiget(void **state)
 {
@@ -547,6 +569,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_profile),
 		cmocka_unit_test(test_multiget),
+		cmocka_unit_test(test_delete_value_size_not_counted),
 		cmocka_unit_test(test_outcomes),
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_reuse),

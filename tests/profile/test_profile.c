@@ -952,6 +952,53 @@ static void test_sigkill_after_flush(void **state)
 	expect_free(&e);
 }
 
+/* mb_profile_writer_append_stored (re-writing a prefix profile): the identity is the key_id,
+ * the stored bytes are kept exactly as given (not cut again), two ids with the same prefix stay
+ * two keys; in anon mode the bytes are dropped. */
+static void test_append_stored(void **state)
+{
+	(void)state;
+	for (int anon = 0; anon < 2; anon++) {
+		const char *path = tmp_path("stored.mbp");
+		struct mb_profile_meta meta;
+		struct mb_profile_writer *w;
+		char err[512];
+		test_meta(&meta, anon ? MB_KEYS_ANON : MB_KEYS_PREFIX);
+		assert_int_equal(mb_profile_writer_open(&w, path, &meta, NULL, err, sizeof(err)), 0);
+		static const struct {
+			uint64_t id;
+			const char *stored;
+		} in[] = {{70, "user:"}, {71, "user:"}, {70, "user:"}, {9, ""}, {72, "a:b:"}};
+		for (size_t i = 0; i < 5; i++) {
+			struct mb_record r = {.time_ns = i, .key_id = in[i].id, .key_len = 12};
+			assert_int_equal(mb_profile_writer_append_stored(w, &r, in[i].stored,
+									 strlen(in[i].stored)), 0);
+		}
+		assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+		struct mb_profile_reader *r;
+		assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+		struct mb_record got[5];
+		assert_int_equal(mb_profile_reader_read(r, got, 5), 5);
+		static const uint64_t want_id[] = {0, 1, 0, 2, 3};
+		static const char *const want_key[] = {"user:", "user:", "", "a:b:"};
+		for (size_t i = 0; i < 5; i++)
+			assert_int_equal(got[i].key_id, want_id[i]);
+		assert_int_equal(mb_profile_reader_key_count(r), 4);
+		for (uint64_t k = 0; k < 4; k++) {
+			const char *b;
+			uint32_t n;
+			if (anon) {
+				assert_int_equal(mb_profile_reader_key(r, k, &b, &n), MB_E_USAGE);
+				continue;
+			}
+			assert_int_equal(mb_profile_reader_key(r, k, &b, &n), 0);
+			assert_int_equal(n, strlen(want_key[k]));
+			assert_memory_equal(b, want_key[k], n);
+		}
+		mb_profile_reader_close(r);
+	}
+}
+
 /* Enough distinct keys and connections to make every identity table grow several times
  * (regression: the connection set's rehash once used the stored value + 1, so a profile with
  * more than 32 connections reported some twice). Keys by bytes and by id, mixed with keyless
@@ -1210,6 +1257,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_truncation_every_byte),
 		cmocka_unit_test(test_sigkill_after_flush),
 		cmocka_unit_test(test_many_keys_and_connections),
+		cmocka_unit_test(test_append_stored),
 		cmocka_unit_test(test_seek_time),
 		cmocka_unit_test(test_print_info),
 		cmocka_unit_test(test_writer_errors),

@@ -196,6 +196,13 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
 			     const void *key, size_t key_bytes);
 
+/* Appends one record whose key is identified by rec->key_id (as with key == NULL above) and
+ * whose stored key bytes are given as they are to be kept: for re-writing a profile, whose
+ * prefix-mode keys are only their prefix. stored_bytes is ignored in key mode anon; the bytes
+ * are stored as given (not cut at the delimiter). Same returns as mb_profile_writer_append. */
+int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb_record *rec,
+				    const void *stored, size_t stored_bytes);
+
 /* Adds capture counters to the trailer (summed over calls; records/keys/connections ignored). */
 void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_profile_stats *s);
 
