@@ -31,7 +31,7 @@
 #include "membench/error.h"
 #include "membench/exitcode.h"
 #include "membench/version.h"
-#include "dist.h"
+#include "cluster.h"
 #include "replay.h"
 
 static const char help_text[] =
@@ -686,8 +686,8 @@ static void live_line(const struct rp_point *pt, double target)
 
 /* ---- run ------------------------------------------------------------------------------- */
 
-/* Lanes of this rank: L % size == rank (dist.h). */
-static unsigned rank_lanes(const struct rp_dist *d, const struct rp_plan *plan)
+/* Lanes of this rank: L % size == rank (cluster.h). */
+static unsigned rank_lanes(const struct rp_cluster *d, const struct rp_plan *plan)
 {
 	unsigned r = (unsigned)d->rank, n = (unsigned)d->size;
 	return plan->nlanes > r ? (plan->nlanes - r + n - 1) / n : 0;
@@ -705,7 +705,7 @@ static uint64_t abs_t0(uint64_t rel, uint64_t t0)
 }
 
 /* This rank's line of the per-rank section. */
-static void rank_info(const struct rp_dist *d, const struct rp_opts *o, const struct rp_stats *st,
+static void rank_info(const struct rp_cluster *d, const struct rp_opts *o, const struct rp_stats *st,
 		      struct rp_rank_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
@@ -720,7 +720,7 @@ static void rank_info(const struct rp_dist *d, const struct rp_opts *o, const st
 	ri->behind = o->rate_mode != RP_RATE_MAX && ri->lag_p99_ns > RP_BEHIND_LAG_NS;
 }
 
-static int run_replay(const struct rp_dist *d, const struct rp_opts *o, struct rp_plan *plan,
+static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struct rp_plan *plan,
 		      const char *warning)
 {
 	struct rp_rank_info *ranks = calloc((size_t)d->size, sizeof(*ranks));
@@ -759,7 +759,7 @@ static int run_replay(const struct rp_dist *d, const struct rp_opts *o, struct r
 		rep.stats_ok = rp_stats_fetch(run.memc, o->nservers, before) == 0;
 
 	/* this rank's lanes are spread over its threads; worker i of rank r has the global id
-	 * r + size * i of size * nw (dist.h), so the engine keeps exactly this rank's shard */
+	 * r + size * i of size * nw (cluster.h), so the engine keeps exactly this rank's shard */
 	unsigned mylanes = rank_lanes(d, plan);
 	nw = o->threads < mylanes ? o->threads : mylanes;
 	if (nw == 0)
@@ -776,7 +776,7 @@ static int run_replay(const struct rp_dist *d, const struct rp_opts *o, struct r
 			wrc = rc == MB_E_CONNECT ? MB_EXIT_TARGET : mb_exit_code_for(rc);
 		}
 	}
-	wrc = rp_dist_agree(d, wrc, &failed_rank);
+	wrc = rp_cluster_agree(d, wrc, &failed_rank);
 	if (wrc) {
 		if (d->rank == 0 && failed_rank != 0)
 			mb_error("rank %d failed to start (its message names its host); stopping",
@@ -797,9 +797,9 @@ static int run_replay(const struct rp_dist *d, const struct rp_opts *o, struct r
 	while (run.ready < started)
 		pthread_cond_wait(&run.gate, &run.mu);
 	pthread_mutex_unlock(&run.mu);
-	if (rp_dist_clock(d, ranks) != 0)
+	if (rp_cluster_clock(d, ranks) != 0)
 		mb_warn("cannot measure the clock offsets between ranks");
-	rp_dist_barrier(d);
+	rp_cluster_barrier(d);
 	pthread_mutex_lock(&run.mu);
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -847,7 +847,7 @@ join:
 	series_tidy(&run);
 	for (unsigned i = 0; i < started; i++)
 		rp_stats_merge(&total, rp_worker_stats(workers[i]));
-	ret = rp_dist_agree(d, ret, &failed_rank);
+	ret = rp_cluster_agree(d, ret, &failed_rank);
 	if (ret != 0)
 		goto cleanup;
 	/* results meet on rank 0, times relative to each rank's own t0 */
@@ -856,18 +856,18 @@ join:
 	mine.t0_realtime_ns = t0_rt;
 	total.first_send_ns = rel_t0(total.first_send_ns, run.t0);
 	total.last_done_ns = rel_t0(total.last_done_ns, run.t0);
-	int drc = rp_dist_reduce_stats(d, &total);
+	int drc = rp_cluster_reduce_stats(d, &total);
 	if (drc == 0)
-		drc = rp_dist_gather_ranks(d, &mine, ranks);
+		drc = rp_cluster_gather_ranks(d, &mine, ranks);
 	if (drc == 0)
-		drc = rp_dist_gather_series(d, &run.series, &run.nseries, &run.capseries);
+		drc = rp_cluster_gather_series(d, &run.series, &run.nseries, &run.capseries);
 	if (drc) {
 		mb_error("cannot combine the ranks' results: %s", mb_strerror(drc));
 		ret = MB_EXIT_FAILURE;
 		goto cleanup;
 	}
 	/* Ctrl-C on mpirun reaches every rank; the report says so if any rank saw it */
-	rep.interrupted = rp_dist_agree(d, rep.interrupted, &failed_rank) != 0;
+	rep.interrupted = rp_cluster_agree(d, rep.interrupted, &failed_rank) != 0;
 	total.first_send_ns = abs_t0(total.first_send_ns, run.t0);
 	total.last_done_ns = abs_t0(total.last_done_ns, run.t0);
 	if (d->rank != 0)
@@ -928,15 +928,15 @@ int main(int argc, char **argv)
 {
 	struct rp_opts o;
 	struct rp_plan plan;
-	struct rp_dist d;
+	struct rp_cluster d;
 	const char *warning = NULL;
 	int failed_rank;
 	mb_cli_set_prog("membench replay");
-	if (rp_dist_init(&d, &argc, &argv) != 0)
+	if (rp_cluster_init(&d, &argc, &argv) != 0)
 		return MB_EXIT_FAILURE;
 	int rc = parse_args(argc, argv, &o);
 	if (rc) {
-		rp_dist_finalize(&d);
+		rp_cluster_finalize(&d);
 		return rc;
 	}
 	/* Block the stop signals before any thread exists; main takes them with sigtimedwait. */
@@ -958,14 +958,14 @@ int main(int argc, char **argv)
 		rc = fit_lanes(&o, &plan);
 	if (rc == 0)
 		rc = check_targets(&o);
-	rc = rp_dist_agree(&d, rc, &failed_rank);
+	rc = rp_cluster_agree(&d, rc, &failed_rank);
 	if (rc && d.rank == 0 && failed_rank != 0)
 		mb_error("rank %d failed (its message above names its host); stopping", failed_rank);
 	if (rc == 0)
-		plan.nlanes = rp_dist_min(&d, plan.nlanes);
+		plan.nlanes = rp_cluster_min(&d, plan.nlanes);
 	if (rc == 0)
 		rc = run_replay(&d, &o, &plan, warning);
 	plan_free(&plan);
-	rp_dist_finalize(&d);
+	rp_cluster_finalize(&d);
 	return rc;
 }

@@ -5,7 +5,7 @@
  *          keys.c    deterministic key and value bytes for anonymized profiles
  *          worker.c  the engine: one thread, one event_base, its connections and histograms
  *          report.c  merged results: text table and JSON (schema in docs/replay.md)
- *          dist.h    several processes (MPI ranks) sharing one replay: dist_none.c / dist_mpi.c
+ *          cluster.h several processes (MPI ranks) sharing one replay: cluster_none.c / cluster_mpi.c
  *
  * Model: the profile's records are split into lanes (a recorded connection, or a fold of them by
  * connection or key hash). Each lane has one TCP/unix connection per server (`struct rp_conn`),
@@ -259,7 +259,7 @@ struct rp_report {
 	const char *profile_warning; /* truncated/corrupt profile note, or NULL */
 	bool generator_bound;
 	unsigned nranks;           /* MPI ranks (1 without mpirun); > 1 adds the per-rank section */
-	const struct rp_rank_info *ranks; /* nranks entries (dist.h) */
+	const struct rp_rank_info *ranks; /* nranks entries (cluster.h) */
 };
 
 extern const char *const rp_err_names[RP_ERR_COUNT];
