@@ -24,7 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "replay.h"
+#include "series.h"
+#include "stats.h"
 
 struct rp_cluster {
 	int rank;          /* 0 .. size-1; 0 prints the report */

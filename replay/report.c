@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cluster.h"
 #include "replay.h"
+#include "report.h"
 
 const char *const rp_err_names[RP_ERR_COUNT] = {
 	[RP_ERR_ERROR] = "error",
