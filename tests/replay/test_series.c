@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -22,12 +23,6 @@
 struct fake_worker {
 	struct mb_hist lat, lag;
 };
-
-static void fw_init(struct fake_worker *w)
-{
-	assert_int_equal(rp_series_hist_init(&w->lat), 0);
-	assert_int_equal(rp_series_hist_init(&w->lag), 0);
-}
 
 static void fw_free(struct fake_worker *w)
 {
@@ -50,6 +45,33 @@ static void fw_report(struct rp_series *s, struct fake_worker *w, uint64_t sec, 
 	rp_series_report(s, sec, &r);
 }
 
+/* Two simulated workers reporting into one series (cmocka fixture). */
+struct two_workers {
+	struct rp_series s;
+	struct fake_worker a, b;
+};
+
+static int two_setup(void **state)
+{
+	struct two_workers *f = calloc(1, sizeof(*f));
+	if (!f || rp_series_init(&f->s) != 0 || rp_series_hist_init(&f->a.lat) ||
+	    rp_series_hist_init(&f->a.lag) || rp_series_hist_init(&f->b.lat) ||
+	    rp_series_hist_init(&f->b.lag))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int two_teardown(void **state)
+{
+	struct two_workers *f = *state;
+	fw_free(&f->a);
+	fw_free(&f->b);
+	rp_series_free(&f->s);
+	free(f);
+	return 0;
+}
+
 static void assert_near_us(uint64_t got, uint64_t want)
 {
 	/* 2 significant digits: within 1% (and 1 us of rounding) */
@@ -62,28 +84,25 @@ static void assert_near_us(uint64_t got, uint64_t want)
 /* Two workers, seconds 0..4; second 2 has no traffic at all. */
 static void test_series_one_point_per_second(void **state)
 {
-	(void)state;
-	struct rp_series s;
-	struct fake_worker a, b;
-	assert_int_equal(rp_series_init(&s), 0);
-	fw_init(&a);
-	fw_init(&b);
+	struct two_workers *f = *state;
+	struct rp_series *s = &f->s;
+	struct fake_worker *a = &f->a, *b = &f->b;
 	static const uint64_t sent_a[5] = {10, 20, 0, 40, 50}, sent_b[5] = {1, 2, 0, 4, 5};
 	uint64_t total_sent = 0, total_err = 0;
 	for (uint64_t sec = 0; sec < 5; sec++) {
-		fw_report(&s, &a, sec, sent_a[sec], sent_a[sec] ? 1 : 0, 100 * (sec + 1), 7);
-		fw_report(&s, &b, sec, sent_b[sec], 0, 100 * (sec + 1), 7);
+		fw_report(s, a, sec, sent_a[sec], sent_a[sec] ? 1 : 0, 100 * (sec + 1), 7);
+		fw_report(s, b, sec, sent_b[sec], 0, 100 * (sec + 1), 7);
 		total_sent += sent_a[sec] + sent_b[sec];
 		total_err += sent_a[sec] ? 1 : 0;
 	}
 	struct rp_point newest;
-	assert_true(rp_series_collect(&s, 2, 0, false, &newest));
+	assert_true(rp_series_collect(s, 2, 0, false, &newest));
 	assert_int_equal(newest.sec, 4);
-	rp_series_tidy(&s);
-	assert_int_equal(s.n, 5);
+	rp_series_tidy(s);
+	assert_int_equal(s->n, 5);
 	uint64_t sum_sent = 0, sum_resp = 0, sum_err = 0;
-	for (size_t i = 0; i < s.n; i++) {
-		const struct rp_point *p = &s.points[i];
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rp_point *p = &s->points[i];
 		assert_int_equal(p->sec, i);
 		assert_int_equal(p->sent, sent_a[i] + sent_b[i]);
 		assert_int_equal(p->outstanding, 2);
@@ -98,49 +117,40 @@ static void test_series_one_point_per_second(void **state)
 		}
 	}
 	/* the empty second is present, with zeros */
-	assert_int_equal(s.points[2].sent, 0);
-	assert_int_equal(s.points[2].responses, 0);
-	assert_int_equal(s.points[2].p99_us, 0);
+	assert_int_equal(s->points[2].sent, 0);
+	assert_int_equal(s->points[2].responses, 0);
+	assert_int_equal(s->points[2].p99_us, 0);
 	assert_int_equal(sum_sent, total_sent);
 	assert_int_equal(sum_err, total_err);
 	assert_int_equal(sum_resp, total_sent - total_err);
 	/* nothing left open */
-	assert_false(rp_series_collect(&s, 2, 0, true, NULL));
-	fw_free(&a);
-	fw_free(&b);
-	rp_series_free(&s);
+	assert_false(rp_series_collect(s, 2, 0, true, NULL));
 }
 
 /* A second is final once every running worker reported it, or once it is older than the
  * horizon; `all` takes everything. */
 static void test_series_waits_for_workers(void **state)
 {
-	(void)state;
-	struct rp_series s;
-	struct fake_worker a, b;
-	assert_int_equal(rp_series_init(&s), 0);
-	fw_init(&a);
-	fw_init(&b);
-	fw_report(&s, &a, 0, 5, 0, 10, 1);
-	fw_report(&s, &a, 1, 6, 0, 10, 1);
-	assert_false(rp_series_collect(&s, 2, 0, false, NULL)); /* b has not reported */
-	assert_int_equal(s.n, 0);
+	struct two_workers *f = *state;
+	struct rp_series *s = &f->s;
+	struct fake_worker *a = &f->a, *b = &f->b;
+	fw_report(s, a, 0, 5, 0, 10, 1);
+	fw_report(s, a, 1, 6, 0, 10, 1);
+	assert_false(rp_series_collect(s, 2, 0, false, NULL)); /* b has not reported */
+	assert_int_equal(s->n, 0);
 	struct rp_point newest;
-	assert_true(rp_series_collect(&s, 2, 1, false, &newest)); /* second 0 is older than 1 */
-	assert_int_equal(s.n, 1);
+	assert_true(rp_series_collect(s, 2, 1, false, &newest)); /* second 0 is older than 1 */
+	assert_int_equal(s->n, 1);
 	assert_int_equal(newest.sec, 0);
 	assert_int_equal(newest.sent, 5);
 	/* one worker finished: the others' reports are enough */
-	assert_true(rp_series_collect(&s, 1, 0, false, &newest));
-	assert_int_equal(s.n, 2);
+	assert_true(rp_series_collect(s, 1, 0, false, &newest));
+	assert_int_equal(s->n, 2);
 	assert_int_equal(newest.sec, 1);
-	fw_report(&s, &b, 2, 3, 0, 10, 1);
-	assert_true(rp_series_collect(&s, 2, 0, true, &newest));
+	fw_report(s, b, 2, 3, 0, 10, 1);
+	assert_true(rp_series_collect(s, 2, 0, true, &newest));
 	assert_int_equal(newest.sec, 2);
-	assert_int_equal(s.n, 3);
-	fw_free(&a);
-	fw_free(&b);
-	rp_series_free(&s);
+	assert_int_equal(s->n, 3);
 }
 
 /* Worker a runs 3 x RP_SERIES_RING seconds ahead of worker b: every one of a's reports reuses a
@@ -148,28 +158,22 @@ static void test_series_waits_for_workers(void **state)
  * point with the sum of both workers. */
 static void test_series_late_reports_merge(void **state)
 {
-	(void)state;
 	enum { NSEC = 3 * RP_SERIES_RING };
-	struct rp_series s;
-	struct fake_worker a, b;
-	assert_int_equal(rp_series_init(&s), 0);
-	fw_init(&a);
-	fw_init(&b);
+	struct two_workers *f = *state;
+	struct rp_series *s = &f->s;
+	struct fake_worker *a = &f->a, *b = &f->b;
 	for (uint64_t sec = 0; sec < NSEC; sec++)
-		fw_report(&s, &a, sec, sec + 1, 0, 50, 1);
+		fw_report(s, a, sec, sec + 1, 0, 50, 1);
 	for (uint64_t sec = 0; sec < NSEC; sec++)
-		fw_report(&s, &b, sec, 1000, 0, 50, 1);
-	rp_series_collect(&s, 2, 0, true, NULL);
-	assert_true(s.n > NSEC); /* pieces before tidy */
-	rp_series_tidy(&s);
-	assert_int_equal(s.n, NSEC);
-	for (size_t i = 0; i < s.n; i++) {
-		assert_int_equal(s.points[i].sec, i);
-		assert_int_equal(s.points[i].sent, i + 1 + 1000);
+		fw_report(s, b, sec, 1000, 0, 50, 1);
+	rp_series_collect(s, 2, 0, true, NULL);
+	assert_true(s->n > NSEC); /* pieces before tidy */
+	rp_series_tidy(s);
+	assert_int_equal(s->n, NSEC);
+	for (size_t i = 0; i < s->n; i++) {
+		assert_int_equal(s->points[i].sec, i);
+		assert_int_equal(s->points[i].sent, i + 1 + 1000);
 	}
-	fw_free(&a);
-	fw_free(&b);
-	rp_series_free(&s);
 }
 
 /* Real threads reporting while the main thread collects, as during a run. */
@@ -231,9 +235,9 @@ static void test_series_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_series_one_point_per_second),
-		cmocka_unit_test(test_series_waits_for_workers),
-		cmocka_unit_test(test_series_late_reports_merge),
+		cmocka_unit_test_setup_teardown(test_series_one_point_per_second, two_setup, two_teardown),
+		cmocka_unit_test_setup_teardown(test_series_waits_for_workers, two_setup, two_teardown),
+		cmocka_unit_test_setup_teardown(test_series_late_reports_merge, two_setup, two_teardown),
 		cmocka_unit_test(test_series_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
