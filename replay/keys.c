@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "replay.h"
 
 static size_t gen_tail(uint64_t id, size_t len, char *out)

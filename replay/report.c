@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dist.h"
 #include "replay.h"
+#include "report.h"
 
 const char *const rp_err_names[RP_ERR_COUNT] = {
 	[RP_ERR_ERROR] = "error",
@@ -66,7 +66,7 @@ static void text_hist_row(FILE *out, const char *name, const char *kind, const s
 		b[0], b[1], b[2], b[3], b[4], b[NPCT]);
 }
 
-/* The per-rank section of a distributed run (dist.h). */
+/* The per-rank section of a distributed run (cluster.h). */
 static void text_ranks(FILE *out, const struct rp_report *r)
 {
 	unsigned behind = 0;

@@ -20,6 +20,7 @@
 #include "membench/cli.h"
 #include "membench/error.h"
 #include "replay.h"
+#include "target.h"
 
 const char *const rp_stat_names[RP_NSTAT] = {
 	"cmd_get", "get_hits", "get_misses", "cmd_set",
@@ -126,7 +127,8 @@ int rp_server_connect(const struct rp_server *s, bool blocking_connect)
 	return fd;
 }
 
-memcached_st *rp_memc_new(const struct rp_opts *o, char *err, size_t errlen)
+memcached_st *rp_memc_new(const struct rp_server *servers, unsigned nservers, int distribution,
+			  int hash, char *err, size_t errlen)
 {
 	memcached_st *memc = memcached_create(NULL);
 	if (!memc) {
@@ -134,23 +136,23 @@ memcached_st *rp_memc_new(const struct rp_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	memcached_return_t rc = MEMCACHED_SUCCESS;
-	for (unsigned i = 0; i < o->nservers && rc == MEMCACHED_SUCCESS; i++) {
-		const struct rp_server *s = &o->servers[i];
+	for (unsigned i = 0; i < nservers && rc == MEMCACHED_SUCCESS; i++) {
+		const struct rp_server *s = &servers[i];
 		rc = s->is_unix ? memcached_server_add_unix_socket(memc, s->host)
 				: memcached_server_add(memc, s->host, (in_port_t)s->port);
 	}
-	if (rc == MEMCACHED_SUCCESS && o->distribution == MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA) {
+	if (rc == MEMCACHED_SUCCESS && distribution == MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA) {
 		/* libketama-compatible continuum: weighted points, md5 for keys and points */
 		rc = memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
-		if (rc == MEMCACHED_SUCCESS && o->hash != MEMCACHED_HASH_DEFAULT)
+		if (rc == MEMCACHED_SUCCESS && hash != MEMCACHED_HASH_DEFAULT)
 			rc = memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_KETAMA_HASH,
-						    (uint64_t)o->hash);
+						    (uint64_t)hash);
 	} else if (rc == MEMCACHED_SUCCESS) {
 		rc = memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_DISTRIBUTION,
-					    (uint64_t)o->distribution);
+					    (uint64_t)distribution);
 	}
-	if (rc == MEMCACHED_SUCCESS && o->hash != MEMCACHED_HASH_DEFAULT)
-		rc = memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_HASH, (uint64_t)o->hash);
+	if (rc == MEMCACHED_SUCCESS && hash != MEMCACHED_HASH_DEFAULT)
+		rc = memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_HASH, (uint64_t)hash);
 	if (rc == MEMCACHED_SUCCESS)
 		rc = memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, 2000);
 	if (rc == MEMCACHED_SUCCESS)
@@ -171,7 +173,7 @@ unsigned rp_memc_server(memcached_st *memc, unsigned nservers, const char *key, 
 	return idx < nservers ? idx : idx % nservers;
 }
 
-int rp_stats_fetch(memcached_st *memc, unsigned nservers, uint64_t (*vals)[RP_NSTAT])
+int rp_memc_stats_fetch(memcached_st *memc, unsigned nservers, uint64_t (*vals)[RP_NSTAT])
 {
 	memcached_return_t rc;
 	memset(vals, 0, sizeof(*vals) * nservers);

@@ -59,7 +59,9 @@
 #include "membench/error.h"
 #include "membench/mix.h"
 #include "membench/proto.h"
+#include "keys.h"
 #include "replay.h"
+#include "worker.h"
 
 #define RP_READ_CHUNK 4096          /* records per reader call */
 #define RP_QUEUE_CAP (1u << 20)     /* records queued per worker before pulling pauses */
@@ -189,88 +191,6 @@ static int status_err(unsigned status)
 	default:
 		return -1;
 	}
-}
-
-/* ---- stats ----------------------------------------------------------------------------- */
-
-#define RP_LAT_LOW 1000ull                  /* 1 us */
-#define RP_LAT_HIGH (100 * RP_NS_PER_SEC)   /* 100 s */
-
-int rp_stats_init(struct rp_stats *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (mb_hist_init(&s->corr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
-	    mb_hist_init(&s->uncorr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
-	    mb_hist_init(&s->lag, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
-	    mb_hist_init(&s->gen_lag, RP_LAT_LOW, RP_LAT_HIGH, 3)) {
-		rp_stats_free(s);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int rp_opstats_use(struct rp_opstats *o)
-{
-	if (o->used)
-		return 0;
-	if (mb_hist_init(&o->corr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
-	    mb_hist_init(&o->uncorr, RP_LAT_LOW, RP_LAT_HIGH, 3)) {
-		mb_hist_free(&o->corr);
-		mb_hist_free(&o->uncorr);
-		return -ENOMEM;
-	}
-	o->used = true;
-	return 0;
-}
-
-void rp_stats_free(struct rp_stats *s)
-{
-	mb_hist_free(&s->corr);
-	mb_hist_free(&s->uncorr);
-	mb_hist_free(&s->lag);
-	mb_hist_free(&s->gen_lag);
-	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
-		mb_hist_free(&s->op[i].corr);
-		mb_hist_free(&s->op[i].uncorr);
-		s->op[i].used = false;
-	}
-}
-
-void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
-{
-	d->requests_sent += s->requests_sent;
-	d->keys_sent += s->keys_sent;
-	d->responses += s->responses;
-	d->noreply_sent += s->noreply_sent;
-	d->skipped_late += s->skipped_late;
-	d->skipped_ops += s->skipped_ops;
-	d->stalls += s->stalls;
-	d->reconnects += s->reconnects;
-	d->bytes_out += s->bytes_out;
-	d->bytes_in += s->bytes_in;
-	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
-		d->errors[i] += s->errors[i];
-	mb_hist_merge(&d->corr, &s->corr);
-	mb_hist_merge(&d->uncorr, &s->uncorr);
-	mb_hist_merge(&d->lag, &s->lag);
-	mb_hist_merge(&d->gen_lag, &s->gen_lag);
-	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
-		const struct rp_opstats *so = &s->op[i];
-		struct rp_opstats *dop = &d->op[i];
-		if (!so->used || rp_opstats_use(dop) != 0)
-			continue;
-		dop->sent += so->sent;
-		dop->keys += so->keys;
-		dop->responses += so->responses;
-		for (unsigned k = 0; k < MB_STATUS_COUNT; k++)
-			dop->status[k] += so->status[k];
-		mb_hist_merge(&dop->corr, &so->corr);
-		mb_hist_merge(&dop->uncorr, &so->uncorr);
-	}
-	if (s->first_send_ns && (!d->first_send_ns || s->first_send_ns < d->first_send_ns))
-		d->first_send_ns = s->first_send_ns;
-	if (s->last_done_ns > d->last_done_ns)
-		d->last_done_ns = s->last_done_ns;
 }
 
 static void count_error(struct rp_worker *w, enum rp_err kind, uint64_t n)
@@ -958,20 +878,9 @@ static void worker_on_timer(evutil_socket_t fd, short what, void *arg)
 
 static void worker_report_second(struct rp_worker *w, uint64_t sec)
 {
-	struct rp_run *run = w->run;
-	pthread_mutex_lock(&run->mu);
-	struct rp_second *s = &run->ring[sec % RP_SERIES_RING];
-	if (s->reports && s->sec != sec)
-		rp_series_finalize_locked(run, s);
-	s->sec = sec;
-	s->reports++;
-	s->sent += w->s_sent;
-	s->responses += w->s_resp;
-	s->errors += w->s_err;
-	s->outstanding += w->inflight;
-	mb_hist_merge(&s->lat, &w->s_lat);
-	mb_hist_merge(&s->lag, &w->s_lag);
-	pthread_mutex_unlock(&run->mu);
+	struct rp_series_report r = {.sent = w->s_sent, .responses = w->s_resp, .errors = w->s_err,
+				     .outstanding = w->inflight, .lat = &w->s_lat, .lag = &w->s_lag};
+	rp_series_report(&w->run->series, sec, &r);
 	w->s_sent = w->s_resp = w->s_err = 0;
 	mb_hist_reset(&w->s_lat);
 	mb_hist_reset(&w->s_lag);
@@ -1115,8 +1024,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 	w->n = n;
 	w->stop_pipe[0] = w->stop_pipe[1] = -1;
 	w->tfd = -1;
-	if (rp_stats_init(&w->st) || mb_hist_init(&w->s_lat, RP_LAT_LOW, RP_LAT_HIGH, 2) ||
-	    mb_hist_init(&w->s_lag, RP_LAT_LOW, RP_LAT_HIGH, 2))
+	if (rp_stats_init(&w->st) || rp_series_hist_init(&w->s_lat) || rp_series_hist_init(&w->s_lag))
 		goto oom;
 	rc = mb_profile_reader_open(&w->rd, o->profile, err, errlen);
 	if (rc)
@@ -1125,7 +1033,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 				   .prefix_len = o->key_prefix_len};
 	/* a handle of its own, built like the main one (memcached_clone loses the ketama
 	 * weighting, and with it the placement) */
-	w->memc = rp_memc_new(o, err, errlen);
+	w->memc = rp_memc_new(o->servers, o->nservers, o->distribution, o->hash, err, errlen);
 	if (!w->memc) {
 		rc = MB_E_USAGE;
 		goto cleanup;

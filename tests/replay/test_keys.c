@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "replay.h"
+#include "keys.h"
 
 static int cmp_str(const void *a, const void *b)
 {

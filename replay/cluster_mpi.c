@@ -1,4 +1,4 @@
-/* Distributed replay over Open MPI (built with -DMEMBENCH_MPI=ON; interface and model in dist.h).
+/* Distributed replay over Open MPI (built with -DMEMBENCH_MPI=ON; interface and model in cluster.h).
  *
  * Started by mpirun (OMPI_COMM_WORLD_SIZE or PMIX_RANK in the environment) the process joins
  * MPI_COMM_WORLD; started on its own it never calls MPI_Init and behaves exactly like the default
@@ -12,7 +12,7 @@
  * Every rank creates its histograms with the same parameters (rp_stats_init), so bucket i means
  * the same value range everywhere and the bucket-by-bucket sum is the exact merged histogram.
  *
- * Failures: a start-up error on one rank travels through rp_dist_agree (MPI_MAXLOC), so every
+ * Failures: a start-up error on one rank travels through rp_cluster_agree (MPI_MAXLOC), so every
  * rank stops at the same step. A rank killed mid-run is detected by mpirun, which aborts the whole
  * job naming the rank and host (Open MPI's default); see docs/distributed.md.
  */
@@ -27,7 +27,7 @@
 
 #include "membench/cli.h"
 #include "membench/exitcode.h"
-#include "dist.h"
+#include "cluster.h"
 
 #define TAG_CLOCK 17
 #define CLOCK_ROUNDS 32
@@ -47,7 +47,7 @@ static bool under_mpirun(void)
 	return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
-int rp_dist_init(struct rp_dist *d, int *argc, char ***argv)
+int rp_cluster_init(struct rp_cluster *d, int *argc, char ***argv)
 {
 	memset(d, 0, sizeof(*d));
 	d->size = 1;
@@ -72,7 +72,7 @@ int rp_dist_init(struct rp_dist *d, int *argc, char ***argv)
 	return 0;
 }
 
-void rp_dist_finalize(struct rp_dist *d)
+void rp_cluster_finalize(struct rp_cluster *d)
 {
 	(void)d;
 	if (mpi_on)
@@ -80,7 +80,7 @@ void rp_dist_finalize(struct rp_dist *d)
 	mpi_on = false;
 }
 
-int rp_dist_agree(const struct rp_dist *d, int rc, int *failed_rank)
+int rp_cluster_agree(const struct rp_cluster *d, int rc, int *failed_rank)
 {
 	struct {
 		int rc, rank;
@@ -104,7 +104,7 @@ static int64_t realtime_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int rp_dist_clock(const struct rp_dist *d, struct rp_rank_info *ranks)
+int rp_cluster_clock(const struct rp_cluster *d, struct rp_rank_info *ranks)
 {
 	if (d->rank == 0) {
 		ranks[0].realtime_offset_us = 0;
@@ -144,7 +144,7 @@ int rp_dist_clock(const struct rp_dist *d, struct rp_rank_info *ranks)
 	return 0;
 }
 
-unsigned rp_dist_min(const struct rp_dist *d, unsigned v)
+unsigned rp_cluster_min(const struct rp_cluster *d, unsigned v)
 {
 	unsigned out = v;
 	if (d->size > 1 &&
@@ -153,14 +153,14 @@ unsigned rp_dist_min(const struct rp_dist *d, unsigned v)
 	return out;
 }
 
-void rp_dist_barrier(const struct rp_dist *d)
+void rp_cluster_barrier(const struct rp_cluster *d)
 {
 	if (d->size > 1)
 		MPI_Barrier(MPI_COMM_WORLD);
 }
 
 /* In-place reduction onto rank 0. @return 0 or -EIO. */
-static int reduce(const struct rp_dist *d, void *buf, int count, MPI_Datatype type, MPI_Op op)
+static int reduce(const struct rp_cluster *d, void *buf, int count, MPI_Datatype type, MPI_Op op)
 {
 	int rc;
 	if (count == 0)
@@ -172,7 +172,7 @@ static int reduce(const struct rp_dist *d, void *buf, int count, MPI_Datatype ty
 	return rc == MPI_SUCCESS ? 0 : -EIO;
 }
 
-static int reduce_hist(const struct rp_dist *d, struct mb_hist *h)
+static int reduce_hist(const struct rp_cluster *d, struct mb_hist *h)
 {
 	uint64_t tc[2] = {h->total, h->clamped};
 	double sum = h->sum;
@@ -233,7 +233,7 @@ static void pack_counters(struct rp_stats *st, uint64_t *v, bool to_st)
 	}
 }
 
-int rp_dist_reduce_stats(const struct rp_dist *d, struct rp_stats *st)
+int rp_cluster_reduce_stats(const struct rp_cluster *d, struct rp_stats *st)
 {
 	enum { NCOUNTERS = NSCALAR + MB_OP_COUNT * NPEROP };
 	uint64_t v[NCOUNTERS];
@@ -280,7 +280,7 @@ int rp_dist_reduce_stats(const struct rp_dist *d, struct rp_stats *st)
 	return rc;
 }
 
-int rp_dist_gather_ranks(const struct rp_dist *d, const struct rp_rank_info *mine,
+int rp_cluster_gather_ranks(const struct rp_cluster *d, const struct rp_rank_info *mine,
 			 struct rp_rank_info *all)
 {
 	struct rp_rank_info *tmp = NULL;
@@ -309,7 +309,7 @@ int rp_dist_gather_ranks(const struct rp_dist *d, const struct rp_rank_info *min
 	return rc;
 }
 
-int rp_dist_gather_series(const struct rp_dist *d, struct rp_point **series, size_t *n,
+int rp_cluster_gather_series(const struct rp_cluster *d, struct rp_point **series, size_t *n,
 			  size_t *cap)
 {
 	int *counts = NULL, *displs = NULL;

@@ -1,7 +1,9 @@
-/* Distributed replay (issue 10): the seam between membench-replay and MPI.
+/* A cluster of replay processes (issue 10: distributed replay over MPI ranks); the seam between
+ * membench-replay and MPI. (Named cluster, not dist: record/synth/dist.h is about probability
+ * distributions.)
  *
- * Two implementations of this interface: dist_none.c (the default build: one process, every call
- * a no-op or an identity) and dist_mpi.c (-DMEMBENCH_MPI=ON: Open MPI). main.c calls the same
+ * Two implementations of this interface: cluster_none.c (the default build: one process, every call
+ * a no-op or an identity) and cluster_mpi.c (-DMEMBENCH_MPI=ON: Open MPI). main.c calls the same
  * functions either way, so the engine carries no #ifdef.
  *
  * Model: N ranks (processes, possibly on several hosts) replay disjoint shards of one profile.
@@ -15,16 +17,17 @@
  *
  * Every function below is collective (all ranks call it, in the same order) unless it says not.
  */
-#ifndef MB_REPLAY_DIST_H
-#define MB_REPLAY_DIST_H
+#ifndef MB_REPLAY_CLUSTER_H
+#define MB_REPLAY_CLUSTER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "replay.h"
+#include "series.h"
+#include "stats.h"
 
-struct rp_dist {
+struct rp_cluster {
 	int rank;          /* 0 .. size-1; 0 prints the report */
 	int size;          /* 1 without mpirun (or in the default build) */
 	char host[64];     /* this rank's host name */
@@ -49,33 +52,33 @@ struct rp_rank_info {
 
 /* Joins the MPI job when started by mpirun (single process otherwise).
  * @return 0, or -EIO when MPI cannot start (message printed). */
-int rp_dist_init(struct rp_dist *d, int *argc, char ***argv);
+int rp_cluster_init(struct rp_cluster *d, int *argc, char ***argv);
 /* Leaves the job (MPI_Finalize). Not collective in the failure sense: call once, at exit. */
-void rp_dist_finalize(struct rp_dist *d);
+void rp_cluster_finalize(struct rp_cluster *d);
 /* Every rank's rc meets: @return the largest rc of all ranks (0 when all are 0), so a failure on
  * one rank stops all of them at the same step. *failed_rank gets the rank that had it. */
-int rp_dist_agree(const struct rp_dist *d, int rc, int *failed_rank);
+int rp_cluster_agree(const struct rp_cluster *d, int rc, int *failed_rank);
 /* Measures each rank's CLOCK_REALTIME offset from rank 0 by ping-pong (32 rounds, the sample with
  * the shortest round trip wins); rank 0 writes them into ranks[] (size entries), others ignore
  * ranks. @return 0 or -EIO. */
-int rp_dist_clock(const struct rp_dist *d, struct rp_rank_info *ranks);
+int rp_cluster_clock(const struct rp_cluster *d, struct rp_rank_info *ranks);
 /* @return the smallest v of all ranks (lane counts must agree: hosts may differ in fd limits). */
-unsigned rp_dist_min(const struct rp_dist *d, unsigned v);
+unsigned rp_cluster_min(const struct rp_cluster *d, unsigned v);
 /* Start gate: returns on every rank at (nearly) the same moment. */
-void rp_dist_barrier(const struct rp_dist *d);
+void rp_cluster_barrier(const struct rp_cluster *d);
 /* Sums st of every rank into rank 0's st (histogram buckets and counters exactly; min/max;
  * first_send_ns/last_done_ns must already be relative to the rank's t0, see main.c).
  * Other ranks' st is left unchanged. Out of memory aborts the job (the others would wait).
  * @return 0 or -EIO. */
-int rp_dist_reduce_stats(const struct rp_dist *d, struct rp_stats *st);
+int rp_cluster_reduce_stats(const struct rp_cluster *d, struct rp_stats *st);
 /* Gathers mine from every rank into all[] on rank 0 (keeping rank 0's clock fields). Out of
  * memory aborts the job. @return 0 or -EIO. */
-int rp_dist_gather_ranks(const struct rp_dist *d, const struct rp_rank_info *mine,
+int rp_cluster_gather_ranks(const struct rp_cluster *d, const struct rp_rank_info *mine,
 			 struct rp_rank_info *all);
 /* Appends every other rank's per-second points to rank 0's *series (grown with realloc); the
  * caller then merges points of the same second. Out of memory aborts the job.
  * @return 0 or -EIO. */
-int rp_dist_gather_series(const struct rp_dist *d, struct rp_point **series, size_t *n,
+int rp_cluster_gather_series(const struct rp_cluster *d, struct rp_point **series, size_t *n,
 			  size_t *cap);
 
 #endif

@@ -1,12 +1,12 @@
 /* Distributed replay, default build: one process, rank 0 of 1. Every collective is the identity
- * (see dist.h); -DMEMBENCH_MPI=ON builds dist_mpi.c instead.
+ * (see cluster.h); -DMEMBENCH_MPI=ON builds cluster_mpi.c instead.
  */
 #include <string.h>
 #include <unistd.h>
 
-#include "dist.h"
+#include "cluster.h"
 
-int rp_dist_init(struct rp_dist *d, int *argc, char ***argv)
+int rp_cluster_init(struct rp_cluster *d, int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
@@ -18,18 +18,18 @@ int rp_dist_init(struct rp_dist *d, int *argc, char ***argv)
 	return 0;
 }
 
-void rp_dist_finalize(struct rp_dist *d)
+void rp_cluster_finalize(struct rp_cluster *d)
 {
 	(void)d;
 }
 
-int rp_dist_agree(const struct rp_dist *d, int rc, int *failed_rank)
+int rp_cluster_agree(const struct rp_cluster *d, int rc, int *failed_rank)
 {
 	*failed_rank = d->rank;
 	return rc;
 }
 
-int rp_dist_clock(const struct rp_dist *d, struct rp_rank_info *ranks)
+int rp_cluster_clock(const struct rp_cluster *d, struct rp_rank_info *ranks)
 {
 	(void)d;
 	ranks[0].realtime_offset_us = 0;
@@ -37,25 +37,25 @@ int rp_dist_clock(const struct rp_dist *d, struct rp_rank_info *ranks)
 	return 0;
 }
 
-unsigned rp_dist_min(const struct rp_dist *d, unsigned v)
+unsigned rp_cluster_min(const struct rp_cluster *d, unsigned v)
 {
 	(void)d;
 	return v;
 }
 
-void rp_dist_barrier(const struct rp_dist *d)
+void rp_cluster_barrier(const struct rp_cluster *d)
 {
 	(void)d;
 }
 
-int rp_dist_reduce_stats(const struct rp_dist *d, struct rp_stats *st)
+int rp_cluster_reduce_stats(const struct rp_cluster *d, struct rp_stats *st)
 {
 	(void)d;
 	(void)st;
 	return 0;
 }
 
-int rp_dist_gather_ranks(const struct rp_dist *d, const struct rp_rank_info *mine,
+int rp_cluster_gather_ranks(const struct rp_cluster *d, const struct rp_rank_info *mine,
 			 struct rp_rank_info *all)
 {
 	(void)d;
@@ -66,7 +66,7 @@ int rp_dist_gather_ranks(const struct rp_dist *d, const struct rp_rank_info *min
 	return 0;
 }
 
-int rp_dist_gather_series(const struct rp_dist *d, struct rp_point **series, size_t *n,
+int rp_cluster_gather_series(const struct rp_cluster *d, struct rp_point **series, size_t *n,
 			  size_t *cap)
 {
 	(void)d;

@@ -1,0 +1,60 @@
+/* What the replayer learns before it sends anything (plan.c): the pre-scan of the profile
+ * (counts, time span, mean rate, lanes, protocol families, keys to warm), the lanes fitted to
+ * the file-descriptor limit, the start-up check that every server answers, and the --warm
+ * stores. */
+#ifndef MB_REPLAY_PLAN_H
+#define MB_REPLAY_PLAN_H
+
+#include <stdint.h>
+
+#include <libmemcached/memcached.h>
+
+#include "options.h"
+
+/* What the pre-scan learned from the profile. */
+struct rp_plan {
+	uint64_t records;          /* usable records (all of them unless the profile is damaged) */
+	uint64_t commands;         /* records without MB_RF_BATCH_CONT */
+	uint64_t t_first, t_last;  /* time_ns of the first and last usable record */
+	uint64_t loop_span;        /* profile time one --loop iteration advances */
+	uint32_t recorded_conns;   /* max conn_id + 1 */
+	double mean_rate;          /* commands per recorded second */
+	double speed;              /* effective time compression (SPEED and OPS modes) */
+	unsigned nlanes;
+	unsigned nfam;             /* 2 when text/meta and binary records both occur: each lane then
+				    * has a connection per protocol family (memcached fixes a
+				    * connection's protocol at its first byte) */
+	uint8_t key_mode;
+	uint64_t warm_keys;        /* keys --warm stores */
+	uint64_t *warm_ids;        /* their ids, key lengths and value lengths */
+	uint32_t *warm_klen;
+	uint32_t *warm_vlen;
+};
+
+/* What --warm did. */
+struct rp_warm_result {
+	uint64_t stored, failed;
+	double seconds;
+};
+
+/* Reads the whole profile o->profile once and fills p (warm keys only with o->warm). A damaged
+ * or truncated profile is planned up to its last good record, and *warning (static storage)
+ * says so; NULL otherwise. @return 0, or an exit code (message printed): MB_EXIT_INPUT for an
+ * unreadable profile, MB_EXIT_FAILURE when out of memory. p needs rp_plan_free either way. */
+int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warning);
+void rp_plan_free(struct rp_plan *p);
+/* Raises the open-file limit for the connections; without --connections, folds the recorded
+ * connections into fewer lanes (p->nlanes) when there are more than RP_DEFAULT_MAX_LANES or
+ * than file descriptors. @return 0, or MB_EXIT_USAGE when --connections asks for more
+ * connections than the limit allows (message printed). */
+#define RP_DEFAULT_MAX_LANES 512
+int rp_plan_fit_lanes(const struct rp_opts *o, struct rp_plan *p);
+/* Every server must accept a connection within 3 s. @return 0, or MB_EXIT_TARGET naming the
+ * server (message printed). */
+int rp_plan_check_targets(const struct rp_opts *o);
+/* Stores p's warm keys through memc with their recorded sizes (a profile that cannot be opened
+ * again only warns). */
+void rp_plan_warm(const struct rp_opts *o, const struct rp_plan *p, memcached_st *memc,
+		  struct rp_warm_result *res);
+
+#endif

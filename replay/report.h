@@ -1,0 +1,47 @@
+/* Merged results of a run (report.c): the text table printed at the end and the --json file
+ * (schema "membench.replay/1", documented in docs/replay.md). */
+#ifndef MB_REPLAY_REPORT_H
+#define MB_REPLAY_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cluster.h"
+#include "options.h"
+#include "plan.h"
+#include "series.h"
+#include "stats.h"
+#include "target.h"
+
+/* A rank whose schedule lag p99 exceeds this fell behind (flagged in the per-rank section). */
+#define RP_BEHIND_LAG_NS 1000000ull
+
+struct rp_report {
+	const struct rp_opts *opts;
+	const struct rp_plan *plan;
+	const struct rp_stats *st;
+	const struct rp_point *series;
+	size_t nseries;
+	double duration_s;
+	unsigned nworkers;         /* threads actually used (at most one per lane) */
+	double target_rate;        /* 0 for --rate max */
+	bool interrupted;
+	bool stats_ok;
+	uint64_t (*stat_before)[RP_NSTAT];
+	uint64_t (*stat_after)[RP_NSTAT];
+	uint64_t warm_stored, warm_failed;
+	double warm_s;
+	const char *profile_warning; /* truncated/corrupt profile note, or NULL */
+	bool generator_bound;
+	unsigned nranks;           /* MPI ranks (1 without mpirun); > 1 adds the per-rank section */
+	const struct rp_rank_info *ranks; /* nranks entries (cluster.h) */
+};
+
+extern const char *const rp_err_names[RP_ERR_COUNT];
+void rp_report_text(FILE *out, const struct rp_report *r);
+/* Writes the JSON file. @return 0 or -errno. */
+int rp_report_json(const char *path, const struct rp_report *r);
+
+#endif

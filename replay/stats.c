@@ -1,0 +1,85 @@
+/* Counters and latency histograms of a run (stats.h): allocation and the merge of per-worker
+ * blocks after the run. Histograms are 3 significant digits over RP_LAT_LOW..RP_LAT_HIGH; the
+ * per-command ones are allocated on a command's first use, so a run of gets only pays for gets.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "stats.h"
+
+int rp_stats_init(struct rp_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (mb_hist_init(&s->corr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&s->uncorr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&s->lag, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&s->gen_lag, RP_LAT_LOW, RP_LAT_HIGH, 3)) {
+		rp_stats_free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int rp_opstats_use(struct rp_opstats *o)
+{
+	if (o->used)
+		return 0;
+	if (mb_hist_init(&o->corr, RP_LAT_LOW, RP_LAT_HIGH, 3) ||
+	    mb_hist_init(&o->uncorr, RP_LAT_LOW, RP_LAT_HIGH, 3)) {
+		mb_hist_free(&o->corr);
+		mb_hist_free(&o->uncorr);
+		return -ENOMEM;
+	}
+	o->used = true;
+	return 0;
+}
+
+void rp_stats_free(struct rp_stats *s)
+{
+	mb_hist_free(&s->corr);
+	mb_hist_free(&s->uncorr);
+	mb_hist_free(&s->lag);
+	mb_hist_free(&s->gen_lag);
+	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
+		mb_hist_free(&s->op[i].corr);
+		mb_hist_free(&s->op[i].uncorr);
+		s->op[i].used = false;
+	}
+}
+
+void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
+{
+	d->requests_sent += s->requests_sent;
+	d->keys_sent += s->keys_sent;
+	d->responses += s->responses;
+	d->noreply_sent += s->noreply_sent;
+	d->skipped_late += s->skipped_late;
+	d->skipped_ops += s->skipped_ops;
+	d->stalls += s->stalls;
+	d->reconnects += s->reconnects;
+	d->bytes_out += s->bytes_out;
+	d->bytes_in += s->bytes_in;
+	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
+		d->errors[i] += s->errors[i];
+	mb_hist_merge(&d->corr, &s->corr);
+	mb_hist_merge(&d->uncorr, &s->uncorr);
+	mb_hist_merge(&d->lag, &s->lag);
+	mb_hist_merge(&d->gen_lag, &s->gen_lag);
+	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
+		const struct rp_opstats *so = &s->op[i];
+		struct rp_opstats *dop = &d->op[i];
+		if (!so->used || rp_opstats_use(dop) != 0)
+			continue;
+		dop->sent += so->sent;
+		dop->keys += so->keys;
+		dop->responses += so->responses;
+		for (unsigned k = 0; k < MB_STATUS_COUNT; k++)
+			dop->status[k] += so->status[k];
+		mb_hist_merge(&dop->corr, &so->corr);
+		mb_hist_merge(&dop->uncorr, &so->uncorr);
+	}
+	if (s->first_send_ns && (!d->first_send_ns || s->first_send_ns < d->first_send_ns))
+		d->first_send_ns = s->first_send_ns;
+	if (s->last_done_ns > d->last_done_ns)
+		d->last_done_ns = s->last_done_ns;
+}
