@@ -23,38 +23,16 @@
 #define MAX_PREFIXES 65536         /* distinct prefixes aggregated */
 #define TOP_CONNS 5
 
-/* Per-op facts, one row per command: carries a value (storage command), sets an item's TTL when
- * storing it (the "TTL of writes"; touch and gat only refresh one), counts as a write for
- * libCacheSim, may carry several keys (multiget). */
-enum { OPF_VALUE = 1, OPF_TTL = 2, OPF_LCS_WRITE = 4, OPF_MULTI = 8 };
+/* The engine's per-op facts, expanded from MB_OP_FACTS (membench/ops.h) at compile time so the
+ * hot path indexes them without a call: MB_OPF_TTL (stores an item with its TTL: the "TTL of
+ * writes"), MB_OPF_MULTI (may carry several keys), and OPF_VALUE for storage commands. */
+#define OPF_VALUE 0x80
 static const uint8_t op_facts[MB_OP_COUNT] = {
-	[MB_OP_GET] = OPF_MULTI,
-	[MB_OP_GETS] = OPF_MULTI,
-	[MB_OP_GAT] = OPF_MULTI,
-	[MB_OP_GATS] = OPF_MULTI,
-	[MB_OP_SET] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
-	[MB_OP_ADD] = OPF_VALUE | OPF_TTL,
-	[MB_OP_REPLACE] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
-	[MB_OP_APPEND] = OPF_VALUE,
-	[MB_OP_PREPEND] = OPF_VALUE,
-	[MB_OP_CAS] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
-	[MB_OP_MS] = OPF_VALUE | OPF_TTL,
+#define OP_FACTS_ROW(id, value, name, cls, flags, ...) \
+	[MB_OP_##id] = (flags) | (MB_OPC_##cls == MB_OPC_STORAGE ? OPF_VALUE : 0),
+	MB_OP_FACTS(OP_FACTS_ROW)
+#undef OP_FACTS_ROW
 };
-
-bool an_op_is_write_libcachesim(unsigned op)
-{
-	return op < MB_OP_COUNT && (op_facts[op] & OPF_LCS_WRITE);
-}
-
-bool an_op_has_value(unsigned op)
-{
-	return op < MB_OP_COUNT && (op_facts[op] & OPF_VALUE);
-}
-
-bool an_op_has_ttl(unsigned op)
-{
-	return op < MB_OP_COUNT && (op_facts[op] & OPF_TTL);
-}
 
 double an_frac(uint64_t num, uint64_t den)
 {
@@ -281,9 +259,9 @@ static void conn_pipeline(struct analysis *a, struct an_conn *c, uint64_t t, uin
  * path and a counter is cheaper than a histogram record. */
 static void end_batch(struct analysis *a)
 {
-	if (a->batch_len == 1 && (op_facts[a->batch_op] & OPF_MULTI))
+	if (a->batch_len == 1 && (op_facts[a->batch_op] & MB_OPF_MULTI))
 		a->batch_singles++;
-	else if (a->batch_len && (op_facts[a->batch_op] & OPF_MULTI))
+	else if (a->batch_len && (op_facts[a->batch_op] & MB_OPF_MULTI))
 		an_hist_add(&a->h[AN_H_BATCH], a->batch_len);
 	a->batch_len = 0;
 }
@@ -451,7 +429,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 			 (resp && status == MB_STATUS_HIT);
 	if (has_value)
 		an_hist_add(&a->h[AN_H_VAL_REQ], r->value_len);
-	if (op_facts[op] & OPF_TTL)
+	if (op_facts[op] & MB_OPF_TTL)
 		add_ttl(a, r);
 	if (r->key_id == MB_KEY_NONE)
 		a->keyless++;

@@ -61,11 +61,6 @@ const char *fid_check_name(enum fid_check_id id)
 	return checks[id].name;
 }
 
-const char *fid_check_what(enum fid_check_id id)
-{
-	return checks[id].what;
-}
-
 void fid_thresholds_default(struct fid_thresholds *th)
 {
 	for (unsigned i = 0; i < FID_NCHECKS; i++)
@@ -74,11 +69,7 @@ void fid_thresholds_default(struct fid_thresholds *th)
 
 bool fid_is_admin(const struct mb_record *r)
 {
-	static const bool admin[MB_OP_COUNT] = {
-		[MB_OP_STATS] = true, [MB_OP_VERSION] = true, [MB_OP_VERBOSITY] = true,
-		[MB_OP_FLUSH_ALL] = true, [MB_OP_OTHER] = true,
-	};
-	return r->key_id == MB_KEY_NONE && r->op < MB_OP_COUNT && admin[r->op];
+	return r->key_id == MB_KEY_NONE && mb_op_has(r->op, MB_OPF_ADMIN);
 }
 
 size_t fid_filter(struct mb_record *recs, size_t n, double speed, uint64_t *admin)
@@ -231,7 +222,7 @@ void fid_trace_add(struct fid_trace *t, const struct mb_record *recs, size_t n)
 			t->err = -ENOMEM;
 			return;
 		}
-		bool storage = r->op < MB_OP_COUNT && an_op_has_value(r->op);
+		bool storage = mb_op_class(r->op) == MB_OPC_STORAGE;
 		uint32_t local = UINT32_MAX;
 		if (r->key_id != MB_KEY_NONE && local_index(t, c, r->conn_id, r->key_id, &local)) {
 			t->err = -ENOMEM;

@@ -80,9 +80,8 @@ struct fid_result {
 	bool series_cut;              /* a profile ran past FID_MAX_MS */
 };
 
-/* Name (for JSON and flags) and one-line definition of a check. */
+/* Name of a check (for JSON and flags); its one-line definition is printed by fid_text. */
 const char *fid_check_name(enum fid_check_id id);
-const char *fid_check_what(enum fid_check_id id);
 void fid_thresholds_default(struct fid_thresholds *th);
 
 /* Evaluates every check of B against A. */

@@ -107,7 +107,7 @@ static void json_reads_writes(struct jw *w, const struct analysis *a)
 	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
 		rd += mb_op_is_read(op) ? a->ops[op] : 0;
 		wr += mb_op_is_write(op) ? a->ops[op] : 0;
-		lcs += an_op_is_write_libcachesim(op) ? a->ops[op] : 0;
+		lcs += mb_op_has(op, MB_OPF_LCS_WRITE) ? a->ops[op] : 0;
 	}
 	jw_obj(w, "reads_writes");
 	jw_obj(w, "twitter");

@@ -34,51 +34,17 @@
 #define BIN_RES_MAGIC 0x81
 #define BIN_MAX_EXTRAS 32
 
-/* What each opcode is. quiet_status is the outcome a quiet opcode leaves unsaid. */
+/* What each opcode is, from MB_BIN_OPCODES (membench/ops.h); unlisted opcodes are not known.
+ * What a quiet opcode leaves unsaid is its command's `quiet` fact (mb_op_info). */
 static const struct {
 	uint8_t op;
-	uint8_t expect;
 	uint8_t quiet;
-	uint8_t quiet_status;
 	uint8_t keyecho;
 	uint8_t known;
 } bin_ops[256] = {
-	[0x00] = {MB_OP_GET, EXP_BIN, 0, 0, 0, 1},
-	[0x01] = {MB_OP_SET, EXP_BIN, 0, 0, 0, 1},
-	[0x02] = {MB_OP_ADD, EXP_BIN, 0, 0, 0, 1},
-	[0x03] = {MB_OP_REPLACE, EXP_BIN, 0, 0, 0, 1},
-	[0x04] = {MB_OP_DELETE, EXP_BIN, 0, 0, 0, 1},
-	[0x05] = {MB_OP_INCR, EXP_BIN, 0, 0, 0, 1},
-	[0x06] = {MB_OP_DECR, EXP_BIN, 0, 0, 0, 1},
-	[0x07] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},           /* quit */
-	[0x08] = {MB_OP_FLUSH_ALL, EXP_BIN, 0, 0, 0, 1},
-	[0x09] = {MB_OP_GET, EXP_BIN, 1, MB_STATUS_MISS, 0, 1}, /* getq */
-	[0x0a] = {MB_OP_MN, EXP_BIN, 0, 0, 0, 1},               /* noop */
-	[0x0b] = {MB_OP_VERSION, EXP_BIN, 0, 0, 0, 1},
-	[0x0c] = {MB_OP_GET, EXP_BIN, 0, 0, 1, 1},              /* getk */
-	[0x0d] = {MB_OP_GET, EXP_BIN, 1, MB_STATUS_MISS, 1, 1}, /* getkq */
-	[0x0e] = {MB_OP_APPEND, EXP_BIN, 0, 0, 0, 1},
-	[0x0f] = {MB_OP_PREPEND, EXP_BIN, 0, 0, 0, 1},
-	[0x10] = {MB_OP_STATS, EXP_BIN_STATS, 0, 0, 0, 1},
-	[0x11] = {MB_OP_SET, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x12] = {MB_OP_ADD, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x13] = {MB_OP_REPLACE, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x14] = {MB_OP_DELETE, EXP_BIN, 1, MB_STATUS_DELETED, 0, 1},
-	[0x15] = {MB_OP_INCR, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
-	[0x16] = {MB_OP_DECR, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
-	[0x17] = {MB_OP_OTHER, EXP_NONE, 1, MB_STATUS_NONE, 0, 1}, /* quitq */
-	[0x18] = {MB_OP_FLUSH_ALL, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
-	[0x19] = {MB_OP_APPEND, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x1a] = {MB_OP_PREPEND, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x1b] = {MB_OP_VERBOSITY, EXP_BIN, 0, 0, 0, 1},
-	[0x1c] = {MB_OP_TOUCH, EXP_BIN, 0, 0, 0, 1},
-	[0x1d] = {MB_OP_GAT, EXP_BIN, 0, 0, 0, 1},
-	[0x1e] = {MB_OP_GAT, EXP_BIN, 1, MB_STATUS_MISS, 0, 1},   /* gatq */
-	[0x20] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl list mechs */
-	[0x21] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl auth */
-	[0x22] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl step */
-	[0x23] = {MB_OP_GAT, EXP_BIN, 0, 0, 1, 1},                /* gatk */
-	[0x24] = {MB_OP_GAT, EXP_BIN, 1, MB_STATUS_MISS, 1, 1},   /* gatkq */
+#define BIN_OP_ROW(name, code, op, quiet, keyecho) [code] = {MB_OP_##op, quiet, keyecho, 1},
+	MB_BIN_OPCODES(BIN_OP_ROW)
+#undef BIN_OP_ROW
 };
 
 static uint16_t rd16(const uint8_t *p)
@@ -133,14 +99,17 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	e->opaque = rd32(h + 12);
 	e->flags |= P_OPAQUE;
 	e->op = bin_ops[opcode].known ? bin_ops[opcode].op : MB_OP_OTHER;
-	e->expect = bin_ops[opcode].known ? bin_ops[opcode].expect : EXP_BIN;
+	uint8_t unsaid = mb_op_info(e->op)->quiet;
+	e->expect = e->op == MB_OP_STATS ? EXP_BIN_STATS : EXP_BIN;
 	if (bin_ops[opcode].keyecho)
 		e->flags |= P_KEYECHO;
 	if (bin_ops[opcode].quiet) {
 		e->rflags |= MB_RF_NOREPLY;
-		if (e->expect != EXP_NONE) {
+		if (unsaid == MB_STATUS_NONE) { /* quitq: nothing is ever answered */
+			e->expect = EXP_NONE;
+		} else {
 			e->flags |= P_QUIET;
-			e->quiet_status = bin_ops[opcode].quiet_status;
+			e->quiet_status = unsaid;
 		}
 	}
 	if (keylen) {

@@ -33,8 +33,10 @@
 /* ---- status of a response word for an op -------------------------------------------------- */
 
 #define OPB(op) (1u << (op))
-#define OPS_STORE (OPB(MB_OP_SET) | OPB(MB_OP_ADD) | OPB(MB_OP_REPLACE) | OPB(MB_OP_APPEND) | \
-		   OPB(MB_OP_PREPEND) | OPB(MB_OP_CAS))
+/* The text storage commands (set, add, replace, append, prepend, cas), from MB_OP_FACTS. */
+#define OPS_STORE_ROW(id, value, name, cls, flags, text, ...) \
+	| (MB_OPC_##cls == MB_OPC_STORAGE && (text) != NULL ? OPB(MB_OP_##id) : 0u)
+#define OPS_STORE (0u MB_OP_FACTS(OPS_STORE_ROW))
 #define OPS_ALL 0xffffffffu
 #define ST_NOFIT 0xff
 
@@ -78,31 +80,20 @@ static const struct {
 	[RW_ME] = {OPB(MB_OP_ME), MB_STATUS_OK, {{0, 0}}},
 };
 
-/* Binary status codes (protocol_binary.h) -> outcome; success depends on the op. */
+/* Binary status codes (protocol_binary.h) -> outcome; success depends on the op's class. */
 static uint8_t bin_status(const struct pend *e, uint16_t code)
 {
+	static const uint8_t success[] = {
+		[MB_OPC_READ] = MB_STATUS_HIT,       [MB_OPC_STORAGE] = MB_STATUS_STORED,
+		[MB_OPC_ARITH] = MB_STATUS_OK,       [MB_OPC_DELETE] = MB_STATUS_DELETED,
+		[MB_OPC_TOUCH] = MB_STATUS_TOUCHED,  [MB_OPC_OTHER] = MB_STATUS_OK,
+	};
+	enum mb_op_class cls = mb_op_class(e->op);
 	switch (code) {
 	case 0x00:
-		switch (e->op) {
-		case MB_OP_GET: case MB_OP_GETS: case MB_OP_GAT: case MB_OP_GATS:
-			return MB_STATUS_HIT;
-		case MB_OP_SET: case MB_OP_ADD: case MB_OP_REPLACE: case MB_OP_APPEND:
-		case MB_OP_PREPEND: case MB_OP_CAS:
-			return MB_STATUS_STORED;
-		case MB_OP_DELETE:
-			return MB_STATUS_DELETED;
-		case MB_OP_TOUCH:
-			return MB_STATUS_TOUCHED;
-		default:
-			return MB_STATUS_OK;
-		}
+		return success[cls];
 	case 0x01: /* key not found */
-		switch (e->op) {
-		case MB_OP_GET: case MB_OP_GETS: case MB_OP_GAT: case MB_OP_GATS:
-			return MB_STATUS_MISS;
-		default:
-			return MB_STATUS_NOT_FOUND;
-		}
+		return cls == MB_OPC_READ ? MB_STATUS_MISS : MB_STATUS_NOT_FOUND;
 	case 0x02: /* key exists */
 		return e->op == MB_OP_ADD ? MB_STATUS_NOT_STORED : MB_STATUS_EXISTS;
 	case 0x05: /* item not stored */

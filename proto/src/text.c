@@ -505,13 +505,6 @@ static void meta_flags(const struct tok *t, size_t nt, size_t first, struct mfla
 	}
 }
 
-static const uint8_t meta_quiet_status[MB_OP_COUNT] = {
-	[MB_OP_MG] = MB_STATUS_MISS,
-	[MB_OP_MS] = MB_STATUS_STORED,
-	[MB_OP_MD] = MB_STATUS_DELETED,
-	[MB_OP_MA] = MB_STATUS_OK,
-};
-
 /* mg|md|ma|me <key> <flag>*   /   ms <key> <datalen> <flag>*   /   mn */
 static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, uint8_t op,
 		     bool strict)
@@ -560,7 +553,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 	} else if (f.quiet && op != MB_OP_ME) {
 		e->flags |= P_QUIET;
 		e->rflags |= MB_RF_NOREPLY;
-		e->quiet_status = meta_quiet_status[op];
+		e->quiet_status = mb_op_info(op)->quiet;
 	}
 	if (op == MB_OP_MS) {
 		e->value_len = (uint32_t)vlen;
