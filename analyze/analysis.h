@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "membench/hist.h"
+#include "membench/ring.h"
 #include "membench/profile.h"
 #include "sketch.h"
 #include "zipf.h"
@@ -68,8 +69,7 @@ struct an_key {
 struct an_conn {
 	uint64_t first_ns, last_ns;
 	uint64_t commands, requests;
-	uint64_t *pend;     /* completion times of outstanding commands (ring) */
-	uint32_t phead, plen, pcap;
+	struct mb_ring pend; /* completion times (uint64_t) of outstanding commands */
 	bool seen;
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fidelity.h"
+#include "membench/array.h"
 #include "membench/hist.h"
 #include "membench/mix.h"
 
@@ -172,17 +173,8 @@ static int local_index(struct fid_trace *t, struct fid_conn *c, uint32_t conn, u
 
 static struct fid_conn *conn_get(struct fid_trace *t, uint32_t id)
 {
-	if (id >= t->conns_cap) {
-		size_t n = t->conns_cap ? t->conns_cap : 16;
-		while (n <= id)
-			n *= 2;
-		struct fid_conn *c = realloc(t->conns, n * sizeof(*c));
-		if (!c)
-			return NULL;
-		memset(c + t->conns_cap, 0, (n - t->conns_cap) * sizeof(*c));
-		t->conns = c;
-		t->conns_cap = n;
-	}
+	if (MB_ARRAY_RESERVE_ZERO(t->conns, t->conns_cap, (size_t)id + 1))
+		return NULL;
 	if (id >= t->nconns)
 		t->nconns = (size_t)id + 1;
 	return &t->conns[id];
@@ -195,18 +187,9 @@ static void ms_add(struct fid_trace *t, uint64_t time_ns)
 		t->ms_cut = true;
 		return;
 	}
-	if (ms >= t->ms_cap) {
-		size_t n = t->ms_cap ? t->ms_cap : 4096;
-		while (n <= ms)
-			n *= 2;
-		uint32_t *m = realloc(t->ms, n * sizeof(*m));
-		if (!m) {
-			t->err = -ENOMEM;
-			return;
-		}
-		memset(m + t->ms_cap, 0, (n - t->ms_cap) * sizeof(*m));
-		t->ms = m;
-		t->ms_cap = n;
+	if (MB_ARRAY_RESERVE_ZERO(t->ms, t->ms_cap, (size_t)ms + 1)) {
+		t->err = -ENOMEM;
+		return;
 	}
 	if (ms >= t->nms)
 		t->nms = (size_t)ms + 1;
@@ -399,26 +382,26 @@ int fid_text(FILE *f, const struct fid_result *res)
 	return ferror(f) ? -EIO : 0;
 }
 
-void fid_json(struct jw *w, const struct fid_result *res)
+void fid_json(struct mb_json *w, const struct fid_result *res)
 {
-	jw_obj(w, "fidelity");
-	jw_bool(w, "pass", res->pass);
-	jw_num(w, "speed", res->speed);
-	jw_u64(w, "excluded_admin_a", res->admin_a);
-	jw_u64(w, "excluded_admin_b", res->admin_b);
-	jw_u64(w, "connections_a", res->conns_a);
-	jw_u64(w, "connections_b", res->conns_b);
-	jw_u64(w, "series_seconds", res->series_seconds);
-	jw_arr(w, "checks");
+	mb_json_obj(w, "fidelity");
+	mb_json_bool(w, "pass", res->pass);
+	mb_json_num(w, "speed", res->speed);
+	mb_json_u64(w, "excluded_admin_a", res->admin_a);
+	mb_json_u64(w, "excluded_admin_b", res->admin_b);
+	mb_json_u64(w, "connections_a", res->conns_a);
+	mb_json_u64(w, "connections_b", res->conns_b);
+	mb_json_u64(w, "series_seconds", res->series_seconds);
+	mb_json_arr(w, "checks");
 	for (unsigned i = 0; i < FID_NCHECKS; i++) {
 		const struct fid_check *c = &res->c[i];
-		jw_obj(w, NULL);
-		jw_str(w, "name", checks[i].name);
-		jw_num(w, "value", c->value);
-		jw_num(w, "threshold", c->threshold);
-		jw_str(w, "result", !isfinite(c->value) && c->pass ? "n/a" : c->pass ? "PASS" : "FAIL");
-		jw_obj_end(w);
+		mb_json_obj(w, NULL);
+		mb_json_str(w, "name", checks[i].name);
+		mb_json_num(w, "value", c->value);
+		mb_json_num(w, "threshold", c->threshold);
+		mb_json_str(w, "result", !isfinite(c->value) && c->pass ? "n/a" : c->pass ? "PASS" : "FAIL");
+		mb_json_obj_end(w);
 	}
-	jw_arr_end(w);
-	jw_obj_end(w);
+	mb_json_arr_end(w);
+	mb_json_obj_end(w);
 }

@@ -28,7 +28,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
-#include "json.h"
+#include "membench/json.h"
 
 #define FID_MAX_MS (1u << 24)
 
@@ -90,6 +90,6 @@ void fid_evaluate(const struct analysis *a, const struct analysis *b, const stru
 		  struct fid_result *res);
 /* Text table / JSON object "fidelity". @return 0 or -EIO (text). */
 int fid_text(FILE *f, const struct fid_result *res);
-void fid_json(struct jw *w, const struct fid_result *res);
+void fid_json(struct mb_json *w, const struct fid_result *res);
 
 #endif

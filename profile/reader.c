@@ -28,6 +28,7 @@
 
 #include "format.h"
 #include "meta.h"
+#include "membench/array.h"
 #include "membench/buf.h"
 #include "membench/error.h"
 
@@ -48,7 +49,8 @@ struct mb_profile_reader {
 
 	struct fmt_keyfact *facts; /* per dense key id */
 	uint64_t *kend;         /* end of key i's stored bytes in kbytes (not in anon mode) */
-	uint64_t nkeys, kcap;
+	uint64_t nkeys;
+	size_t kcap, kend_cap;  /* capacity of facts and kend */
 	struct mb_buf kbytes;
 
 	ZSTD_DCtx *dctx;
@@ -164,23 +166,12 @@ static int load_block(struct mb_profile_reader *r, uint64_t off, uint8_t type, u
 
 static int keys_reserve(struct mb_profile_reader *r, uint64_t n)
 {
-	if (n <= r->kcap)
-		return 0;
-	uint64_t cap = r->kcap ? r->kcap : 1024;
-	while (cap < n)
-		cap *= 2;
-	struct fmt_keyfact *f = realloc(r->facts, cap * sizeof(*f));
-	if (!f)
+	if (n > SIZE_MAX)
 		return -ENOMEM;
-	r->facts = f;
-	if (r->meta.key_mode != MB_KEYS_ANON) {
-		uint64_t *e = realloc(r->kend, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		r->kend = e;
-	}
-	r->kcap = cap;
-	return 0;
+	int err = MB_ARRAY_RESERVE(r->facts, r->kcap, (size_t)n);
+	if (!err && r->meta.key_mode != MB_KEYS_ANON)
+		err = MB_ARRAY_RESERVE(r->kend, r->kend_cap, (size_t)n);
+	return err;
 }
 
 /* Key-table block at off (already in r->raw, header h): appends its keys. */
@@ -247,28 +238,15 @@ static int parse_stats(struct mb_profile_reader *r, uint64_t off, const struct f
 
 static int add_block(struct mb_profile_reader *r, const struct mb_profile_block_info *b)
 {
-	if (r->nblocks == r->bcap) {
-		size_t cap = r->bcap ? r->bcap * 2 : 64;
-		struct mb_profile_block_info *n = realloc(r->blocks, cap * sizeof(*n));
-		if (!n)
-			return rfail(r, -ENOMEM, "out of memory");
-		r->blocks = n;
-		r->bcap = cap;
-	}
+	if (MB_ARRAY_RESERVE(r->blocks, r->bcap, r->nblocks + 1))
+		return rfail(r, -ENOMEM, "out of memory");
 	r->blocks[r->nblocks++] = *b;
 	return 0;
 }
 
 static int records_reserve(struct mb_record **a, size_t *cap, size_t n)
 {
-	if (n <= *cap)
-		return 0;
-	struct mb_record *p = realloc(*a, n * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	*a = p;
-	*cap = n;
-	return 0;
+	return mb_array_reserve((void **)a, cap, n, sizeof(**a), 0);
 }
 
 /* Decodes the record block at off (expected `count` records, 0 = take the header's) into *a. */

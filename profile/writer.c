@@ -33,6 +33,7 @@
 #include "format.h"
 #include "keymap.h"
 #include "meta.h"
+#include "membench/array.h"
 #include "membench/buf.h"
 #include "membench/error.h"
 
@@ -343,30 +344,16 @@ cleanup:
 /* Grows the per-key arrays to hold id. */
 static int keys_reserve(struct mb_profile_writer *w, uint64_t id)
 {
-	if (id < w->keys_cap)
-		return 0;
-	size_t cap = w->keys_cap ? w->keys_cap * 2 : 4096;
-	struct fmt_keyfact *f = realloc(w->facts, cap * sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	w->facts = f;
-	w->keys_cap = cap;
-	return 0;
+	return MB_ARRAY_RESERVE(w->facts, w->keys_cap, (size_t)id + 1);
 }
 
 /* Remembers the stored bytes of a key new in this block (cut at append time). */
 static int keep_key_bytes(struct mb_profile_writer *w, uint64_t pending_idx, const void *bytes,
 			  size_t n)
 {
-	if (pending_idx >= w->kend_cap) {
-		size_t cap = w->kend_cap ? w->kend_cap * 2 : 1024;
-		uint32_t *e = realloc(w->kend, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		w->kend = e;
-		w->kend_cap = cap;
-	}
-	int err = mb_buf_append(&w->kbytes, bytes, n);
+	int err = MB_ARRAY_RESERVE(w->kend, w->kend_cap, (size_t)pending_idx + 1);
+	if (!err)
+		err = mb_buf_append(&w->kbytes, bytes, n);
 	if (err)
 		return err;
 	w->kend[pending_idx] = (uint32_t)w->kbytes.len;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "membench/array.h"
 #include "membench/error.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -151,15 +152,15 @@ static uint8_t response_status(struct mb_proto_conn *c, const struct resp *r, co
 
 /* ---- the FIFO ----------------------------------------------------------------------------- */
 
-/* The entry at seq, which the caller knows is in [qseq, qseq + qlen). */
+/* The entry at seq, which the caller knows is in [qseq, qseq + q.len). */
 static struct pend *entry_at(struct mb_proto_conn *c, uint64_t seq)
 {
-	return &c->q[(c->qhead + (uint32_t)(seq - c->qseq)) & (c->qcap - 1)];
+	return mb_ring_at(&c->q, sizeof(struct pend), (uint32_t)(seq - c->qseq));
 }
 
 struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq)
 {
-	if (seq < c->qseq || seq >= c->qseq + c->qlen)
+	if (seq < c->qseq || seq >= c->qseq + c->q.len)
 		return NULL;
 	return entry_at(c, seq);
 }
@@ -188,19 +189,18 @@ static void emit(struct mb_proto_conn *c, const struct pend *e)
 
 void conn_drain(struct mb_proto_conn *c)
 {
-	while (c->qlen) {
-		struct pend *e = &c->q[c->qhead];
+	while (c->q.len) {
+		struct pend *e = entry_at(c, c->qseq);
 		if ((e->flags & (P_COMPLETE | P_RESOLVED)) != (P_COMPLETE | P_RESOLVED))
 			break;
 		if (!(e->flags & P_BARRIER))
 			emit(c, e);
-		c->qhead = (c->qhead + 1) & (c->qcap - 1);
-		c->qlen--;
+		mb_ring_pop(&c->q);
 		c->qseq++;
 	}
 	if (c->rseq < c->qseq)
 		c->rseq = c->qseq;
-	if (!c->qlen) {
+	if (!c->q.len) {
 		c->kbase += c->klen;
 		c->klen = 0;
 	}
@@ -210,7 +210,7 @@ void conn_drain(struct mb_proto_conn *c)
  * come, can no longer be matched: the connection becomes uncertain. */
 static void drop_oldest(struct mb_proto_conn *c)
 {
-	struct pend *e = &c->q[c->qhead];
+	struct pend *e = entry_at(c, c->qseq);
 	if (!(e->flags & P_RESOLVED)) {
 		if (e->expect != EXP_NONE && !(e->flags & P_QUIET))
 			c->uncertain = true;
@@ -226,25 +226,14 @@ static void drop_oldest(struct mb_proto_conn *c)
 
 struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq)
 {
-	if (c->qlen >= c->opts.max_pending)
+	if (c->q.len >= c->opts.max_pending)
 		drop_oldest(c);
-	if (c->qlen == c->qcap) {
-		uint32_t ncap = c->qcap ? c->qcap * 2 : 16;
-		struct pend *nq = malloc((size_t)ncap * sizeof(*nq));
-		if (!nq) {
-			c->err = -ENOMEM;
-			return NULL;
-		}
-		for (uint32_t i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) & (c->qcap - 1)];
-		free(c->q);
-		c->q = nq;
-		c->qcap = ncap;
-		c->qhead = 0;
+	uint64_t s = c->qseq + c->q.len;
+	struct pend *e = mb_ring_push(&c->q, sizeof(struct pend));
+	if (!e) {
+		c->err = -ENOMEM;
+		return NULL;
 	}
-	uint64_t s = c->qseq + c->qlen;
-	c->qlen++;
-	struct pend *e = entry_at(c, s);
 	memset(e, 0, sizeof(*e));
 	e->key_pos = c->kbase + c->klen;
 	e->batch_size = 1;
@@ -258,7 +247,7 @@ int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_
 		len = MB_PROTO_MAX_KEY;
 	if (c->kcap - c->klen < len) {
 		/* compact: everything before the head's key is dead */
-		uint64_t live = c->q[c->qhead].key_pos;
+		uint64_t live = entry_at(c, c->qseq)->key_pos;
 		size_t shift = (size_t)(live - c->kbase);
 		if (shift) {
 			memmove(c->karena, c->karena + shift, c->klen - shift);
@@ -266,16 +255,14 @@ int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_
 			c->klen -= shift;
 		}
 		if (c->kcap - c->klen < len || c->kcap - c->klen < c->kcap / 2) {
-			size_t ncap = c->kcap ? c->kcap * 2 : 4096;
-			while (ncap - c->klen < len)
-				ncap *= 2;
-			char *na = realloc(c->karena, ncap);
-			if (!na) {
+			/* still over half full after compaction: double */
+			size_t need = c->kcap ? c->kcap + 1 : 4096;
+			if (need < c->klen + len)
+				need = c->klen + len;
+			if (MB_ARRAY_RESERVE(c->karena, c->kcap, need)) {
 				c->err = -ENOMEM;
 				return -ENOMEM;
 			}
-			c->karena = na;
-			c->kcap = ncap;
 		}
 	}
 	e->key_pos = c->kbase + c->klen;
@@ -328,7 +315,7 @@ void conn_barrier(struct mb_proto_conn *c, uint64_t time)
 
 void conn_flush_unresolved(struct mb_proto_conn *c)
 {
-	for (uint64_t s = c->rseq; s < c->qseq + c->qlen; s++) {
+	for (uint64_t s = c->rseq; s < c->qseq + c->q.len; s++) {
 		struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_COMPLETE))
 			break;
@@ -346,7 +333,7 @@ void conn_flush_unresolved(struct mb_proto_conn *c)
 
 const struct pend *conn_cursor(struct mb_proto_conn *c)
 {
-	for (uint64_t s = c->rseq; s < c->qseq + c->qlen; s++) {
+	for (uint64_t s = c->rseq; s < c->qseq + c->q.len; s++) {
 		const struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_RESOLVED))
 			return e;
@@ -476,7 +463,7 @@ static bool provable(const struct resp *r, const struct pend *e)
  * @return whether it moved. */
 static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 {
-	uint64_t end = c->qseq + c->qlen;
+	uint64_t end = c->qseq + c->q.len;
 	if (end > c->rseq + REANCHOR_WINDOW)
 		end = c->rseq + REANCHOR_WINDOW;
 	for (uint64_t s = c->rseq + 1; s < end; s++) {
@@ -532,7 +519,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 	}
 
 	for (;;) {
-		while (c->rseq < c->qseq + c->qlen && (entry_at(c, c->rseq)->flags & P_RESOLVED))
+		while (c->rseq < c->qseq + c->q.len && (entry_at(c, c->rseq)->flags & P_RESOLVED))
 			c->rseq++;
 		struct pend *e = conn_entry(c, c->rseq);
 		if (!e) {
@@ -545,7 +532,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		}
 		if (e->flags & P_BARRIER) {
 			const struct pend *n = NULL;
-			for (uint64_t s = c->rseq + 1; s < c->qseq + c->qlen; s++) {
+			for (uint64_t s = c->rseq + 1; s < c->qseq + c->q.len; s++) {
 				n = entry_at(c, s);
 				if (!(n->flags & P_RESOLVED))
 					break;
@@ -651,7 +638,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 uint32_t proto_opaque_token(const char *s, size_t n)
 {
 	uint32_t v;
-	if (proto_u32(s, n, &v))
+	if (!mb_num_u32(s, n, &v))
 		return v;
 	uint32_t h = 2166136261u; /* FNV-1a */
 	for (size_t i = 0; i < n; i++) {
@@ -734,7 +721,7 @@ void mb_proto_conn_finish(struct mb_proto_conn *c)
 	/* a request still being read is complete as far as it goes */
 	if (c->proto != MB_PROTO_BINARY)
 		text_close_stream(c, MB_DIR_REQUEST);
-	for (uint64_t s = c->qseq; s < c->qseq + c->qlen; s++) {
+	for (uint64_t s = c->qseq; s < c->qseq + c->q.len; s++) {
 		struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_RESOLVED)) {
 			/* no evidence either way, quiet or not */
@@ -764,7 +751,7 @@ void mb_proto_conn_free(struct mb_proto_conn *c)
 		return;
 	free(c->s[0].line);
 	free(c->s[1].line);
-	free(c->q);
+	mb_ring_free(&c->q);
 	free(c->karena);
 	free(c);
 }

@@ -10,12 +10,12 @@
  * resolved, so the caller sees commands in request order.
  *
  * Invariants:
- *  - q holds qlen entries starting at index qhead (capacity qcap, a power of two); the entry with
- *    absolute sequence number s sits at index (qhead + s - qseq) & (qcap - 1).
- *  - rseq (the response cursor) is in [qseq, qseq + qlen]: every entry before it is resolved.
+ *  - q (a ring of struct pend, membench/ring.h) holds q.len entries; the entry with absolute
+ *    sequence number s is the (s - qseq)-th from its oldest.
+ *  - rseq (the response cursor) is in [qseq, qseq + q.len]: every entry before it is resolved.
  *  - Key bytes of pending entries live in the key arena between kbase and kbase + klen
  *    (absolute positions, so that compaction never invalidates an entry's key_pos).
- *  - Memory: qcap <= max_pending (rounded up to a power of two), keys <= MB_PROTO_MAX_KEY bytes
+ *  - Memory: q.cap <= max_pending (rounded up to a power of two), keys <= MB_PROTO_MAX_KEY bytes
  *    each, line buffers MB_PROTO_MAX_LINE bytes: a connection never holds more than about
  *    max_pending * (sizeof(struct pend) + MB_PROTO_MAX_KEY) + 2 * MB_PROTO_MAX_LINE bytes.
  */
@@ -26,7 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "membench/num.h" /* mb_num_*: strict decimal numbers, as memcached safe_strto* */
 #include "membench/proto.h"
+#include "membench/ring.h"
 
 /* memcached's KEY_MAX_LENGTH: longer keys are refused by the server; we keep at most this. */
 #define MB_PROTO_MAX_KEY 250
@@ -127,9 +129,8 @@ struct mb_proto_conn {
 	uint64_t rvcur;        /* next key of that command a VALUE may match */
 	struct pstream s[2];   /* [MB_DIR_REQUEST], [MB_DIR_RESPONSE] */
 	/* pending requests */
-	struct pend *q;
-	uint32_t qcap, qhead, qlen;
-	uint64_t qseq;         /* sequence number of q[qhead] */
+	struct mb_ring q;      /* of struct pend */
+	uint64_t qseq;         /* sequence number of q's oldest entry */
 	uint64_t rseq;         /* response cursor */
 	/* key arena */
 	char *karena;
@@ -201,11 +202,6 @@ void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir);
 void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t);
 void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
 
-/* numbers: strict decimal parsing as memcached's safe_strto* (no sign unless stated, no
- * trailing garbage, no overflow). @return true on success. */
-bool proto_u32(const char *s, size_t n, uint32_t *out);
-bool proto_u64(const char *s, size_t n, uint64_t *out);
-bool proto_i32(const char *s, size_t n, int32_t *out);
 /* Base64 (RFC 4648, with padding) decode into out (cap bytes). @return decoded length or -1. */
 long proto_base64_decode(const char *s, size_t n, char *out, size_t cap);
 size_t proto_base64_encode(const unsigned char *s, size_t n, char *out);

@@ -59,42 +59,6 @@ static bool tok_is(const struct tok *t, const char *s)
 	return t->n == n && memcmp(t->p, s, n) == 0;
 }
 
-/* ---- numbers ------------------------------------------------------------------------------ */
-
-bool proto_u64(const char *s, size_t n, uint64_t *out)
-{
-	if (n == 0 || n > 20)
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
-bool proto_u32(const char *s, size_t n, uint32_t *out)
-{
-	uint64_t v;
-	if (!proto_u64(s, n, &v) || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-bool proto_i32(const char *s, size_t n, int32_t *out)
-{
-	bool neg = n > 0 && s[0] == '-';
-	uint64_t v;
-	if (!proto_u64(s + neg, n - neg, &v) || v > (neg ? 2147483648ull : 2147483647ull))
-		return false;
-	*out = neg ? (int32_t)(-(int64_t)v) : (int32_t)v;
-	return true;
-}
-
 /* ---- base64 (meta b flag) ----------------------------------------------------------------- */
 
 static const char b64chars[] =
@@ -303,9 +267,9 @@ static bool req_store(struct mb_proto_conn *c, const struct tok *t, size_t nt, u
 	uint32_t flags;
 	int32_t exptime, vlen;
 	uint64_t cas;
-	if (!key_ok(&t[1]) || !proto_u32(t[2].p, t[2].n, &flags) ||
-	    !proto_i32(t[3].p, t[3].n, &exptime) || !proto_i32(t[4].p, t[4].n, &vlen) ||
-	    (is_cas && !proto_u64(t[5].p, t[5].n, &cas)) || vlen < 0 || vlen > INT32_MAX - 2)
+	if (!key_ok(&t[1]) || mb_num_u32(t[2].p, t[2].n, &flags) ||
+	    mb_num_i32(t[3].p, t[3].n, &exptime) || mb_num_i32(t[4].p, t[4].n, &vlen) ||
+	    (is_cas && mb_num_u64(t[5].p, t[5].n, &cas)) || vlen < 0 || vlen > INT32_MAX - 2)
 		return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply,
 				   "bad storage command line (key, flags, exptime or length)");
 	bool too_large = (uint64_t)vlen > c->opts.max_value_len;
@@ -356,7 +320,7 @@ static bool mget_begin(struct mb_proto_conn *c, const char *p, size_t n, size_t 
 		b = i;
 		while (i < n && p[i] != ' ')
 			i++;
-		if (i == n || !proto_i32(p + b, i - b, &s->mget_ttl))
+		if (i == n || mb_num_i32(p + b, i - b, &s->mget_ttl))
 			return false;
 	}
 	s->mget_started = true;
@@ -464,30 +428,30 @@ static void meta_flags(const struct tok *t, size_t nt, size_t first, struct mfla
 			f->opaque = proto_opaque_token(a, an);
 			break;
 		case 'T':
-			if (!proto_i32(a, an, &f->ttl))
+			if (mb_num_i32(a, an, &f->ttl))
 				f->bad = true;
 			break;
 		case 'N': {
 			int32_t v;
-			if (!proto_i32(a, an, &v))
+			if (mb_num_i32(a, an, &v))
 				f->bad = true;
 			else if (!f->ttl)
 				f->ttl = v;
 			break;
 		}
 		case 'F':
-			if (!proto_u32(a, an, &f->client_flags))
+			if (mb_num_u32(a, an, &f->client_flags))
 				f->bad = true;
 			break;
 		case 'C': case 'D': case 'J': {
 			uint64_t v;
-			if (!proto_u64(a, an, &v))
+			if (mb_num_u64(a, an, &v))
 				f->bad = true;
 			break;
 		}
 		case 'R': {
 			int32_t v;
-			if (!proto_i32(a, an, &v))
+			if (mb_num_i32(a, an, &v))
 				f->bad = true;
 			break;
 		}
@@ -530,7 +494,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 			f.bad = true;
 	}
 	int32_t vlen = 0;
-	if (op == MB_OP_MS && (!proto_i32(t[2].p, t[2].n, &vlen) || vlen < 0 || vlen > INT32_MAX - 2))
+	if (op == MB_OP_MS && (mb_num_i32(t[2].p, t[2].n, &vlen) || vlen < 0 || vlen > INT32_MAX - 2))
 		return req_invalid(c, strict, op, MB_PROTO_META, false, "bad ms data length");
 	bool too_large = op == MB_OP_MS && (uint64_t)vlen > c->opts.max_value_len;
 	if ((f.bad || too_large) && strict)
@@ -614,7 +578,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 		}
 		return true;
 	case C_ARITH: /* incr|decr <key> <delta> [noreply] */
-		if (nt != 3u + noreply || !key_ok(&t[1]) || !proto_u64(t[2].p, t[2].n, &u64))
+		if (nt != 3u + noreply || !key_ok(&t[1]) || mb_num_u64(t[2].p, t[2].n, &u64))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad incr/decr");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
@@ -623,7 +587,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 		}
 		return true;
 	case C_TOUCH: /* touch <key> <exptime> [noreply] */
-		if (nt != 3u + noreply || !key_ok(&t[1]) || !proto_i32(t[2].p, t[2].n, &i32))
+		if (nt != 3u + noreply || !key_ok(&t[1]) || mb_num_i32(t[2].p, t[2].n, &i32))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad touch");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
@@ -634,7 +598,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 		return true;
 	case C_FLUSH: /* flush_all [delay] [noreply] */
 		if (nt > 2u + noreply ||
-		    (nt == 2u + noreply && !proto_i32(t[1].p, t[1].n, &i32)))
+		    (nt == 2u + noreply && mb_num_i32(t[1].p, t[1].n, &i32)))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad flush_all");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
@@ -656,7 +620,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 			req_done(c, e, false);
 		return true;
 	case C_VERBOSITY: /* verbosity <level> [noreply] */
-		if (nt != 2u + noreply || !proto_u32(t[1].p, t[1].n, &u32))
+		if (nt != 2u + noreply || mb_num_u32(t[1].p, t[1].n, &u32))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad verbosity");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e)
@@ -704,7 +668,7 @@ static uint8_t resp_lookup(const struct tok *t)
 			return resp_table[i].word;
 	}
 	uint64_t v;
-	if (proto_u64(t->p, t->n, &v))
+	if (!mb_num_u64(t->p, t->n, &v))
 		return RW_NUMBER;
 	return RW_UNKNOWN;
 }
@@ -731,11 +695,11 @@ static bool meta_resp_flags(const struct tok *t, size_t nt, size_t first, struct
 			b64 = true;
 			break;
 		case 'f':
-			if (proto_u32(a, an, &r->client_flags))
+			if (!mb_num_u32(a, an, &r->client_flags))
 				r->has_flags = true;
 			break;
 		case 's':
-			if (!r->value_len && !proto_u32(a, an, &r->value_len))
+			if (!r->value_len && mb_num_u32(a, an, &r->value_len))
 				return false;
 			break;
 		default:
@@ -782,9 +746,9 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 	switch (r.word) {
 	case RW_VALUE: /* VALUE <key> <flags> <bytes> [<cas unique>] */
 		if ((nt != 4 && nt != 5) || !key_ok(&t[1]) ||
-		    !proto_u32(t[2].p, t[2].n, &r.client_flags) ||
-		    !proto_u32(t[3].p, t[3].n, &r.value_len) ||
-		    (nt == 5 && !proto_u64(t[4].p, t[4].n, &u64)) ||
+		    mb_num_u32(t[2].p, t[2].n, &r.client_flags) ||
+		    mb_num_u32(t[3].p, t[3].n, &r.value_len) ||
+		    (nt == 5 && mb_num_u64(t[4].p, t[4].n, &u64)) ||
 		    r.value_len > c->opts.max_value_len)
 			goto bad;
 		r.kind = RK_VALUE;
@@ -794,7 +758,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 		resp_data(c, r.value_len);
 		break;
 	case RW_VA: /* VA <size> <flag>* */
-		if (nt < 2 || !proto_u32(t[1].p, t[1].n, &r.value_len) ||
+		if (nt < 2 || mb_num_u32(t[1].p, t[1].n, &r.value_len) ||
 		    r.value_len > c->opts.max_value_len)
 			goto bad;
 		{

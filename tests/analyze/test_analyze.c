@@ -475,15 +475,15 @@ static void test_json_escape(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct jw w;
-	jw_init(&w, f);
-	jw_obj(&w, NULL);
-	jw_strn(&w, "k", "a\"b\\c\n\x01\xff\xc3\xa9", 10);
-	jw_num(&w, "nan", NAN);
-	jw_arr(&w, "e");
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	jw_finish(&w);
+	struct mb_json w;
+	mb_json_init(&w, f);
+	mb_json_obj(&w, NULL);
+	mb_json_strn(&w, "k", "a\"b\\c\n\x01\xff\xc3\xa9", 10);
+	mb_json_num(&w, "nan", NAN);
+	mb_json_arr(&w, "e");
+	mb_json_arr_end(&w);
+	mb_json_obj_end(&w);
+	mb_json_finish(&w);
 	fclose(f);
 	assert_string_equal(buf, "{\n  \"k\": \"a\\\"b\\\\c\\u000a\\u0001\\u00ff\xc3\xa9\",\n"
 				 "  \"nan\": null,\n  \"e\": []\n}\n");
