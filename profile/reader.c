@@ -123,7 +123,7 @@ static int load_block(struct mb_profile_reader *r, uint64_t off, uint8_t type, u
 				      (unsigned long long)off)
 			      : rfail(r, rc, "read at offset %llu: %s", (unsigned long long)off,
 				      mb_strerror(rc));
-	if ((rc = fmt_block_hdr_get(hb, h, &what)))
+	if ((rc = profile_fmt_block_hdr_get(hb, h, &what)))
 		return rfail(r, rc, "block at offset %llu: %s", (unsigned long long)off, what);
 	if (type && h->type != type)
 		return rfail(r, MB_E_CORRUPT, "block at offset %llu: type %u where type %u belongs",
@@ -231,7 +231,7 @@ static int parse_stats(struct mb_profile_reader *r, uint64_t off, const struct f
 			     (unsigned long long)off, h->count, r->raw.len);
 	memset(&r->stats, 0, sizeof(r->stats));
 	for (size_t i = 0; i < h->count && i < FMT_STATS_FIELDS; i++)
-		*fmt_stat(&r->stats, i) = get_le64((const uint8_t *)r->raw.data + 8 * i);
+		*profile_fmt_stat(&r->stats, i) = get_le64((const uint8_t *)r->raw.data + 8 * i);
 	r->have_stats = true;
 	return 0;
 }
@@ -269,7 +269,7 @@ static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t li
 	struct fmt_keyfacts kf = {r->facts, r->nkeys};
 	const char *what = NULL;
 	size_t at = 0;
-	rc = fmt_cols_decode((const uint8_t *)r->raw.data, r->raw.len, *a, h.count, &kf, &what,
+	rc = profile_fmt_cols_decode((const uint8_t *)r->raw.data, r->raw.len, *a, h.count, &kf, &what,
 			     &at);
 	if (rc && at == SIZE_MAX)
 		return rfail(r, rc, "record block at offset %llu: %s", o, what);
@@ -331,7 +331,7 @@ static int read_header(struct mb_profile_reader *r)
 	}
 	const char *what = NULL;
 	size_t at = 0;
-	if ((rc = fmt_meta_decode(buf + FMT_HEADER_FIXED, meta_len, &r->meta, &what, &at))) {
+	if ((rc = profile_fmt_meta_decode(buf + FMT_HEADER_FIXED, meta_len, &r->meta, &what, &at))) {
 		rc = rfail(r, rc, "header metadata at offset %zu: %s", FMT_HEADER_FIXED + at, what);
 		goto cleanup;
 	}
@@ -448,7 +448,7 @@ static int peek_block(struct mb_profile_reader *r, uint64_t pos, struct fmt_bloc
 				      (unsigned long long)pos)
 			      : rfail(r, rc, "read at offset %llu: %s", (unsigned long long)pos,
 				      mb_strerror(rc));
-	if ((rc = fmt_block_hdr_get(hb, h, &what)))
+	if ((rc = profile_fmt_block_hdr_get(hb, h, &what)))
 		return rfail(r, rc, "block at offset %llu: %s", (unsigned long long)pos, what);
 	if (r->size - pos - FMT_BLOCK_HDR < h->comp_size)
 		return rfail(r, MB_E_TRUNCATED,

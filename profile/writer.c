@@ -132,7 +132,7 @@ static int write_block(struct mb_profile_writer *w, uint8_t type, uint32_t count
 		.comp_size = (uint32_t)clen,
 		.sum = XXH64(hdr + FMT_BLOCK_HDR, clen, 0),
 	};
-	fmt_block_hdr_put(hdr, &h);
+	profile_fmt_block_hdr_put(hdr, &h);
 	uint64_t at = w->offset;
 	if (type == FMT_BLK_RECORDS || type == FMT_BLK_KEYS) {
 		uint8_t e[FMT_INDEX_ENTRY] = {0};
@@ -204,7 +204,7 @@ static int resolve_keys(struct mb_profile_writer *w)
 		}
 		uint32_t id;
 		bool is_new;
-		int err = keymap_get(&w->km, pk->a, pk->b, &id, &is_new);
+		int err = profile_keymap_get(&w->km, pk->a, pk->b, &id, &is_new);
 		if (!err && is_new && !(err = keys_reserve(w, id))) {
 			w->facts[id].klen = r->key_len;
 			w->facts[id].vhint = r->value_len;
@@ -237,7 +237,7 @@ static int flush_block(struct mb_profile_writer *w)
 	    (err = mb_buf_reserve(&w->scratch, (size_t)w->npend * 10)))
 		return w->failed = err;
 	struct fmt_keyfacts kf = {w->facts, w->km.n};
-	size_t len = fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
+	size_t len = profile_fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
 				     w->npend, &kf);
 	err = write_block(w, FMT_BLK_RECORDS, w->npend, w->raw.data, len, w->tmin, w->tmax);
 	w->npend = 0;
@@ -259,7 +259,7 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 		set_err(err, errlen, "no path or metadata given");
 		return MB_E_USAGE;
 	}
-	if ((rc = fmt_meta_check(meta, &what))) {
+	if ((rc = profile_fmt_meta_check(meta, &what))) {
 		set_err(err, errlen, "%s: %s", path, what);
 		return rc;
 	}
@@ -297,7 +297,7 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 	put_le16(fixed + 8, MB_PROFILE_VERSION_MAJOR);
 	put_le16(fixed + 10, MB_PROFILE_VERSION_MINOR);
 	put_le32(fixed + 12, 0);
-	if ((rc = mb_buf_append(&hdr, fixed, sizeof(fixed))) || (rc = fmt_meta_encode(meta, &hdr)))
+	if ((rc = mb_buf_append(&hdr, fixed, sizeof(fixed))) || (rc = profile_fmt_meta_encode(meta, &hdr)))
 		goto cleanup;
 	put_le32((uint8_t *)hdr.data + 16, (uint32_t)(hdr.len - FMT_HEADER_FIXED));
 	uint8_t sum[8];
@@ -397,7 +397,7 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 		pk->b = rec->key_id == MB_KEY_NONE ? PK_NONE : KM_B_ID;
 	}
 	pk->bytes_end = (uint32_t)w->parena.len;
-	int err = u32set_add(&w->conns, rec->conn_id);
+	int err = profile_u32set_add(&w->conns, rec->conn_id);
 	if (err)
 		return w->failed = err;
 
@@ -420,7 +420,7 @@ void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_pr
 {
 	struct mb_profile_stats add = *s;
 	for (size_t i = FMT_STATS_WRITER; i < FMT_STATS_FIELDS; i++)
-		*fmt_stat(&w->stats, i) += *fmt_stat(&add, i);
+		*profile_fmt_stat(&w->stats, i) += *profile_fmt_stat(&add, i);
 }
 
 int mb_profile_writer_flush(struct mb_profile_writer *w)
@@ -443,7 +443,7 @@ static int write_tail(struct mb_profile_writer *w)
 	w->stats.connections = w->conns.n;
 	uint8_t st[FMT_STATS_FIELDS * 8];
 	for (size_t i = 0; i < FMT_STATS_FIELDS; i++)
-		put_le64(st + 8 * i, *fmt_stat(&w->stats, i));
+		put_le64(st + 8 * i, *profile_fmt_stat(&w->stats, i));
 	uint64_t stats_off = w->offset;
 	if ((err = write_block(w, FMT_BLK_STATS, FMT_STATS_FIELDS, st, sizeof(st), 0, 0)))
 		return err;
@@ -476,8 +476,8 @@ int mb_profile_writer_close(struct mb_profile_writer *w, char *err, size_t errle
 			set_err(err, errlen, "cannot write %s: %s", w->path, mb_strerror(rc));
 	}
 	ZSTD_freeCCtx(w->cctx);
-	keymap_free(&w->km);
-	u32set_free(&w->conns);
+	profile_keymap_free(&w->km);
+	profile_u32set_free(&w->conns);
 	mb_buf_free(&w->kbytes);
 	mb_buf_free(&w->raw);
 	mb_buf_free(&w->out);

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "membench/clock.h"
 #include "membench/error.h"
 #include "membench/mix.h"
 #include "membench/profile.h"
@@ -193,16 +194,12 @@ static int gen_workload(const struct opts *o, struct workload *w)
  * machine's cores (wall time is printed too). */
 static double cpu_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)mb_thread_cpu_ns() * 1e-9;
 }
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)mb_mono_ns() * 1e-9;
 }
 
 struct timing {

@@ -87,8 +87,8 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	const char *body = c->bbody[MB_DIR_REQUEST];
 	uint64_t seq;
 	if (!bin_ops[opcode].known)
-		conn_error(c, MB_DIR_REQUEST, s->lstart_off, "unknown binary opcode");
-	struct pend *e = conn_push(c, &seq);
+		proto_conn_error(c, MB_DIR_REQUEST, s->lstart_off, "unknown binary opcode");
+	struct pend *e = proto_conn_push(c, &seq);
 	if (!e)
 		return;
 	c->st.requests++;
@@ -114,7 +114,7 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	}
 	if (keylen) {
 		uint16_t kept = keylen > MB_PROTO_MAX_KEY ? MB_PROTO_MAX_KEY : keylen;
-		conn_set_key(c, e, body + extlen, kept);
+		proto_conn_set_key(c, e, body + extlen, kept);
 	}
 	uint32_t vlen = rd32(h + 8) - extlen - keylen;
 	switch (e->op) {
@@ -144,7 +144,7 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	if (e->expect == EXP_NONE)
 		e->flags |= P_RESOLVED;
 	e->flags |= P_COMPLETE;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
 static void packet_response(struct mb_proto_conn *c, struct pstream *s)
@@ -175,7 +175,7 @@ static void packet_response(struct mb_proto_conn *c, struct pstream *s)
 		r.has_flags = true;
 		r.client_flags = rd32((const uint8_t *)body);
 	}
-	conn_response(c, &r);
+	proto_conn_response(c, &r);
 }
 
 static void packet_done(struct mb_proto_conn *c, enum mb_dir dir)
@@ -237,7 +237,7 @@ static void scan_byte(struct mb_proto_conn *c, enum mb_dir dir, uint8_t b, uint6
 	s->lstart_off += i; /* approximate: the time stays that of the first scanned byte */
 }
 
-void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t)
+void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	while (n) {
@@ -288,7 +288,7 @@ void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t
 			if (s->llen < 24)
 				break;
 			if (!hdr_ok(c, dir, s->hdr, s->resync)) {
-				conn_error(c, dir, s->lstart_off, "implausible binary header");
+				proto_conn_error(c, dir, s->lstart_off, "implausible binary header");
 				/* rescan these 24 bytes from their second one */
 				uint8_t h[24];
 				memcpy(h, s->hdr, 24);
@@ -301,7 +301,7 @@ void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t
 					s->off++;
 					if (s->state != PS_BIN_SCAN) {
 						/* header found inside: feed what is left of the 24 */
-						bin_feed(c, dir, h + i + 1, (size_t)(23 - i), t);
+						proto_bin_feed(c, dir, h + i + 1, (size_t)(23 - i), t);
 						break;
 					}
 				}
@@ -314,7 +314,7 @@ void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t
 	}
 }
 
-void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
+void proto_bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	if (s->state == PS_BIN_VALUE) {
@@ -328,7 +328,7 @@ void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
 	s->state = PS_BIN_SCAN;
 	s->resync = true;
 	if (dir == MB_DIR_REQUEST)
-		conn_barrier(c, t);
+		proto_conn_barrier(c, t);
 	else
-		conn_flush_unresolved(c);
+		proto_conn_flush_unresolved(c);
 }

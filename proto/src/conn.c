@@ -1,7 +1,7 @@
 /* Connection state, the FIFO of pending requests and request/response pairing.
  *
- * Requests enter the FIFO in stream order (conn_push), one entry per key. Responses are matched
- * in stream order by conn_response(), which walks from the response cursor (rseq):
+ * Requests enter the FIFO in stream order (proto_conn_push), one entry per key. Responses are matched
+ * in stream order by proto_conn_response(), which walks from the response cursor (rseq):
  *  - entries already resolved (noreply) are skipped;
  *  - a quiet entry (meta q, binary quiet opcode) takes the response only if the response can be
  *    its own and is not the outcome the server suppresses (a miss for mg q / getq, success for
@@ -18,7 +18,7 @@
  * Text multigets take VALUE lines for their keys in order; keys without a VALUE before END are
  * misses. A command's keys are all resolved (and emitted) at its END.
  *
- * Emission: conn_drain() hands entries to the callback from the FIFO head while the head is
+ * Emission: proto_conn_drain() hands entries to the callback from the FIFO head while the head is
  * complete and resolved, so the caller sees commands in request order.
  */
 #include <errno.h>
@@ -158,7 +158,7 @@ static struct pend *entry_at(struct mb_proto_conn *c, uint64_t seq)
 	return mb_ring_at(&c->q, sizeof(struct pend), (uint32_t)(seq - c->qseq));
 }
 
-struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq)
+struct pend *proto_conn_entry(struct mb_proto_conn *c, uint64_t seq)
 {
 	if (seq < c->qseq || seq >= c->qseq + c->q.len)
 		return NULL;
@@ -187,7 +187,7 @@ static void emit(struct mb_proto_conn *c, const struct pend *e)
 		c->on_cmd(c->ctx, &cmd);
 }
 
-void conn_drain(struct mb_proto_conn *c)
+void proto_conn_drain(struct mb_proto_conn *c)
 {
 	while (c->q.len) {
 		struct pend *e = entry_at(c, c->qseq);
@@ -220,11 +220,11 @@ static void drop_oldest(struct mb_proto_conn *c)
 	e->flags |= P_COMPLETE;
 	if (c->rmulti && c->rseq == c->qseq)
 		c->rmulti = 0;
-	conn_error(c, MB_DIR_REQUEST, e->req_offset, "too many pending requests; oldest dropped");
-	conn_drain(c);
+	proto_conn_error(c, MB_DIR_REQUEST, e->req_offset, "too many pending requests; oldest dropped");
+	proto_conn_drain(c);
 }
 
-struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq)
+struct pend *proto_conn_push(struct mb_proto_conn *c, uint64_t *seq)
 {
 	if (c->q.len >= c->opts.max_pending)
 		drop_oldest(c);
@@ -241,7 +241,7 @@ struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq)
 	return e;
 }
 
-int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len)
+int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len)
 {
 	if (len > MB_PROTO_MAX_KEY)
 		len = MB_PROTO_MAX_KEY;
@@ -274,37 +274,37 @@ int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_
 	return 0;
 }
 
-void conn_complete(struct mb_proto_conn *c, uint64_t seq)
+void proto_conn_complete(struct mb_proto_conn *c, uint64_t seq)
 {
-	struct pend *e = conn_entry(c, seq);
+	struct pend *e = proto_conn_entry(c, seq);
 	if (e)
 		e->flags |= P_COMPLETE;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
-void conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys)
+void proto_conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys)
 {
 	for (uint64_t s = first_seq; s < first_seq + nkeys; s++) {
-		struct pend *e = conn_entry(c, s);
+		struct pend *e = proto_conn_entry(c, s);
 		if (e) {
 			e->batch_size = nkeys;
 			e->flags |= P_COMPLETE;
 		}
 	}
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
-void conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why)
+void proto_conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why)
 {
 	c->st.protocol_errors++;
 	if (c->opts.on_error)
 		c->opts.on_error(c->ctx, dir, off, why);
 }
 
-void conn_barrier(struct mb_proto_conn *c, uint64_t time)
+void proto_conn_barrier(struct mb_proto_conn *c, uint64_t time)
 {
 	uint64_t seq;
-	struct pend *e = conn_push(c, &seq);
+	struct pend *e = proto_conn_push(c, &seq);
 	if (!e)
 		return;
 	e->flags = P_BARRIER | P_COMPLETE;
@@ -313,7 +313,7 @@ void conn_barrier(struct mb_proto_conn *c, uint64_t time)
 	c->uncertain = true;
 }
 
-void conn_flush_unresolved(struct mb_proto_conn *c)
+void proto_conn_flush_unresolved(struct mb_proto_conn *c)
 {
 	for (uint64_t s = c->rseq; s < c->qseq + c->q.len; s++) {
 		struct pend *e = entry_at(c, s);
@@ -328,10 +328,10 @@ void conn_flush_unresolved(struct mb_proto_conn *c)
 	}
 	c->rmulti = 0;
 	c->uncertain = true;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
-const struct pend *conn_cursor(struct mb_proto_conn *c)
+const struct pend *proto_conn_cursor(struct mb_proto_conn *c)
 {
 	for (uint64_t s = c->rseq; s < c->qseq + c->q.len; s++) {
 		const struct pend *e = entry_at(c, s);
@@ -363,7 +363,7 @@ static void unpaired(struct mb_proto_conn *c, const struct resp *r, const char *
 {
 	c->st.unpaired_responses++;
 	if (why)
-		conn_error(c, MB_DIR_RESPONSE, r->off, why);
+		proto_conn_error(c, MB_DIR_RESPONSE, r->off, why);
 }
 
 /* Sets the response time of every key of the command starting at seq. */
@@ -375,7 +375,7 @@ static void start_multi(struct mb_proto_conn *c, uint64_t seq, const struct pend
 	c->rmulti_end = seq + n;
 	c->rvcur = seq;
 	for (uint64_t s = seq; s < seq + n; s++) {
-		struct pend *k = conn_entry(c, s);
+		struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			break;
 		k->resp_time = time;
@@ -387,7 +387,7 @@ static void start_multi(struct mb_proto_conn *c, uint64_t seq, const struct pend
 static void end_multi(struct mb_proto_conn *c, uint8_t status)
 {
 	for (uint64_t s = c->rseq; s < c->rmulti_end; s++) {
-		struct pend *k = conn_entry(c, s);
+		struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			continue;
 		if (k->status != MB_STATUS_HIT)
@@ -406,7 +406,7 @@ static void end_multi(struct mb_proto_conn *c, uint8_t status)
 static void value_line(struct mb_proto_conn *c, const struct resp *r)
 {
 	for (uint64_t s = c->rvcur; s < c->rmulti_end; s++) {
-		struct pend *k = conn_entry(c, s);
+		struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			break;
 		if (k->has_key && k->key_len == r->key_len &&
@@ -419,7 +419,7 @@ static void value_line(struct mb_proto_conn *c, const struct resp *r)
 			return;
 		}
 	}
-	conn_error(c, MB_DIR_RESPONSE, r->off, "VALUE for a key that was not requested");
+	proto_conn_error(c, MB_DIR_RESPONSE, r->off, "VALUE for a key that was not requested");
 }
 
 /* Is r's key one of the keys of the command whose first unanswered key is e? */
@@ -427,7 +427,7 @@ static bool batch_has_key(struct mb_proto_conn *c, const struct pend *e, const s
 {
 	uint32_t n = e->batch_size > e->batch_idx ? e->batch_size - e->batch_idx : 1;
 	for (uint64_t s = c->rseq; s < c->rseq + n; s++) {
-		const struct pend *k = conn_entry(c, s);
+		const struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			break;
 		if (k->has_key && k->key_len == r->key_len &&
@@ -472,7 +472,7 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 			return false;
 		if ((e->flags & (P_RESOLVED | P_BARRIER)) || !provable(r, e))
 			continue;
-		conn_error(c, MB_DIR_RESPONSE, r->off,
+		proto_conn_error(c, MB_DIR_RESPONSE, r->off,
 			   "reply skips pending requests; they are left without a response");
 		for (uint64_t k = c->rseq; k < s; k++) {
 			struct pend *x = entry_at(c, k);
@@ -487,7 +487,7 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 	return false;
 }
 
-void conn_response(struct mb_proto_conn *c, const struct resp *r)
+void proto_conn_response(struct mb_proto_conn *c, const struct resp *r)
 {
 	/* continuation of a multi-part response */
 	if (c->rmulti == EXP_ORPHAN) {
@@ -506,22 +506,22 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		if (r->kind == RK_END || (c->rmulti == EXP_BIN_STATS && r->kind == RK_FINAL &&
 					  r->word == RW_BIN)) {
 			end_multi(c, c->rmulti == EXP_VALUES ? MB_STATUS_MISS : MB_STATUS_OK);
-			conn_drain(c);
+			proto_conn_drain(c);
 			return;
 		}
 		if (r->word < RW_COUNT && is_error_word(r->word)) {
 			end_multi(c, word_table[r->word].status);
-			conn_drain(c);
+			proto_conn_drain(c);
 			return;
 		}
-		conn_error(c, MB_DIR_RESPONSE, r->off, "unexpected line inside a multi-line response");
+		proto_conn_error(c, MB_DIR_RESPONSE, r->off, "unexpected line inside a multi-line response");
 		return;
 	}
 
 	for (;;) {
 		while (c->rseq < c->qseq + c->q.len && (entry_at(c, c->rseq)->flags & P_RESOLVED))
 			c->rseq++;
-		struct pend *e = conn_entry(c, c->rseq);
+		struct pend *e = proto_conn_entry(c, c->rseq);
 		if (!e) {
 			unpaired(c, r, c->uncertain ? NULL : "response without a request");
 			return;
@@ -565,7 +565,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 					value_line(c, r);
 				} else {
 					end_multi(c, MB_STATUS_MISS);
-					conn_drain(c);
+					proto_conn_drain(c);
 				}
 				return;
 			}
@@ -574,7 +574,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				c->rseq++;
 				c->st.responses++;
 				c->uncertain = false;
-				conn_drain(c);
+				proto_conn_drain(c);
 				return;
 			}
 		}
@@ -591,7 +591,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 			/* an error answers every key of the get */
 			start_multi(c, c->rseq, e, EXP_VALUES, r->time);
 			end_multi(c, word_table[r->word].status);
-			conn_drain(c);
+			proto_conn_drain(c);
 			return;
 		}
 		uint8_t st = ST_NOFIT;
@@ -606,7 +606,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				e->status = e->quiet_status;
 				e->flags |= P_RESOLVED;
 				c->rseq++;
-				conn_drain(c);
+				proto_conn_drain(c);
 				continue;
 			}
 		} else if (st == ST_NOFIT) {
@@ -615,7 +615,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				e->status = MB_STATUS_NONE;
 				e->flags |= P_RESOLVED;
 				c->rseq++;
-				conn_drain(c);
+				proto_conn_drain(c);
 				continue;
 			}
 			if (reanchor(c, r))
@@ -628,7 +628,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		c->rseq++;
 		c->st.responses++;
 		c->uncertain = false;
-		conn_drain(c);
+		proto_conn_drain(c);
 		return;
 	}
 }
@@ -695,9 +695,9 @@ int mb_proto_conn_feed(struct mb_proto_conn *c, enum mb_dir dir, const void *dat
 	if (!c->detected)
 		detect(c, dir, *(const uint8_t *)data);
 	if (c->proto == MB_PROTO_BINARY)
-		bin_feed(c, dir, data, len, time_ns);
+		proto_bin_feed(c, dir, data, len, time_ns);
 	else
-		text_feed(c, dir, data, len, time_ns);
+		proto_text_feed(c, dir, data, len, time_ns);
 	return c->err;
 }
 
@@ -710,9 +710,9 @@ int mb_proto_conn_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, ui
 	c->st.gaps++;
 	c->st.gap_bytes += len;
 	if (c->proto == MB_PROTO_BINARY)
-		bin_gap(c, dir, len, time_ns);
+		proto_bin_gap(c, dir, len, time_ns);
 	else
-		text_gap(c, dir, len, time_ns);
+		proto_text_gap(c, dir, len, time_ns);
 	return c->err;
 }
 
@@ -720,7 +720,7 @@ void mb_proto_conn_finish(struct mb_proto_conn *c)
 {
 	/* a request still being read is complete as far as it goes */
 	if (c->proto != MB_PROTO_BINARY)
-		text_close_stream(c, MB_DIR_REQUEST);
+		proto_text_close_stream(c, MB_DIR_REQUEST);
 	for (uint64_t s = c->qseq; s < c->qseq + c->q.len; s++) {
 		struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_RESOLVED)) {
@@ -732,12 +732,7 @@ void mb_proto_conn_finish(struct mb_proto_conn *c)
 		e->flags |= P_COMPLETE;
 	}
 	c->rmulti = 0;
-	conn_drain(c);
-}
-
-enum mb_proto mb_proto_conn_protocol(const struct mb_proto_conn *c)
-{
-	return (enum mb_proto)c->proto;
+	proto_conn_drain(c);
 }
 
 const struct mb_proto_stats *mb_proto_conn_stats(const struct mb_proto_conn *c)

@@ -5,7 +5,7 @@
  * lines (+ data blocks), response lines (+ data blocks), or binary packets. Request units become
  * entries of a FIFO of pending requests (struct pend, one per key: a multiget of N keys is N
  * consecutive entries). Response units are matched against that FIFO in order by
- * conn_response(); an entry is "resolved" when its outcome is known (a response, or none is
+ * proto_conn_response(); an entry is "resolved" when its outcome is known (a response, or none is
  * expected: noreply). Entries leave the FIFO only from its head, and only when complete and
  * resolved, so the caller sees commands in request order.
  *
@@ -140,7 +140,7 @@ struct mb_proto_conn {
 	char bbody[2][MB_PROTO_MAX_KEY + 64];
 };
 
-/* A response unit, as the framers hand it to conn_response(). */
+/* A response unit, as the framers hand it to proto_conn_response(). */
 enum rkind {
 	RK_FINAL = 0,  /* a complete response by itself (STORED, 42, HD, EN, a binary packet...) */
 	RK_VALUE,      /* text VALUE line: one hit of a get */
@@ -179,28 +179,28 @@ struct resp {
 
 /* conn.c: queue and pairing */
 /* Appends an entry (zeroed, batch_size 1) for a new request. @return it, or NULL (ENOMEM). */
-struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq);
-struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq);
-int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
-void conn_complete(struct mb_proto_conn *c, uint64_t seq);
-void conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys);
-void conn_response(struct mb_proto_conn *c, const struct resp *r);
-void conn_drain(struct mb_proto_conn *c);
-void conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why);
-void conn_barrier(struct mb_proto_conn *c, uint64_t time);
-void conn_flush_unresolved(struct mb_proto_conn *c);
+struct pend *proto_conn_push(struct mb_proto_conn *c, uint64_t *seq);
+struct pend *proto_conn_entry(struct mb_proto_conn *c, uint64_t seq);
+int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
+void proto_conn_complete(struct mb_proto_conn *c, uint64_t seq);
+void proto_conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys);
+void proto_conn_response(struct mb_proto_conn *c, const struct resp *r);
+void proto_conn_drain(struct mb_proto_conn *c);
+void proto_conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why);
+void proto_conn_barrier(struct mb_proto_conn *c, uint64_t time);
+void proto_conn_flush_unresolved(struct mb_proto_conn *c);
 /* The first entry still waiting for a response, or NULL. */
-const struct pend *conn_cursor(struct mb_proto_conn *c);
+const struct pend *proto_conn_cursor(struct mb_proto_conn *c);
 uint32_t proto_opaque_token(const char *s, size_t n);
 
 /* text.c: text and meta framing of both directions */
-void text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t);
-void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
-void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir);
+void proto_text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t);
+void proto_text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
+void proto_text_close_stream(struct mb_proto_conn *c, enum mb_dir dir);
 
 /* binary.c */
-void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t);
-void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
+void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t);
+void proto_bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
 
 /* Base64 (RFC 4648, with padding) decode into out (cap bytes). @return decoded length or -1. */
 long proto_base64_decode(const char *s, size_t n, char *out, size_t cap);

@@ -196,7 +196,7 @@ static struct pend *req_new(struct mb_proto_conn *c, uint8_t op, uint8_t proto, 
 			    uint64_t *seq)
 {
 	struct pstream *s = &c->s[MB_DIR_REQUEST];
-	struct pend *e = conn_push(c, seq);
+	struct pend *e = proto_conn_push(c, seq);
 	if (!e)
 		return NULL;
 	e->req_time = s->lstart_time;
@@ -218,7 +218,7 @@ static void req_done(struct mb_proto_conn *c, struct pend *e, bool noreply)
 	if (e->expect == EXP_NONE)
 		e->flags |= P_RESOLVED;
 	e->flags |= P_COMPLETE;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
 /* A request memcached answers with one error line (or nothing with noreply). In resync mode
@@ -228,7 +228,7 @@ static bool req_invalid(struct mb_proto_conn *c, bool strict, uint8_t op, uint8_
 {
 	if (strict)
 		return false;
-	conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, why);
+	proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, why);
 	uint64_t seq;
 	struct pend *e = req_new(c, op, proto, EXP_LINE, &seq);
 	if (e) {
@@ -279,7 +279,7 @@ static bool req_store(struct mb_proto_conn *c, const struct tok *t, size_t nt, u
 	struct pend *e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 	if (!e)
 		return true;
-	conn_set_key(c, e, t[1].p, t[1].n);
+	proto_conn_set_key(c, e, t[1].p, t[1].n);
 	e->client_flags = flags;
 	e->ttl = exptime;
 	e->value_len = (uint32_t)vlen;
@@ -289,7 +289,7 @@ static bool req_store(struct mb_proto_conn *c, const struct tok *t, size_t nt, u
 		e->flags |= P_RESOLVED;
 	}
 	if (too_large) /* memcached answers SERVER_ERROR and swallows the data */
-		conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
+		proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
 			   "value length past max_value_len");
 	req_data(c, seq, (uint64_t)vlen);
 	return true;
@@ -357,8 +357,8 @@ static size_t mget_keys(struct mb_proto_conn *c, const char *p, size_t n, bool f
 		e->batch_size = 0;
 		e->ttl = s->mget_ttl;
 		if (i - b > MB_PROTO_MAX_KEY)
-			conn_error(c, MB_DIR_REQUEST, s->lstart_off, "key longer than 250 bytes");
-		conn_set_key(c, e, p + b, i - b);
+			proto_conn_error(c, MB_DIR_REQUEST, s->lstart_off, "key longer than 250 bytes");
+		proto_conn_set_key(c, e, p + b, i - b);
 	}
 	return done;
 }
@@ -372,9 +372,9 @@ static void mget_end(struct mb_proto_conn *c)
 		req_invalid(c, false, s->mget_op, MB_PROTO_TEXT, false, "get without a key");
 		return;
 	}
-	if (conn_entry(c, s->mget_seq) == NULL)
+	if (proto_conn_entry(c, s->mget_seq) == NULL)
 		s->mget_seq = c->qseq; /* its first keys were pushed out by max_pending */
-	conn_finish_batch(c, s->mget_seq, s->mget_keys);
+	proto_conn_finish_batch(c, s->mget_seq, s->mget_keys);
 }
 
 static bool req_get(struct mb_proto_conn *c, const char *line, size_t len, bool strict)
@@ -502,7 +502,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 	e = req_new(c, op, MB_PROTO_META, EXP_META, &seq);
 	if (!e)
 		return true;
-	conn_set_key(c, e, f.b64 && klen > 0 ? key : t[1].p, klen > 0 ? (size_t)klen : t[1].n);
+	proto_conn_set_key(c, e, f.b64 && klen > 0 ? key : t[1].p, klen > 0 ? (size_t)klen : t[1].n);
 	e->ttl = f.ttl;
 	e->client_flags = f.client_flags;
 	if (f.has_opaque) {
@@ -513,7 +513,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 		e->flags |= P_KEYECHO;
 	if (f.bad) {
 		/* memcached answers CLIENT_ERROR even in quiet mode */
-		conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, "bad meta flag");
+		proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, "bad meta flag");
 	} else if (f.quiet && op != MB_OP_ME) {
 		e->flags |= P_QUIET;
 		e->rflags |= MB_RF_NOREPLY;
@@ -522,7 +522,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 	if (op == MB_OP_MS) {
 		e->value_len = (uint32_t)vlen;
 		if (too_large)
-			conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
+			proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
 				   "value length past max_value_len");
 		req_data(c, seq, (uint64_t)vlen);
 		return true;
@@ -573,7 +573,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad delete");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
-			conn_set_key(c, e, t[1].p, t[1].n);
+			proto_conn_set_key(c, e, t[1].p, t[1].n);
 			req_done(c, e, noreply);
 		}
 		return true;
@@ -582,7 +582,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad incr/decr");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
-			conn_set_key(c, e, t[1].p, t[1].n);
+			proto_conn_set_key(c, e, t[1].p, t[1].n);
 			req_done(c, e, noreply);
 		}
 		return true;
@@ -591,7 +591,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad touch");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
-			conn_set_key(c, e, t[1].p, t[1].n);
+			proto_conn_set_key(c, e, t[1].p, t[1].n);
 			e->ttl = i32;
 			req_done(c, e, noreply);
 		}
@@ -738,7 +738,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 	if (nt == 0) {
 		if (strict)
 			return false;
-		conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "empty response line");
+		proto_conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "empty response line");
 		return true;
 	}
 	r.word = resp_lookup(&t[0]);
@@ -791,7 +791,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 		break;
 	case RW_UNKNOWN: {
 		/* free-form lines of stats sub-commands (ITEM, PREFIX, ...) */
-		const struct pend *cur = conn_cursor(c);
+		const struct pend *cur = proto_conn_cursor(c);
 		if (c->rmulti == EXP_STATS || (cur && cur->expect == EXP_STATS)) {
 			r.kind = RK_STAT;
 			break;
@@ -808,12 +808,12 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 	if (c->rmulti == EXP_STATS && r.kind == RK_FINAL && r.word != RW_ERROR &&
 	    r.word != RW_CLIENT_ERROR && r.word != RW_SERVER_ERROR && r.word != RW_OOM)
 		r.kind = RK_STAT;
-	conn_response(c, &r);
+	proto_conn_response(c, &r);
 	return true;
 bad:
 	if (strict)
 		return false;
-	conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "malformed or unknown response line");
+	proto_conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "malformed or unknown response line");
 	c->st.unpaired_responses++;
 	/* what follows may be the data block of a line we could not read: skip to a valid reply */
 	s->resync = true;
@@ -844,10 +844,10 @@ static void data_end(struct mb_proto_conn *c, enum mb_dir dir)
 	struct pstream *s = &c->s[dir];
 	s->state = PS_LINE;
 	if (s->data_bad)
-		conn_error(c, dir, s->off - 2, "data block not terminated by \\r\\n");
+		proto_conn_error(c, dir, s->off - 2, "data block not terminated by \\r\\n");
 	if (s->data_req) {
 		s->data_req = false;
-		conn_complete(c, s->data_seq);
+		proto_conn_complete(c, s->data_seq);
 	}
 }
 
@@ -863,7 +863,7 @@ static void line_overflow(struct mb_proto_conn *c, enum mb_dir dir)
 		s->state = PS_MGET;
 		return;
 	}
-	conn_error(c, dir, s->lstart_off, "line too long");
+	proto_conn_error(c, dir, s->lstart_off, "line too long");
 	c->st.resync_bytes += s->llen;
 	s->llen = 0;
 	s->state = PS_DISCARD;
@@ -885,7 +885,7 @@ static void mget_stream(struct mb_proto_conn *c, const char *p, size_t n)
 			size_t k = mget_keys(c, s->line, s->llen, false);
 			if (k == 0) {
 				/* one token fills the buffer: not a key memcached accepts */
-				conn_error(c, MB_DIR_REQUEST, s->off, "key longer than the line buffer");
+				proto_conn_error(c, MB_DIR_REQUEST, s->off, "key longer than the line buffer");
 				k = s->llen;
 			}
 			memmove(s->line, s->line + k, s->llen - k);
@@ -894,7 +894,7 @@ static void mget_stream(struct mb_proto_conn *c, const char *p, size_t n)
 	}
 }
 
-void text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t)
+void proto_text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	while (n) {
@@ -994,7 +994,7 @@ void text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n
 	}
 }
 
-void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
+void proto_text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	if (s->state == PS_DATA) {
@@ -1020,12 +1020,12 @@ void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t
 	s->state = PS_LINE;
 	s->resync = true;
 	if (dir == MB_DIR_REQUEST)
-		conn_barrier(c, t);
+		proto_conn_barrier(c, t);
 	else
-		conn_flush_unresolved(c);
+		proto_conn_flush_unresolved(c);
 }
 
-void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir)
+void proto_text_close_stream(struct mb_proto_conn *c, enum mb_dir dir)
 {
 	struct pstream *s = &c->s[dir];
 	if (dir != MB_DIR_REQUEST)
@@ -1035,7 +1035,7 @@ void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir)
 		s->state = PS_LINE;
 	} else if (s->state == PS_DATA && s->data_req) {
 		s->data_req = false;
-		conn_complete(c, s->data_seq);
+		proto_conn_complete(c, s->data_seq);
 	}
 	s->llen = 0;
 }
