@@ -10,9 +10,11 @@
 void *mb_ring_push(struct mb_ring *r, size_t elem)
 {
 	if (r->len == r->cap) {
-		if (r->cap >= RING_MAX_CAP || (size_t)r->cap * 2 > SIZE_MAX / elem)
+		if (r->cap >= RING_MAX_CAP)
 			return NULL;
 		uint32_t ncap = r->cap ? r->cap * 2 : RING_MIN_CAP;
+		if (elem == 0 || ncap > SIZE_MAX / elem) /* the block's size would wrap around */
+			return NULL;
 		char *n = malloc((size_t)ncap * elem);
 		if (!n)
 			return NULL;

@@ -752,6 +752,12 @@ static void run_fixture(const struct fixture *fx, const char *path, bool check)
 	free(b.p);
 	if (!check)
 		return;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	if (strstr(fx->msg, "checksum")) {
+		print_message("%s: not checked: checksums are off in fuzzing builds\n", fx->name);
+		return;
+	}
+#endif
 
 	char want[256], err[512] = "";
 	const char *tmpl = fx->msg, *amp = strchr(tmpl, '@');
