@@ -51,8 +51,8 @@ int profile_fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const c
 	return 0;
 }
 
-size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs, size_t n,
-		       const struct fmt_keyfacts *kf)
+size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs,
+			       size_t n, const struct fmt_keyfacts *kf)
 {
 	uint8_t *p = out;
 	uint64_t prev = n ? recs[0].time_ns : 0;
@@ -175,7 +175,7 @@ static const char *const col_overrun[COL_END] = {
  * finds where every column starts (counting varint terminators, which also proves that no
  * varint read can run past its column), then one cursor per column advances per record. */
 int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
-		    const struct fmt_keyfacts *kf, const char **what, size_t *at)
+		            const struct fmt_keyfacts *kf, const char **what, size_t *at)
 {
 	const uint8_t *end = raw + len, *c[COL_END + 1];
 	*at = SIZE_MAX;

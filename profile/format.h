@@ -177,11 +177,11 @@ struct fmt_keyfacts {
 /* Encodes n records (key_id already dense or MB_KEY_NONE) into out, which has room for
  * 8 + n * FMT_REC_MAX_BYTES bytes; scratch has room for n * 10 bytes. Returns the bytes
  * written. */
-size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs, size_t n,
-		       const struct fmt_keyfacts *kf);
+size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs,
+			       size_t n, const struct fmt_keyfacts *kf);
 /* Decodes n records from raw[0..len). @return 0 or MB_E_CORRUPT with the reason (a static
  * string) in *what and the record index at fault in *at (SIZE_MAX: the block as a whole). */
 int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
-		    const struct fmt_keyfacts *kf, const char **what, size_t *at);
+		            const struct fmt_keyfacts *kf, const char **what, size_t *at);
 
 #endif

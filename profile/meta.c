@@ -106,8 +106,8 @@ int profile_fmt_meta_encode(const struct mb_profile_meta *m, struct mb_buf *out)
 	return 0;
 }
 
-int profile_fmt_meta_decode(const uint8_t *p, size_t len, struct mb_profile_meta *m, const char **what,
-		    size_t *at)
+int profile_fmt_meta_decode(const uint8_t *p, size_t len, struct mb_profile_meta *m,
+			    const char **what, size_t *at)
 {
 	memset(m, 0, sizeof(*m));
 	m->sample_ratio = 1.0;

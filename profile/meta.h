@@ -14,8 +14,8 @@ int profile_fmt_meta_check(const struct mb_profile_meta *m, const char **what);
 int profile_fmt_meta_encode(const struct mb_profile_meta *m, struct mb_buf *out);
 /* Decodes TLVs from p[0..len) into m (defaults for absent fields, unknown tags skipped).
  * @return 0 or MB_E_CORRUPT with the reason in *what and the TLV's offset in *at. */
-int profile_fmt_meta_decode(const uint8_t *p, size_t len, struct mb_profile_meta *m, const char **what,
-		    size_t *at);
+int profile_fmt_meta_decode(const uint8_t *p, size_t len, struct mb_profile_meta *m,
+			    const char **what, size_t *at);
 
 /* The stats block's counters in file order (FORMAT.md, "Stats block"): name and offset in
  * struct mb_profile_stats. The first FMT_STATS_WRITER are filled by the writer itself. */

@@ -270,7 +270,7 @@ static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t li
 	const char *what = NULL;
 	size_t at = 0;
 	rc = profile_fmt_cols_decode((const uint8_t *)r->raw.data, r->raw.len, *a, h.count, &kf, &what,
-			     &at);
+			             &at);
 	if (rc && at == SIZE_MAX)
 		return rfail(r, rc, "record block at offset %llu: %s", o, what);
 	if (rc)

@@ -238,7 +238,7 @@ static int flush_block(struct mb_profile_writer *w)
 		return w->failed = err;
 	struct fmt_keyfacts kf = {w->facts, w->km.n};
 	size_t len = profile_fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
-				     w->npend, &kf);
+				             w->npend, &kf);
 	err = write_block(w, FMT_BLK_RECORDS, w->npend, w->raw.data, len, w->tmin, w->tmax);
 	w->npend = 0;
 	return err;

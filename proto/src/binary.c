@@ -237,7 +237,8 @@ static void scan_byte(struct mb_proto_conn *c, enum mb_dir dir, uint8_t b, uint6
 	s->lstart_off += i; /* approximate: the time stays that of the first scanned byte */
 }
 
-void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t)
+void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n,
+		    uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	while (n) {

@@ -1,7 +1,8 @@
 /* Connection state, the FIFO of pending requests and request/response pairing.
  *
- * Requests enter the FIFO in stream order (proto_conn_push), one entry per key. Responses are matched
- * in stream order by proto_conn_response(), which walks from the response cursor (rseq):
+ * Requests enter the FIFO in stream order (proto_conn_push), one entry per key. Responses are
+ * matched in stream order by proto_conn_response(), which walks from the response cursor
+ * (rseq):
  *  - entries already resolved (noreply) are skipped;
  *  - a quiet entry (meta q, binary quiet opcode) takes the response only if the response can be
  *    its own and is not the outcome the server suppresses (a miss for mg q / getq, success for
@@ -473,7 +474,7 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 		if ((e->flags & (P_RESOLVED | P_BARRIER)) || !provable(r, e))
 			continue;
 		proto_conn_error(c, MB_DIR_RESPONSE, r->off,
-			   "reply skips pending requests; they are left without a response");
+			         "reply skips pending requests; they are left without a response");
 		for (uint64_t k = c->rseq; k < s; k++) {
 			struct pend *x = entry_at(c, k);
 			if (!(x->flags & P_RESOLVED)) {

@@ -199,7 +199,8 @@ void proto_text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint
 void proto_text_close_stream(struct mb_proto_conn *c, enum mb_dir dir);
 
 /* binary.c */
-void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t);
+void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n,
+		    uint64_t t);
 void proto_bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
 
 /* Base64 (RFC 4648, with padding) decode into out (cap bytes). @return decoded length or -1. */

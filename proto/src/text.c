@@ -290,7 +290,7 @@ static bool req_store(struct mb_proto_conn *c, const struct tok *t, size_t nt, u
 	}
 	if (too_large) /* memcached answers SERVER_ERROR and swallows the data */
 		proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
-			   "value length past max_value_len");
+			         "value length past max_value_len");
 	req_data(c, seq, (uint64_t)vlen);
 	return true;
 }
@@ -523,7 +523,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 		e->value_len = (uint32_t)vlen;
 		if (too_large)
 			proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
-				   "value length past max_value_len");
+				         "value length past max_value_len");
 		req_data(c, seq, (uint64_t)vlen);
 		return true;
 	}
