@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "analysis.h"
+#include "membench/array.h"
 
 #define TB_BASE_NS 1000000000ull   /* time series: 1 s buckets ... */
 #define TB_MAX (1u << 20)          /* ... coarsened (doubled) beyond this many */
@@ -23,38 +24,16 @@
 #define MAX_PREFIXES 65536         /* distinct prefixes aggregated */
 #define TOP_CONNS 5
 
-/* Per-op facts, one row per command: carries a value (storage command), sets an item's TTL when
- * storing it (the "TTL of writes"; touch and gat only refresh one), counts as a write for
- * libCacheSim, may carry several keys (multiget). */
-enum { OPF_VALUE = 1, OPF_TTL = 2, OPF_LCS_WRITE = 4, OPF_MULTI = 8 };
+/* The engine's per-op facts, expanded from MB_OP_FACTS (membench/ops.h) at compile time so the
+ * hot path indexes them without a call: MB_OPF_TTL (stores an item with its TTL: the "TTL of
+ * writes"), MB_OPF_MULTI (may carry several keys), and OPF_VALUE for storage commands. */
+#define OPF_VALUE 0x80
 static const uint8_t op_facts[MB_OP_COUNT] = {
-	[MB_OP_GET] = OPF_MULTI,
-	[MB_OP_GETS] = OPF_MULTI,
-	[MB_OP_GAT] = OPF_MULTI,
-	[MB_OP_GATS] = OPF_MULTI,
-	[MB_OP_SET] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
-	[MB_OP_ADD] = OPF_VALUE | OPF_TTL,
-	[MB_OP_REPLACE] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
-	[MB_OP_APPEND] = OPF_VALUE,
-	[MB_OP_PREPEND] = OPF_VALUE,
-	[MB_OP_CAS] = OPF_VALUE | OPF_TTL | OPF_LCS_WRITE,
-	[MB_OP_MS] = OPF_VALUE | OPF_TTL,
+#define OP_FACTS_ROW(id, value, name, cls, flags, ...) \
+	[MB_OP_##id] = (flags) | (MB_OPC_##cls == MB_OPC_STORAGE ? OPF_VALUE : 0),
+	MB_OP_FACTS(OP_FACTS_ROW)
+#undef OP_FACTS_ROW
 };
-
-bool an_op_is_write_libcachesim(unsigned op)
-{
-	return op < MB_OP_COUNT && (op_facts[op] & OPF_LCS_WRITE);
-}
-
-bool an_op_has_value(unsigned op)
-{
-	return op < MB_OP_COUNT && (op_facts[op] & OPF_VALUE);
-}
-
-bool an_op_has_ttl(unsigned op)
-{
-	return op < MB_OP_COUNT && (op_facts[op] & OPF_TTL);
-}
 
 double an_frac(uint64_t num, uint64_t den)
 {
@@ -185,7 +164,7 @@ void an_free(struct analysis *a)
 	an_ss_free(&a->ss);
 	free(a->tb);
 	for (size_t i = 0; i < a->nconns; i++)
-		free(a->conns[i].pend);
+		mb_ring_free(&a->conns[i].pend);
 	free(a->conns);
 	free(a->runs);
 	for (size_t i = 0; i < a->ntop; i++)
@@ -196,25 +175,6 @@ void an_free(struct analysis *a)
 	free(a->prefixes);
 	free(a->top_conns);
 	free(a);
-}
-
-/* Grows *arr (of *cap elements of size sz) to hold index idx, zeroing the new part. */
-static int grow(void *arr, size_t *cap, size_t sz, size_t idx)
-{
-	void **p = arr;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap <= idx) {
-		if (ncap > SIZE_MAX / 2 / sz)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	void *n = realloc(*p, ncap * sz);
-	if (!n)
-		return -ENOMEM;
-	memset((char *)n + *cap * sz, 0, (ncap - *cap) * sz);
-	*p = n;
-	*cap = ncap;
-	return 0;
 }
 
 /* Time bucket of t, coarsening the series while it would exceed TB_MAX buckets. */
@@ -233,7 +193,7 @@ static struct an_tbucket *time_bucket(struct analysis *a, uint64_t t)
 		a->tb_width_ns *= 2;
 		idx = t / a->tb_width_ns;
 	}
-	if (idx >= a->tb_cap && grow(&a->tb, &a->tb_cap, sizeof(*a->tb), idx)) {
+	if (MB_ARRAY_RESERVE_ZERO(a->tb, a->tb_cap, idx + 1)) {
 		a->err = -ENOMEM;
 		return NULL;
 	}
@@ -248,32 +208,18 @@ static struct an_tbucket *time_bucket(struct analysis *a, uint64_t t)
 /* Records the pipelining depth of a command on c sent at t and completing at done. */
 static void conn_pipeline(struct analysis *a, struct an_conn *c, uint64_t t, uint64_t done)
 {
-	while (c->plen && c->pend[c->phead] <= t) {
-		c->phead = (c->phead + 1) & (c->pcap - 1);
-		c->plen--;
+	struct mb_ring *q = &c->pend;
+	while (q->len && *(uint64_t *)mb_ring_at(q, sizeof(uint64_t), 0) <= t)
+		mb_ring_pop(q);
+	an_hist_add(&a->h[AN_H_DEPTH], (uint64_t)q->len + 1);
+	if (q->len >= PEND_MAX) /* forget the oldest */
+		mb_ring_pop(q);
+	uint64_t *slot = mb_ring_push(q, sizeof(uint64_t));
+	if (!slot) {
+		a->err = -ENOMEM;
+		return;
 	}
-	an_hist_add(&a->h[AN_H_DEPTH], (uint64_t)c->plen + 1);
-	if (c->plen == c->pcap) {
-		if (c->pcap >= PEND_MAX) { /* forget the oldest */
-			c->phead = (c->phead + 1) & (c->pcap - 1);
-			c->plen--;
-		} else {
-			uint32_t ncap = c->pcap ? c->pcap * 2 : 16;
-			uint64_t *n = malloc((size_t)ncap * sizeof(*n));
-			if (!n) {
-				a->err = -ENOMEM;
-				return;
-			}
-			for (uint32_t i = 0; i < c->plen; i++)
-				n[i] = c->pend[(c->phead + i) & (c->pcap - 1)];
-			free(c->pend);
-			c->pend = n;
-			c->pcap = ncap;
-			c->phead = 0;
-		}
-	}
-	c->pend[(c->phead + c->plen) & (c->pcap - 1)] = done;
-	c->plen++;
+	*slot = done;
 }
 
 /* Single-key commands (nearly all of them) are only counted here and folded into the
@@ -281,9 +227,9 @@ static void conn_pipeline(struct analysis *a, struct an_conn *c, uint64_t t, uin
  * path and a counter is cheaper than a histogram record. */
 static void end_batch(struct analysis *a)
 {
-	if (a->batch_len == 1 && (op_facts[a->batch_op] & OPF_MULTI))
+	if (a->batch_len == 1 && (op_facts[a->batch_op] & MB_OPF_MULTI))
 		a->batch_singles++;
-	else if (a->batch_len && (op_facts[a->batch_op] & OPF_MULTI))
+	else if (a->batch_len && (op_facts[a->batch_op] & MB_OPF_MULTI))
 		an_hist_add(&a->h[AN_H_BATCH], a->batch_len);
 	a->batch_len = 0;
 }
@@ -368,7 +314,7 @@ static struct an_conn *conn_get(struct analysis *a, uint32_t id)
 		a->bad_records++;
 		return NULL;
 	}
-	if (id >= a->conns_cap && grow(&a->conns, &a->conns_cap, sizeof(*a->conns), id)) {
+	if (MB_ARRAY_RESERVE_ZERO(a->conns, a->conns_cap, (size_t)id + 1)) {
 		a->err = -ENOMEM;
 		return NULL;
 	}
@@ -453,7 +399,7 @@ static void add_one(struct analysis *a, const struct mb_record *r)
 			 (mb_op_is_read(op) && (r->value_len > 0 || (resp && status == MB_STATUS_HIT)));
 	if (has_value)
 		an_hist_add(&a->h[AN_H_VAL_REQ], r->value_len);
-	if (op_facts[op] & OPF_TTL)
+	if (op_facts[op] & MB_OPF_TTL)
 		add_ttl(a, r);
 	if (r->key_id == MB_KEY_NONE)
 		a->keyless++;
@@ -516,7 +462,7 @@ static int build_runs(struct analysis *a, size_t nslots)
 		if (nhead)
 			limit = head[nhead - 1].count - head[nhead - 1].err;
 		for (size_t i = 0; i < nhead; i++) {
-			if (nbig == bigcap && grow(&big, &bigcap, sizeof(*big), nbig)) {
+			if (MB_ARRAY_RESERVE(big, bigcap, nbig + 1)) {
 				err = -ENOMEM;
 				goto cleanup;
 			}
@@ -536,7 +482,7 @@ static int build_runs(struct analysis *a, size_t nslots)
 			small[c] += a->sample;
 			continue;
 		}
-		if (nbig == bigcap && grow(&big, &bigcap, sizeof(*big), nbig)) {
+		if (MB_ARRAY_RESERVE(big, bigcap, nbig + 1)) {
 			err = -ENOMEM;
 			goto cleanup;
 		}

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "membench/hist.h"
+#include "membench/ring.h"
 #include "membench/profile.h"
 #include "sketch.h"
 #include "zipf.h"
@@ -68,8 +69,7 @@ struct an_key {
 struct an_conn {
 	uint64_t first_ns, last_ns;
 	uint64_t commands, requests;
-	uint64_t *pend;     /* completion times of outstanding commands (ring) */
-	uint32_t phead, plen, pcap;
+	struct mb_ring pend; /* completion times (uint64_t) of outstanding commands */
 	bool seen;
 };
 
@@ -200,12 +200,6 @@ void an_free(struct analysis *a);
 
 /* Fraction helper: num / den, NAN when den == 0. */
 double an_frac(uint64_t num, uint64_t den);
-/* Twitter's and libCacheSim's write definitions (both are reported). */
-bool an_op_is_write_libcachesim(unsigned op);
-/* Per-op facts used by the engine: carries a value (storage command) / stores an item with a
- * TTL (set, add, replace, cas, ms: the "TTL of writes"). */
-bool an_op_has_value(unsigned op);
-bool an_op_has_ttl(unsigned op);
 
 /* Number of time-series buckets of width `width_ns` (a multiple of a->tb_width_ns) and the
  * request / hit / miss sums of bucket i; for reports. */

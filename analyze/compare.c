@@ -127,28 +127,28 @@ int compare_text(FILE *f, const struct analysis *a, const struct analysis *b,
 int compare_json(FILE *f, const struct analysis *a, const struct analysis *b,
 		 const struct an_compare *c, const struct fid_result *fid)
 {
-	struct jw w;
-	jw_init(&w, f);
-	jw_obj(&w, NULL);
-	jw_str(&w, "schema", AN_JSON_COMPARE_SCHEMA);
-	jw_obj(&w, "distances");
-	jw_num(&w, "op_mix_tvd", c->op_tvd);
-	jw_num(&w, "ks_key_size", c->ks_key_size);
-	jw_num(&w, "ks_value_size", c->ks_value_size);
-	jw_num(&w, "ks_inter_arrival", c->ks_inter_arrival);
-	jw_num(&w, "rate_error", c->rate_error);
-	jw_num(&w, "peak_rate_error", c->peak_rate_error);
-	jw_num(&w, "zipf_alpha_ols_diff", c->zipf_ols_diff);
-	jw_num(&w, "zipf_alpha_mle_diff", c->zipf_mle_diff);
-	jw_num(&w, "hit_ratio_diff", c->hit_ratio_diff);
-	jw_num(&w, "unique_keys_ratio", c->unique_keys_ratio);
-	jw_num(&w, "max_distance", compare_max_distance(c));
-	jw_obj_end(&w);
+	struct mb_json w;
+	mb_json_init(&w, f);
+	mb_json_obj(&w, NULL);
+	mb_json_str(&w, "schema", AN_JSON_COMPARE_SCHEMA);
+	mb_json_obj(&w, "distances");
+	mb_json_num(&w, "op_mix_tvd", c->op_tvd);
+	mb_json_num(&w, "ks_key_size", c->ks_key_size);
+	mb_json_num(&w, "ks_value_size", c->ks_value_size);
+	mb_json_num(&w, "ks_inter_arrival", c->ks_inter_arrival);
+	mb_json_num(&w, "rate_error", c->rate_error);
+	mb_json_num(&w, "peak_rate_error", c->peak_rate_error);
+	mb_json_num(&w, "zipf_alpha_ols_diff", c->zipf_ols_diff);
+	mb_json_num(&w, "zipf_alpha_mle_diff", c->zipf_mle_diff);
+	mb_json_num(&w, "hit_ratio_diff", c->hit_ratio_diff);
+	mb_json_num(&w, "unique_keys_ratio", c->unique_keys_ratio);
+	mb_json_num(&w, "max_distance", compare_max_distance(c));
+	mb_json_obj_end(&w);
 	if (fid)
 		fid_json(&w, fid);
 	report_json_object(&w, "a", a);
 	report_json_object(&w, "b", b);
-	jw_obj_end(&w);
-	jw_finish(&w);
+	mb_json_obj_end(&w);
+	mb_json_finish(&w);
 	return ferror(f) ? -EIO : 0;
 }

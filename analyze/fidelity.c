@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fidelity.h"
+#include "membench/array.h"
 #include "membench/hist.h"
 #include "membench/mix.h"
 
@@ -72,11 +73,7 @@ void fid_thresholds_default(struct fid_thresholds *th)
 
 bool fid_is_admin(const struct mb_record *r)
 {
-	static const bool admin[MB_OP_COUNT] = {
-		[MB_OP_STATS] = true, [MB_OP_VERSION] = true, [MB_OP_VERBOSITY] = true,
-		[MB_OP_FLUSH_ALL] = true, [MB_OP_OTHER] = true,
-	};
-	return r->key_id == MB_KEY_NONE && r->op < MB_OP_COUNT && admin[r->op];
+	return r->key_id == MB_KEY_NONE && mb_op_has(r->op, MB_OPF_ADMIN);
 }
 
 size_t fid_filter(struct mb_record *recs, size_t n, double speed, uint64_t *admin)
@@ -179,17 +176,8 @@ static int local_index(struct fid_trace *t, struct fid_conn *c, uint32_t conn, u
 
 static struct fid_conn *conn_get(struct fid_trace *t, uint32_t id)
 {
-	if (id >= t->conns_cap) {
-		size_t n = t->conns_cap ? t->conns_cap : 16;
-		while (n <= id)
-			n *= 2;
-		struct fid_conn *c = realloc(t->conns, n * sizeof(*c));
-		if (!c)
-			return NULL;
-		memset(c + t->conns_cap, 0, (n - t->conns_cap) * sizeof(*c));
-		t->conns = c;
-		t->conns_cap = n;
-	}
+	if (MB_ARRAY_RESERVE_ZERO(t->conns, t->conns_cap, (size_t)id + 1))
+		return NULL;
 	if (id >= t->nconns)
 		t->nconns = (size_t)id + 1;
 	return &t->conns[id];
@@ -202,18 +190,9 @@ static void ms_add(struct fid_trace *t, uint64_t time_ns)
 		t->ms_cut = true;
 		return;
 	}
-	if (ms >= t->ms_cap) {
-		size_t n = t->ms_cap ? t->ms_cap : 4096;
-		while (n <= ms)
-			n *= 2;
-		uint32_t *m = realloc(t->ms, n * sizeof(*m));
-		if (!m) {
-			t->err = -ENOMEM;
-			return;
-		}
-		memset(m + t->ms_cap, 0, (n - t->ms_cap) * sizeof(*m));
-		t->ms = m;
-		t->ms_cap = n;
+	if (MB_ARRAY_RESERVE_ZERO(t->ms, t->ms_cap, (size_t)ms + 1)) {
+		t->err = -ENOMEM;
+		return;
 	}
 	if (ms >= t->nms)
 		t->nms = (size_t)ms + 1;
@@ -229,7 +208,7 @@ void fid_trace_add(struct fid_trace *t, const struct mb_record *recs, size_t n)
 			t->err = -ENOMEM;
 			return;
 		}
-		bool storage = r->op < MB_OP_COUNT && an_op_has_value(r->op);
+		bool storage = mb_op_class(r->op) == MB_OPC_STORAGE;
 		uint32_t local = UINT32_MAX;
 		if (r->key_id != MB_KEY_NONE && local_index(t, c, r->conn_id, r->key_id, &local)) {
 			t->err = -ENOMEM;
@@ -482,42 +461,42 @@ int fid_text(FILE *f, const struct fid_result *res)
 	return ferror(f) ? -EIO : 0;
 }
 
-void fid_json(struct jw *w, const struct fid_result *res)
+void fid_json(struct mb_json *w, const struct fid_result *res)
 {
-	jw_obj(w, "fidelity");
-	jw_bool(w, "pass", res->pass);
-	jw_num(w, "speed", res->speed);
-	jw_u64(w, "excluded_admin_a", res->admin_a);
-	jw_u64(w, "excluded_admin_b", res->admin_b);
-	jw_u64(w, "connections_a", res->conns_a);
-	jw_u64(w, "connections_b", res->conns_b);
-	jw_u64(w, "series_seconds", res->series_seconds);
-	jw_u64(w, "responded_a", res->responded_a);
-	jw_u64(w, "responded_b", res->responded_b);
-	jw_u64(w, "errors_a", res->errors_a);
-	jw_u64(w, "errors_b", res->errors_b);
-	jw_arr(w, "outcomes");
+	mb_json_obj(w, "fidelity");
+	mb_json_bool(w, "pass", res->pass);
+	mb_json_num(w, "speed", res->speed);
+	mb_json_u64(w, "excluded_admin_a", res->admin_a);
+	mb_json_u64(w, "excluded_admin_b", res->admin_b);
+	mb_json_u64(w, "connections_a", res->conns_a);
+	mb_json_u64(w, "connections_b", res->conns_b);
+	mb_json_u64(w, "series_seconds", res->series_seconds);
+	mb_json_u64(w, "responded_a", res->responded_a);
+	mb_json_u64(w, "responded_b", res->responded_b);
+	mb_json_u64(w, "errors_a", res->errors_a);
+	mb_json_u64(w, "errors_b", res->errors_b);
+	mb_json_arr(w, "outcomes");
 	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
 		if (!isfinite(res->op_outcome_tvd[op]))
 			continue;
-		jw_obj(w, NULL);
-		jw_str(w, "op", mb_op_name(op));
-		jw_num(w, "distance", res->op_outcome_tvd[op]);
-		jw_u64(w, "responded_a", res->op_responded_a[op]);
-		jw_u64(w, "responded_b", res->op_responded_b[op]);
-		jw_obj_end(w);
+		mb_json_obj(w, NULL);
+		mb_json_str(w, "op", mb_op_name(op));
+		mb_json_num(w, "distance", res->op_outcome_tvd[op]);
+		mb_json_u64(w, "responded_a", res->op_responded_a[op]);
+		mb_json_u64(w, "responded_b", res->op_responded_b[op]);
+		mb_json_obj_end(w);
 	}
-	jw_arr_end(w);
-	jw_arr(w, "checks");
+	mb_json_arr_end(w);
+	mb_json_arr(w, "checks");
 	for (unsigned i = 0; i < FID_NCHECKS; i++) {
 		const struct fid_check *c = &res->c[i];
-		jw_obj(w, NULL);
-		jw_str(w, "name", checks[i].name);
-		jw_num(w, "value", c->value);
-		jw_num(w, "threshold", c->threshold);
-		jw_str(w, "result", !isfinite(c->value) && c->pass ? "n/a" : c->pass ? "PASS" : "FAIL");
-		jw_obj_end(w);
+		mb_json_obj(w, NULL);
+		mb_json_str(w, "name", checks[i].name);
+		mb_json_num(w, "value", c->value);
+		mb_json_num(w, "threshold", c->threshold);
+		mb_json_str(w, "result", !isfinite(c->value) && c->pass ? "n/a" : c->pass ? "PASS" : "FAIL");
+		mb_json_obj_end(w);
 	}
-	jw_arr_end(w);
-	jw_obj_end(w);
+	mb_json_arr_end(w);
+	mb_json_obj_end(w);
 }

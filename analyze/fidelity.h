@@ -30,7 +30,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
-#include "json.h"
+#include "membench/json.h"
 
 #define FID_MAX_MS (1u << 24)
 
@@ -90,7 +90,7 @@ struct fid_result {
 	uint64_t op_responded_a[MB_OP_COUNT], op_responded_b[MB_OP_COUNT];
 };
 
-/* Name of a check, as in the text table and the JSON. */
+/* Name of a check (for JSON and flags); its one-line definition is printed by fid_text. */
 const char *fid_check_name(enum fid_check_id id);
 void fid_thresholds_default(struct fid_thresholds *th);
 
@@ -100,6 +100,6 @@ void fid_evaluate(const struct analysis *a, const struct analysis *b, const stru
 		  struct fid_result *res);
 /* Text table / JSON object "fidelity". @return 0 or -EIO (text). */
 int fid_text(FILE *f, const struct fid_result *res);
-void fid_json(struct jw *w, const struct fid_result *res);
+void fid_json(struct mb_json *w, const struct fid_result *res);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include "analysis.h"
 #include "fidelity.h"
-#include "json.h"
+#include "membench/json.h"
 
 #define AN_JSON_SCHEMA "membench-analyze/1"
 #define AN_JSON_COMPARE_SCHEMA "membench-analyze-compare/1"
@@ -45,7 +45,7 @@ extern const char *const an_reuse_time_labels[];
 int report_text(FILE *f, const struct analysis *a, bool utf8);
 int report_json(FILE *f, const struct analysis *a);
 /* Writes the report object (used by report_json and the comparison). */
-void report_json_object(struct jw *w, const char *key, const struct analysis *a);
+void report_json_object(struct mb_json *w, const char *key, const struct analysis *a);
 int report_html(FILE *f, const struct analysis *a);
 
 /* Distances between two profiles: how well B (e.g. a replay) reproduces A. */

@@ -191,7 +191,7 @@ static void op_mix(struct out *o, const struct analysis *a)
 	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
 		rd += mb_op_is_read(op) ? a->ops[op] : 0;
 		wr += mb_op_is_write(op) ? a->ops[op] : 0;
-		lcs += an_op_is_write_libcachesim(op) ? a->ops[op] : 0;
+		lcs += mb_op_has(op, MB_OPF_LCS_WRITE) ? a->ops[op] : 0;
 	}
 	fprintf(o->f, "  reads / writes, Twitter (writes = every mutating command): %s / %s\n",
 		fmt_pct(b1, sizeof(b1), an_frac(rd, a->requests)),

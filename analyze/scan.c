@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scan.h"
+#include "membench/array.h"
 
 enum slot_state { SLOT_EMPTY, SLOT_READY };
 
@@ -45,13 +46,8 @@ static int decode_into(struct mb_profile_reader *r, size_t b, struct slot *sl)
 	int err = mb_profile_reader_read_block(r, b, &recs, &n);
 	if (err)
 		return err;
-	if (n > sl->cap) {
-		struct mb_record *p = realloc(sl->recs, n * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		sl->recs = p;
-		sl->cap = n;
-	}
+	if (MB_ARRAY_RESERVE(sl->recs, sl->cap, n))
+		return -ENOMEM;
 	if (n)
 		memcpy(sl->recs, recs, n * sizeof(*recs));
 	sl->n = n;

@@ -4,11 +4,6 @@
 #include "membench/version.h"
 #include "membench/version_git.h"
 
-const char *mb_version(void)
-{
-	return MB_VERSION;
-}
-
 const char *mb_version_long(void)
 {
 	static char buf[128];

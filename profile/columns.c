@@ -12,7 +12,7 @@
 #include "format.h"
 #include "membench/error.h"
 
-void fmt_block_hdr_put(uint8_t *p, const struct fmt_block_hdr *h)
+void profile_fmt_block_hdr_put(uint8_t *p, const struct fmt_block_hdr *h)
 {
 	memcpy(p, FMT_BLOCK_MAGIC, 4);
 	p[4] = h->type;
@@ -25,7 +25,7 @@ void fmt_block_hdr_put(uint8_t *p, const struct fmt_block_hdr *h)
 	put_le64(p + 24, h->sum);
 }
 
-int fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **what)
+int profile_fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **what)
 {
 	if (memcmp(p, FMT_BLOCK_MAGIC, 4) != 0) {
 		*what = "bad block magic";
@@ -51,8 +51,8 @@ int fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **wh
 	return 0;
 }
 
-size_t fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs, size_t n,
-		       const struct fmt_keyfacts *kf)
+size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs,
+			       size_t n, const struct fmt_keyfacts *kf)
 {
 	uint8_t *p = out;
 	uint64_t prev = n ? recs[0].time_ns : 0;
@@ -174,8 +174,8 @@ static const char *const col_overrun[COL_END] = {
 /* Decoding is row by row, so each record is written once while it is in cache: a first pass
  * finds where every column starts (counting varint terminators, which also proves that no
  * varint read can run past its column), then one cursor per column advances per record. */
-int fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
-		    const struct fmt_keyfacts *kf, const char **what, size_t *at)
+int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
+		            const struct fmt_keyfacts *kf, const char **what, size_t *at)
 {
 	const uint8_t *end = raw + len, *c[COL_END + 1];
 	*at = SIZE_MAX;

@@ -155,10 +155,10 @@ static inline const uint8_t *varint_get(const uint8_t *p, const uint8_t *end, ui
 }
 
 /* Encodes a block header into 32 bytes (the header check is computed here). */
-void fmt_block_hdr_put(uint8_t *p, const struct fmt_block_hdr *h);
+void profile_fmt_block_hdr_put(uint8_t *p, const struct fmt_block_hdr *h);
 /* Decodes and checks a block header: 0, MB_E_CHECKSUM (header check or magic), MB_E_CORRUPT
  * (reserved bits, sizes over the limits). *what names the failed check. */
-int fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **what);
+int profile_fmt_block_hdr_get(const uint8_t *p, struct fmt_block_hdr *h, const char **what);
 
 /* Record-block columns (columns.c). */
 
@@ -177,11 +177,11 @@ struct fmt_keyfacts {
 /* Encodes n records (key_id already dense or MB_KEY_NONE) into out, which has room for
  * 8 + n * FMT_REC_MAX_BYTES bytes; scratch has room for n * 10 bytes. Returns the bytes
  * written. */
-size_t fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs, size_t n,
-		       const struct fmt_keyfacts *kf);
+size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_record *recs,
+			       size_t n, const struct fmt_keyfacts *kf);
 /* Decodes n records from raw[0..len). @return 0 or MB_E_CORRUPT with the reason (a static
  * string) in *what and the record index at fault in *at (SIZE_MAX: the block as a whole). */
-int fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
-		    const struct fmt_keyfacts *kf, const char **what, size_t *at);
+int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
+		            const struct fmt_keyfacts *kf, const char **what, size_t *at);
 
 #endif

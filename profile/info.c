@@ -62,5 +62,5 @@ void mb_profile_reader_print_info(struct mb_profile_reader *r, FILE *out)
 	struct mb_profile_stats s = *mb_profile_reader_stats(r);
 	fprintf(out, "\nstats:\n");
 	for (size_t i = 0; i < FMT_STATS_FIELDS; i++)
-		fprintf(out, "  %-20s %" PRIu64 "\n", fmt_stats_fields[i].name, *fmt_stat(&s, i));
+		fprintf(out, "  %-20s %" PRIu64 "\n", profile_fmt_stats_fields[i].name, *profile_fmt_stat(&s, i));
 }

@@ -32,7 +32,7 @@ static int keymap_grow(struct keymap *m)
 	return 0;
 }
 
-int keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_new)
+int profile_keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_new)
 {
 	if (!m->slots || m->n >= (m->mask + 1) / 2) {
 		int err = keymap_grow(m);
@@ -64,7 +64,7 @@ int keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_
 	return 0;
 }
 
-void keymap_free(struct keymap *m)
+void profile_keymap_free(struct keymap *m)
 {
 	free(m->slots);
 	m->slots = NULL;
@@ -94,7 +94,7 @@ static int u32set_grow(struct u32set *s)
 	return 0;
 }
 
-int u32set_add(struct u32set *s, uint32_t v)
+int profile_u32set_add(struct u32set *s, uint32_t v)
 {
 	if (v == UINT32_MAX) { /* v + 1 would be the empty marker */
 		s->n += !s->has_max;
@@ -120,7 +120,7 @@ int u32set_add(struct u32set *s, uint32_t v)
 	return 0;
 }
 
-void u32set_free(struct u32set *s)
+void profile_u32set_free(struct u32set *s)
 {
 	free(s->slots);
 	s->slots = NULL;

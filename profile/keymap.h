@@ -36,7 +36,7 @@ struct keymap {
 
 /* Finds the identity's dense id, inserting it as id n when new (*is_new set).
  * @return 0, -ENOMEM, MB_E_LIMIT (2^32 - 1 keys). */
-int keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_new);
+int profile_keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_new);
 
 /* Starts loading the identity's first slot into the cache (lookups that follow are then
  * independent of memory latency). */
@@ -46,7 +46,7 @@ static inline void keymap_prefetch(const struct keymap *m, uint64_t a, uint32_t 
 		__builtin_prefetch(&m->slots[mb_mix64(a ^ b) & m->mask]);
 }
 
-void keymap_free(struct keymap *m);
+void profile_keymap_free(struct keymap *m);
 
 struct u32set {
 	uint32_t *slots; /* value + 1; 0 = empty */
@@ -56,7 +56,7 @@ struct u32set {
 };
 
 /* Adds v. @return 0 or -ENOMEM. */
-int u32set_add(struct u32set *s, uint32_t v);
-void u32set_free(struct u32set *s);
+int profile_u32set_add(struct u32set *s, uint32_t v);
+void profile_u32set_free(struct u32set *s);
 
 #endif

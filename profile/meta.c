@@ -44,7 +44,7 @@ static const struct meta_field *field_by_tag(unsigned tag)
 	return NULL;
 }
 
-int fmt_meta_check(const struct mb_profile_meta *m, const char **what)
+int profile_fmt_meta_check(const struct mb_profile_meta *m, const char **what)
 {
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct meta_field *f = &meta_fields[i];
@@ -68,7 +68,7 @@ int fmt_meta_check(const struct mb_profile_meta *m, const char **what)
 	return 0;
 }
 
-int fmt_meta_encode(const struct mb_profile_meta *m, struct mb_buf *out)
+int profile_fmt_meta_encode(const struct mb_profile_meta *m, struct mb_buf *out)
 {
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct meta_field *f = &meta_fields[i];
@@ -106,8 +106,8 @@ int fmt_meta_encode(const struct mb_profile_meta *m, struct mb_buf *out)
 	return 0;
 }
 
-int fmt_meta_decode(const uint8_t *p, size_t len, struct mb_profile_meta *m, const char **what,
-		    size_t *at)
+int profile_fmt_meta_decode(const uint8_t *p, size_t len, struct mb_profile_meta *m,
+			    const char **what, size_t *at)
 {
 	memset(m, 0, sizeof(*m));
 	m->sample_ratio = 1.0;
@@ -172,14 +172,14 @@ int fmt_meta_decode(const uint8_t *p, size_t len, struct mb_profile_meta *m, con
 }
 
 #define STAT(f) {#f, offsetof(struct mb_profile_stats, f)}
-const struct fmt_stat_field fmt_stats_fields[FMT_STATS_FIELDS] = {
+const struct fmt_stat_field profile_fmt_stats_fields[FMT_STATS_FIELDS] = {
 	STAT(records), STAT(keys), STAT(connections), STAT(requests), STAT(responses),
 	STAT(ring_drops), STAT(truncated_bytes), STAT(stream_gaps), STAT(gap_bytes),
 	STAT(protocol_errors), STAT(resync_bytes), STAT(unpaired_responses), STAT(skipped_rows),
 	STAT(events),
 };
 
-uint64_t *fmt_stat(struct mb_profile_stats *s, size_t i)
+uint64_t *profile_fmt_stat(struct mb_profile_stats *s, size_t i)
 {
-	return (uint64_t *)((char *)s + fmt_stats_fields[i].off);
+	return (uint64_t *)((char *)s + profile_fmt_stats_fields[i].off);
 }

@@ -1,43 +1,25 @@
 /* Names of the profile's enumerations, one table row per value (the values are pinned by the
- * format, so the tables are indexed by them). */
+ * format, so the tables are indexed by them). The command table is MB_OP_FACTS (membench/ops.h)
+ * expanded once. */
 #include <string.h>
 
 #include "membench/profile.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-enum op_class { OP_READ = 1, OP_WRITE = 2 };
-
-static const struct {
-	const char *name;
-	unsigned class;
-} op_table[MB_OP_COUNT] = {
-	[MB_OP_GET] = {"get", OP_READ},
-	[MB_OP_GETS] = {"gets", OP_READ},
-	[MB_OP_GAT] = {"gat", OP_READ},
-	[MB_OP_GATS] = {"gats", OP_READ},
-	[MB_OP_SET] = {"set", OP_WRITE},
-	[MB_OP_ADD] = {"add", OP_WRITE},
-	[MB_OP_REPLACE] = {"replace", OP_WRITE},
-	[MB_OP_APPEND] = {"append", OP_WRITE},
-	[MB_OP_PREPEND] = {"prepend", OP_WRITE},
-	[MB_OP_CAS] = {"cas", OP_WRITE},
-	[MB_OP_DELETE] = {"delete", OP_WRITE},
-	[MB_OP_INCR] = {"incr", OP_WRITE},
-	[MB_OP_DECR] = {"decr", OP_WRITE},
-	[MB_OP_TOUCH] = {"touch", OP_WRITE},
-	[MB_OP_MG] = {"mg", OP_READ},
-	[MB_OP_MS] = {"ms", OP_WRITE},
-	[MB_OP_MD] = {"md", OP_WRITE},
-	[MB_OP_MA] = {"ma", OP_WRITE},
-	[MB_OP_MN] = {"mn", 0},
-	[MB_OP_ME] = {"me", 0},
-	[MB_OP_FLUSH_ALL] = {"flush_all", OP_WRITE},
-	[MB_OP_STATS] = {"stats", 0},
-	[MB_OP_VERSION] = {"version", 0},
-	[MB_OP_VERBOSITY] = {"verbosity", 0},
-	[MB_OP_OTHER] = {"other", 0},
+static const struct mb_op_info op_table[MB_OP_COUNT] = {
+#define OP_ROW(id, value, name, cls, flags, text, meta, ms_mode, quiet, bin, binq)         \
+	[MB_OP_##id] = {name, text, meta, MB_OPC_##cls, flags, MB_STATUS_##quiet, ms_mode,  \
+			MB_BIN_##bin, MB_BIN_##binq},
+	MB_OP_FACTS(OP_ROW)
+#undef OP_ROW
 };
+
+/* The enum is generated from the same rows: as many rows as values (a repeated value would
+ * repeat an initializer above, which -Woverride-init reports). */
+#define OP_ONE(...) +1
+_Static_assert(0 MB_OP_FACTS(OP_ONE) == MB_OP_COUNT, "MB_OP_FACTS values are not dense");
+#undef OP_ONE
 
 static const char *const proto_names[MB_PROTO_COUNT] = {
 	[MB_PROTO_TEXT] = "text", [MB_PROTO_META] = "meta", [MB_PROTO_BINARY] = "binary"};
@@ -66,6 +48,11 @@ static const char *const clock_names[] = {
 	[MB_CLOCK_MONOTONIC] = "monotonic", [MB_CLOCK_TRACE] = "trace",
 	[MB_CLOCK_SYNTHETIC] = "synthetic"};
 
+const struct mb_op_info *mb_op_info(unsigned op)
+{
+	return op < MB_OP_COUNT ? &op_table[op] : NULL;
+}
+
 const char *mb_op_name(unsigned op)
 {
 	return op < MB_OP_COUNT ? op_table[op].name : NULL;
@@ -79,14 +66,24 @@ int mb_op_from_name(const char *name)
 	return -1;
 }
 
+bool mb_op_has(unsigned op, unsigned flags)
+{
+	return op < MB_OP_COUNT && (op_table[op].flags & flags) == flags;
+}
+
+enum mb_op_class mb_op_class(unsigned op)
+{
+	return op < MB_OP_COUNT ? (enum mb_op_class)op_table[op].cls : MB_OPC_OTHER;
+}
+
 bool mb_op_is_read(unsigned op)
 {
-	return op < MB_OP_COUNT && op_table[op].class == OP_READ;
+	return mb_op_class(op) == MB_OPC_READ;
 }
 
 bool mb_op_is_write(unsigned op)
 {
-	return op < MB_OP_COUNT && op_table[op].class == OP_WRITE;
+	return mb_op_has(op, MB_OPF_WRITE);
 }
 
 const char *mb_proto_name(unsigned proto)

@@ -28,6 +28,7 @@
 
 #include "format.h"
 #include "meta.h"
+#include "membench/array.h"
 #include "membench/buf.h"
 #include "membench/error.h"
 
@@ -48,7 +49,8 @@ struct mb_profile_reader {
 
 	struct fmt_keyfact *facts; /* per dense key id */
 	uint64_t *kend;         /* end of key i's stored bytes in kbytes (not in anon mode) */
-	uint64_t nkeys, kcap;
+	uint64_t nkeys;
+	size_t kcap, kend_cap;  /* capacity of facts and kend */
 	struct mb_buf kbytes;
 
 	ZSTD_DCtx *dctx;
@@ -121,7 +123,7 @@ static int load_block(struct mb_profile_reader *r, uint64_t off, uint8_t type, u
 				      (unsigned long long)off)
 			      : rfail(r, rc, "read at offset %llu: %s", (unsigned long long)off,
 				      mb_strerror(rc));
-	if ((rc = fmt_block_hdr_get(hb, h, &what)))
+	if ((rc = profile_fmt_block_hdr_get(hb, h, &what)))
 		return rfail(r, rc, "block at offset %llu: %s", (unsigned long long)off, what);
 	if (type && h->type != type)
 		return rfail(r, MB_E_CORRUPT, "block at offset %llu: type %u where type %u belongs",
@@ -164,23 +166,12 @@ static int load_block(struct mb_profile_reader *r, uint64_t off, uint8_t type, u
 
 static int keys_reserve(struct mb_profile_reader *r, uint64_t n)
 {
-	if (n <= r->kcap)
-		return 0;
-	uint64_t cap = r->kcap ? r->kcap : 1024;
-	while (cap < n)
-		cap *= 2;
-	struct fmt_keyfact *f = realloc(r->facts, cap * sizeof(*f));
-	if (!f)
+	if (n > SIZE_MAX)
 		return -ENOMEM;
-	r->facts = f;
-	if (r->meta.key_mode != MB_KEYS_ANON) {
-		uint64_t *e = realloc(r->kend, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		r->kend = e;
-	}
-	r->kcap = cap;
-	return 0;
+	int err = MB_ARRAY_RESERVE(r->facts, r->kcap, (size_t)n);
+	if (!err && r->meta.key_mode != MB_KEYS_ANON)
+		err = MB_ARRAY_RESERVE(r->kend, r->kend_cap, (size_t)n);
+	return err;
 }
 
 /* Key-table block at off (already in r->raw, header h): appends its keys. */
@@ -240,35 +231,22 @@ static int parse_stats(struct mb_profile_reader *r, uint64_t off, const struct f
 			     (unsigned long long)off, h->count, r->raw.len);
 	memset(&r->stats, 0, sizeof(r->stats));
 	for (size_t i = 0; i < h->count && i < FMT_STATS_FIELDS; i++)
-		*fmt_stat(&r->stats, i) = get_le64((const uint8_t *)r->raw.data + 8 * i);
+		*profile_fmt_stat(&r->stats, i) = get_le64((const uint8_t *)r->raw.data + 8 * i);
 	r->have_stats = true;
 	return 0;
 }
 
 static int add_block(struct mb_profile_reader *r, const struct mb_profile_block_info *b)
 {
-	if (r->nblocks == r->bcap) {
-		size_t cap = r->bcap ? r->bcap * 2 : 64;
-		struct mb_profile_block_info *n = realloc(r->blocks, cap * sizeof(*n));
-		if (!n)
-			return rfail(r, -ENOMEM, "out of memory");
-		r->blocks = n;
-		r->bcap = cap;
-	}
+	if (MB_ARRAY_RESERVE(r->blocks, r->bcap, r->nblocks + 1))
+		return rfail(r, -ENOMEM, "out of memory");
 	r->blocks[r->nblocks++] = *b;
 	return 0;
 }
 
 static int records_reserve(struct mb_record **a, size_t *cap, size_t n)
 {
-	if (n <= *cap)
-		return 0;
-	struct mb_record *p = realloc(*a, n * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	*a = p;
-	*cap = n;
-	return 0;
+	return mb_array_reserve((void **)a, cap, n, sizeof(**a), 0);
 }
 
 /* Decodes the record block at off (expected `count` records, 0 = take the header's) into *a. */
@@ -291,8 +269,8 @@ static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t li
 	struct fmt_keyfacts kf = {r->facts, r->nkeys};
 	const char *what = NULL;
 	size_t at = 0;
-	rc = fmt_cols_decode((const uint8_t *)r->raw.data, r->raw.len, *a, h.count, &kf, &what,
-			     &at);
+	rc = profile_fmt_cols_decode((const uint8_t *)r->raw.data, r->raw.len, *a, h.count, &kf, &what,
+			             &at);
 	if (rc && at == SIZE_MAX)
 		return rfail(r, rc, "record block at offset %llu: %s", o, what);
 	if (rc)
@@ -353,7 +331,7 @@ static int read_header(struct mb_profile_reader *r)
 	}
 	const char *what = NULL;
 	size_t at = 0;
-	if ((rc = fmt_meta_decode(buf + FMT_HEADER_FIXED, meta_len, &r->meta, &what, &at))) {
+	if ((rc = profile_fmt_meta_decode(buf + FMT_HEADER_FIXED, meta_len, &r->meta, &what, &at))) {
 		rc = rfail(r, rc, "header metadata at offset %zu: %s", FMT_HEADER_FIXED + at, what);
 		goto cleanup;
 	}
@@ -470,7 +448,7 @@ static int peek_block(struct mb_profile_reader *r, uint64_t pos, struct fmt_bloc
 				      (unsigned long long)pos)
 			      : rfail(r, rc, "read at offset %llu: %s", (unsigned long long)pos,
 				      mb_strerror(rc));
-	if ((rc = fmt_block_hdr_get(hb, h, &what)))
+	if ((rc = profile_fmt_block_hdr_get(hb, h, &what)))
 		return rfail(r, rc, "block at offset %llu: %s", (unsigned long long)pos, what);
 	if (r->size - pos - FMT_BLOCK_HDR < h->comp_size)
 		return rfail(r, MB_E_TRUNCATED,

@@ -33,6 +33,7 @@
 #include "format.h"
 #include "keymap.h"
 #include "meta.h"
+#include "membench/array.h"
 #include "membench/buf.h"
 #include "membench/error.h"
 
@@ -131,7 +132,7 @@ static int write_block(struct mb_profile_writer *w, uint8_t type, uint32_t count
 		.comp_size = (uint32_t)clen,
 		.sum = XXH64(hdr + FMT_BLOCK_HDR, clen, 0),
 	};
-	fmt_block_hdr_put(hdr, &h);
+	profile_fmt_block_hdr_put(hdr, &h);
 	uint64_t at = w->offset;
 	if (type == FMT_BLK_RECORDS || type == FMT_BLK_KEYS) {
 		uint8_t e[FMT_INDEX_ENTRY] = {0};
@@ -203,7 +204,7 @@ static int resolve_keys(struct mb_profile_writer *w)
 		}
 		uint32_t id;
 		bool is_new;
-		int err = keymap_get(&w->km, pk->a, pk->b, &id, &is_new);
+		int err = profile_keymap_get(&w->km, pk->a, pk->b, &id, &is_new);
 		if (!err && is_new && !(err = keys_reserve(w, id))) {
 			w->facts[id].klen = r->key_len;
 			w->facts[id].vhint = r->value_len;
@@ -236,8 +237,8 @@ static int flush_block(struct mb_profile_writer *w)
 	    (err = mb_buf_reserve(&w->scratch, (size_t)w->npend * 10)))
 		return w->failed = err;
 	struct fmt_keyfacts kf = {w->facts, w->km.n};
-	size_t len = fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
-				     w->npend, &kf);
+	size_t len = profile_fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
+				             w->npend, &kf);
 	err = write_block(w, FMT_BLK_RECORDS, w->npend, w->raw.data, len, w->tmin, w->tmax);
 	w->npend = 0;
 	return err;
@@ -258,7 +259,7 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 		set_err(err, errlen, "no path or metadata given");
 		return MB_E_USAGE;
 	}
-	if ((rc = fmt_meta_check(meta, &what))) {
+	if ((rc = profile_fmt_meta_check(meta, &what))) {
 		set_err(err, errlen, "%s: %s", path, what);
 		return rc;
 	}
@@ -296,7 +297,7 @@ int mb_profile_writer_open(struct mb_profile_writer **out, const char *path,
 	put_le16(fixed + 8, MB_PROFILE_VERSION_MAJOR);
 	put_le16(fixed + 10, MB_PROFILE_VERSION_MINOR);
 	put_le32(fixed + 12, 0);
-	if ((rc = mb_buf_append(&hdr, fixed, sizeof(fixed))) || (rc = fmt_meta_encode(meta, &hdr)))
+	if ((rc = mb_buf_append(&hdr, fixed, sizeof(fixed))) || (rc = profile_fmt_meta_encode(meta, &hdr)))
 		goto cleanup;
 	put_le32((uint8_t *)hdr.data + 16, (uint32_t)(hdr.len - FMT_HEADER_FIXED));
 	uint8_t sum[8];
@@ -343,30 +344,16 @@ cleanup:
 /* Grows the per-key arrays to hold id. */
 static int keys_reserve(struct mb_profile_writer *w, uint64_t id)
 {
-	if (id < w->keys_cap)
-		return 0;
-	size_t cap = w->keys_cap ? w->keys_cap * 2 : 4096;
-	struct fmt_keyfact *f = realloc(w->facts, cap * sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	w->facts = f;
-	w->keys_cap = cap;
-	return 0;
+	return MB_ARRAY_RESERVE(w->facts, w->keys_cap, (size_t)id + 1);
 }
 
 /* Remembers the stored bytes of a key new in this block (cut at append time). */
 static int keep_key_bytes(struct mb_profile_writer *w, uint64_t pending_idx, const void *bytes,
 			  size_t n)
 {
-	if (pending_idx >= w->kend_cap) {
-		size_t cap = w->kend_cap ? w->kend_cap * 2 : 1024;
-		uint32_t *e = realloc(w->kend, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		w->kend = e;
-		w->kend_cap = cap;
-	}
-	int err = mb_buf_append(&w->kbytes, bytes, n);
+	int err = MB_ARRAY_RESERVE(w->kend, w->kend_cap, (size_t)pending_idx + 1);
+	if (!err)
+		err = mb_buf_append(&w->kbytes, bytes, n);
 	if (err)
 		return err;
 	w->kend[pending_idx] = (uint32_t)w->kbytes.len;
@@ -414,7 +401,7 @@ static int append_rec(struct mb_profile_writer *w, const struct mb_record *rec, 
 			return w->failed = err;
 	}
 	pk->bytes_end = (uint32_t)w->parena.len;
-	int err = u32set_add(&w->conns, rec->conn_id);
+	int err = profile_u32set_add(&w->conns, rec->conn_id);
 	if (err)
 		return w->failed = err;
 
@@ -452,7 +439,7 @@ void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_pr
 {
 	struct mb_profile_stats add = *s;
 	for (size_t i = FMT_STATS_WRITER; i < FMT_STATS_FIELDS; i++)
-		*fmt_stat(&w->stats, i) += *fmt_stat(&add, i);
+		*profile_fmt_stat(&w->stats, i) += *profile_fmt_stat(&add, i);
 }
 
 int mb_profile_writer_flush(struct mb_profile_writer *w)
@@ -475,7 +462,7 @@ static int write_tail(struct mb_profile_writer *w)
 	w->stats.connections = w->conns.n;
 	uint8_t st[FMT_STATS_FIELDS * 8];
 	for (size_t i = 0; i < FMT_STATS_FIELDS; i++)
-		put_le64(st + 8 * i, *fmt_stat(&w->stats, i));
+		put_le64(st + 8 * i, *profile_fmt_stat(&w->stats, i));
 	uint64_t stats_off = w->offset;
 	if ((err = write_block(w, FMT_BLK_STATS, FMT_STATS_FIELDS, st, sizeof(st), 0, 0)))
 		return err;
@@ -508,8 +495,8 @@ int mb_profile_writer_close(struct mb_profile_writer *w, char *err, size_t errle
 			set_err(err, errlen, "cannot write %s: %s", w->path, mb_strerror(rc));
 	}
 	ZSTD_freeCCtx(w->cctx);
-	keymap_free(&w->km);
-	u32set_free(&w->conns);
+	profile_keymap_free(&w->km);
+	profile_u32set_free(&w->conns);
 	mb_buf_free(&w->kbytes);
 	mb_buf_free(&w->raw);
 	mb_buf_free(&w->out);

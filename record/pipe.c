@@ -13,14 +13,15 @@
 #include <string.h>
 
 #include "pipe.h"
+#include "membench/buf.h"
 
 #define NO_KEY UINT32_MAX
 
 struct pipe_batch {
 	struct mb_record *rec;
 	uint32_t *koff, *klen; /* klen NO_KEY: identity in rec->key_id */
-	char *keys;
-	size_t n, keys_len, keys_cap;
+	struct mb_buf keys;    /* the batch's key bytes, back to back */
+	size_t n;
 };
 
 struct record_pipe {
@@ -40,7 +41,7 @@ static void batch_free(struct pipe_batch *b)
 	free(b->rec);
 	free(b->koff);
 	free(b->klen);
-	free(b->keys);
+	mb_buf_free(&b->keys);
 }
 
 static int batch_init(struct pipe_batch *b)
@@ -49,16 +50,16 @@ static int batch_init(struct pipe_batch *b)
 	b->rec = malloc(RECORD_PIPE_BATCH * sizeof(*b->rec));
 	b->koff = malloc(RECORD_PIPE_BATCH * sizeof(*b->koff));
 	b->klen = malloc(RECORD_PIPE_BATCH * sizeof(*b->klen));
-	b->keys_cap = 1 << 20;
-	b->keys = malloc(b->keys_cap);
-	return b->rec && b->koff && b->klen && b->keys ? 0 : -ENOMEM;
+	if (!b->rec || !b->koff || !b->klen)
+		return -ENOMEM;
+	return mb_buf_reserve(&b->keys, 1 << 20);
 }
 
 /* Appends a batch to the writer. @return 0 or the writer's error. */
 static int batch_write(struct mb_profile_writer *w, const struct pipe_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		const void *key = b->klen[i] == NO_KEY ? NULL : b->keys + b->koff[i];
+		const void *key = b->klen[i] == NO_KEY ? NULL : b->keys.data + b->koff[i];
 		size_t kb = b->klen[i] == NO_KEY ? 0 : b->klen[i];
 		int rc = mb_profile_writer_append(w, &b->rec[i], key, kb);
 		if (rc)
@@ -136,7 +137,7 @@ static int pipe_hand_over(struct record_pipe *p)
 	int err = p->err;
 	pthread_mutex_unlock(&p->mu);
 	p->b[p->fill].n = 0;
-	p->b[p->fill].keys_len = 0;
+	mb_buf_reset(&p->b[p->fill].keys);
 	return err;
 }
 
@@ -147,25 +148,15 @@ int record_pipe_push(struct record_pipe *p, const struct mb_record *rec, const v
 	if (key) {
 		if (key_bytes >= NO_KEY)
 			return -EINVAL;
-		if (b->keys_len + key_bytes > b->keys_cap) {
-			size_t ncap = b->keys_cap * 2;
-			while (ncap < b->keys_len + key_bytes)
-				ncap *= 2;
-			char *nk = realloc(b->keys, ncap);
-			if (!nk)
-				return -ENOMEM;
-			b->keys = nk;
-			b->keys_cap = ncap;
-		}
-		memcpy(b->keys + b->keys_len, key, key_bytes);
-		b->koff[b->n] = (uint32_t)b->keys_len;
+		b->koff[b->n] = (uint32_t)b->keys.len;
 		b->klen[b->n] = (uint32_t)key_bytes;
-		b->keys_len += key_bytes;
+		if (mb_buf_append(&b->keys, key, key_bytes))
+			return -ENOMEM;
 	} else {
 		b->klen[b->n] = NO_KEY;
 	}
 	b->rec[b->n++] = *rec;
-	if (b->n == RECORD_PIPE_BATCH || b->keys_len > UINT32_MAX / 2)
+	if (b->n == RECORD_PIPE_BATCH || b->keys.len > UINT32_MAX / 2)
 		return pipe_hand_over(p);
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "progress.h"
 #include "membench/cli.h"
+#include "membench/clock.h"
 
 volatile sig_atomic_t record_interrupted;
 

@@ -9,6 +9,7 @@
 
 #include "import/import.h"
 #include "membench/cli.h"
+#include "membench/clock.h"
 
 static int count_emit(void *arg, uint64_t base_s, const struct mb_record *rec, const void *key,
 		      size_t key_bytes)

@@ -3,8 +3,9 @@
  * a Twitter cache-trace CSV compressed with `zstd -19`.
  *
  * Workload (all from a fixed seed): N get/set requests (90% get) over K keys whose popularity
- * follows Zipf(alpha) (rank r drawn with probability proportional to 1/r^alpha, by inverse CDF
- * over a precomputed table); each key has a fixed anonymised identity, key size (10..49),
+ * follows Zipf(alpha) (rank r drawn with probability proportional to 1/r^alpha by the workload
+ * generator's own sampler and random numbers, record/synth: rejection-inversion, xoshiro256**);
+ * each key has a fixed anonymised identity, key size (10..49),
  * value size (a log-uniform 1 B..64 KiB) and TTL (one of 0, 60, 3600, 86400 for sets; 0 for
  * gets, as in the Twitter traces); one of 100 client ids per request; the arrival rate is
  * 100,000 requests/s. Timestamps have the CSV's one-second resolution by default (so both files
@@ -31,9 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "membench/clock.h"
 #include "membench/error.h"
 #include "membench/mix.h"
 #include "membench/profile.h"
+#include "synth/dist.h"
+#include "synth/rng.h"
 
 struct opts {
 	uint64_t requests, keys;
@@ -59,21 +63,6 @@ struct workload {
 	struct mb_record *recs; /* the requests as the producer hands them to the writer */
 };
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-/* xorshift64*: fast, good enough for sampling a workload */
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static double rng_unit(void)
-{
-	return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* Per-key facts, derived from the rank so both outputs agree without storing them. */
 static uint64_t key_ident(uint32_t rank)
@@ -99,37 +88,6 @@ static int32_t key_ttl(uint32_t rank)
 	return ttls[mb_mix64(rank ^ 0x3333) % 4];
 }
 
-/* Zipf sampler: inverse CDF over a table of K cumulative weights, binary search. O(K) memory
- * and setup, O(log K) per sample. */
-static double *zipf_cdf(uint64_t k, double alpha)
-{
-	double *cdf = malloc(k * sizeof(*cdf));
-	if (!cdf)
-		return NULL;
-	double sum = 0;
-	for (uint64_t r = 0; r < k; r++) {
-		sum += 1.0 / pow((double)(r + 1), alpha);
-		cdf[r] = sum;
-	}
-	for (uint64_t r = 0; r < k; r++)
-		cdf[r] /= sum;
-	return cdf;
-}
-
-static uint32_t zipf_sample(const double *cdf, uint64_t k)
-{
-	double u = rng_unit();
-	uint64_t lo = 0, hi = k - 1;
-	while (lo < hi) {
-		uint64_t mid = (lo + hi) / 2;
-		if (cdf[mid] < u)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (uint32_t)lo;
-}
-
 static void fill_record(const struct workload *w, uint64_t i, struct mb_record *r)
 {
 	uint32_t rank = w->rank[i];
@@ -146,7 +104,12 @@ static void fill_record(const struct workload *w, uint64_t i, struct mb_record *
 
 static int gen_workload(const struct opts *o, struct workload *w)
 {
-	double *cdf = zipf_cdf(o->keys, o->alpha);
+	/* the workload generator's own sampler and random numbers (record/synth), fixed seed */
+	struct zipf z;
+	struct rng g;
+	if (zipf_init(&z, o->keys, o->alpha))
+		return -EINVAL;
+	rng_seed(&g, 1);
 	w->n = o->requests;
 	w->keys = o->keys;
 	w->kident = malloc(w->keys * sizeof(*w->kident));
@@ -157,11 +120,9 @@ static int gen_workload(const struct opts *o, struct workload *w)
 	w->is_set = malloc(w->n);
 	w->client = malloc(w->n);
 	w->time_ns = malloc(w->n * sizeof(*w->time_ns));
-	if (!cdf || !w->rank || !w->is_set || !w->client || !w->time_ns || !w->kident ||
-	    !w->ksize || !w->vsize || !w->kttl) {
-		free(cdf);
+	if (!w->rank || !w->is_set || !w->client || !w->time_ns || !w->kident || !w->ksize ||
+	    !w->vsize || !w->kttl)
 		return -ENOMEM;
-	}
 	for (uint32_t r = 0; r < w->keys; r++) {
 		w->kident[r] = key_ident(r);
 		w->ksize[r] = key_size(r);
@@ -171,17 +132,16 @@ static int gen_workload(const struct opts *o, struct workload *w)
 	const double rate = 100000.0; /* requests per second */
 	double t_us = 0;
 	for (uint64_t i = 0; i < w->n; i++) {
-		w->rank[i] = zipf_sample(cdf, o->keys);
-		w->is_set[i] = rng_next() % 10 == 0;
-		w->client[i] = (uint8_t)(rng_next() % 100);
+		w->rank[i] = (uint32_t)(zipf_sample(&z, &g) - 1);
+		w->is_set[i] = rng_below(&g, 10) == 0;
+		w->client[i] = (uint8_t)rng_below(&g, 100);
 		if (o->time_us) {
-			t_us += -log(1.0 - rng_unit()) * (1e6 / rate);
+			t_us += -log(rng_double(&g)) * (1e6 / rate);
 			w->time_ns[i] = (uint64_t)t_us * 1000;
 		} else {
 			w->time_ns[i] = (i / (uint64_t)rate) * 1000000000ULL;
 		}
 	}
-	free(cdf);
 	if (!(w->recs = malloc(w->n * sizeof(*w->recs))))
 		return -ENOMEM;
 	for (uint64_t i = 0; i < w->n; i++)
@@ -193,16 +153,12 @@ static int gen_workload(const struct opts *o, struct workload *w)
  * machine's cores (wall time is printed too). */
 static double cpu_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)mb_thread_cpu_ns() * 1e-9;
 }
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)mb_mono_ns() * 1e-9;
 }
 
 struct timing {

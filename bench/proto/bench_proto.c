@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "membench/clock.h"
 #include "membench/proto.h"
 
 #define BATCH 64
@@ -25,14 +26,6 @@ struct stream {
 	size_t *req_end, *resp_end; /* per batch */
 	size_t nbatch;
 };
-
-/* Thread CPU time: the figure stays meaningful on a shared, loaded machine. */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void put_bin(struct mb_buf *b, uint8_t magic, uint8_t op, uint16_t kl, uint8_t el,
 		    uint32_t vl, uint32_t opaque)
@@ -114,7 +107,7 @@ static double run(const struct stream *s, uint64_t *errors)
 {
 	struct mb_proto_conn *c = mb_proto_conn_new(NULL, on_cmd, NULL);
 	size_t rq = 0, rs = 0;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = mb_thread_cpu_ns(); /* CPU time: meaningful on a shared, loaded machine */
 	for (size_t b = 0; b < s->nbatch; b++) {
 		mb_proto_conn_feed(c, MB_DIR_REQUEST, s->req.data + rq, s->req_end[b] - rq, b);
 		mb_proto_conn_feed(c, MB_DIR_RESPONSE, s->resp.data + rs, s->resp_end[b] - rs, b);
@@ -122,7 +115,7 @@ static double run(const struct stream *s, uint64_t *errors)
 		rs = s->resp_end[b];
 	}
 	mb_proto_conn_finish(c);
-	double secs = (double)(now_ns() - t0) / 1e9;
+	double secs = (double)(mb_thread_cpu_ns() - t0) / 1e9;
 	*errors = mb_proto_conn_stats(c)->protocol_errors + mb_proto_conn_stats(c)->unpaired_responses;
 	mb_proto_conn_free(c);
 	return secs;
@@ -160,7 +153,7 @@ int main(int argc, char **argv)
 			double bt = 1e9;
 			size_t lines = 0;
 			for (int rep = 0; rep < 3; rep++) {
-				uint64_t t0 = now_ns();
+				uint64_t t0 = mb_thread_cpu_ns();
 				lines = 0;
 				for (const struct mb_buf *b = &s.req; b; b = b == &s.req ? &s.resp : NULL) {
 					const char *p = b->data, *end = b->data + b->len;
@@ -169,7 +162,7 @@ int main(int argc, char **argv)
 						lines++;
 					}
 				}
-				double t = (double)(now_ns() - t0) / 1e9;
+				double t = (double)(mb_thread_cpu_ns() - t0) / 1e9;
 				if (t < bt)
 					bt = t;
 			}

@@ -27,7 +27,7 @@
 set -euo pipefail
 BUILD=${1:-build}
 REC=$BUILD/bin/membench-record
-DUMP=$BUILD/tests/record/mbp_dump
+DUMP=$BUILD/tests/record/capture/mbp_dump
 CONC=${CONC:-4}
 N=${N:-50000}
 ROUNDS=${ROUNDS:-3}

@@ -34,51 +34,17 @@
 #define BIN_RES_MAGIC 0x81
 #define BIN_MAX_EXTRAS 32
 
-/* What each opcode is. quiet_status is the outcome a quiet opcode leaves unsaid. */
+/* What each opcode is, from MB_BIN_OPCODES (membench/ops.h); unlisted opcodes are not known.
+ * What a quiet opcode leaves unsaid is its command's `quiet` fact (mb_op_info). */
 static const struct {
 	uint8_t op;
-	uint8_t expect;
 	uint8_t quiet;
-	uint8_t quiet_status;
 	uint8_t keyecho;
 	uint8_t known;
 } bin_ops[256] = {
-	[0x00] = {MB_OP_GET, EXP_BIN, 0, 0, 0, 1},
-	[0x01] = {MB_OP_SET, EXP_BIN, 0, 0, 0, 1},
-	[0x02] = {MB_OP_ADD, EXP_BIN, 0, 0, 0, 1},
-	[0x03] = {MB_OP_REPLACE, EXP_BIN, 0, 0, 0, 1},
-	[0x04] = {MB_OP_DELETE, EXP_BIN, 0, 0, 0, 1},
-	[0x05] = {MB_OP_INCR, EXP_BIN, 0, 0, 0, 1},
-	[0x06] = {MB_OP_DECR, EXP_BIN, 0, 0, 0, 1},
-	[0x07] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},           /* quit */
-	[0x08] = {MB_OP_FLUSH_ALL, EXP_BIN, 0, 0, 0, 1},
-	[0x09] = {MB_OP_GET, EXP_BIN, 1, MB_STATUS_MISS, 0, 1}, /* getq */
-	[0x0a] = {MB_OP_MN, EXP_BIN, 0, 0, 0, 1},               /* noop */
-	[0x0b] = {MB_OP_VERSION, EXP_BIN, 0, 0, 0, 1},
-	[0x0c] = {MB_OP_GET, EXP_BIN, 0, 0, 1, 1},              /* getk */
-	[0x0d] = {MB_OP_GET, EXP_BIN, 1, MB_STATUS_MISS, 1, 1}, /* getkq */
-	[0x0e] = {MB_OP_APPEND, EXP_BIN, 0, 0, 0, 1},
-	[0x0f] = {MB_OP_PREPEND, EXP_BIN, 0, 0, 0, 1},
-	[0x10] = {MB_OP_STATS, EXP_BIN_STATS, 0, 0, 0, 1},
-	[0x11] = {MB_OP_SET, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x12] = {MB_OP_ADD, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x13] = {MB_OP_REPLACE, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x14] = {MB_OP_DELETE, EXP_BIN, 1, MB_STATUS_DELETED, 0, 1},
-	[0x15] = {MB_OP_INCR, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
-	[0x16] = {MB_OP_DECR, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
-	[0x17] = {MB_OP_OTHER, EXP_NONE, 1, MB_STATUS_NONE, 0, 1}, /* quitq */
-	[0x18] = {MB_OP_FLUSH_ALL, EXP_BIN, 1, MB_STATUS_OK, 0, 1},
-	[0x19] = {MB_OP_APPEND, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x1a] = {MB_OP_PREPEND, EXP_BIN, 1, MB_STATUS_STORED, 0, 1},
-	[0x1b] = {MB_OP_VERBOSITY, EXP_BIN, 0, 0, 0, 1},
-	[0x1c] = {MB_OP_TOUCH, EXP_BIN, 0, 0, 0, 1},
-	[0x1d] = {MB_OP_GAT, EXP_BIN, 0, 0, 0, 1},
-	[0x1e] = {MB_OP_GAT, EXP_BIN, 1, MB_STATUS_MISS, 0, 1},   /* gatq */
-	[0x20] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl list mechs */
-	[0x21] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl auth */
-	[0x22] = {MB_OP_OTHER, EXP_BIN, 0, 0, 0, 1},              /* sasl step */
-	[0x23] = {MB_OP_GAT, EXP_BIN, 0, 0, 1, 1},                /* gatk */
-	[0x24] = {MB_OP_GAT, EXP_BIN, 1, MB_STATUS_MISS, 1, 1},   /* gatkq */
+#define BIN_OP_ROW(name, code, op, quiet, keyecho) [code] = {MB_OP_##op, quiet, keyecho, 1},
+	MB_BIN_OPCODES(BIN_OP_ROW)
+#undef BIN_OP_ROW
 };
 
 static uint16_t rd16(const uint8_t *p)
@@ -121,8 +87,8 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	const char *body = c->bbody[MB_DIR_REQUEST];
 	uint64_t seq;
 	if (!bin_ops[opcode].known)
-		conn_error(c, MB_DIR_REQUEST, s->lstart_off, "unknown binary opcode");
-	struct pend *e = conn_push(c, &seq);
+		proto_conn_error(c, MB_DIR_REQUEST, s->lstart_off, "unknown binary opcode");
+	struct pend *e = proto_conn_push(c, &seq);
 	if (!e)
 		return;
 	c->st.requests++;
@@ -133,19 +99,22 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	e->opaque = rd32(h + 12);
 	e->flags |= P_OPAQUE;
 	e->op = bin_ops[opcode].known ? bin_ops[opcode].op : MB_OP_OTHER;
-	e->expect = bin_ops[opcode].known ? bin_ops[opcode].expect : EXP_BIN;
+	uint8_t unsaid = mb_op_info(e->op)->quiet;
+	e->expect = e->op == MB_OP_STATS ? EXP_BIN_STATS : EXP_BIN;
 	if (bin_ops[opcode].keyecho)
 		e->flags |= P_KEYECHO;
 	if (bin_ops[opcode].quiet) {
 		e->rflags |= MB_RF_NOREPLY;
-		if (e->expect != EXP_NONE) {
+		if (unsaid == MB_STATUS_NONE) { /* quitq: nothing is ever answered */
+			e->expect = EXP_NONE;
+		} else {
 			e->flags |= P_QUIET;
-			e->quiet_status = bin_ops[opcode].quiet_status;
+			e->quiet_status = unsaid;
 		}
 	}
 	if (keylen) {
 		uint16_t kept = keylen > MB_PROTO_MAX_KEY ? MB_PROTO_MAX_KEY : keylen;
-		conn_set_key(c, e, body + extlen, kept);
+		proto_conn_set_key(c, e, body + extlen, kept);
 	}
 	uint32_t vlen = rd32(h + 8) - extlen - keylen;
 	switch (e->op) {
@@ -175,7 +144,7 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 	if (e->expect == EXP_NONE)
 		e->flags |= P_RESOLVED;
 	e->flags |= P_COMPLETE;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
 static void packet_response(struct mb_proto_conn *c, struct pstream *s)
@@ -206,7 +175,7 @@ static void packet_response(struct mb_proto_conn *c, struct pstream *s)
 		r.has_flags = true;
 		r.client_flags = rd32((const uint8_t *)body);
 	}
-	conn_response(c, &r);
+	proto_conn_response(c, &r);
 }
 
 static void packet_done(struct mb_proto_conn *c, enum mb_dir dir)
@@ -268,7 +237,8 @@ static void scan_byte(struct mb_proto_conn *c, enum mb_dir dir, uint8_t b, uint6
 	s->lstart_off += i; /* approximate: the time stays that of the first scanned byte */
 }
 
-void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t)
+void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n,
+		    uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	while (n) {
@@ -319,7 +289,7 @@ void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t
 			if (s->llen < 24)
 				break;
 			if (!hdr_ok(c, dir, s->hdr, s->resync)) {
-				conn_error(c, dir, s->lstart_off, "implausible binary header");
+				proto_conn_error(c, dir, s->lstart_off, "implausible binary header");
 				/* rescan these 24 bytes from their second one */
 				uint8_t h[24];
 				memcpy(h, s->hdr, 24);
@@ -332,7 +302,7 @@ void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t
 					s->off++;
 					if (s->state != PS_BIN_SCAN) {
 						/* header found inside: feed what is left of the 24 */
-						bin_feed(c, dir, h + i + 1, (size_t)(23 - i), t);
+						proto_bin_feed(c, dir, h + i + 1, (size_t)(23 - i), t);
 						break;
 					}
 				}
@@ -345,7 +315,7 @@ void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t
 	}
 }
 
-void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
+void proto_bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	if (s->state == PS_BIN_VALUE) {
@@ -359,7 +329,7 @@ void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
 	s->state = PS_BIN_SCAN;
 	s->resync = true;
 	if (dir == MB_DIR_REQUEST)
-		conn_barrier(c, t);
+		proto_conn_barrier(c, t);
 	else
-		conn_flush_unresolved(c);
+		proto_conn_flush_unresolved(c);
 }

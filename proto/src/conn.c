@@ -1,7 +1,8 @@
 /* Connection state, the FIFO of pending requests and request/response pairing.
  *
- * Requests enter the FIFO in stream order (conn_push), one entry per key. Responses are matched
- * in stream order by conn_response(), which walks from the response cursor (rseq):
+ * Requests enter the FIFO in stream order (proto_conn_push), one entry per key. Responses are
+ * matched in stream order by proto_conn_response(), which walks from the response cursor
+ * (rseq):
  *  - entries already resolved (noreply) are skipped;
  *  - a quiet entry (meta q, binary quiet opcode) takes the response only if the response can be
  *    its own and is not the outcome the server suppresses (a miss for mg q / getq, success for
@@ -18,7 +19,7 @@
  * Text multigets take VALUE lines for their keys in order; keys without a VALUE before END are
  * misses. A command's keys are all resolved (and emitted) at its END.
  *
- * Emission: conn_drain() hands entries to the callback from the FIFO head while the head is
+ * Emission: proto_conn_drain() hands entries to the callback from the FIFO head while the head is
  * complete and resolved, so the caller sees commands in request order.
  */
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "membench/array.h"
 #include "membench/error.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -33,8 +35,10 @@
 /* ---- status of a response word for an op -------------------------------------------------- */
 
 #define OPB(op) (1u << (op))
-#define OPS_STORE (OPB(MB_OP_SET) | OPB(MB_OP_ADD) | OPB(MB_OP_REPLACE) | OPB(MB_OP_APPEND) | \
-		   OPB(MB_OP_PREPEND) | OPB(MB_OP_CAS))
+/* The text storage commands (set, add, replace, append, prepend, cas), from MB_OP_FACTS. */
+#define OPS_STORE_ROW(id, value, name, cls, flags, text, ...) \
+	| (MB_OPC_##cls == MB_OPC_STORAGE && (text) != NULL ? OPB(MB_OP_##id) : 0u)
+#define OPS_STORE (0u MB_OP_FACTS(OPS_STORE_ROW))
 #define OPS_ALL 0xffffffffu
 #define ST_NOFIT 0xff
 
@@ -78,31 +82,20 @@ static const struct {
 	[RW_ME] = {OPB(MB_OP_ME), MB_STATUS_OK, {{0, 0}}},
 };
 
-/* Binary status codes (protocol_binary.h) -> outcome; success depends on the op. */
+/* Binary status codes (protocol_binary.h) -> outcome; success depends on the op's class. */
 static uint8_t bin_status(const struct pend *e, uint16_t code)
 {
+	static const uint8_t success[] = {
+		[MB_OPC_READ] = MB_STATUS_HIT,       [MB_OPC_STORAGE] = MB_STATUS_STORED,
+		[MB_OPC_ARITH] = MB_STATUS_OK,       [MB_OPC_DELETE] = MB_STATUS_DELETED,
+		[MB_OPC_TOUCH] = MB_STATUS_TOUCHED,  [MB_OPC_OTHER] = MB_STATUS_OK,
+	};
+	enum mb_op_class cls = mb_op_class(e->op);
 	switch (code) {
 	case 0x00:
-		switch (e->op) {
-		case MB_OP_GET: case MB_OP_GETS: case MB_OP_GAT: case MB_OP_GATS:
-			return MB_STATUS_HIT;
-		case MB_OP_SET: case MB_OP_ADD: case MB_OP_REPLACE: case MB_OP_APPEND:
-		case MB_OP_PREPEND: case MB_OP_CAS:
-			return MB_STATUS_STORED;
-		case MB_OP_DELETE:
-			return MB_STATUS_DELETED;
-		case MB_OP_TOUCH:
-			return MB_STATUS_TOUCHED;
-		default:
-			return MB_STATUS_OK;
-		}
+		return success[cls];
 	case 0x01: /* key not found */
-		switch (e->op) {
-		case MB_OP_GET: case MB_OP_GETS: case MB_OP_GAT: case MB_OP_GATS:
-			return MB_STATUS_MISS;
-		default:
-			return MB_STATUS_NOT_FOUND;
-		}
+		return cls == MB_OPC_READ ? MB_STATUS_MISS : MB_STATUS_NOT_FOUND;
 	case 0x02: /* key exists */
 		return e->op == MB_OP_ADD ? MB_STATUS_NOT_STORED : MB_STATUS_EXISTS;
 	case 0x05: /* item not stored */
@@ -160,15 +153,15 @@ static uint8_t response_status(struct mb_proto_conn *c, const struct resp *r, co
 
 /* ---- the FIFO ----------------------------------------------------------------------------- */
 
-/* The entry at seq, which the caller knows is in [qseq, qseq + qlen). */
+/* The entry at seq, which the caller knows is in [qseq, qseq + q.len). */
 static struct pend *entry_at(struct mb_proto_conn *c, uint64_t seq)
 {
-	return &c->q[(c->qhead + (uint32_t)(seq - c->qseq)) & (c->qcap - 1)];
+	return mb_ring_at(&c->q, sizeof(struct pend), (uint32_t)(seq - c->qseq));
 }
 
-struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq)
+struct pend *proto_conn_entry(struct mb_proto_conn *c, uint64_t seq)
 {
-	if (seq < c->qseq || seq >= c->qseq + c->qlen)
+	if (seq < c->qseq || seq >= c->qseq + c->q.len)
 		return NULL;
 	return entry_at(c, seq);
 }
@@ -195,21 +188,20 @@ static void emit(struct mb_proto_conn *c, const struct pend *e)
 		c->on_cmd(c->ctx, &cmd);
 }
 
-void conn_drain(struct mb_proto_conn *c)
+void proto_conn_drain(struct mb_proto_conn *c)
 {
-	while (c->qlen) {
-		struct pend *e = &c->q[c->qhead];
+	while (c->q.len) {
+		struct pend *e = entry_at(c, c->qseq);
 		if ((e->flags & (P_COMPLETE | P_RESOLVED)) != (P_COMPLETE | P_RESOLVED))
 			break;
 		if (!(e->flags & P_BARRIER))
 			emit(c, e);
-		c->qhead = (c->qhead + 1) & (c->qcap - 1);
-		c->qlen--;
+		mb_ring_pop(&c->q);
 		c->qseq++;
 	}
 	if (c->rseq < c->qseq)
 		c->rseq = c->qseq;
-	if (!c->qlen) {
+	if (!c->q.len) {
 		c->kbase += c->klen;
 		c->klen = 0;
 	}
@@ -219,7 +211,7 @@ void conn_drain(struct mb_proto_conn *c)
  * come, can no longer be matched: the connection becomes uncertain. */
 static void drop_oldest(struct mb_proto_conn *c)
 {
-	struct pend *e = &c->q[c->qhead];
+	struct pend *e = entry_at(c, c->qseq);
 	if (!(e->flags & P_RESOLVED)) {
 		if (e->expect != EXP_NONE && !(e->flags & P_QUIET))
 			c->uncertain = true;
@@ -229,31 +221,20 @@ static void drop_oldest(struct mb_proto_conn *c)
 	e->flags |= P_COMPLETE;
 	if (c->rmulti && c->rseq == c->qseq)
 		c->rmulti = 0;
-	conn_error(c, MB_DIR_REQUEST, e->req_offset, "too many pending requests; oldest dropped");
-	conn_drain(c);
+	proto_conn_error(c, MB_DIR_REQUEST, e->req_offset, "too many pending requests; oldest dropped");
+	proto_conn_drain(c);
 }
 
-struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq)
+struct pend *proto_conn_push(struct mb_proto_conn *c, uint64_t *seq)
 {
-	if (c->qlen >= c->opts.max_pending)
+	if (c->q.len >= c->opts.max_pending)
 		drop_oldest(c);
-	if (c->qlen == c->qcap) {
-		uint32_t ncap = c->qcap ? c->qcap * 2 : 16;
-		struct pend *nq = malloc((size_t)ncap * sizeof(*nq));
-		if (!nq) {
-			c->err = -ENOMEM;
-			return NULL;
-		}
-		for (uint32_t i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) & (c->qcap - 1)];
-		free(c->q);
-		c->q = nq;
-		c->qcap = ncap;
-		c->qhead = 0;
+	uint64_t s = c->qseq + c->q.len;
+	struct pend *e = mb_ring_push(&c->q, sizeof(struct pend));
+	if (!e) {
+		c->err = -ENOMEM;
+		return NULL;
 	}
-	uint64_t s = c->qseq + c->qlen;
-	c->qlen++;
-	struct pend *e = entry_at(c, s);
 	memset(e, 0, sizeof(*e));
 	e->key_pos = c->kbase + c->klen;
 	e->batch_size = 1;
@@ -261,13 +242,13 @@ struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq)
 	return e;
 }
 
-int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len)
+int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len)
 {
 	if (len > MB_PROTO_MAX_KEY)
 		len = MB_PROTO_MAX_KEY;
 	if (c->kcap - c->klen < len) {
 		/* compact: everything before the head's key is dead */
-		uint64_t live = c->q[c->qhead].key_pos;
+		uint64_t live = entry_at(c, c->qseq)->key_pos;
 		size_t shift = (size_t)(live - c->kbase);
 		if (shift) {
 			memmove(c->karena, c->karena + shift, c->klen - shift);
@@ -275,16 +256,14 @@ int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_
 			c->klen -= shift;
 		}
 		if (c->kcap - c->klen < len || c->kcap - c->klen < c->kcap / 2) {
-			size_t ncap = c->kcap ? c->kcap * 2 : 4096;
-			while (ncap - c->klen < len)
-				ncap *= 2;
-			char *na = realloc(c->karena, ncap);
-			if (!na) {
+			/* still over half full after compaction: double */
+			size_t need = c->kcap ? c->kcap + 1 : 4096;
+			if (need < c->klen + len)
+				need = c->klen + len;
+			if (MB_ARRAY_RESERVE(c->karena, c->kcap, need)) {
 				c->err = -ENOMEM;
 				return -ENOMEM;
 			}
-			c->karena = na;
-			c->kcap = ncap;
 		}
 	}
 	e->key_pos = c->kbase + c->klen;
@@ -296,37 +275,37 @@ int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_
 	return 0;
 }
 
-void conn_complete(struct mb_proto_conn *c, uint64_t seq)
+void proto_conn_complete(struct mb_proto_conn *c, uint64_t seq)
 {
-	struct pend *e = conn_entry(c, seq);
+	struct pend *e = proto_conn_entry(c, seq);
 	if (e)
 		e->flags |= P_COMPLETE;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
-void conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys)
+void proto_conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys)
 {
 	for (uint64_t s = first_seq; s < first_seq + nkeys; s++) {
-		struct pend *e = conn_entry(c, s);
+		struct pend *e = proto_conn_entry(c, s);
 		if (e) {
 			e->batch_size = nkeys;
 			e->flags |= P_COMPLETE;
 		}
 	}
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
-void conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why)
+void proto_conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why)
 {
 	c->st.protocol_errors++;
 	if (c->opts.on_error)
 		c->opts.on_error(c->ctx, dir, off, why);
 }
 
-void conn_barrier(struct mb_proto_conn *c, uint64_t time)
+void proto_conn_barrier(struct mb_proto_conn *c, uint64_t time)
 {
 	uint64_t seq;
-	struct pend *e = conn_push(c, &seq);
+	struct pend *e = proto_conn_push(c, &seq);
 	if (!e)
 		return;
 	e->flags = P_BARRIER | P_COMPLETE;
@@ -335,9 +314,9 @@ void conn_barrier(struct mb_proto_conn *c, uint64_t time)
 	c->uncertain = true;
 }
 
-void conn_flush_unresolved(struct mb_proto_conn *c)
+void proto_conn_flush_unresolved(struct mb_proto_conn *c)
 {
-	for (uint64_t s = c->rseq; s < c->qseq + c->qlen; s++) {
+	for (uint64_t s = c->rseq; s < c->qseq + c->q.len; s++) {
 		struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_COMPLETE))
 			break;
@@ -350,12 +329,12 @@ void conn_flush_unresolved(struct mb_proto_conn *c)
 	}
 	c->rmulti = 0;
 	c->uncertain = true;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
-const struct pend *conn_cursor(struct mb_proto_conn *c)
+const struct pend *proto_conn_cursor(struct mb_proto_conn *c)
 {
-	for (uint64_t s = c->rseq; s < c->qseq + c->qlen; s++) {
+	for (uint64_t s = c->rseq; s < c->qseq + c->q.len; s++) {
 		const struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_RESOLVED))
 			return e;
@@ -385,7 +364,7 @@ static void unpaired(struct mb_proto_conn *c, const struct resp *r, const char *
 {
 	c->st.unpaired_responses++;
 	if (why)
-		conn_error(c, MB_DIR_RESPONSE, r->off, why);
+		proto_conn_error(c, MB_DIR_RESPONSE, r->off, why);
 }
 
 /* Sets the response time of every key of the command starting at seq. */
@@ -397,7 +376,7 @@ static void start_multi(struct mb_proto_conn *c, uint64_t seq, const struct pend
 	c->rmulti_end = seq + n;
 	c->rvcur = seq;
 	for (uint64_t s = seq; s < seq + n; s++) {
-		struct pend *k = conn_entry(c, s);
+		struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			break;
 		k->resp_time = time;
@@ -409,7 +388,7 @@ static void start_multi(struct mb_proto_conn *c, uint64_t seq, const struct pend
 static void end_multi(struct mb_proto_conn *c, uint8_t status)
 {
 	for (uint64_t s = c->rseq; s < c->rmulti_end; s++) {
-		struct pend *k = conn_entry(c, s);
+		struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			continue;
 		if (k->status != MB_STATUS_HIT)
@@ -428,7 +407,7 @@ static void end_multi(struct mb_proto_conn *c, uint8_t status)
 static void value_line(struct mb_proto_conn *c, const struct resp *r)
 {
 	for (uint64_t s = c->rvcur; s < c->rmulti_end; s++) {
-		struct pend *k = conn_entry(c, s);
+		struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			break;
 		if (k->has_key && k->key_len == r->key_len &&
@@ -441,7 +420,7 @@ static void value_line(struct mb_proto_conn *c, const struct resp *r)
 			return;
 		}
 	}
-	conn_error(c, MB_DIR_RESPONSE, r->off, "VALUE for a key that was not requested");
+	proto_conn_error(c, MB_DIR_RESPONSE, r->off, "VALUE for a key that was not requested");
 }
 
 /* Is r's key one of the keys of the command whose first unanswered key is e? */
@@ -449,7 +428,7 @@ static bool batch_has_key(struct mb_proto_conn *c, const struct pend *e, const s
 {
 	uint32_t n = e->batch_size > e->batch_idx ? e->batch_size - e->batch_idx : 1;
 	for (uint64_t s = c->rseq; s < c->rseq + n; s++) {
-		const struct pend *k = conn_entry(c, s);
+		const struct pend *k = proto_conn_entry(c, s);
 		if (!k)
 			break;
 		if (k->has_key && k->key_len == r->key_len &&
@@ -485,7 +464,7 @@ static bool provable(const struct resp *r, const struct pend *e)
  * @return whether it moved. */
 static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 {
-	uint64_t end = c->qseq + c->qlen;
+	uint64_t end = c->qseq + c->q.len;
 	if (end > c->rseq + REANCHOR_WINDOW)
 		end = c->rseq + REANCHOR_WINDOW;
 	for (uint64_t s = c->rseq + 1; s < end; s++) {
@@ -494,8 +473,8 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 			return false;
 		if ((e->flags & (P_RESOLVED | P_BARRIER)) || !provable(r, e))
 			continue;
-		conn_error(c, MB_DIR_RESPONSE, r->off,
-			   "reply skips pending requests; they are left without a response");
+		proto_conn_error(c, MB_DIR_RESPONSE, r->off,
+			         "reply skips pending requests; they are left without a response");
 		for (uint64_t k = c->rseq; k < s; k++) {
 			struct pend *x = entry_at(c, k);
 			if (!(x->flags & P_RESOLVED)) {
@@ -509,7 +488,7 @@ static bool reanchor(struct mb_proto_conn *c, const struct resp *r)
 	return false;
 }
 
-void conn_response(struct mb_proto_conn *c, const struct resp *r)
+void proto_conn_response(struct mb_proto_conn *c, const struct resp *r)
 {
 	/* continuation of a multi-part response */
 	if (c->rmulti == EXP_ORPHAN) {
@@ -528,22 +507,22 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		if (r->kind == RK_END || (c->rmulti == EXP_BIN_STATS && r->kind == RK_FINAL &&
 					  r->word == RW_BIN)) {
 			end_multi(c, c->rmulti == EXP_VALUES ? MB_STATUS_MISS : MB_STATUS_OK);
-			conn_drain(c);
+			proto_conn_drain(c);
 			return;
 		}
 		if (r->word < RW_COUNT && is_error_word(r->word)) {
 			end_multi(c, word_table[r->word].status);
-			conn_drain(c);
+			proto_conn_drain(c);
 			return;
 		}
-		conn_error(c, MB_DIR_RESPONSE, r->off, "unexpected line inside a multi-line response");
+		proto_conn_error(c, MB_DIR_RESPONSE, r->off, "unexpected line inside a multi-line response");
 		return;
 	}
 
 	for (;;) {
-		while (c->rseq < c->qseq + c->qlen && (entry_at(c, c->rseq)->flags & P_RESOLVED))
+		while (c->rseq < c->qseq + c->q.len && (entry_at(c, c->rseq)->flags & P_RESOLVED))
 			c->rseq++;
-		struct pend *e = conn_entry(c, c->rseq);
+		struct pend *e = proto_conn_entry(c, c->rseq);
 		if (!e) {
 			unpaired(c, r, c->uncertain ? NULL : "response without a request");
 			return;
@@ -554,7 +533,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		}
 		if (e->flags & P_BARRIER) {
 			const struct pend *n = NULL;
-			for (uint64_t s = c->rseq + 1; s < c->qseq + c->qlen; s++) {
+			for (uint64_t s = c->rseq + 1; s < c->qseq + c->q.len; s++) {
 				n = entry_at(c, s);
 				if (!(n->flags & P_RESOLVED))
 					break;
@@ -587,7 +566,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 					value_line(c, r);
 				} else {
 					end_multi(c, MB_STATUS_MISS);
-					conn_drain(c);
+					proto_conn_drain(c);
 				}
 				return;
 			}
@@ -596,7 +575,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				c->rseq++;
 				c->st.responses++;
 				c->uncertain = false;
-				conn_drain(c);
+				proto_conn_drain(c);
 				return;
 			}
 		}
@@ -613,7 +592,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 			/* an error answers every key of the get */
 			start_multi(c, c->rseq, e, EXP_VALUES, r->time);
 			end_multi(c, word_table[r->word].status);
-			conn_drain(c);
+			proto_conn_drain(c);
 			return;
 		}
 		uint8_t st = ST_NOFIT;
@@ -628,7 +607,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				e->status = e->quiet_status;
 				e->flags |= P_RESOLVED;
 				c->rseq++;
-				conn_drain(c);
+				proto_conn_drain(c);
 				continue;
 			}
 		} else if (st == ST_NOFIT) {
@@ -637,7 +616,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 				e->status = MB_STATUS_NONE;
 				e->flags |= P_RESOLVED;
 				c->rseq++;
-				conn_drain(c);
+				proto_conn_drain(c);
 				continue;
 			}
 			if (reanchor(c, r))
@@ -650,7 +629,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 		c->rseq++;
 		c->st.responses++;
 		c->uncertain = false;
-		conn_drain(c);
+		proto_conn_drain(c);
 		return;
 	}
 }
@@ -660,7 +639,7 @@ void conn_response(struct mb_proto_conn *c, const struct resp *r)
 uint32_t proto_opaque_token(const char *s, size_t n)
 {
 	uint32_t v;
-	if (proto_u32(s, n, &v))
+	if (!mb_num_u32(s, n, &v))
 		return v;
 	uint32_t h = 2166136261u; /* FNV-1a */
 	for (size_t i = 0; i < n; i++) {
@@ -717,9 +696,9 @@ int mb_proto_conn_feed(struct mb_proto_conn *c, enum mb_dir dir, const void *dat
 	if (!c->detected)
 		detect(c, dir, *(const uint8_t *)data);
 	if (c->proto == MB_PROTO_BINARY)
-		bin_feed(c, dir, data, len, time_ns);
+		proto_bin_feed(c, dir, data, len, time_ns);
 	else
-		text_feed(c, dir, data, len, time_ns);
+		proto_text_feed(c, dir, data, len, time_ns);
 	return c->err;
 }
 
@@ -732,9 +711,9 @@ int mb_proto_conn_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, ui
 	c->st.gaps++;
 	c->st.gap_bytes += len;
 	if (c->proto == MB_PROTO_BINARY)
-		bin_gap(c, dir, len, time_ns);
+		proto_bin_gap(c, dir, len, time_ns);
 	else
-		text_gap(c, dir, len, time_ns);
+		proto_text_gap(c, dir, len, time_ns);
 	return c->err;
 }
 
@@ -742,8 +721,8 @@ void mb_proto_conn_finish(struct mb_proto_conn *c)
 {
 	/* a request still being read is complete as far as it goes */
 	if (c->proto != MB_PROTO_BINARY)
-		text_close_stream(c, MB_DIR_REQUEST);
-	for (uint64_t s = c->qseq; s < c->qseq + c->qlen; s++) {
+		proto_text_close_stream(c, MB_DIR_REQUEST);
+	for (uint64_t s = c->qseq; s < c->qseq + c->q.len; s++) {
 		struct pend *e = entry_at(c, s);
 		if (!(e->flags & P_RESOLVED)) {
 			/* no evidence either way, quiet or not */
@@ -754,12 +733,7 @@ void mb_proto_conn_finish(struct mb_proto_conn *c)
 		e->flags |= P_COMPLETE;
 	}
 	c->rmulti = 0;
-	conn_drain(c);
-}
-
-enum mb_proto mb_proto_conn_protocol(const struct mb_proto_conn *c)
-{
-	return (enum mb_proto)c->proto;
+	proto_conn_drain(c);
 }
 
 const struct mb_proto_stats *mb_proto_conn_stats(const struct mb_proto_conn *c)
@@ -773,7 +747,7 @@ void mb_proto_conn_free(struct mb_proto_conn *c)
 		return;
 	free(c->s[0].line);
 	free(c->s[1].line);
-	free(c->q);
+	mb_ring_free(&c->q);
 	free(c->karena);
 	free(c);
 }

@@ -21,17 +21,6 @@
 #include "internal.h"
 #include "membench/error.h"
 
-/* Binary opcodes (memcached protocol_binary.h). */
-enum {
-	BIN_GET = 0x00, BIN_SET = 0x01, BIN_ADD = 0x02, BIN_REPLACE = 0x03, BIN_DELETE = 0x04,
-	BIN_INCR = 0x05, BIN_DECR = 0x06, BIN_QUIT = 0x07, BIN_FLUSH = 0x08, BIN_GETQ = 0x09,
-	BIN_NOOP = 0x0a, BIN_VERSION = 0x0b, BIN_GETK = 0x0c, BIN_GETKQ = 0x0d, BIN_APPEND = 0x0e,
-	BIN_PREPEND = 0x0f, BIN_STAT = 0x10, BIN_SETQ = 0x11, BIN_ADDQ = 0x12, BIN_REPLACEQ = 0x13,
-	BIN_DELETEQ = 0x14, BIN_INCRQ = 0x15, BIN_DECRQ = 0x16, BIN_QUITQ = 0x17, BIN_FLUSHQ = 0x18,
-	BIN_APPENDQ = 0x19, BIN_PREPENDQ = 0x1a, BIN_TOUCH = 0x1c,
-	BIN_GAT = 0x1d, BIN_GATQ = 0x1e, BIN_GATK = 0x23, BIN_GATKQ = 0x24,
-};
-
 static bool key_is_text(const char *k, uint32_t n)
 {
 	if (n == 0 || n > MB_PROTO_MAX_KEY)
@@ -82,25 +71,17 @@ static int put_str(struct mb_buf *out, const char *s)
 
 /* ---- text --------------------------------------------------------------------------------- */
 
-static const char *const text_names[MB_OP_COUNT] = {
-	[MB_OP_GET] = "get", [MB_OP_GETS] = "gets", [MB_OP_GAT] = "gat", [MB_OP_GATS] = "gats",
-	[MB_OP_SET] = "set", [MB_OP_ADD] = "add", [MB_OP_REPLACE] = "replace",
-	[MB_OP_APPEND] = "append", [MB_OP_PREPEND] = "prepend", [MB_OP_CAS] = "cas",
-	[MB_OP_DELETE] = "delete", [MB_OP_INCR] = "incr", [MB_OP_DECR] = "decr",
-	[MB_OP_TOUCH] = "touch", [MB_OP_FLUSH_ALL] = "flush_all", [MB_OP_STATS] = "stats",
-	[MB_OP_VERSION] = "version", [MB_OP_VERBOSITY] = "verbosity",
-};
-
 static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r);
 
 static int encode_text(struct mb_buf *out, const struct mb_proto_req *r)
 {
-	const char *name = r->op < MB_OP_COUNT ? text_names[r->op] : NULL;
+	const struct mb_op_info *op = mb_op_info(r->op);
+	const char *name = op->text;
 	const char *k;
 	uint32_t kn;
 	const char *nr = r->noreply ? " noreply" : "";
 	int err = 0;
-	if (r->op >= MB_OP_MG && r->op <= MB_OP_ME)
+	if (!name && op->meta) /* a meta command sent on a text connection */
 		return encode_meta(out, r);
 	if (!name)
 		return MB_E_USAGE;
@@ -202,13 +183,9 @@ static int meta_tail(struct mb_buf *out, const struct mb_proto_req *r, bool b64)
 	return err;
 }
 
-static const char ms_mode[MB_OP_COUNT] = {
-	[MB_OP_SET] = 'S', [MB_OP_ADD] = 'E', [MB_OP_REPLACE] = 'R', [MB_OP_APPEND] = 'A',
-	[MB_OP_PREPEND] = 'P', [MB_OP_CAS] = 'S', [MB_OP_MS] = 'S',
-};
-
 static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 {
+	const char *mcmd = mb_op_info(r->op)->meta; /* mg, ms, md, ma, mn, me or NULL */
 	const char *k;
 	uint32_t kn;
 	bool b64 = false;
@@ -218,7 +195,7 @@ static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 	case MB_OP_GET: case MB_OP_GETS: case MB_OP_GAT: case MB_OP_GATS: case MB_OP_MG:
 		for (uint32_t i = 0; !err && i < req_nkeys(r); i++) {
 			req_key(r, i, &k, &kn);
-			err = meta_head(out, "mg", k, kn, &b64);
+			err = meta_head(out, mcmd, k, kn, &b64);
 			if (!err)
 				err = put_str(out, " v f");
 			if (!err && (r->op == MB_OP_GETS || r->op == MB_OP_GATS))
@@ -235,10 +212,10 @@ static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 	case MB_OP_SET: case MB_OP_ADD: case MB_OP_REPLACE: case MB_OP_APPEND:
 	case MB_OP_PREPEND: case MB_OP_CAS: case MB_OP_MS:
 		req_key(r, 0, &k, &kn);
-		err = meta_head(out, "ms", k, kn, &b64);
+		err = meta_head(out, mcmd, k, kn, &b64);
 		if (!err)
 			err = mb_buf_printf(out, " %u F%u T%d M%c", r->value_len, r->client_flags,
-					    r->ttl, ms_mode[r->op]);
+					    r->ttl, mb_op_info(r->op)->ms_mode);
 		if (!err && r->op == MB_OP_CAS)
 			err = mb_buf_printf(out, " C%llu", (unsigned long long)r->arg);
 		if (!err)
@@ -252,7 +229,7 @@ static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 		break;
 	case MB_OP_DELETE: case MB_OP_MD:
 		req_key(r, 0, &k, &kn);
-		err = meta_head(out, "md", k, kn, &b64);
+		err = meta_head(out, mcmd, k, kn, &b64);
 		if (!err)
 			err = meta_tail(out, r, b64);
 		if (!err)
@@ -260,7 +237,7 @@ static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 		break;
 	case MB_OP_INCR: case MB_OP_DECR: case MB_OP_MA:
 		req_key(r, 0, &k, &kn);
-		err = meta_head(out, "ma", k, kn, &b64);
+		err = meta_head(out, mcmd, k, kn, &b64);
 		if (!err && r->op == MB_OP_DECR)
 			err = put_str(out, " MD");
 		if (!err && r->arg != 1 && r->op != MB_OP_MA)
@@ -274,7 +251,7 @@ static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 		break;
 	case MB_OP_TOUCH:
 		req_key(r, 0, &k, &kn);
-		err = meta_head(out, "mg", k, kn, &b64);
+		err = meta_head(out, mcmd, k, kn, &b64);
 		if (!err)
 			err = mb_buf_printf(out, " T%d", r->ttl);
 		if (!err)
@@ -287,7 +264,7 @@ static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 		break;
 	case MB_OP_ME:
 		req_key(r, 0, &k, &kn);
-		err = meta_head(out, "me", k, kn, &b64);
+		err = meta_head(out, mcmd, k, kn, &b64);
 		if (!err && b64)
 			err = put_str(out, " b");
 		if (!err)
@@ -360,16 +337,12 @@ static int bin_packet(struct mb_buf *out, uint8_t opcode, const unsigned char *e
 
 static int encode_binary(struct mb_buf *out, const struct mb_proto_req *r)
 {
-	static const uint8_t store_op[MB_OP_COUNT][2] = {
-		[MB_OP_SET] = {BIN_SET, BIN_SETQ}, [MB_OP_ADD] = {BIN_ADD, BIN_ADDQ},
-		[MB_OP_REPLACE] = {BIN_REPLACE, BIN_REPLACEQ},
-		[MB_OP_APPEND] = {BIN_APPEND, BIN_APPENDQ},
-		[MB_OP_PREPEND] = {BIN_PREPEND, BIN_PREPENDQ}, [MB_OP_CAS] = {BIN_SET, BIN_SETQ},
-	};
+	const struct mb_op_info *info = mb_op_info(r->op);
+	/* the opcode of a single-key command, quiet for noreply */
+	uint8_t opcode = (uint8_t)(r->noreply ? info->binq : info->bin);
 	const char *k;
 	uint32_t kn;
 	unsigned char ex[20];
-	int q = r->noreply ? 1 : 0;
 	int err = 0;
 	size_t start = out->len;
 	req_key(r, 0, &k, &kn);
@@ -382,12 +355,12 @@ static int encode_binary(struct mb_buf *out, const struct mb_proto_req *r)
 			req_key(r, i, &k, &kn);
 			if (!kn)
 				err = MB_E_USAGE;
-			bool quiet = q;
 			uint8_t op;
 			if (n == 1)
-				op = gat ? (quiet ? BIN_GATQ : BIN_GAT) : (quiet ? BIN_GETQ : BIN_GET);
+				op = opcode;
 			else
-				op = gat ? (quiet ? BIN_GATKQ : BIN_GATK) : (quiet ? BIN_GETKQ : BIN_GETK);
+				op = gat ? (r->noreply ? MB_BIN_GATKQ : MB_BIN_GATK) :
+					   (r->noreply ? MB_BIN_GETKQ : MB_BIN_GETK);
 			if (!err)
 				err = bin_packet(out, op, ex, gat ? 4 : 0, k, kn, r, false, 0);
 		}
@@ -396,45 +369,38 @@ static int encode_binary(struct mb_buf *out, const struct mb_proto_req *r)
 	case MB_OP_SET: case MB_OP_ADD: case MB_OP_REPLACE: case MB_OP_CAS:
 		be32(ex, r->client_flags);
 		be32(ex + 4, (uint32_t)r->ttl);
-		err = bin_packet(out, store_op[r->op][q], ex, 8, k, kn, r, true,
+		err = bin_packet(out, opcode, ex, 8, k, kn, r, true,
 				 r->op == MB_OP_CAS ? r->arg : 0);
 		break;
 	case MB_OP_APPEND: case MB_OP_PREPEND:
-		err = bin_packet(out, store_op[r->op][q], NULL, 0, k, kn, r, true, 0);
+		err = bin_packet(out, opcode, NULL, 0, k, kn, r, true, 0);
 		break;
 	case MB_OP_DELETE:
-		err = bin_packet(out, q ? BIN_DELETEQ : BIN_DELETE, NULL, 0, k, kn, r, false, 0);
+		err = bin_packet(out, opcode, NULL, 0, k, kn, r, false, 0);
 		break;
 	case MB_OP_INCR: case MB_OP_DECR:
 		be64(ex, r->arg);
 		be64(ex + 8, 0);
 		be32(ex + 16, 0xffffffffu); /* do not create: text incr/decr semantics */
-		err = bin_packet(out, r->op == MB_OP_INCR ? (q ? BIN_INCRQ : BIN_INCR) :
-							   (q ? BIN_DECRQ : BIN_DECR),
-				 ex, 20, k, kn, r, false, 0);
+		err = bin_packet(out, opcode, ex, 20, k, kn, r, false, 0);
 		break;
 	case MB_OP_TOUCH:
 		be32(ex, (uint32_t)r->ttl);
-		err = bin_packet(out, BIN_TOUCH, ex, 4, k, kn, r, false, 0);
+		err = bin_packet(out, opcode, ex, 4, k, kn, r, false, 0);
 		break;
 	case MB_OP_FLUSH_ALL:
 		be32(ex, (uint32_t)r->ttl);
-		err = bin_packet(out, q ? BIN_FLUSHQ : BIN_FLUSH, ex, r->ttl ? 4 : 0, NULL, 0, r,
-				 false, 0);
+		err = bin_packet(out, opcode, ex, r->ttl ? 4 : 0, NULL, 0, r, false, 0);
 		break;
 	case MB_OP_STATS:
-		err = bin_packet(out, BIN_STAT, NULL, 0, NULL, 0, r, false, 0);
-		break;
 	case MB_OP_VERSION:
-		err = bin_packet(out, BIN_VERSION, NULL, 0, NULL, 0, r, false, 0);
+	case MB_OP_MN:
+		err = bin_packet(out, opcode, NULL, 0, NULL, 0, r, false, 0);
 		break;
 	case MB_OP_VERBOSITY:
 		/* memcached 1.6 answers binary verbosity "unknown command" without reading its
 		 * extras, then parses them as the next header and closes the connection */
 		return MB_E_UNSUPPORTED;
-	case MB_OP_MN:
-		err = bin_packet(out, BIN_NOOP, NULL, 0, NULL, 0, r, false, 0);
-		break;
 	default:
 		return MB_E_USAGE;
 	}

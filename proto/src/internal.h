@@ -5,17 +5,17 @@
  * lines (+ data blocks), response lines (+ data blocks), or binary packets. Request units become
  * entries of a FIFO of pending requests (struct pend, one per key: a multiget of N keys is N
  * consecutive entries). Response units are matched against that FIFO in order by
- * conn_response(); an entry is "resolved" when its outcome is known (a response, or none is
+ * proto_conn_response(); an entry is "resolved" when its outcome is known (a response, or none is
  * expected: noreply). Entries leave the FIFO only from its head, and only when complete and
  * resolved, so the caller sees commands in request order.
  *
  * Invariants:
- *  - q holds qlen entries starting at index qhead (capacity qcap, a power of two); the entry with
- *    absolute sequence number s sits at index (qhead + s - qseq) & (qcap - 1).
- *  - rseq (the response cursor) is in [qseq, qseq + qlen]: every entry before it is resolved.
+ *  - q (a ring of struct pend, membench/ring.h) holds q.len entries; the entry with absolute
+ *    sequence number s is the (s - qseq)-th from its oldest.
+ *  - rseq (the response cursor) is in [qseq, qseq + q.len]: every entry before it is resolved.
  *  - Key bytes of pending entries live in the key arena between kbase and kbase + klen
  *    (absolute positions, so that compaction never invalidates an entry's key_pos).
- *  - Memory: qcap <= max_pending (rounded up to a power of two), keys <= MB_PROTO_MAX_KEY bytes
+ *  - Memory: q.cap <= max_pending (rounded up to a power of two), keys <= MB_PROTO_MAX_KEY bytes
  *    each, line buffers MB_PROTO_MAX_LINE bytes: a connection never holds more than about
  *    max_pending * (sizeof(struct pend) + MB_PROTO_MAX_KEY) + 2 * MB_PROTO_MAX_LINE bytes.
  */
@@ -26,7 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "membench/num.h" /* mb_num_*: strict decimal numbers, as memcached safe_strto* */
 #include "membench/proto.h"
+#include "membench/ring.h"
 
 /* memcached's KEY_MAX_LENGTH: longer keys are refused by the server; we keep at most this. */
 #define MB_PROTO_MAX_KEY 250
@@ -127,9 +129,8 @@ struct mb_proto_conn {
 	uint64_t rvcur;        /* next key of that command a VALUE may match */
 	struct pstream s[2];   /* [MB_DIR_REQUEST], [MB_DIR_RESPONSE] */
 	/* pending requests */
-	struct pend *q;
-	uint32_t qcap, qhead, qlen;
-	uint64_t qseq;         /* sequence number of q[qhead] */
+	struct mb_ring q;      /* of struct pend */
+	uint64_t qseq;         /* sequence number of q's oldest entry */
 	uint64_t rseq;         /* response cursor */
 	/* key arena */
 	char *karena;
@@ -139,7 +140,7 @@ struct mb_proto_conn {
 	char bbody[2][MB_PROTO_MAX_KEY + 64];
 };
 
-/* A response unit, as the framers hand it to conn_response(). */
+/* A response unit, as the framers hand it to proto_conn_response(). */
 enum rkind {
 	RK_FINAL = 0,  /* a complete response by itself (STORED, 42, HD, EN, a binary packet...) */
 	RK_VALUE,      /* text VALUE line: one hit of a get */
@@ -178,34 +179,30 @@ struct resp {
 
 /* conn.c: queue and pairing */
 /* Appends an entry (zeroed, batch_size 1) for a new request. @return it, or NULL (ENOMEM). */
-struct pend *conn_push(struct mb_proto_conn *c, uint64_t *seq);
-struct pend *conn_entry(struct mb_proto_conn *c, uint64_t seq);
-int conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
-void conn_complete(struct mb_proto_conn *c, uint64_t seq);
-void conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys);
-void conn_response(struct mb_proto_conn *c, const struct resp *r);
-void conn_drain(struct mb_proto_conn *c);
-void conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why);
-void conn_barrier(struct mb_proto_conn *c, uint64_t time);
-void conn_flush_unresolved(struct mb_proto_conn *c);
+struct pend *proto_conn_push(struct mb_proto_conn *c, uint64_t *seq);
+struct pend *proto_conn_entry(struct mb_proto_conn *c, uint64_t seq);
+int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
+void proto_conn_complete(struct mb_proto_conn *c, uint64_t seq);
+void proto_conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys);
+void proto_conn_response(struct mb_proto_conn *c, const struct resp *r);
+void proto_conn_drain(struct mb_proto_conn *c);
+void proto_conn_error(struct mb_proto_conn *c, enum mb_dir dir, uint64_t off, const char *why);
+void proto_conn_barrier(struct mb_proto_conn *c, uint64_t time);
+void proto_conn_flush_unresolved(struct mb_proto_conn *c);
 /* The first entry still waiting for a response, or NULL. */
-const struct pend *conn_cursor(struct mb_proto_conn *c);
+const struct pend *proto_conn_cursor(struct mb_proto_conn *c);
 uint32_t proto_opaque_token(const char *s, size_t n);
 
 /* text.c: text and meta framing of both directions */
-void text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t);
-void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
-void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir);
+void proto_text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t);
+void proto_text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
+void proto_text_close_stream(struct mb_proto_conn *c, enum mb_dir dir);
 
 /* binary.c */
-void bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n, uint64_t t);
-void bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
+void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, size_t n,
+		    uint64_t t);
+void proto_bin_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t);
 
-/* numbers: strict decimal parsing as memcached's safe_strto* (no sign unless stated, no
- * trailing garbage, no overflow). @return true on success. */
-bool proto_u32(const char *s, size_t n, uint32_t *out);
-bool proto_u64(const char *s, size_t n, uint64_t *out);
-bool proto_i32(const char *s, size_t n, int32_t *out);
 /* Base64 (RFC 4648, with padding) decode into out (cap bytes). @return decoded length or -1. */
 long proto_base64_decode(const char *s, size_t n, char *out, size_t cap);
 size_t proto_base64_encode(const unsigned char *s, size_t n, char *out);

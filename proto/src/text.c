@@ -59,42 +59,6 @@ static bool tok_is(const struct tok *t, const char *s)
 	return t->n == n && memcmp(t->p, s, n) == 0;
 }
 
-/* ---- numbers ------------------------------------------------------------------------------ */
-
-bool proto_u64(const char *s, size_t n, uint64_t *out)
-{
-	if (n == 0 || n > 20)
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
-bool proto_u32(const char *s, size_t n, uint32_t *out)
-{
-	uint64_t v;
-	if (!proto_u64(s, n, &v) || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-bool proto_i32(const char *s, size_t n, int32_t *out)
-{
-	bool neg = n > 0 && s[0] == '-';
-	uint64_t v;
-	if (!proto_u64(s + neg, n - neg, &v) || v > (neg ? 2147483648ull : 2147483647ull))
-		return false;
-	*out = neg ? (int32_t)(-(int64_t)v) : (int32_t)v;
-	return true;
-}
-
 /* ---- base64 (meta b flag) ----------------------------------------------------------------- */
 
 static const char b64chars[] =
@@ -232,7 +196,7 @@ static struct pend *req_new(struct mb_proto_conn *c, uint8_t op, uint8_t proto, 
 			    uint64_t *seq)
 {
 	struct pstream *s = &c->s[MB_DIR_REQUEST];
-	struct pend *e = conn_push(c, seq);
+	struct pend *e = proto_conn_push(c, seq);
 	if (!e)
 		return NULL;
 	e->req_time = s->lstart_time;
@@ -254,7 +218,7 @@ static void req_done(struct mb_proto_conn *c, struct pend *e, bool noreply)
 	if (e->expect == EXP_NONE)
 		e->flags |= P_RESOLVED;
 	e->flags |= P_COMPLETE;
-	conn_drain(c);
+	proto_conn_drain(c);
 }
 
 /* A request memcached answers with one error line (or nothing with noreply). In resync mode
@@ -264,7 +228,7 @@ static bool req_invalid(struct mb_proto_conn *c, bool strict, uint8_t op, uint8_
 {
 	if (strict)
 		return false;
-	conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, why);
+	proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, why);
 	uint64_t seq;
 	struct pend *e = req_new(c, op, proto, EXP_LINE, &seq);
 	if (e) {
@@ -303,9 +267,9 @@ static bool req_store(struct mb_proto_conn *c, const struct tok *t, size_t nt, u
 	uint32_t flags;
 	int32_t exptime, vlen;
 	uint64_t cas;
-	if (!key_ok(&t[1]) || !proto_u32(t[2].p, t[2].n, &flags) ||
-	    !proto_i32(t[3].p, t[3].n, &exptime) || !proto_i32(t[4].p, t[4].n, &vlen) ||
-	    (is_cas && !proto_u64(t[5].p, t[5].n, &cas)) || vlen < 0 || vlen > INT32_MAX - 2)
+	if (!key_ok(&t[1]) || mb_num_u32(t[2].p, t[2].n, &flags) ||
+	    mb_num_i32(t[3].p, t[3].n, &exptime) || mb_num_i32(t[4].p, t[4].n, &vlen) ||
+	    (is_cas && mb_num_u64(t[5].p, t[5].n, &cas)) || vlen < 0 || vlen > INT32_MAX - 2)
 		return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply,
 				   "bad storage command line (key, flags, exptime or length)");
 	bool too_large = (uint64_t)vlen > c->opts.max_value_len;
@@ -315,7 +279,7 @@ static bool req_store(struct mb_proto_conn *c, const struct tok *t, size_t nt, u
 	struct pend *e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 	if (!e)
 		return true;
-	conn_set_key(c, e, t[1].p, t[1].n);
+	proto_conn_set_key(c, e, t[1].p, t[1].n);
 	e->client_flags = flags;
 	e->ttl = exptime;
 	e->value_len = (uint32_t)vlen;
@@ -325,8 +289,8 @@ static bool req_store(struct mb_proto_conn *c, const struct tok *t, size_t nt, u
 		e->flags |= P_RESOLVED;
 	}
 	if (too_large) /* memcached answers SERVER_ERROR and swallows the data */
-		conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
-			   "value length past max_value_len");
+		proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
+			         "value length past max_value_len");
 	req_data(c, seq, (uint64_t)vlen);
 	return true;
 }
@@ -356,7 +320,7 @@ static bool mget_begin(struct mb_proto_conn *c, const char *p, size_t n, size_t 
 		b = i;
 		while (i < n && p[i] != ' ')
 			i++;
-		if (i == n || !proto_i32(p + b, i - b, &s->mget_ttl))
+		if (i == n || mb_num_i32(p + b, i - b, &s->mget_ttl))
 			return false;
 	}
 	s->mget_started = true;
@@ -393,8 +357,8 @@ static size_t mget_keys(struct mb_proto_conn *c, const char *p, size_t n, bool f
 		e->batch_size = 0;
 		e->ttl = s->mget_ttl;
 		if (i - b > MB_PROTO_MAX_KEY)
-			conn_error(c, MB_DIR_REQUEST, s->lstart_off, "key longer than 250 bytes");
-		conn_set_key(c, e, p + b, i - b);
+			proto_conn_error(c, MB_DIR_REQUEST, s->lstart_off, "key longer than 250 bytes");
+		proto_conn_set_key(c, e, p + b, i - b);
 	}
 	return done;
 }
@@ -408,9 +372,9 @@ static void mget_end(struct mb_proto_conn *c)
 		req_invalid(c, false, s->mget_op, MB_PROTO_TEXT, false, "get without a key");
 		return;
 	}
-	if (conn_entry(c, s->mget_seq) == NULL)
+	if (proto_conn_entry(c, s->mget_seq) == NULL)
 		s->mget_seq = c->qseq; /* its first keys were pushed out by max_pending */
-	conn_finish_batch(c, s->mget_seq, s->mget_keys);
+	proto_conn_finish_batch(c, s->mget_seq, s->mget_keys);
 }
 
 static bool req_get(struct mb_proto_conn *c, const char *line, size_t len, bool strict)
@@ -464,30 +428,30 @@ static void meta_flags(const struct tok *t, size_t nt, size_t first, struct mfla
 			f->opaque = proto_opaque_token(a, an);
 			break;
 		case 'T':
-			if (!proto_i32(a, an, &f->ttl))
+			if (mb_num_i32(a, an, &f->ttl))
 				f->bad = true;
 			break;
 		case 'N': {
 			int32_t v;
-			if (!proto_i32(a, an, &v))
+			if (mb_num_i32(a, an, &v))
 				f->bad = true;
 			else if (!f->ttl)
 				f->ttl = v;
 			break;
 		}
 		case 'F':
-			if (!proto_u32(a, an, &f->client_flags))
+			if (mb_num_u32(a, an, &f->client_flags))
 				f->bad = true;
 			break;
 		case 'C': case 'D': case 'J': {
 			uint64_t v;
-			if (!proto_u64(a, an, &v))
+			if (mb_num_u64(a, an, &v))
 				f->bad = true;
 			break;
 		}
 		case 'R': {
 			int32_t v;
-			if (!proto_i32(a, an, &v))
+			if (mb_num_i32(a, an, &v))
 				f->bad = true;
 			break;
 		}
@@ -504,13 +468,6 @@ static void meta_flags(const struct tok *t, size_t nt, size_t first, struct mfla
 		}
 	}
 }
-
-static const uint8_t meta_quiet_status[MB_OP_COUNT] = {
-	[MB_OP_MG] = MB_STATUS_MISS,
-	[MB_OP_MS] = MB_STATUS_STORED,
-	[MB_OP_MD] = MB_STATUS_DELETED,
-	[MB_OP_MA] = MB_STATUS_OK,
-};
 
 /* mg|md|ma|me <key> <flag>*   /   ms <key> <datalen> <flag>*   /   mn */
 static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, uint8_t op,
@@ -537,7 +494,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 			f.bad = true;
 	}
 	int32_t vlen = 0;
-	if (op == MB_OP_MS && (!proto_i32(t[2].p, t[2].n, &vlen) || vlen < 0 || vlen > INT32_MAX - 2))
+	if (op == MB_OP_MS && (mb_num_i32(t[2].p, t[2].n, &vlen) || vlen < 0 || vlen > INT32_MAX - 2))
 		return req_invalid(c, strict, op, MB_PROTO_META, false, "bad ms data length");
 	bool too_large = op == MB_OP_MS && (uint64_t)vlen > c->opts.max_value_len;
 	if ((f.bad || too_large) && strict)
@@ -545,7 +502,7 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 	e = req_new(c, op, MB_PROTO_META, EXP_META, &seq);
 	if (!e)
 		return true;
-	conn_set_key(c, e, f.b64 && klen > 0 ? key : t[1].p, klen > 0 ? (size_t)klen : t[1].n);
+	proto_conn_set_key(c, e, f.b64 && klen > 0 ? key : t[1].p, klen > 0 ? (size_t)klen : t[1].n);
 	e->ttl = f.ttl;
 	e->client_flags = f.client_flags;
 	if (f.has_opaque) {
@@ -556,17 +513,17 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 		e->flags |= P_KEYECHO;
 	if (f.bad) {
 		/* memcached answers CLIENT_ERROR even in quiet mode */
-		conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, "bad meta flag");
+		proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off, "bad meta flag");
 	} else if (f.quiet && op != MB_OP_ME) {
 		e->flags |= P_QUIET;
 		e->rflags |= MB_RF_NOREPLY;
-		e->quiet_status = meta_quiet_status[op];
+		e->quiet_status = mb_op_info(op)->quiet;
 	}
 	if (op == MB_OP_MS) {
 		e->value_len = (uint32_t)vlen;
 		if (too_large)
-			conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
-				   "value length past max_value_len");
+			proto_conn_error(c, MB_DIR_REQUEST, c->s[MB_DIR_REQUEST].lstart_off,
+				         "value length past max_value_len");
 		req_data(c, seq, (uint64_t)vlen);
 		return true;
 	}
@@ -616,32 +573,32 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad delete");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
-			conn_set_key(c, e, t[1].p, t[1].n);
+			proto_conn_set_key(c, e, t[1].p, t[1].n);
 			req_done(c, e, noreply);
 		}
 		return true;
 	case C_ARITH: /* incr|decr <key> <delta> [noreply] */
-		if (nt != 3u + noreply || !key_ok(&t[1]) || !proto_u64(t[2].p, t[2].n, &u64))
+		if (nt != 3u + noreply || !key_ok(&t[1]) || mb_num_u64(t[2].p, t[2].n, &u64))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad incr/decr");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
-			conn_set_key(c, e, t[1].p, t[1].n);
+			proto_conn_set_key(c, e, t[1].p, t[1].n);
 			req_done(c, e, noreply);
 		}
 		return true;
 	case C_TOUCH: /* touch <key> <exptime> [noreply] */
-		if (nt != 3u + noreply || !key_ok(&t[1]) || !proto_i32(t[2].p, t[2].n, &i32))
+		if (nt != 3u + noreply || !key_ok(&t[1]) || mb_num_i32(t[2].p, t[2].n, &i32))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad touch");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
-			conn_set_key(c, e, t[1].p, t[1].n);
+			proto_conn_set_key(c, e, t[1].p, t[1].n);
 			e->ttl = i32;
 			req_done(c, e, noreply);
 		}
 		return true;
 	case C_FLUSH: /* flush_all [delay] [noreply] */
 		if (nt > 2u + noreply ||
-		    (nt == 2u + noreply && !proto_i32(t[1].p, t[1].n, &i32)))
+		    (nt == 2u + noreply && mb_num_i32(t[1].p, t[1].n, &i32)))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad flush_all");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e) {
@@ -663,7 +620,7 @@ static bool req_line(struct mb_proto_conn *c, const char *line, size_t len, bool
 			req_done(c, e, false);
 		return true;
 	case C_VERBOSITY: /* verbosity <level> [noreply] */
-		if (nt != 2u + noreply || !proto_u32(t[1].p, t[1].n, &u32))
+		if (nt != 2u + noreply || mb_num_u32(t[1].p, t[1].n, &u32))
 			return req_invalid(c, strict, op, MB_PROTO_TEXT, noreply, "bad verbosity");
 		e = req_new(c, op, MB_PROTO_TEXT, EXP_LINE, &seq);
 		if (e)
@@ -711,7 +668,7 @@ static uint8_t resp_lookup(const struct tok *t)
 			return resp_table[i].word;
 	}
 	uint64_t v;
-	if (proto_u64(t->p, t->n, &v))
+	if (!mb_num_u64(t->p, t->n, &v))
 		return RW_NUMBER;
 	return RW_UNKNOWN;
 }
@@ -738,11 +695,11 @@ static bool meta_resp_flags(const struct tok *t, size_t nt, size_t first, struct
 			b64 = true;
 			break;
 		case 'f':
-			if (proto_u32(a, an, &r->client_flags))
+			if (!mb_num_u32(a, an, &r->client_flags))
 				r->has_flags = true;
 			break;
 		case 's':
-			if (!r->value_len && !proto_u32(a, an, &r->value_len))
+			if (!r->value_len && mb_num_u32(a, an, &r->value_len))
 				return false;
 			break;
 		default:
@@ -781,7 +738,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 	if (nt == 0) {
 		if (strict)
 			return false;
-		conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "empty response line");
+		proto_conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "empty response line");
 		return true;
 	}
 	r.word = resp_lookup(&t[0]);
@@ -789,9 +746,9 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 	switch (r.word) {
 	case RW_VALUE: /* VALUE <key> <flags> <bytes> [<cas unique>] */
 		if ((nt != 4 && nt != 5) || !key_ok(&t[1]) ||
-		    !proto_u32(t[2].p, t[2].n, &r.client_flags) ||
-		    !proto_u32(t[3].p, t[3].n, &r.value_len) ||
-		    (nt == 5 && !proto_u64(t[4].p, t[4].n, &u64)) ||
+		    mb_num_u32(t[2].p, t[2].n, &r.client_flags) ||
+		    mb_num_u32(t[3].p, t[3].n, &r.value_len) ||
+		    (nt == 5 && mb_num_u64(t[4].p, t[4].n, &u64)) ||
 		    r.value_len > c->opts.max_value_len)
 			goto bad;
 		r.kind = RK_VALUE;
@@ -801,7 +758,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 		resp_data(c, r.value_len);
 		break;
 	case RW_VA: /* VA <size> <flag>* */
-		if (nt < 2 || !proto_u32(t[1].p, t[1].n, &r.value_len) ||
+		if (nt < 2 || mb_num_u32(t[1].p, t[1].n, &r.value_len) ||
 		    r.value_len > c->opts.max_value_len)
 			goto bad;
 		{
@@ -834,7 +791,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 		break;
 	case RW_UNKNOWN: {
 		/* free-form lines of stats sub-commands (ITEM, PREFIX, ...) */
-		const struct pend *cur = conn_cursor(c);
+		const struct pend *cur = proto_conn_cursor(c);
 		if (c->rmulti == EXP_STATS || (cur && cur->expect == EXP_STATS)) {
 			r.kind = RK_STAT;
 			break;
@@ -851,12 +808,12 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 	if (c->rmulti == EXP_STATS && r.kind == RK_FINAL && r.word != RW_ERROR &&
 	    r.word != RW_CLIENT_ERROR && r.word != RW_SERVER_ERROR && r.word != RW_OOM)
 		r.kind = RK_STAT;
-	conn_response(c, &r);
+	proto_conn_response(c, &r);
 	return true;
 bad:
 	if (strict)
 		return false;
-	conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "malformed or unknown response line");
+	proto_conn_error(c, MB_DIR_RESPONSE, s->lstart_off, "malformed or unknown response line");
 	c->st.unpaired_responses++;
 	/* what follows may be the data block of a line we could not read: skip to a valid reply */
 	s->resync = true;
@@ -887,10 +844,10 @@ static void data_end(struct mb_proto_conn *c, enum mb_dir dir)
 	struct pstream *s = &c->s[dir];
 	s->state = PS_LINE;
 	if (s->data_bad)
-		conn_error(c, dir, s->off - 2, "data block not terminated by \\r\\n");
+		proto_conn_error(c, dir, s->off - 2, "data block not terminated by \\r\\n");
 	if (s->data_req) {
 		s->data_req = false;
-		conn_complete(c, s->data_seq);
+		proto_conn_complete(c, s->data_seq);
 	}
 }
 
@@ -906,7 +863,7 @@ static void line_overflow(struct mb_proto_conn *c, enum mb_dir dir)
 		s->state = PS_MGET;
 		return;
 	}
-	conn_error(c, dir, s->lstart_off, "line too long");
+	proto_conn_error(c, dir, s->lstart_off, "line too long");
 	c->st.resync_bytes += s->llen;
 	s->llen = 0;
 	s->state = PS_DISCARD;
@@ -928,7 +885,7 @@ static void mget_stream(struct mb_proto_conn *c, const char *p, size_t n)
 			size_t k = mget_keys(c, s->line, s->llen, false);
 			if (k == 0) {
 				/* one token fills the buffer: not a key memcached accepts */
-				conn_error(c, MB_DIR_REQUEST, s->off, "key longer than the line buffer");
+				proto_conn_error(c, MB_DIR_REQUEST, s->off, "key longer than the line buffer");
 				k = s->llen;
 			}
 			memmove(s->line, s->line + k, s->llen - k);
@@ -937,7 +894,7 @@ static void mget_stream(struct mb_proto_conn *c, const char *p, size_t n)
 	}
 }
 
-void text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t)
+void proto_text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n, uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	while (n) {
@@ -1037,7 +994,7 @@ void text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, size_t n
 	}
 }
 
-void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
+void proto_text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t)
 {
 	struct pstream *s = &c->s[dir];
 	if (s->state == PS_DATA) {
@@ -1063,12 +1020,12 @@ void text_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t t
 	s->state = PS_LINE;
 	s->resync = true;
 	if (dir == MB_DIR_REQUEST)
-		conn_barrier(c, t);
+		proto_conn_barrier(c, t);
 	else
-		conn_flush_unresolved(c);
+		proto_conn_flush_unresolved(c);
 }
 
-void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir)
+void proto_text_close_stream(struct mb_proto_conn *c, enum mb_dir dir)
 {
 	struct pstream *s = &c->s[dir];
 	if (dir != MB_DIR_REQUEST)
@@ -1078,7 +1035,7 @@ void text_close_stream(struct mb_proto_conn *c, enum mb_dir dir)
 		s->state = PS_LINE;
 	} else if (s->state == PS_DATA && s->data_req) {
 		s->data_req = false;
-		conn_complete(c, s->data_seq);
+		proto_conn_complete(c, s->data_seq);
 	}
 	s->llen = 0;
 }

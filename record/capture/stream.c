@@ -24,6 +24,7 @@
 
 #include "capture.h"
 #include "capture/stream.h"
+#include "membench/mix.h"
 #include "membench/proto.h"
 
 /* Request bytes [start, end) reached the server's socket at ts. */
@@ -214,7 +215,7 @@ static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 static size_t bucket_of(const struct capture_stream *s, uint64_t sock)
 {
 	/* struct sock addresses are slab objects: drop the low bits, then mix. */
-	return (size_t)(((sock >> 6) * 0x9e3779b97f4a7c15ULL) >> 32) & (s->nbuckets - 1);
+	return (size_t)mb_mix64(sock >> 6) & (s->nbuckets - 1);
 }
 
 static void add_stats(struct mb_proto_stats *t, const struct mb_proto_stats *a)

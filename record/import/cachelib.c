@@ -23,7 +23,9 @@
 #include <strings.h>
 
 #include "import/import.h"
+#include "membench/csv.h"
 #include "membench/error.h"
+#include "membench/num.h"
 
 #define CACHELIB_MAX_COLS 256
 #define CACHELIB_MAX_REPEAT 1000000u
@@ -56,30 +58,9 @@ static const struct cl_op {
 struct cl_state {
 	int col[CL_NCOLS]; /* field index of each known column, -1 = absent */
 	int ncols;         /* fields per row (from the header) */
-	const char *f[CACHELIB_MAX_COLS];
-	size_t fl[CACHELIB_MAX_COLS];
+	struct mb_csv_field f[CACHELIB_MAX_COLS];
 	uint32_t conn, nconn;
 };
-
-/* Splits line into fields. @return the number of fields (may exceed CACHELIB_MAX_COLS, in
- * which case only the first CACHELIB_MAX_COLS are stored). */
-static int cl_split(struct cl_state *st, const char *line, size_t len)
-{
-	const char *p = line, *end = line + len;
-	int n = 0;
-	for (;;) {
-		const char *c = memchr(p, ',', (size_t)(end - p));
-		const char *fe = c ? c : end;
-		if (n < CACHELIB_MAX_COLS) {
-			st->f[n] = p;
-			st->fl[n] = (size_t)(fe - p);
-		}
-		n++;
-		if (!c)
-			return n;
-		p = c + 1;
-	}
-}
 
 static void trim(const char **p, size_t *n)
 {
@@ -95,18 +76,18 @@ static void trim(const char **p, size_t *n)
 static int cl_header(struct import_run *run, struct cl_state *st, const char *line, size_t len,
 		     uint64_t lineno)
 {
-	int n = cl_split(st, line, len);
+	size_t n = mb_csv_split(line, len, ',', st->f, CACHELIB_MAX_COLS);
 	if (n > CACHELIB_MAX_COLS) {
-		snprintf(run->err, sizeof(run->err), "%s:%llu: header has %d columns (at most %d)",
+		snprintf(run->err, sizeof(run->err), "%s:%llu: header has %zu columns (at most %d)",
 			 run->opt->path, (unsigned long long)lineno, n, CACHELIB_MAX_COLS);
 		return MB_E_PARSE;
 	}
 	for (int c = 0; c < CL_NCOLS; c++)
 		st->col[c] = -1;
-	st->ncols = n;
-	for (int i = 0; i < n; i++) {
-		const char *name = st->f[i];
-		size_t nl = st->fl[i];
+	st->ncols = (int)n;
+	for (int i = 0; i < st->ncols; i++) {
+		const char *name = st->f[i].p;
+		size_t nl = st->f[i].n;
 		trim(&name, &nl);
 		for (int c = 0; c < CL_NCOLS; c++) {
 			if (strlen(cl_col_names[c]) != nl || strncasecmp(cl_col_names[c], name, nl))
@@ -142,8 +123,8 @@ static int cl_header(struct import_run *run, struct cl_state *st, const char *li
 /* A field's bytes, trimmed. */
 static void cl_field(const struct cl_state *st, enum cl_col c, const char **p, size_t *n)
 {
-	*p = st->f[st->col[c]];
-	*n = st->fl[st->col[c]];
+	*p = st->f[st->col[c]].p;
+	*n = st->f[st->col[c]].n;
 	trim(p, n);
 }
 
@@ -156,7 +137,7 @@ static int cl_u32(struct import_run *run, const struct cl_state *st, enum cl_col
 	const char *p;
 	size_t n;
 	cl_field(st, c, &p, &n);
-	if (import_parse_u32(p, n, v) == 0)
+	if (mb_num_u32(p, n, v) == 0)
 		return 0;
 	int rc = import_bad_value(run, lineno, st->col[c] + 1, cl_col_names[c], p, n,
 				  "not an unsigned 32-bit integer");
@@ -167,9 +148,9 @@ static int cl_u32(struct import_run *run, const struct cl_state *st, enum cl_col
 static int cl_row(struct import_run *run, struct cl_state *st, const char *line, size_t len,
 		  uint64_t lineno)
 {
-	int n = cl_split(st, line, len);
-	if (n != st->ncols)
-		return import_bad_row(run, lineno, "expected %d columns (as in the header), found %d",
+	size_t n = mb_csv_split(line, len, ',', st->f, CACHELIB_MAX_COLS);
+	if (n != (size_t)st->ncols)
+		return import_bad_row(run, lineno, "expected %d columns (as in the header), found %zu",
 				      st->ncols, n);
 	const char *key, *opf;
 	size_t kn, on;
@@ -203,7 +184,7 @@ static int cl_row(struct import_run *run, struct cl_state *st, const char *line,
 		const char *p;
 		size_t pn;
 		cl_field(st, CL_TTL, &p, &pn);
-		if (import_parse_i32(p, pn, &rec.ttl))
+		if (mb_num_i32(p, pn, &rec.ttl))
 			return import_bad_value(run, lineno, st->col[CL_TTL] + 1, "ttl", p, pn,
 						"not a 32-bit integer");
 	}
@@ -211,7 +192,7 @@ static int cl_row(struct import_run *run, struct cl_state *st, const char *line,
 		const char *p;
 		size_t pn;
 		cl_field(st, CL_OP_TIME, &p, &pn);
-		if (import_parse_u64(p, pn, &sec) || sec > IMPORT_TIME_MAX_S)
+		if (mb_num_u64(p, pn, &sec) || sec > IMPORT_TIME_MAX_S)
 			return import_bad_value(run, lineno, st->col[CL_OP_TIME] + 1, "op_time", p,
 						pn, "not a whole number of seconds below 2^33");
 	}

@@ -1,5 +1,6 @@
-/* Helpers shared by the trace parsers: strict number parsing of CSV fields and the malformed-row
- * policy (fail with "FILE:LINE: ..." or, with --skip-bad, count, warn a few times and go on). */
+/* Helpers shared by the trace parsers: the malformed-row policy (fail with "FILE:LINE: ..." or,
+ * with --skip-bad, count, warn a few times and go on). Fields are split by mb_csv_split and their
+ * numbers parsed by mb_num_* (common/). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,42 +8,6 @@
 #include "import/import.h"
 #include "membench/cli.h"
 #include "membench/error.h"
-
-int import_parse_u64(const char *p, size_t n, uint64_t *out)
-{
-	if (n == 0 || n > 20)
-		return -1;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)(unsigned char)p[i] - '0';
-		if (d > 9)
-			return -1;
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-int import_parse_u32(const char *p, size_t n, uint32_t *out)
-{
-	uint64_t v;
-	if (import_parse_u64(p, n, &v) || v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-int import_parse_i32(const char *p, size_t n, int32_t *out)
-{
-	bool neg = n > 0 && p[0] == '-';
-	uint64_t v;
-	if (import_parse_u64(p + neg, n - neg, &v) || v > (neg ? 2147483648ull : 2147483647ull))
-		return -1;
-	*out = neg ? (int32_t)(-(int64_t)v) : (int32_t)v;
-	return 0;
-}
 
 static const char *const format_names[] = {
 	[IMPORT_TWITTER] = "Twitter cache",

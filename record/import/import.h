@@ -66,10 +66,4 @@ int import_bad_row(struct import_run *run, uint64_t line, const char *fmt, ...)
 int import_bad_value(struct import_run *run, uint64_t line, int col, const char *name,
 		     const char *val, size_t len, const char *why);
 
-/* Strict decimal parsers over [p, p+n): digits only (leading '-' for the signed one), no
- * spaces, no overflow. @return 0 or -1. */
-int import_parse_u64(const char *p, size_t n, uint64_t *out);
-int import_parse_u32(const char *p, size_t n, uint32_t *out);
-int import_parse_i32(const char *p, size_t n, int32_t *out);
-
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "import/sink.h"
+#include "membench/array.h"
 #include "membench/error.h"
 
 #define NS_PER_S 1000000000ull
@@ -26,10 +27,9 @@ void import_sink_free(struct import_sink *s)
 {
 	free(s->recs);
 	free(s->keys);
-	free(s->arena);
+	mb_buf_free(&s->arena);
 	s->recs = NULL;
 	s->keys = NULL;
-	s->arena = NULL;
 }
 
 /* Emits one record unless a limit says stop. @return 0, IMPORT_STOP or the emit error. */
@@ -71,10 +71,10 @@ static int sink_flush(struct import_sink *s)
 	for (size_t i = 0; i < s->n && !rc; i++) {
 		s->recs[i].time_ns = t0 + (uint64_t)i * NS_PER_S / s->n;
 		const struct import_key_ref *k = &s->keys[i];
-		rc = sink_emit(s, &s->recs[i], k->has ? s->arena + k->off : NULL, k->len);
+		rc = sink_emit(s, &s->recs[i], k->has ? s->arena.data + k->off : NULL, k->len);
 	}
 	s->n = 0;
-	s->arena_len = 0;
+	mb_buf_reset(&s->arena);
 	return rc;
 }
 
@@ -87,36 +87,19 @@ static int sink_buffer(struct import_sink *s, const struct mb_record *rec, const
 			s->overflow = true;
 			return MB_E_LIMIT;
 		}
-		size_t ncap = s->cap ? s->cap * 2 : 4096;
-		struct mb_record *nr = realloc(s->recs, ncap * sizeof(*nr));
-		if (!nr)
+		if (MB_ARRAY_RESERVE(s->recs, s->cap, s->n + 1) ||
+		    MB_ARRAY_RESERVE(s->keys, s->keys_cap, s->n + 1))
 			return -ENOMEM;
-		s->recs = nr;
-		struct import_key_ref *nk = realloc(s->keys, ncap * sizeof(*nk));
-		if (!nk)
-			return -ENOMEM;
-		s->keys = nk;
-		s->cap = ncap;
 	}
 	struct import_key_ref *k = &s->keys[s->n];
 	k->has = key != NULL;
 	k->len = (uint32_t)kb;
-	k->off = (uint32_t)s->arena_len;
+	k->off = (uint32_t)s->arena.len;
 	if (key) {
-		if (kb > UINT32_MAX || s->arena_len + kb > UINT32_MAX)
+		if (kb > UINT32_MAX || s->arena.len + kb > UINT32_MAX)
 			return MB_E_LIMIT;
-		if (s->arena_len + kb > s->arena_cap) {
-			size_t ncap = s->arena_cap ? s->arena_cap : 1 << 16;
-			while (ncap < s->arena_len + kb)
-				ncap *= 2;
-			char *na = realloc(s->arena, ncap);
-			if (!na)
-				return -ENOMEM;
-			s->arena = na;
-			s->arena_cap = ncap;
-		}
-		memcpy(s->arena + s->arena_len, key, kb);
-		s->arena_len += kb;
+		if (mb_buf_append(&s->arena, key, kb))
+			return -ENOMEM;
 	}
 	s->recs[s->n++] = *rec;
 	return 0;

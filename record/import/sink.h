@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "membench/buf.h"
 #include "filter.h"
 #include "membench/profile.h"
 
@@ -61,9 +62,8 @@ struct import_sink {
 	uint64_t spaced;        /* rows placed so far by rate */
 	struct mb_record *recs; /* the buffered second */
 	struct import_key_ref *keys;
-	size_t n, cap;
-	char *arena;
-	size_t arena_len, arena_cap;
+	size_t n, cap, keys_cap; /* rows buffered; capacity of recs and of keys */
+	struct mb_buf arena;     /* their key bytes */
 	/* results */
 	uint64_t emitted;
 	uint64_t reordered; /* rows stamped earlier than their predecessor */

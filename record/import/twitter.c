@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "import/import.h"
+#include "membench/csv.h"
 #include "membench/error.h"
+#include "membench/num.h"
 
 #define TW_COLS 7
 
@@ -120,57 +122,43 @@ static int tw_op_lookup(const char *p, size_t n)
 static int tw_row(struct import_run *run, struct client_map *clients, const char *line,
 		  size_t len, uint64_t lineno)
 {
-	const char *f[TW_COLS];
-	size_t fl[TW_COLS];
-	const char *p = line, *end = line + len;
-	int nf = 0;
-	for (;;) {
-		const char *c = memchr(p, ',', (size_t)(end - p));
-		const char *fe = c ? c : end;
-		if (nf < TW_COLS) {
-			f[nf] = p;
-			fl[nf] = (size_t)(fe - p);
-		}
-		nf++;
-		if (!c)
-			break;
-		p = c + 1;
-	}
+	struct mb_csv_field f[TW_COLS];
+	size_t nf = mb_csv_split(line, len, ',', f, TW_COLS);
 	if (nf != TW_COLS)
-		return import_bad_row(run, lineno, "expected %d columns, found %d", TW_COLS, nf);
+		return import_bad_row(run, lineno, "expected %d columns, found %zu", TW_COLS, nf);
 
 	uint64_t ts;
 	struct mb_record rec = {0};
 	uint32_t client;
 	int op;
-	if (import_parse_u64(f[0], fl[0], &ts) || ts > IMPORT_TIME_MAX_S)
-		return import_bad_value(run, lineno, 1, tw_col_names[0], f[0], fl[0],
+	if (mb_num_u64(f[0].p, f[0].n, &ts) || ts > IMPORT_TIME_MAX_S)
+		return import_bad_value(run, lineno, 1, tw_col_names[0], f[0].p, f[0].n,
 					"not a whole number of seconds below 2^33");
-	if (fl[1] == 0)
-		return import_bad_value(run, lineno, 2, tw_col_names[1], f[1], fl[1], "empty key");
-	if (import_parse_u32(f[2], fl[2], &rec.key_len))
-		return import_bad_value(run, lineno, 3, tw_col_names[2], f[2], fl[2],
+	if (f[1].n == 0)
+		return import_bad_value(run, lineno, 2, tw_col_names[1], f[1].p, f[1].n, "empty key");
+	if (mb_num_u32(f[2].p, f[2].n, &rec.key_len))
+		return import_bad_value(run, lineno, 3, tw_col_names[2], f[2].p, f[2].n,
 					"not an unsigned 32-bit integer");
-	if (import_parse_u32(f[3], fl[3], &rec.value_len))
-		return import_bad_value(run, lineno, 4, tw_col_names[3], f[3], fl[3],
+	if (mb_num_u32(f[3].p, f[3].n, &rec.value_len))
+		return import_bad_value(run, lineno, 4, tw_col_names[3], f[3].p, f[3].n,
 					"not an unsigned 32-bit integer");
-	if (fl[4] == 0)
-		return import_bad_value(run, lineno, 5, tw_col_names[4], f[4], fl[4],
+	if (f[4].n == 0)
+		return import_bad_value(run, lineno, 5, tw_col_names[4], f[4].p, f[4].n,
 					"empty client id");
-	if ((op = tw_op_lookup(f[5], fl[5])) < 0)
-		return import_bad_value(run, lineno, 6, tw_col_names[5], f[5], fl[5],
+	if ((op = tw_op_lookup(f[5].p, f[5].n)) < 0)
+		return import_bad_value(run, lineno, 6, tw_col_names[5], f[5].p, f[5].n,
 					"unknown operation (expected get, gets, set, add, replace, "
 					"cas, append, prepend, delete, incr or decr)");
-	if (import_parse_i32(f[6], fl[6], &rec.ttl))
-		return import_bad_value(run, lineno, 7, tw_col_names[6], f[6], fl[6],
+	if (mb_num_i32(f[6].p, f[6].n, &rec.ttl))
+		return import_bad_value(run, lineno, 7, tw_col_names[6], f[6].p, f[6].n,
 					"not a 32-bit integer");
-	if (client_map_get(clients, f[4], fl[4], &client))
+	if (client_map_get(clients, f[4].p, f[4].n, &client))
 		return -ENOMEM;
 	rec.conn_id = run->opt->connections ? client % run->opt->connections : client;
 	rec.op = (uint8_t)op;
 	rec.proto = MB_PROTO_TEXT;
 	rec.status = MB_STATUS_NONE;
-	return import_sink_push(run->sink, ts, &rec, f[1], fl[1]);
+	return import_sink_push(run->sink, ts, &rec, f[1].p, f[1].n);
 }
 
 int import_twitter(struct import_run *run)

@@ -22,17 +22,11 @@
 #include <string.h>
 
 #include "membench/profile.h"
+#include "synth/dist.h"
+#include "synth/rng.h"
 
 #define MS 1000000ull
 #define US 1000ull
-
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
 
 static int append(struct mb_profile_writer *w, struct mb_record *r, const char *key)
 {
@@ -90,32 +84,22 @@ static int write_known(struct mb_profile_writer *w)
 	return 0;
 }
 
-/* Zipf(alpha) over nkeys ranks by inverse CDF; rank r is key identity r * 7919 % nkeys. */
+/* Zipf(alpha) over nkeys ranks, sampled by the workload generator's sampler (record/synth);
+ * rank r (0 = most popular) is key identity r * 7919 % nkeys. */
 static int write_zipf(struct mb_profile_writer *w, double alpha, uint64_t nkeys, uint64_t n)
 {
-	double *cdf = malloc(nkeys * sizeof(*cdf));
-	if (!cdf)
+	struct zipf z;
+	struct rng g;
+	if (zipf_init(&z, nkeys, alpha))
 		return -1;
-	double sum = 0;
-	for (uint64_t k = 0; k < nkeys; k++)
-		cdf[k] = sum += pow((double)(k + 1), -alpha);
-	uint64_t s = 12345;
+	rng_seed(&g, 12345);
 	int rc = 0;
 	for (uint64_t i = 0; i < n && !rc; i++) {
-		double u = (double)(rng_next(&s) >> 11) / 9007199254740992.0 * sum;
-		uint64_t lo = 0, hi = nkeys - 1;
-		while (lo < hi) {
-			uint64_t mid = (lo + hi) / 2;
-			if (cdf[mid] < u)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		struct mb_record r = {.time_ns = i * 100 * US, .key_id = lo * 7919 % nkeys,
+		uint64_t rank = zipf_sample(&z, &g) - 1;
+		struct mb_record r = {.time_ns = i * 100 * US, .key_id = rank * 7919 % nkeys,
 				      .key_len = 16, .op = MB_OP_GET, .conn_id = (uint32_t)(i % 4)};
 		rc = append(w, &r, NULL);
 	}
-	free(cdf);
 	/* the only loss: value bytes past the recorder's cap, which lose no request */
 	struct mb_profile_stats st = {.truncated_bytes = 5000, .requests = n};
 	mb_profile_writer_add_stats(w, &st);

@@ -15,6 +15,8 @@
 #include "analysis.h"
 #include "report.h"
 #include "sketch.h"
+#include "synth/dist.h"
+#include "synth/rng.h"
 #include "zipf.h"
 
 #define MS 1000000ull
@@ -216,40 +218,21 @@ static void test_reuse(void **state)
 	an_free(a);
 }
 
-/* xorshift64*: deterministic samples for the Zipf tests. */
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
-
-/* n requests over nkeys keys with P(rank r) ~ r^-alpha (inverse CDF on a table); the key id of
- * rank r is a fixed permutation so ids do not follow ranks. */
+/* n requests over nkeys keys with P(rank r) ~ r^-alpha, sampled by the workload generator's
+ * sampler (record/synth); the key id of rank r is a fixed permutation so ids do not follow
+ * ranks. */
 static struct mb_record *zipf_records(size_t n, uint64_t nkeys, double alpha, uint64_t seed)
 {
-	double *cdf = malloc(nkeys * sizeof(*cdf));
 	struct mb_record *r = calloc(n, sizeof(*r));
-	assert_non_null(cdf);
 	assert_non_null(r);
-	double sum = 0;
-	for (uint64_t k = 0; k < nkeys; k++)
-		cdf[k] = sum += pow((double)(k + 1), -alpha);
-	uint64_t s = seed;
+	struct zipf z;
+	struct rng g;
+	assert_int_equal(zipf_init(&z, nkeys, alpha), 0);
+	rng_seed(&g, seed);
 	for (size_t i = 0; i < n; i++) {
-		double u = (double)(rng_next(&s) >> 11) / 9007199254740992.0 * sum;
-		size_t lo = 0, hi = nkeys - 1;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (cdf[mid] < u)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		r[i] = rec(i * 1000ull, MB_OP_GET, (lo * 7919) % nkeys, 12, 0);
+		uint64_t rank = zipf_sample(&z, &g) - 1;
+		r[i] = rec(i * 1000ull, MB_OP_GET, (rank * 7919) % nkeys, 12, 0);
 	}
-	free(cdf);
 	return r;
 }
 
@@ -497,15 +480,15 @@ static void test_json_escape(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct jw w;
-	jw_init(&w, f);
-	jw_obj(&w, NULL);
-	jw_strn(&w, "k", "a\"b\\c\n\x01\xff\xc3\xa9", 10);
-	jw_num(&w, "nan", NAN);
-	jw_arr(&w, "e");
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	jw_finish(&w);
+	struct mb_json w;
+	mb_json_init(&w, f);
+	mb_json_obj(&w, NULL);
+	mb_json_strn(&w, "k", "a\"b\\c\n\x01\xff\xc3\xa9", 10);
+	mb_json_num(&w, "nan", NAN);
+	mb_json_arr(&w, "e");
+	mb_json_arr_end(&w);
+	mb_json_obj_end(&w);
+	mb_json_finish(&w);
 	fclose(f);
 	assert_string_equal(buf, "{\n  \"k\": \"a\\\"b\\\\c\\u000a\\u0001\\u00ff\xc3\xa9\",\n"
 				 "  \"nan\": null,\n  \"e\": []\n}\n");
@@ -535,9 +518,10 @@ static void test_hist_add_matches(void **state)
 	struct mb_hist x, y;
 	assert_int_equal(mb_hist_init(&x, 1, 1ull << 40, 3), 0);
 	assert_int_equal(mb_hist_init(&y, 1, 1ull << 40, 3), 0);
-	uint64_t s = 99;
+	struct rng g;
+	rng_seed(&g, 99);
 	for (int i = 0; i < 200000; i++) {
-		uint64_t v = rng_next(&s) >> (rng_next(&s) % 64);
+		uint64_t v = rng_next(&g) >> rng_below(&g, 64);
 		an_hist_add(&x, v);
 		mb_hist_record(&y, v);
 	}

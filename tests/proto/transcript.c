@@ -5,14 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "membench/array.h"
 #include "transcript.h"
 
 void tr_add(struct transcript *t, int dir, uint64_t time, const void *bytes, size_t len)
 {
-	struct tr_event *ev = realloc(t->ev, (t->nev + 1) * sizeof(*ev));
-	if (!ev)
+	if (MB_ARRAY_RESERVE(t->ev, t->ev_cap, t->nev + 1))
 		abort();
-	t->ev = ev;
 	t->ev[t->nev].dir = (uint8_t)dir;
 	t->ev[t->nev].time = time;
 	t->ev[t->nev].off = t->data.len;

@@ -25,7 +25,7 @@ struct tr_event {
 
 struct transcript {
 	struct tr_event *ev;
-	size_t nev;
+	size_t nev, ev_cap;
 	struct mb_buf data;
 };
 

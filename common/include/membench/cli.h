@@ -1,5 +1,5 @@
 /* Small helpers shared by the membench binaries: diagnostics with the program name, strict
- * number parsing for flags, monotonic clocks, and terminal detection for progress output.
+ * number parsing for flags, and terminal detection for progress output.
  */
 #ifndef MEMBENCH_CLI_H
 #define MEMBENCH_CLI_H
@@ -24,9 +24,9 @@ int mb_parse_duration_ns(const char *s, uint64_t *out);
 /* "4096", "4k", "16K", "1M", "1G" (powers of 1024) -> bytes. */
 int mb_parse_size(const char *s, uint64_t *out);
 
-/* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
-uint64_t mb_mono_ns(void);
-int64_t mb_wall_ns(void);
+/* TODO: the clocks live in membench/clock.h; this include stays only until replay/ and
+ * record/capture/ (reworked on other branches) include clock.h themselves. */
+#include "membench/clock.h"
 
 /* True when fd is a terminal (progress and live status lines are shown only then). */
 bool mb_isatty(int fd);

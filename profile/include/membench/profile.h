@@ -29,36 +29,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "membench/ops.h"
+
 #define MB_PROFILE_VERSION_MAJOR 1
 #define MB_PROFILE_VERSION_MINOR 0
 
-/* Commands. Values are stored in profiles: pinned, append only. */
+/* Commands. Values are stored in profiles: pinned, append only. One row each in
+ * MB_OP_FACTS (membench/ops.h), which also says what each command is. */
 enum mb_op {
-	MB_OP_GET = 0,
-	MB_OP_GETS = 1,
-	MB_OP_GAT = 2,
-	MB_OP_GATS = 3,
-	MB_OP_SET = 4,
-	MB_OP_ADD = 5,
-	MB_OP_REPLACE = 6,
-	MB_OP_APPEND = 7,
-	MB_OP_PREPEND = 8,
-	MB_OP_CAS = 9,
-	MB_OP_DELETE = 10,
-	MB_OP_INCR = 11,
-	MB_OP_DECR = 12,
-	MB_OP_TOUCH = 13,
-	MB_OP_MG = 14,
-	MB_OP_MS = 15,
-	MB_OP_MD = 16,
-	MB_OP_MA = 17,
-	MB_OP_MN = 18,
-	MB_OP_ME = 19,
-	MB_OP_FLUSH_ALL = 20,
-	MB_OP_STATS = 21,
-	MB_OP_VERSION = 22,
-	MB_OP_VERBOSITY = 23,
-	MB_OP_OTHER = 24,
+#define MB_OP_ENUM_(id, value, ...) MB_OP_##id = value,
+	MB_OP_FACTS(MB_OP_ENUM_)
+#undef MB_OP_ENUM_
 	MB_OP_COUNT
 };
 
@@ -301,19 +282,38 @@ const char *mb_profile_reader_errmsg(const struct mb_profile_reader *r);
 
 /* ---- names ----------------------------------------------------------------------------- */
 
+/* One command's facts, the row of MB_OP_FACTS (membench/ops.h) for its value. */
+struct mb_op_info {
+	const char *name;  /* "get", "mg", "flush_all", ... */
+	const char *text;  /* text-protocol command word, NULL when none */
+	const char *meta;  /* meta command carrying it, NULL when none */
+	uint8_t cls;       /* enum mb_op_class */
+	uint8_t flags;     /* MB_OPF_* */
+	uint8_t quiet;     /* enum mb_status a quiet variant leaves unsaid (NONE: no quiet form) */
+	char ms_mode;      /* ms M<mode> letter of a storage command, else 0 */
+	uint16_t bin, binq; /* binary opcode and its quiet variant; MB_BIN_NONE: no binary form */
+};
+
+/* The facts of op; NULL for an out-of-range value. */
+const struct mb_op_info *mb_op_info(unsigned op);
 /* "get", "mg", "flush_all", ...; NULL for an out-of-range value. */
 const char *mb_op_name(unsigned op);
-/* Inverse of mb_op_name; -1 if unknown. */
+/* Inverse of mb_op_name (record --ops); -1 if unknown. */
 int mb_op_from_name(const char *name);
+/* True when op is in range and has every MB_OPF_* bit of flags. */
+bool mb_op_has(unsigned op, unsigned flags);
+/* enum mb_op_class of op; MB_OPC_OTHER for an out-of-range value. */
+enum mb_op_class mb_op_class(unsigned op);
 const char *mb_proto_name(unsigned proto);     /* "text", "meta", "binary" */
 const char *mb_status_name(unsigned status);   /* "none", "hit", "miss", "stored", ... */
 const char *mb_key_mode_name(unsigned mode);   /* "anon", "prefix", "kept" */
 const char *mb_clock_name(unsigned clock);     /* "monotonic", "trace", "synthetic" */
-/* True for commands that read a key (get, gets, gat, gats, mg). */
+/* True for commands that read a key (class MB_OPC_READ: get, gets, gat, gats, mg). */
 bool mb_op_is_read(unsigned op);
-/* True for commands that change the cache (Twitter's definition of a write: set, add, replace,
- * append, prepend, cas, delete, incr, decr, touch, ms, md, ma, flush_all). libCacheSim counts
- * only set, replace and cas as writes; the analyzer reports both. */
+/* True for commands that change the cache (MB_OPF_WRITE, Twitter's definition of a write: set,
+ * add, replace, append, prepend, cas, delete, incr, decr, touch, ms, md, ma, flush_all).
+ * libCacheSim counts only set, replace and cas as writes (MB_OPF_LCS_WRITE); the analyzer
+ * reports both. */
 bool mb_op_is_write(unsigned op);
 
 #endif

@@ -118,9 +118,6 @@ int mb_proto_conn_feed(struct mb_proto_conn *c, enum mb_dir dir, const void *dat
 int mb_proto_conn_gap(struct mb_proto_conn *c, enum mb_dir dir, uint64_t len, uint64_t time_ns);
 /* End of stream: emits every pending request without a response (status NONE). */
 void mb_proto_conn_finish(struct mb_proto_conn *c);
-/* Detected protocol of the connection: MB_PROTO_BINARY or MB_PROTO_TEXT (text and meta share
- * a connection; each command's own proto says which). MB_PROTO_TEXT until a byte is seen. */
-enum mb_proto mb_proto_conn_protocol(const struct mb_proto_conn *c);
 const struct mb_proto_stats *mb_proto_conn_stats(const struct mb_proto_conn *c);
 void mb_proto_conn_free(struct mb_proto_conn *c);
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <zstd.h>
 
+#include "membench/array.h"
 #include "membench/exitcode.h"
 #include "membench/profile.h"
 #include "testutil.h"
@@ -131,15 +132,9 @@ static void profile_load(struct profile *p, const char *path)
 	assert_int_equal(rc, 0);
 	p->meta = *mb_profile_reader_meta(p->r);
 	p->stats = *mb_profile_reader_stats(p->r);
-	size_t cap = 1024;
-	p->rec = malloc(cap * sizeof(*p->rec));
-	assert_non_null(p->rec);
+	size_t cap = 0;
 	for (;;) {
-		if (p->n == cap) {
-			cap *= 2;
-			p->rec = realloc(p->rec, cap * sizeof(*p->rec));
-			assert_non_null(p->rec);
-		}
+		assert_int_equal(MB_ARRAY_RESERVE(p->rec, cap, p->n + 1024), 0);
 		long got = mb_profile_reader_read(p->r, p->rec + p->n, cap - p->n);
 		assert_true(got >= 0);
 		if (got == 0)

@@ -5,7 +5,7 @@
 # all-zero file, random bytes to twitter: even with --skip-bad. Each refusal is exit 3 with a
 # message naming the file, and leaves no output.
 source "$MB_SOURCE_DIR/tests/lib.sh"
-DUMP="$MB_BINARY_DIR/tests/record/mbp_dump"
+DUMP="$MB_BINARY_DIR/tests/record/capture/mbp_dump"
 R="$MB_BIN/membench-record"
 cd "$MB_TMP"
 nrec() { "$DUMP" "$1" | grep -c '^rec' || true; }

@@ -5,11 +5,11 @@
 # but not keys (kept keys are one key); the Twitter round trip keeps the figures it can carry.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
-source "$MB_SOURCE_DIR/tests/record/reclib.sh" || exit 1
+source "$MB_SOURCE_DIR/tests/record/capture/reclib.sh" || exit 1
 rec_need_bpf
 mb_start_memcached
 R="$MB_BIN/membench-record"
-J="python3 $MB_SOURCE_DIR/tests/import/jsondiff.py"
+J="python3 $MB_SOURCE_DIR/tests/record/import/jsondiff.py"
 
 rec_start cap ebpf:any --port "$MC_PORT" --keep-keys
 # Client A: 200 sets and 300 gets on user: and sess: keys (a third missing), then multigets that

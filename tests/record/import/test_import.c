@@ -22,6 +22,7 @@
 #include "synth/dist.h"
 #include "import/import.h"
 #include "pipe.h"
+#include "membench/array.h"
 #include "membench/error.h"
 #include "synth/rng.h"
 #include "synth/synth.h"
@@ -47,11 +48,7 @@ static int collect_emit(void *arg, uint64_t base_s, const struct mb_record *rec,
 			size_t key_bytes)
 {
 	struct collect *c = arg;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		c->r = realloc(c->r, c->cap * sizeof(*c->r));
-		assert_non_null(c->r);
-	}
+	assert_int_equal(MB_ARRAY_RESERVE(c->r, c->cap, c->n + 1), 0);
 	struct got_rec *g = &c->r[c->n++];
 	memset(g, 0, sizeof(*g));
 	g->rec = *rec;

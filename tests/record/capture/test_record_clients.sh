@@ -8,7 +8,7 @@
 #  4. ebpf:pid=<an idle process>: nothing.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
-source "$MB_SOURCE_DIR/tests/record/reclib.sh" || exit 1
+source "$MB_SOURCE_DIR/tests/record/capture/reclib.sh" || exit 1
 rec_need_bpf
 command -v memcslap >/dev/null || mb_skip "memcslap (libmemcached-tools) not installed"
 mb_start_memcached

@@ -4,7 +4,7 @@
 # Every count is checked against what the clients sent and against memcached's counters.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
-source "$MB_SOURCE_DIR/tests/record/reclib.sh" || exit 1
+source "$MB_SOURCE_DIR/tests/record/capture/reclib.sh" || exit 1
 rec_need_bpf
 mb_start_memcached -I 2m -c 4096 -l '[::1]'
 

@@ -1,16 +1,16 @@
-/* Streaming JSON writer; see json.h. */
+/* Streaming JSON writer; see membench/json.h. */
 #include <math.h>
 #include <string.h>
 
-#include "json.h"
+#include "membench/json.h"
 
-void jw_init(struct jw *w, FILE *f)
+void mb_json_init(struct mb_json *w, FILE *f)
 {
 	memset(w, 0, sizeof(*w));
 	w->f = f;
 }
 
-static void indent(struct jw *w)
+static void indent(struct mb_json *w)
 {
 	fputc('\n', w->f);
 	for (int i = 0; i < w->depth; i++)
@@ -18,7 +18,7 @@ static void indent(struct jw *w)
 }
 
 /* Comma, newline and indentation before a member, then `"key": ` when key != NULL. */
-static void member(struct jw *w, const char *key)
+static void member(struct mb_json *w, const char *key)
 {
 	if (w->depth > 0) {
 		if (w->comma[w->depth - 1])
@@ -28,61 +28,61 @@ static void member(struct jw *w, const char *key)
 	}
 	if (key) {
 		fputc('"', w->f);
-		jw_escape(w->f, key, strlen(key));
+		mb_json_escape(w->f, key, strlen(key));
 		fputs("\": ", w->f);
 	}
 }
 
-static void open(struct jw *w, const char *key, char c)
+static void open(struct mb_json *w, const char *key, char c)
 {
 	member(w, key);
 	fputc(c, w->f);
-	if (w->depth < JW_MAX_DEPTH)
+	if (w->depth < MB_JSON_MAX_DEPTH)
 		w->comma[w->depth] = false;
 	w->depth++;
 }
 
-static void close_(struct jw *w, char c)
+static void close_(struct mb_json *w, char c)
 {
 	w->depth--;
-	if (w->depth < JW_MAX_DEPTH && w->comma[w->depth])
+	if (w->depth < MB_JSON_MAX_DEPTH && w->comma[w->depth])
 		indent(w);
 	fputc(c, w->f);
 }
 
-void jw_obj(struct jw *w, const char *key)
+void mb_json_obj(struct mb_json *w, const char *key)
 {
 	open(w, key, '{');
 }
 
-void jw_obj_end(struct jw *w)
+void mb_json_obj_end(struct mb_json *w)
 {
 	close_(w, '}');
 }
 
-void jw_arr(struct jw *w, const char *key)
+void mb_json_arr(struct mb_json *w, const char *key)
 {
 	open(w, key, '[');
 }
 
-void jw_arr_end(struct jw *w)
+void mb_json_arr_end(struct mb_json *w)
 {
 	close_(w, ']');
 }
 
-void jw_u64(struct jw *w, const char *key, uint64_t v)
+void mb_json_u64(struct mb_json *w, const char *key, uint64_t v)
 {
 	member(w, key);
 	fprintf(w->f, "%llu", (unsigned long long)v);
 }
 
-void jw_i64(struct jw *w, const char *key, int64_t v)
+void mb_json_i64(struct mb_json *w, const char *key, int64_t v)
 {
 	member(w, key);
 	fprintf(w->f, "%lld", (long long)v);
 }
 
-void jw_num(struct jw *w, const char *key, double v)
+void mb_json_num(struct mb_json *w, const char *key, double v)
 {
 	member(w, key);
 	if (!isfinite(v))
@@ -93,32 +93,32 @@ void jw_num(struct jw *w, const char *key, double v)
 		fprintf(w->f, "%.10g", v);
 }
 
-void jw_bool(struct jw *w, const char *key, bool v)
+void mb_json_bool(struct mb_json *w, const char *key, bool v)
 {
 	member(w, key);
 	fputs(v ? "true" : "false", w->f);
 }
 
-void jw_null(struct jw *w, const char *key)
+void mb_json_null(struct mb_json *w, const char *key)
 {
 	member(w, key);
 	fputs("null", w->f);
 }
 
-void jw_str(struct jw *w, const char *key, const char *s)
+void mb_json_str(struct mb_json *w, const char *key, const char *s)
 {
-	jw_strn(w, key, s, strlen(s));
+	mb_json_strn(w, key, s, strlen(s));
 }
 
-void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
+void mb_json_strn(struct mb_json *w, const char *key, const char *s, size_t n)
 {
 	member(w, key);
 	fputc('"', w->f);
-	jw_escape(w->f, s, n);
+	mb_json_escape(w->f, s, n);
 	fputc('"', w->f);
 }
 
-void jw_finish(struct jw *w)
+void mb_json_finish(struct mb_json *w)
 {
 	fputc('\n', w->f);
 }
@@ -151,7 +151,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void jw_escape(FILE *f, const char *s, size_t n)
+void mb_json_escape(FILE *f, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {

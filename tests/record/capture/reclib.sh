@@ -11,7 +11,7 @@
 #   rec_stat NAME FIELD         a trailer counter
 #   expect_eq WHAT GOT WANT     fails with a message unless GOT == WANT
 
-MBP_DUMP="$MB_BINARY_DIR/tests/record/mbp_dump"
+MBP_DUMP="$MB_BINARY_DIR/tests/record/capture/mbp_dump"
 PY=/usr/bin/python3
 
 rec_need_bpf() {

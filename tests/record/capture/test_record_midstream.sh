@@ -6,7 +6,7 @@
 # unpaired, never invented.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
-source "$MB_SOURCE_DIR/tests/record/reclib.sh" || exit 1
+source "$MB_SOURCE_DIR/tests/record/capture/reclib.sh" || exit 1
 rec_need_bpf
 mb_start_memcached
 

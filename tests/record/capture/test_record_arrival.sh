@@ -6,7 +6,7 @@
 # with --stamp read, all three carry the time of that one read.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
-source "$MB_SOURCE_DIR/tests/record/reclib.sh" || exit 1
+source "$MB_SOURCE_DIR/tests/record/capture/reclib.sh" || exit 1
 rec_need_bpf
 
 PORT=$(mb_free_port)

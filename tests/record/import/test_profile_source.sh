@@ -2,7 +2,7 @@
 # exactly known content (two Twitter traces with unix timestamps, keys kept), read back with
 # mbp_dump; bad inputs and options give their exit codes and messages.
 source "$MB_SOURCE_DIR/tests/lib.sh"
-DUMP="$MB_BINARY_DIR/tests/record/mbp_dump"
+DUMP="$MB_BINARY_DIR/tests/record/capture/mbp_dump"
 [ -x "$DUMP" ] || mb_fail "mbp_dump not built at $DUMP"
 R="$MB_BIN/membench-record"
 cd "$MB_TMP"
@@ -134,7 +134,7 @@ mb_expect_status 0 "$R" profile:ap.mbp --key-prefix-only us -o apu.mbp
 expect "prefix filter" "$(recs apu.mbp | wc -l)" "3"
 "$MB_BIN/membench-analyze" --json ap.mbp >ap.json
 "$MB_BIN/membench-analyze" --json apc.mbp >apc.json
-python3 "$MB_SOURCE_DIR/tests/import/jsondiff.py" ap.json apc.json --only .keys.prefixes \
+python3 "$MB_SOURCE_DIR/tests/record/import/jsondiff.py" ap.json apc.json --only .keys.prefixes \
   || mb_fail "prefixes changed"
 grep -q '"user:"' apc.json || mb_fail "no user: prefix in the copy"
 mb_expect_status 3 "$R" profile:ap.mbp --key-prefix-only user:1 -o x.mbp

@@ -8,7 +8,7 @@
 #  - ebpf:cgroup=PATH records the processes of that cgroup only.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
-source "$MB_SOURCE_DIR/tests/record/reclib.sh" || exit 1
+source "$MB_SOURCE_DIR/tests/record/capture/reclib.sh" || exit 1
 REC="$MB_BIN/membench-record"
 
 # ---- command line (no privileges needed) -------------------------------------------------------

@@ -7,7 +7,7 @@
 source "$MB_SOURCE_DIR/tests/lib.sh"
 R="$MB_BIN/membench-record"
 A="$MB_BIN/membench-analyze"
-J="python3 $MB_SOURCE_DIR/tests/import/jsondiff.py"
+J="python3 $MB_SOURCE_DIR/tests/record/import/jsondiff.py"
 cd "$MB_TMP"
 
 mb_expect_status 0 "$R" synth:zipf --ops 200000 --keys 20000 --alpha 0.9 --rate 5000 \
