@@ -18,6 +18,16 @@
 /* A rank whose schedule lag p99 exceeds this fell behind (flagged in the per-rank section). */
 #define RP_BEHIND_LAG_NS 1000000ull
 
+/* A server that restarted during the run (its pid changed, or its uptime went back). Its
+ * delta is taken from stats read after the restart (`rebased`: read when the replay reconnected)
+ * or, when the restart was only seen at the end, is the new process's whole count: counts of
+ * two processes are never mixed. */
+struct rp_restart {
+	bool restarted, rebased;
+	uint64_t pid_before, pid_after, uptime_before, uptime_after;
+	uint64_t pre[RP_NSTAT];    /* the first "before", read from the old process */
+};
+
 struct rp_report {
 	const struct rp_opts *opts;
 	const struct rp_plan *plan;
@@ -31,6 +41,9 @@ struct rp_report {
 	bool stats_ok;
 	uint64_t (*stat_before)[RP_NSTAT];
 	uint64_t (*stat_after)[RP_NSTAT];
+	const struct rp_restart *restart; /* per server, or NULL */
+	bool tls;                  /* --tls: the handshake counts below are reported */
+	uint64_t tls_handshakes, tls_resumed;
 	uint64_t warm_stored, warm_failed;
 	double warm_s;
 	const char *profile_warning; /* truncated/corrupt profile note, or NULL */
