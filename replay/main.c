@@ -97,8 +97,10 @@ static bool stats_all(const struct rp_opts *o, struct rp_ctl *ctl, uint64_t (*va
 {
 	char err[512];
 	for (unsigned s = 0; s < o->nservers; s++) {
-		if (rp_ctl_stats(&ctl[s], vals[s], &ids[s], err, sizeof(err)) != 0) {
-			mb_warn("server stats: %s", err);
+		int rc = rp_ctl_stats(&ctl[s], vals[s], &ids[s], err, sizeof(err));
+		if (rc) {
+			if (rc != -EINTR)
+				mb_warn("server stats: %s", err);
 			return false;
 		}
 	}
@@ -439,6 +441,8 @@ int main(int argc, char **argv)
 		plan.nlanes = rp_cluster_min(&d, plan.nlanes);
 	if (rc == 0)
 		rc = run_replay(&d, &o, &plan, warning, &sec);
+	if (rc == RP_EXIT_INTERRUPTED)
+		mb_error("interrupted before the first request: nothing was sent");
 	rp_plan_free(&plan);
 	SSL_CTX_free(sec.ctx);
 	rp_cluster_finalize(&d);

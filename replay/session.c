@@ -361,12 +361,21 @@ static bool bin_stats_end(const char *p, void *arg)
 	return be(p + 2, 2) == 0; /* the packet with an empty key ends the list */
 }
 
+/* The reply starts like a stats listing (not an error line such as CLIENT_ERROR). */
+static bool text_is_stats(const struct mb_buf *in)
+{
+	return (in->len >= 5 && memcmp(in->data, "STAT ", 5) == 0) ||
+	       (in->len >= 3 && memcmp(in->data, "END", 3) == 0);
+}
+
 static bool stats_done(const struct mb_buf *in, void *arg)
 {
 	struct rp_ctl *c = arg;
 	if (c->binary)
 		return bin_walk(in, bin_stats_end, NULL);
-	return in->len >= 5 && memcmp(in->data + in->len - 5, "END\r\n", 5) == 0;
+	if (in->len >= 5 && memcmp(in->data + in->len - 5, "END\r\n", 5) == 0)
+		return true;
+	return memchr(in->data, '\n', in->len) && !text_is_stats(in); /* an error line */
 }
 
 struct store_count {
@@ -481,6 +490,14 @@ int rp_ctl_stats(struct rp_ctl *c, uint64_t vals[RP_NSTAT], struct rp_srv_id *id
 		if (rc == 0 || rc == -EINTR || rc == -ENOMEM)
 			break;
 		rp_ctl_close(c); /* broken (the server restarted?): once more on a new connection */
+	}
+	if (rc == 0 && !c->binary && !text_is_stats(&in)) {
+		const char *eol = memchr(in.data, '\r', in.len);
+		snprintf(err, errlen, "stats from %s: %.*s (does it need --authenticate?)", c->srv->spec,
+			 (int)(eol ? (size_t)(eol - in.data) : in.len > 200 ? 200 : in.len), in.data);
+		mb_buf_free(&in);
+		rp_ctl_close(c);
+		return MB_E_CONNECT;
 	}
 	if (rc == 0) {
 		struct stat_sink sk = {vals, id};

@@ -155,7 +155,9 @@ void rp_tls_free(SSL *ssl)
 	if (!ssl)
 		return;
 	SSL_set_ex_data(ssl, slot_idx, NULL);
-	SSL_set_quiet_shutdown(ssl, 1); /* no close_notify: the socket is closed at once anyway */
+	/* No close_notify (the socket is closed at once), but marked as shut down: OpenSSL makes
+	 * the session of a connection freed otherwise non-resumable, and the slot holds it. */
+	SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(ssl);
 }
 
