@@ -179,6 +179,7 @@ int rp_plan_check_targets(const struct rp_opts *o, const struct rp_plan *p,
 	for (; rc == 0 && started < o->nservers; started++) {
 		rc = rp_setup_start(&s[started], &o->servers[started], sec, p->binary, NULL, err,
 				    sizeof(err));
+		s[started].probe = true;
 		rc = rc > 0 ? 0 : rc;
 	}
 	if (rc == 0)

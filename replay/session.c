@@ -35,13 +35,47 @@
 #include "replay.h"
 #include "session.h"
 
-enum { ST_CONNECT, ST_TLS, ST_AUTH_SEND, ST_AUTH_RECV, ST_DONE };
+enum { ST_CONNECT, ST_TLS, ST_SEND, ST_RECV, ST_DONE };
 
 static const char *const stage_what[] = {
 	[ST_CONNECT] = "no connection", [ST_TLS] = "TLS handshake not finished",
-	[ST_AUTH_SEND] = "authentication not sent", [ST_AUTH_RECV] = "no reply to authentication",
-	[ST_DONE] = "done",
+	[ST_SEND] = "request not sent", [ST_RECV] = "no reply", [ST_DONE] = "done",
 };
+
+static size_t be32(const char *p)
+{
+	return (size_t)(unsigned char)p[0] << 24 | (size_t)(unsigned char)p[1] << 16 |
+	       (size_t)(unsigned char)p[2] << 8 | (unsigned char)p[3];
+}
+
+/* The next exchange after the handshake: authentication (unless done or not asked for), then
+ * the probe (if asked for), then done. Loads its request into buf. */
+static int setup_next(struct rp_setup *s)
+{
+	static const char noop[24] = {(char)0x80, 0x0a}; /* binary NOOP */
+	s->off = 0;
+	if (!s->authed && s->sec->auth && s->sec->auth->on) {
+		s->len = rp_auth_request(s->sec->auth, s->binary, s->buf);
+		return ST_SEND;
+	}
+	s->authed = true;
+	if (!s->probe)
+		return ST_DONE;
+	s->len = s->binary ? sizeof(noop) : 9;
+	memcpy(s->buf, s->binary ? noop : "version\r\n", s->len);
+	return ST_SEND;
+}
+
+/* Why an exchange failed: OpenSSL's reason (an alert: the server refused our certificate), EOF
+ * or errno. */
+static const char *io_reason(const struct rp_setup *s, ssize_t k, const char *when)
+{
+	static __thread char r[300];
+	const char *tls = s->ssl ? rp_tls_reason() : NULL;
+	snprintf(r, sizeof(r), "%s %s", tls && *tls ? tls : k == 0 ? "closed by the server"
+		 : strerror(errno), when);
+	return r;
+}
 
 bool rp_stop_pending(void)
 {
@@ -114,55 +148,54 @@ int rp_setup_step(struct rp_setup *s, char *err, size_t errlen)
 			if (rc < 0)
 				return setup_fail(s, err, errlen, why);
 		}
-		s->stage = ST_AUTH_SEND;
-		if (s->sec->auth && s->sec->auth->on)
-			s->len = rp_auth_request(s->sec->auth, s->binary, s->buf);
-		else
-			s->stage = ST_DONE;
-		s->off = 0;
+		s->stage = setup_next(s);
 		/* fall through */
-	case ST_AUTH_SEND:
-		while (s->stage == ST_AUTH_SEND && s->off < s->len) {
-			ssize_t k = rp_io_send(s->fd, s->ssl, s->buf + s->off, s->len - s->off);
-			if (k < 0 && errno == EAGAIN)
-				return RP_WANT_WRITE;
-			if (k <= 0)
-				return setup_fail(s, err, errlen, strerror(errno ? errno : EPIPE));
-			s->off += (size_t)k;
-		}
-		if (s->stage == ST_AUTH_SEND) {
-			s->stage = ST_AUTH_RECV;
+	case ST_SEND:
+		while (s->stage == ST_SEND) {
+			while (s->off < s->len) {
+				ssize_t k = rp_io_send(s->fd, s->ssl, s->buf + s->off, s->len - s->off);
+				if (k < 0 && errno == EAGAIN)
+					return RP_WANT_WRITE;
+				if (k <= 0)
+					return setup_fail(s, err, errlen, io_reason(s, k, "sending"));
+				s->off += (size_t)k;
+			}
+			s->stage = ST_RECV;
 			s->len = 0;
-		}
-		/* fall through */
-	case ST_AUTH_RECV:
-		while (s->stage == ST_AUTH_RECV) {
-			/* byte by byte at worst: the reply is short, and nothing may be read past it */
-			size_t want = s->binary ? (s->len < 24 ? 24 - s->len : 0) : 1;
-			if (s->binary && s->len >= 24) {
-				size_t body = (size_t)(unsigned char)s->buf[8] << 24 |
-					      (size_t)(unsigned char)s->buf[9] << 16 |
-					      (size_t)(unsigned char)s->buf[10] << 8 |
-					      (unsigned char)s->buf[11];
-				want = 24 + body - s->len;
+			/* fall through */
+		case ST_RECV:
+			while (s->stage == ST_RECV) {
+				/* byte by byte at worst: the reply is short, and nothing may be read
+				 * past it */
+				size_t want = s->binary ? (s->len < 24 ? 24 - s->len : 0) : 1;
+				if (s->binary && s->len >= 24)
+					want = 24 + be32(s->buf + 8) - s->len;
+				if (s->len + want > sizeof(s->buf))
+					return setup_fail(s, err, errlen, "reply too long");
+				ssize_t k = rp_io_recv(s->fd, s->ssl, s->buf + s->len, want);
+				if (k < 0 && errno == EAGAIN)
+					return RP_WANT_READ;
+				if (k <= 0)
+					return setup_fail(s, err, errlen, io_reason(s, k, "waiting for a reply"));
+				s->len += (size_t)k;
+				if (s->authed) { /* the probe: any complete reply will do */
+					if (s->binary ? s->len >= 24 && s->len == 24 + be32(s->buf + 8)
+						      : s->buf[s->len - 1] == '\n') {
+						s->probe = false;
+						s->stage = setup_next(s);
+					}
+					continue;
+				}
+				rc = rp_auth_reply(s->sec->auth, s->binary, s->buf, s->len, why, sizeof(why));
+				if (rc < 0) {
+					s->rejected = true;
+					return setup_fail(s, err, errlen, why);
+				}
+				if (rc == 1) {
+					s->authed = true;
+					s->stage = setup_next(s);
+				}
 			}
-			if (s->len + want > sizeof(s->buf))
-				return setup_fail(s, err, errlen, "authentication reply too long");
-			ssize_t k = rp_io_recv(s->fd, s->ssl, s->buf + s->len, want);
-			if (k < 0 && errno == EAGAIN)
-				return RP_WANT_READ;
-			if (k <= 0)
-				return setup_fail(s, err, errlen,
-						  k == 0 ? "closed during authentication"
-							 : strerror(errno));
-			s->len += (size_t)k;
-			rc = rp_auth_reply(s->sec->auth, s->binary, s->buf, s->len, why, sizeof(why));
-			if (rc < 0) {
-				s->rejected = true;
-				return setup_fail(s, err, errlen, why);
-			}
-			if (rc == 1)
-				s->stage = ST_DONE;
 		}
 		/* fall through */
 	default:

@@ -38,6 +38,9 @@ struct rp_setup {
 	SSL_SESSION **slot;        /* the connection's TLS session, for resumption */
 	size_t len, off;
 	char buf[RP_AUTH_REQ_MAX];
+	bool probe;                /* end with a round trip (version / NOOP): a server that refuses
+				    * our client certificate says so only after the handshake */
+	bool authed;
 	bool tcp_up;               /* the TCP connection was made (a later failure is TLS/auth) */
 	bool rejected;             /* the server refused the credentials */
 	uint64_t deadline;         /* the caller's (the engine's reconnect timeout) */

@@ -26,6 +26,12 @@
 
 static int slot_idx = -1;
 static uint64_t n_handshakes, n_resumed;
+static __thread char last_reason[300]; /* of this thread's last failed TLS read or write */
+
+const char *rp_tls_reason(void)
+{
+	return last_reason;
+}
 
 /* The connection's slot takes the server's new ticket (we keep the reference: return 1). */
 static int tls_on_new_session(SSL *ssl, SSL_SESSION *sess)
@@ -170,6 +176,7 @@ void rp_tls_counts(struct rp_tls_counts *out)
 /* errno for an SSL_read/SSL_write that did not move bytes. */
 static ssize_t tls_io_error(SSL *ssl, int rc)
 {
+	last_reason[0] = '\0';
 	switch (SSL_get_error(ssl, rc)) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
@@ -183,7 +190,7 @@ static ssize_t tls_io_error(SSL *ssl, int rc)
 			return 0; /* EOF without close_notify: the server went away */
 		return -1;
 	default:
-		ERR_clear_error();
+		tls_reason(last_reason, sizeof(last_reason), "TLS", "protocol error");
 		errno = EPROTO;
 		return -1;
 	}

@@ -46,6 +46,8 @@ void rp_tls_counts(struct rp_tls_counts *out);
  * -1 with errno (EAGAIN when TLS must wait for the socket, EPIPE/ECONNRESET/EPROTO otherwise).
  * rp_io_recv reads until buf is full or the socket has no more, so a short count means drained. */
 ssize_t rp_io_send(int fd, SSL *ssl, const void *buf, size_t len);
+/* OpenSSL's reason for this thread's last rp_io_* failure with EPROTO ("" otherwise). */
+const char *rp_tls_reason(void);
 ssize_t rp_io_recv(int fd, SSL *ssl, void *buf, size_t len);
 
 #endif
