@@ -19,9 +19,9 @@
  * and looks for a pending signal (session.c), and the replay exits 130 at once.
  *
  * Server stats go over the replay's own connections (session.c's rp_ctl; libmemcached cannot do
- * TLS). A server restart shows as a reconnect: the stats are read again then, and a server
- * whose pid changed (or uptime went back) gets a new baseline, so its delta covers one process
- * only and the report says it restarted.
+ * TLS). A server restart shows as a reconnect: the stats are read again then (and at the end),
+ * and a server whose pid changed (or uptime went back) gets a zero baseline, so its delta is
+ * the new process's own count, one process only, and the report says it restarted.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -107,12 +107,12 @@ static bool stats_all(const struct rp_opts *o, struct rp_ctl *ctl, uint64_t (*va
 	return true;
 }
 
-/* A server whose pid changed or whose uptime went back since ids[s] (the baseline) restarted:
- * its old counts move to restart[s].pre and `now` becomes its baseline (delta from zero when
- * the restart is only seen at the end, now == NULL). */
+/* A server whose pid changed or whose uptime went back since ids[s] restarted: its first
+ * "before" moves to restart[s].pre and its baseline becomes zero, so its delta is the new
+ * process's own count (it started during the run), never old and new mixed. */
 static void note_restarts(const struct rp_opts *o, uint64_t (*before)[RP_NSTAT],
-			  struct rp_srv_id *ids, const uint64_t (*vals)[RP_NSTAT],
-			  const struct rp_srv_id *now_ids, bool at_end, struct rp_restart *restart)
+			  struct rp_srv_id *ids, const struct rp_srv_id *now_ids,
+			  struct rp_restart *restart)
 {
 	for (unsigned s = 0; s < o->nservers; s++) {
 		struct rp_restart *rs = &restart[s];
@@ -124,13 +124,9 @@ static void note_restarts(const struct rp_opts *o, uint64_t (*before)[RP_NSTAT],
 			rs->uptime_before = ids[s].uptime;
 		}
 		rs->restarted = true;
-		rs->rebased = !at_end;
+		rs->restarts++;
 		rs->pid_after = now_ids[s].pid;
-		rs->uptime_after = now_ids[s].uptime;
-		if (at_end)
-			memset(before[s], 0, sizeof(before[s]));
-		else
-			memcpy(before[s], vals[s], sizeof(before[s]));
+		memset(before[s], 0, sizeof(before[s]));
 		ids[s] = now_ids[s];
 	}
 }
@@ -274,8 +270,7 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 			/* a server came back: read the stats again; a restarted one is rebased */
 			seen_reconnects = rec;
 			if (stats_all(o, ctl, after, ids_now))
-				note_restarts(o, before, ids, (const uint64_t(*)[RP_NSTAT])after,
-					      ids_now, false, restart);
+				note_restarts(o, before, ids, ids_now, restart);
 		}
 		/* a second is complete once every worker still running reported it */
 		struct rp_point pt;
@@ -326,8 +321,7 @@ join:
 	rp_series_tidy(&run.series);
 	rep.stats_ok = rep.stats_ok && stats_all(o, ctl, after, ids_now);
 	if (rep.stats_ok)
-		note_restarts(o, before, ids, (const uint64_t(*)[RP_NSTAT])after, ids_now, true,
-			      restart);
+		note_restarts(o, before, ids, ids_now, restart);
 	rep.restart = restart;
 	if (o->tls.on) {
 		struct rp_tls_counts tc;

@@ -166,10 +166,10 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 			const struct rp_restart *rs = r->restart ? &r->restart[s] : NULL;
 			if (rs && rs->restarted)
 				fprintf(out, "  %s restarted during the run (pid %" PRIu64 " -> %" PRIu64
-					", uptime %" PRIu64 " s -> %" PRIu64 " s): the old process's "
-					"counts are lost; below, counts since %s\n", o->servers[s].spec,
-					rs->pid_before, rs->pid_after, rs->uptime_before, rs->uptime_after,
-					rs->rebased ? "the replay reconnected" : "the restart");
+					", %u restart%s seen): the first process's counts are lost; below, "
+					"the last process's own counts, since it started\n",
+					o->servers[s].spec, rs->pid_before, rs->pid_after, rs->restarts,
+					rs->restarts == 1 ? "" : "s");
 			fprintf(out, "  %s:", o->servers[s].spec);
 			for (unsigned i = 0; i < RP_NSTAT; i++)
 				fprintf(out, " %s %+" PRId64, rp_stat_names[i],
@@ -299,9 +299,9 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		json_str(f, o->servers[s].spec);
 		const struct rp_restart *rs = r->restart ? &r->restart[s] : NULL;
 		if (rs && rs->restarted) {
-			fprintf(f, ", \"restarted\": true, \"rebased\": %s, \"pid_before\": %" PRIu64
-				", \"pid_after\": %" PRIu64 ", \"before_restart\": {",
-				rs->rebased ? "true" : "false", rs->pid_before, rs->pid_after);
+			fprintf(f, ", \"restarted\": true, \"restarts\": %u, \"pid_before\": %" PRIu64
+				", \"pid_after\": %" PRIu64 ", \"before_restart\": {", rs->restarts,
+				rs->pid_before, rs->pid_after);
 			for (unsigned i = 0; i < RP_NSTAT; i++)
 				fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", rp_stat_names[i], rs->pre[i]);
 			fprintf(f, "}");

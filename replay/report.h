@@ -18,14 +18,14 @@
 /* A rank whose schedule lag p99 exceeds this fell behind (flagged in the per-rank section). */
 #define RP_BEHIND_LAG_NS 1000000ull
 
-/* A server that restarted during the run (its pid changed, or its uptime went back). Its
- * delta is taken from stats read after the restart (`rebased`: read when the replay reconnected)
- * or, when the restart was only seen at the end, is the new process's whole count: counts of
- * two processes are never mixed. */
+/* A server that restarted during the run (its pid changed, or its uptime went back; seen when
+ * the replay reconnected or at the end). Its delta is the new process's own count (baseline
+ * zero): counts of two processes are never mixed. */
 struct rp_restart {
-	bool restarted, rebased;
-	uint64_t pid_before, pid_after, uptime_before, uptime_after;
-	uint64_t pre[RP_NSTAT];    /* the first "before", read from the old process */
+	bool restarted;
+	unsigned restarts;         /* restarts seen (a pid change at a reconnect or at the end) */
+	uint64_t pid_before, pid_after, uptime_before;
+	uint64_t pre[RP_NSTAT];    /* the first "before", read from the first process */
 };
 
 struct rp_report {
