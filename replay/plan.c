@@ -179,7 +179,7 @@ int rp_plan_check_targets(const struct rp_opts *o, const struct rp_plan *p,
 	for (; rc == 0 && started < o->nservers; started++) {
 		rc = rp_setup_start(&s[started], &o->servers[started], sec, p->binary, NULL, err,
 				    sizeof(err));
-		s[started].probe = true;
+		s[started].probe = sec->ctx != NULL; /* TLS 1.3 refuses a client cert after it */
 		rc = rc > 0 ? 0 : rc;
 	}
 	if (rc == 0)

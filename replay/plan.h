@@ -65,6 +65,8 @@ void rp_plan_free(struct rp_plan *p);
 int rp_plan_fit_lanes(const struct rp_opts *o, struct rp_plan *p);
 /* Every server must accept a connection, finish the TLS handshake and accept the credentials
  * (as configured in sec) within --connect-timeout: failures are clear before anything is sent.
+ * With TLS the check ends with a round trip (version, or a binary NOOP), as a server refuses a
+ * client certificate only after a TLS 1.3 handshake.
  * @return 0, MB_EXIT_TARGET naming the server and the reason (message printed), or
  * RP_EXIT_INTERRUPTED at SIGINT/SIGTERM. */
 int rp_plan_check_targets(const struct rp_opts *o, const struct rp_plan *p,
