@@ -72,6 +72,10 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		goto oom;
 	bool first = true, seen_bin = false, seen_text = false;
 	for (;;) {
+		if (rp_stop_pending()) { /* Ctrl-C while a large profile is scanned */
+			ret = RP_EXIT_INTERRUPTED;
+			goto cleanup;
+		}
 		long n = mb_profile_reader_read(rd, buf, 4096);
 		if (n < 0) {
 			snprintf(warnbuf, sizeof(warnbuf), "%s; replaying the %" PRIu64
@@ -231,6 +235,11 @@ static int warm_flush(struct rp_ctl *ctl, struct rp_warm_batch *b, const char *v
 		      struct rp_warm_result *res)
 {
 	char err[512];
+	if (rp_stop_pending()) {
+		res->failed += b->n;
+		b->n = 0;
+		return -EINTR;
+	}
 	long k = b->n ? rp_ctl_store(ctl, b->kptr, b->klen, val, b->vlen, b->n, err, sizeof(err)) : 0;
 	if (k < 0) {
 		if (k != -EINTR)
