@@ -70,10 +70,12 @@ static int setup_next(struct rp_setup *s)
  * or errno. */
 static const char *io_reason(const struct rp_setup *s, ssize_t k, const char *when)
 {
-	static __thread char r[300];
+	static __thread char r[400];
 	const char *tls = s->ssl ? rp_tls_reason() : NULL;
-	snprintf(r, sizeof(r), "%s %s", tls && *tls ? tls : k == 0 ? "closed by the server"
-		 : strerror(errno), when);
+	bool probing = s->ssl && s->authed && s->probe;
+	snprintf(r, sizeof(r), "%s %s%s", tls && *tls ? tls : k == 0 ? "closed by the server"
+		 : strerror(errno), when, probing && !(tls && *tls) ? " right after the TLS "
+		 "handshake (does the server require a client certificate: --cert/--key?)" : "");
 	return r;
 }
 
@@ -205,8 +207,10 @@ int rp_setup_step(struct rp_setup *s, char *err, size_t errlen)
 
 int rp_setup_wait(struct rp_setup *s, size_t n, char *err, size_t errlen)
 {
-	struct pollfd *pfd = calloc(n ? n : 1, sizeof(*pfd));
-	int *want = calloc(n ? n : 1, sizeof(*want));
+	if (n == 0)
+		return 0; /* a worker without lanes (more threads or ranks than lanes) */
+	struct pollfd *pfd = calloc(n, sizeof(*pfd));
+	int *want = calloc(n, sizeof(*want));
 	uint64_t deadline = mb_mono_ns() + s[0].sec->connect_timeout_ns;
 	int ret = 0;
 	size_t left = 0;
@@ -408,7 +412,7 @@ static bool stats_done(const struct mb_buf *in, void *arg)
 		return bin_walk(in, bin_stats_end, NULL);
 	if (in->len >= 5 && memcmp(in->data + in->len - 5, "END\r\n", 5) == 0)
 		return true;
-	return memchr(in->data, '\n', in->len) && !text_is_stats(in); /* an error line */
+	return in->len && memchr(in->data, '\n', in->len) && !text_is_stats(in); /* an error line */
 }
 
 struct store_count {

@@ -122,7 +122,9 @@ echo "resume: $rec reconnects, $res resumed TLS sessions"
 # a client certificate, required by the server
 mb_start_memcached -Z -o "$TLSOPT,ssl_verify_mode=2,ssl_ca_cert=$T/client.pem"
 replay no-client-cert 5 "$T/text.mbp" --server 127.0.0.1:$MC_PORT --cacert "$T/server.pem"
-grep -q "127.0.0.1:$MC_PORT: TLS.*certificate required" "$T/no-client-cert.err" ||
+# OpenSSL's alert, or (when the server's reset overtakes its alert) the hint at --cert/--key
+grep -q "127.0.0.1:$MC_PORT: .*certificate required\|127.0.0.1:$MC_PORT: .*client certificate" \
+  "$T/no-client-cert.err" ||
   mb_fail "no client certificate: $(cat "$T/no-client-cert.err")"
 echo "no client certificate: $(cat "$T/no-client-cert.err")"
 replay client-cert 0 "$T/text.mbp" --server 127.0.0.1:$MC_PORT --cacert "$T/server.pem" \
