@@ -42,10 +42,13 @@ static const char *const stage_what[] = {
 	[ST_SEND] = "request not sent", [ST_RECV] = "no reply", [ST_DONE] = "done",
 };
 
-static size_t be32(const char *p)
+/* A big-endian field of n bytes (binary protocol headers). */
+static size_t be(const char *p, unsigned n)
 {
-	return (size_t)(unsigned char)p[0] << 24 | (size_t)(unsigned char)p[1] << 16 |
-	       (size_t)(unsigned char)p[2] << 8 | (unsigned char)p[3];
+	size_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | (unsigned char)p[i];
+	return v;
 }
 
 /* The next exchange after the handshake: authentication (unless done or not asked for), then
@@ -171,7 +174,7 @@ int rp_setup_step(struct rp_setup *s, char *err, size_t errlen)
 				 * past it */
 				size_t want = s->binary ? (s->len < 24 ? 24 - s->len : 0) : 1;
 				if (s->binary && s->len >= 24)
-					want = 24 + be32(s->buf + 8) - s->len;
+					want = 24 + be(s->buf + 8, 4) - s->len;
 				if (s->len + want > sizeof(s->buf))
 					return setup_fail(s, err, errlen, "reply too long");
 				ssize_t k = rp_io_recv(s->fd, s->ssl, s->buf + s->len, want);
@@ -181,7 +184,7 @@ int rp_setup_step(struct rp_setup *s, char *err, size_t errlen)
 					return setup_fail(s, err, errlen, io_reason(s, k, "waiting for a reply"));
 				s->len += (size_t)k;
 				if (s->authed) { /* the probe: any complete reply will do */
-					if (s->binary ? s->len >= 24 && s->len == 24 + be32(s->buf + 8)
+					if (s->binary ? s->len >= 24 && s->len == 24 + be(s->buf + 8, 4)
 						      : s->buf[s->len - 1] == '\n') {
 						s->probe = false;
 						s->stage = setup_next(s);
@@ -368,13 +371,6 @@ static int ctl_recv(struct rp_ctl *c, struct mb_buf *in, bool (*done)(const stru
 	return 0;
 }
 
-static size_t be(const char *p, unsigned n)
-{
-	size_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | (unsigned char)p[i];
-	return v;
-}
 
 /* Calls fn for each complete binary packet (header at p) in in; stops when fn returns true.
  * @return true when fn did. */
