@@ -38,9 +38,10 @@
  * forgets its parser state and reconnects with backoff (10 ms doubling to 1 s); queued commands
  * wait and go out late. Connecting (at start-up and on reconnects) is session.c's state machine:
  * non-blocking connect, TLS handshake (resuming the connection's last session), authentication,
- * all within --connect-timeout; I/O goes through tls.c's rp_io_send/rp_io_recv. With --timeout, a command unanswered for that long marks the connection
- * broken (the stream cannot be resynchronised): overdue commands count as `timeout`, the rest
- * in flight as `disconnect`, and it reconnects at once.
+ * all within --connect-timeout; I/O goes through tls.c's rp_io_send/rp_io_recv. With
+ * --timeout, a command unanswered for that long marks the connection broken (the stream cannot
+ * be resynchronised): overdue commands count as `timeout`, the rest in flight as `disconnect`,
+ * and it reconnects at once.
  */
 #include <errno.h>
 #include <fcntl.h>
