@@ -2,10 +2,11 @@
  * without coordinated omission. This file is the run; every part it wires is in the mbreplay
  * library (file map in replay.h).
  *
- * Order of a run: parse flags (options.c) -> pre-scan the profile (plan.c: counts, time span,
- * lanes, keys to warm) -> check every server answers (exit 5 naming HOST:PORT otherwise) -> --warm
- * stores -> server stats "before" -> create the workers (worker.c; their connections are opened
- * here) -> t0 = now + 20 ms -> start them -> the main thread waits for SIGINT/SIGTERM or the
+ * Order of a run: parse flags (options.c) -> TLS context -> pre-scan the profile (plan.c: counts,
+ * time span, lanes, keys to warm) -> check every server connects, completes the TLS handshake
+ * and accepts the credentials (exit 5 naming HOST:PORT otherwise) -> --warm stores -> server
+ * stats "before" -> create the workers (worker.c; their connections are set up here, all at
+ * once within --connect-timeout) -> t0 = now + 20 ms -> start them -> the main thread waits for SIGINT/SIGTERM or the
  * workers' end, turning each second's reports into the time series (series.c; and the live line
  * on a terminal) -> merge (stats.c) -> stats "after" -> report table on stdout, JSON with --json
  * (report.c). Under mpirun each step that can fail on one host is agreed on by all ranks
@@ -14,8 +15,15 @@
  * Signals: SIGINT and SIGTERM are blocked in every thread and taken by the main thread with
  * sigtimedwait(), so no handler runs inside the engine. The first one stops the workers (queued
  * commands are counted as unsent, in-flight ones get 0.5 s to answer) and the report covers what
- * ran; the exit code is then still 0.
+ * ran; the exit code is then still 0. Before t0 (connecting, --warm), every wait polls in slices
+ * and looks for a pending signal (session.c), and the replay exits 130 at once.
+ *
+ * Server stats go over the replay's own connections (session.c's rp_ctl; libmemcached cannot do
+ * TLS). A server restart shows as a reconnect: the stats are read again then (and at the end),
+ * and a server whose pid changed (or uptime went back) gets a zero baseline, so its delta is
+ * the new process's own count, one process only, and the report says it restarted.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +41,7 @@
 #include "replay.h"
 #include "report.h"
 #include "series.h"
+#include "session.h"
 #include "stats.h"
 #include "target.h"
 #include "worker.h"
@@ -82,17 +91,62 @@ static void rank_info(const struct rp_cluster *d, const struct rp_opts *o, const
 	ri->behind = o->rate_mode != RP_RATE_MAX && ri->lag_p99_ns > RP_BEHIND_LAG_NS;
 }
 
+/* Server stats of every server into vals/ids. @return true when all answered. */
+static bool stats_all(const struct rp_opts *o, struct rp_ctl *ctl, uint64_t (*vals)[RP_NSTAT],
+		      struct rp_srv_id *ids)
+{
+	char err[512];
+	for (unsigned s = 0; s < o->nservers; s++) {
+		int rc = rp_ctl_stats(&ctl[s], vals[s], &ids[s], err, sizeof(err));
+		if (rc) {
+			if (rc != -EINTR)
+				mb_warn("server stats: %s", err);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A server whose pid changed or whose uptime went back since ids[s] restarted: its first
+ * "before" moves to restart[s].pre and its baseline becomes zero, so its delta is the new
+ * process's own count (it started during the run), never old and new mixed. */
+static void note_restarts(const struct rp_opts *o, uint64_t (*before)[RP_NSTAT],
+			  struct rp_srv_id *ids, const struct rp_srv_id *now_ids,
+			  struct rp_restart *restart)
+{
+	for (unsigned s = 0; s < o->nservers; s++) {
+		struct rp_restart *rs = &restart[s];
+		if (now_ids[s].pid == ids[s].pid && now_ids[s].uptime >= ids[s].uptime)
+			continue;
+		if (!rs->restarted) {
+			memcpy(rs->pre, before[s], sizeof(rs->pre));
+			rs->pid_before = ids[s].pid;
+			rs->uptime_before = ids[s].uptime;
+		}
+		rs->restarted = true;
+		rs->restarts++;
+		rs->pid_after = now_ids[s].pid;
+		memset(before[s], 0, sizeof(before[s]));
+		ids[s] = now_ids[s];
+	}
+}
+
 static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struct rp_plan *plan,
-		      const char *warning)
+		      const char *warning, const struct rp_secure *sec)
 {
 	struct rp_rank_info *ranks = calloc((size_t)d->size, sizeof(*ranks));
 	int failed_rank = 0;
 	char err[512];
-	struct rp_run run = {.opts = o, .plan = plan};
+	struct rp_run run = {.opts = o, .plan = plan, .sec = sec};
 	struct rp_worker **workers = NULL;
 	struct rp_stats total;
 	uint64_t (*before)[RP_NSTAT] = calloc(o->nservers, sizeof(*before));
 	uint64_t (*after)[RP_NSTAT] = calloc(o->nservers, sizeof(*after));
+	struct rp_ctl *ctl = calloc(o->nservers, sizeof(*ctl));
+	struct rp_srv_id *ids = calloc(o->nservers, sizeof(*ids));
+	struct rp_srv_id *ids_now = calloc(o->nservers, sizeof(*ids_now));
+	struct rp_restart *restart = calloc(o->nservers, sizeof(*restart));
+	unsigned seen_reconnects = 0;
 	struct rp_report rep = {.opts = o, .plan = plan, .profile_warning = warning};
 	int ret = MB_EXIT_FAILURE;
 	unsigned started = 0, nw = 0;
@@ -104,8 +158,13 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	if (rp_series_init(&run.series) != 0)
 		goto oom;
 	series_ok = true;
-	if (!before || !after || !ranks || rp_stats_init(&total) != 0)
+	if (!before || !after || !ranks || !ctl || !ids || !ids_now || !restart ||
+	    rp_stats_init(&total) != 0)
 		goto oom;
+	for (unsigned s = 0; s < o->nservers; s++) {
+		ctl[s] = (struct rp_ctl){.srv = &o->servers[s], .sec = sec, .binary = plan->binary,
+					 .fd = -1};
+	}
 	total_ok = true;
 	run.memc = rp_memc_new(o->servers, o->nservers, o->distribution, o->hash, err, sizeof(err));
 	if (!run.memc) {
@@ -115,13 +174,21 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	/* warm-up and the "before" stats once, on rank 0, before any rank sends */
 	if (o->warm && d->rank == 0) {
 		struct rp_warm_result wr;
-		rp_plan_warm(o, plan, run.memc, &wr);
+		rp_plan_warm(o, plan, run.memc, ctl, &wr);
 		rep.warm_stored = wr.stored;
 		rep.warm_failed = wr.failed;
 		rep.warm_s = wr.seconds;
+		if (wr.interrupted) {
+			ret = RP_EXIT_INTERRUPTED;
+			goto cleanup;
+		}
 	}
 	if (d->rank == 0)
-		rep.stats_ok = rp_memc_stats_fetch(run.memc, o->nservers, before) == 0;
+		rep.stats_ok = stats_all(o, ctl, before, ids);
+	if (rp_stop_pending()) {
+		ret = RP_EXIT_INTERRUPTED;
+		goto cleanup;
+	}
 
 	/* this rank's lanes are spread over its threads; worker i of rank r has the global id
 	 * r + size * i of size * nw (cluster.h), so the engine keeps exactly this rank's shard */
@@ -137,8 +204,10 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 		int rc = rp_worker_new(&workers[i], &run, (unsigned)d->rank + (unsigned)d->size * i,
 				       (unsigned)d->size * nw, err, sizeof(err));
 		if (rc) {
-			mb_error("%s", err);
-			wrc = rc == MB_E_CONNECT ? MB_EXIT_TARGET : mb_exit_code_for(rc);
+			if (rc != -EINTR)
+				mb_error("%s", err);
+			wrc = rc == MB_E_CONNECT ? MB_EXIT_TARGET
+			      : rc == -EINTR ? RP_EXIT_INTERRUPTED : mb_exit_code_for(rc);
 		}
 	}
 	wrc = rp_cluster_agree(d, wrc, &failed_rank);
@@ -196,6 +265,13 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 		pthread_mutex_lock(&run.mu);
 		unsigned done = run.done_workers;
 		pthread_mutex_unlock(&run.mu);
+		unsigned rec = __atomic_load_n(&run.reconnects, __ATOMIC_RELAXED);
+		if (rec != seen_reconnects && rep.stats_ok && d->rank == 0 && !rep.interrupted) {
+			/* a server came back: read the stats again; a restarted one is rebased */
+			seen_reconnects = rec;
+			if (stats_all(o, ctl, after, ids_now))
+				note_restarts(o, before, ids, ids_now, restart);
+		}
 		/* a second is complete once every worker still running reported it */
 		struct rp_point pt;
 		if (rp_series_collect(&run.series, nw - done, cur > 2 ? cur - 2 : 0, false, &pt) &&
@@ -243,7 +319,17 @@ join:
 		ranks[r].start_skew_us = (double)(ranks[r].t0_realtime_ns - ranks[0].t0_realtime_ns) /
 					 1000.0 - ranks[r].realtime_offset_us;
 	rp_series_tidy(&run.series);
-	rep.stats_ok = rep.stats_ok && rp_memc_stats_fetch(run.memc, o->nservers, after) == 0;
+	rep.stats_ok = rep.stats_ok && stats_all(o, ctl, after, ids_now);
+	if (rep.stats_ok)
+		note_restarts(o, before, ids, ids_now, restart);
+	rep.restart = restart;
+	if (o->tls.on) {
+		struct rp_tls_counts tc;
+		rp_tls_counts(&tc);
+		rep.tls = true;
+		rep.tls_handshakes = tc.handshakes;
+		rep.tls_resumed = tc.resumed;
+	}
 	rep.stat_before = before;
 	rep.stat_after = after;
 	rep.st = &total;
@@ -282,6 +368,15 @@ cleanup:
 		memcached_free(run.memc);
 	pthread_mutex_destroy(&run.mu);
 	pthread_cond_destroy(&run.gate);
+	for (unsigned s = 0; ctl && s < o->nservers; s++) {
+		rp_ctl_close(&ctl[s]);
+		if (ctl[s].sess)
+			SSL_SESSION_free(ctl[s].sess);
+	}
+	free(ctl);
+	free(ids);
+	free(ids_now);
+	free(restart);
 	free(before);
 	free(after);
 	free(ranks);
@@ -310,6 +405,17 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	struct rp_secure sec = {.tls = &o.tls, .auth = &o.auth,
+				.connect_timeout_ns = o.connect_timeout_ns};
+	if (o.tls.on) {
+		char err[512];
+		sec.ctx = rp_tls_ctx_new(&o.tls, err, sizeof(err));
+		if (!sec.ctx) {
+			mb_error("%s", err);
+			rp_cluster_finalize(&d);
+			return MB_EXIT_USAGE;
+		}
+	}
 
 	/* every step that can fail on one host (its copy of the profile, its route to a server)
 	 * is agreed on by all ranks before the next one, so a failing rank stops them all */
@@ -321,15 +427,18 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = rp_plan_fit_lanes(&o, &plan);
 	if (rc == 0)
-		rc = rp_plan_check_targets(&o);
+		rc = rp_plan_check_targets(&o, &plan, &sec);
 	rc = rp_cluster_agree(&d, rc, &failed_rank);
 	if (rc && d.rank == 0 && failed_rank != 0)
 		mb_error("rank %d failed (its message above names its host); stopping", failed_rank);
 	if (rc == 0)
 		plan.nlanes = rp_cluster_min(&d, plan.nlanes);
 	if (rc == 0)
-		rc = run_replay(&d, &o, &plan, warning);
+		rc = run_replay(&d, &o, &plan, warning, &sec);
+	if (rc == RP_EXIT_INTERRUPTED)
+		mb_error("interrupted before the first request: nothing was sent");
 	rp_plan_free(&plan);
+	SSL_CTX_free(sec.ctx);
 	rp_cluster_finalize(&d);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * (the initializer at the top of rp_options_parse). --server is resolved here (target.c), so an
  * unknown host exits 5 before anything else happens.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +55,21 @@ static const char help_text[] =
 "                         request that finds its connection full waits and is counted as a stall\n"
 "  -t, --threads N        worker threads, each with its own event loop (default 1)\n"
 "      --timeout D        count a request unanswered after D as timed out and reconnect\n"
+"      --connect-timeout D  give up a connection not set up (connected, TLS handshake and\n"
+"                         authentication done) within D (default 5s): at start-up that is exit 5\n"
+"                         naming the server; later the reconnect is retried with backoff\n"
+"\n"
+"Security (memtier's flag names; every protocol; details in docs/replay.md):\n"
+"      --tls              connect with TLS (memcached -Z); sessions are resumed on reconnect\n"
+"      --cacert FILE      trust the CA certificates in FILE (default: the system's store)\n"
+"      --cert FILE --key FILE  present a client certificate\n"
+"      --sni NAME         server name to send and check the certificate against (default: the\n"
+"                         --server host; an IP address is checked against the certificate's IPs)\n"
+"      --tls-skip-verify  do not check the server's certificate\n"
+"      --authenticate USER:PASSWORD, --authenticate @FILE (USER:PASSWORD on its first line)\n"
+"                         authenticate every connection before its first request: SASL PLAIN on\n"
+"                         binary-protocol connections (memcached -S), the auth-file `set` on\n"
+"                         text/meta ones (memcached -Y). A rejected credential is exit 5.\n"
 "\n"
 "Pacing: a request due within --spin of the previous send is busy-waited for, so short gaps\n"
 "are kept; a longer wait sleeps and wakes a little early to send on time. Requests recorded at\n"
@@ -77,7 +93,8 @@ static const char help_text[] =
 "  -h, --help, --version\n"
 "\n"
 "Exit codes: 0 done (also after Ctrl-C, with the report of what ran), 2 bad flags, 3 unusable\n"
-"profile, 5 a server unreachable at start, 1 other failures.\n";
+"profile, 5 a server unreachable, failing the TLS handshake or refusing the credentials at start,\n"
+"130 Ctrl-C/SIGTERM before the first request was sent, 1 other failures.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -124,7 +141,8 @@ static int lookup(const struct name_val *t, size_t n, const char *name, int *out
 
 enum {
 	OPT_DIST = 256, OPT_HASH, OPT_LOOP, OPT_FOLD, OPT_TIMEOUT, OPT_SKIP_LATE, OPT_PREFIX,
-	OPT_WARM, OPT_FLUSH, OPT_JSON, OPT_VERSION, OPT_SPIN,
+	OPT_WARM, OPT_FLUSH, OPT_JSON, OPT_VERSION, OPT_SPIN, OPT_CONNECT_TIMEOUT,
+	OPT_TLS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI, OPT_TLS_SKIP_VERIFY, OPT_AUTH,
 };
 
 static const struct option long_opts[] = {
@@ -148,6 +166,14 @@ static const struct option long_opts[] = {
 	{"allow-flush", no_argument, NULL, OPT_FLUSH},
 	{"json", required_argument, NULL, OPT_JSON},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"tls", no_argument, NULL, OPT_TLS},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"sni", required_argument, NULL, OPT_SNI},
+	{"tls-skip-verify", no_argument, NULL, OPT_TLS_SKIP_VERIFY},
+	{"authenticate", required_argument, NULL, OPT_AUTH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -187,6 +213,27 @@ static int parse_rate(struct rp_opts *o, const char *s)
 	return 0;
 }
 
+/* The TLS flags; any of them turns TLS on. A file that cannot be read is named here. */
+static int parse_tls(struct rp_tls_opts *t, int c, const char *arg)
+{
+	const char **file = c == OPT_CACERT ? &t->cacert : c == OPT_CERT ? &t->cert
+			    : c == OPT_KEY ? &t->key : NULL;
+	t->on = true;
+	if (c == OPT_SNI)
+		t->sni = arg;
+	if (c == OPT_TLS_SKIP_VERIFY)
+		t->skip_verify = true;
+	if (file) {
+		FILE *f = fopen(arg, "r");
+		if (!f)
+			return usage_error("%s %s: %s", c == OPT_CACERT ? "--cacert"
+					   : c == OPT_CERT ? "--cert" : "--key", arg, strerror(errno));
+		fclose(f);
+		*file = arg;
+	}
+	return 0;
+}
+
 /* @return 0, or an exit code. */
 int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 {
@@ -195,7 +242,8 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 	*o = (struct rp_opts){.rate_mode = RP_RATE_SPEED, .rate = 1.0,
 			      .threads = 1, .depth = 64, .fold = RP_FOLD_CONN, .spin_ns = RP_SPIN_DEFAULT_NS,
 			      .distribution = MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA,
-			      .hash = MEMCACHED_HASH_DEFAULT};
+			      .hash = MEMCACHED_HASH_DEFAULT,
+			      .connect_timeout_ns = 5 * RP_NS_PER_SEC};
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":s:r:D:c:d:t:qh", long_opts, NULL)) != -1) {
@@ -298,6 +346,24 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 		case OPT_JSON:
 			o->json_path = optarg;
 			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (mb_parse_duration_ns(optarg, &o->connect_timeout_ns) != 0 ||
+			    !o->connect_timeout_ns)
+				return usage_error("--connect-timeout %s: expected a duration like 5s or 500ms",
+						   optarg);
+			break;
+		case OPT_TLS:
+		case OPT_CACERT:
+		case OPT_CERT:
+		case OPT_KEY:
+		case OPT_SNI:
+		case OPT_TLS_SKIP_VERIFY:
+			rc = parse_tls(&o->tls, c, optarg);
+			break;
+		case OPT_AUTH:
+			if (rp_auth_parse(&o->auth, optarg, err, sizeof(err)) != 0)
+				return usage_error("%s", err);
+			break;
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
@@ -313,6 +379,8 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 	o->profile = argv[optind];
 	if (o->nservers == 0)
 		return usage_error("%s", "missing --server HOST:PORT");
+	if (!o->tls.cert != !o->tls.key)
+		return usage_error("%s", "--cert and --key go together");
 	if (o->loop && o->rate_mode == RP_RATE_MAX && !o->duration_ns)
 		mb_warn("--rate max --loop without --duration runs until Ctrl-C");
 	return 0;

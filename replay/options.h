@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "target.h"
+#include "tls.h"
 
 enum rp_rate_mode {
 	RP_RATE_SPEED, /* --rate 2x: time compression, burst structure kept */
@@ -48,6 +50,9 @@ struct rp_opts {
 	const char *json_path;
 	bool quiet;                /* no report table on stdout */
 	bool allow_flush;          /* replay flush_all too */
+	uint64_t connect_timeout_ns; /* --connect-timeout: connect + TLS + authentication */
+	struct rp_tls_opts tls;
+	struct rp_auth auth;
 };
 
 /* Fills o from argv (strings point into argv). --help and --version print and exit 0.

@@ -72,6 +72,10 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		goto oom;
 	bool first = true, seen_bin = false, seen_text = false;
 	for (;;) {
+		if (rp_stop_pending()) { /* Ctrl-C while a large profile is scanned */
+			ret = RP_EXIT_INTERRUPTED;
+			goto cleanup;
+		}
 		long n = mb_profile_reader_read(rd, buf, 4096);
 		if (n < 0) {
 			snprintf(warnbuf, sizeof(warnbuf), "%s; replaying the %" PRIu64
@@ -145,6 +149,7 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 	p->speed = o->rate_mode == RP_RATE_OPS ? o->rate / p->mean_rate : o->rate;
 	p->nlanes = o->connections ? o->connections : (p->recorded_conns ? p->recorded_conns : 1);
 	p->nfam = seen_bin && seen_text ? 2 : 1;
+	p->binary = seen_bin && !seen_text;
 	ret = 0;
 	goto cleanup;
 oom:
@@ -168,26 +173,28 @@ void rp_plan_free(struct rp_plan *p)
 
 /* ---- targets --------------------------------------------------------------------------- */
 
-int rp_plan_check_targets(const struct rp_opts *o)
+int rp_plan_check_targets(const struct rp_opts *o, const struct rp_plan *p,
+			  const struct rp_secure *sec)
 {
-	for (unsigned i = 0; i < o->nservers; i++) {
-		const struct rp_server *s = &o->servers[i];
-		int fd = rp_server_connect(s, false);
-		int e = fd < 0 ? -fd : 0;
-		if (fd >= 0) {
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-			int pr = poll(&pfd, 1, 3000);
-			socklen_t len = sizeof(e);
-			if (pr == 0)
-				e = ETIMEDOUT;
-			else if (pr < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
-				e = errno;
-			close(fd);
-		}
-		if (e) {
-			mb_error("cannot connect to %s: %s", s->spec, strerror(e));
-			return MB_EXIT_TARGET;
-		}
+	char err[512];
+	struct rp_setup s[RP_MAX_SERVERS];
+	int rc = 0;
+	unsigned started = 0;
+	for (; rc == 0 && started < o->nservers; started++) {
+		rc = rp_setup_start(&s[started], &o->servers[started], sec, p->binary, NULL, err,
+				    sizeof(err));
+		s[started].probe = sec->ctx != NULL; /* TLS 1.3 refuses a client cert after it */
+		rc = rc > 0 ? 0 : rc;
+	}
+	if (rc == 0)
+		rc = rp_setup_wait(s, o->nservers, err, sizeof(err));
+	for (unsigned i = 0; i < started; i++)
+		rp_setup_abort(&s[i]); /* a check only: closed either way */
+	if (rc == -EINTR)
+		return RP_EXIT_INTERRUPTED;
+	if (rc) {
+		mb_error("%s", err);
+		return rc == MB_E_CONNECT ? MB_EXIT_TARGET : MB_EXIT_FAILURE;
 	}
 	return 0;
 }
@@ -223,38 +230,79 @@ int rp_plan_fit_lanes(const struct rp_opts *o, struct rp_plan *p)
 	return 0;
 }
 
+/* Stores one server's pending batch. @return 0, or -EINTR/MB_E_CONNECT/-ENOMEM (reported). */
+static int warm_flush(struct rp_ctl *ctl, struct rp_warm_batch *b, const char *val,
+		      struct rp_warm_result *res)
+{
+	char err[512];
+	if (rp_stop_pending()) {
+		res->failed += b->n;
+		b->n = 0;
+		return -EINTR;
+	}
+	long k = b->n ? rp_ctl_store(ctl, b->kptr, b->klen, val, b->vlen, b->n, err, sizeof(err)) : 0;
+	if (k < 0) {
+		if (k != -EINTR)
+			mb_warn("--warm: %s", err);
+		res->failed += b->n;
+		b->n = 0;
+		return (int)k;
+	}
+	res->stored += (uint64_t)k;
+	res->failed += b->n - (size_t)k;
+	b->n = 0;
+	return 0;
+}
+
 void rp_plan_warm(const struct rp_opts *o, const struct rp_plan *p, memcached_st *memc,
-		  struct rp_warm_result *res)
+		  struct rp_ctl *ctls, struct rp_warm_result *res)
 {
 	char err[512];
 	struct mb_profile_reader *rd = NULL;
 	char *val = NULL;
 	size_t valcap = 0;
 	uint64_t t = mb_mono_ns();
+	struct rp_warm_batch *batch = calloc(o->nservers, sizeof(*batch));
 	*res = (struct rp_warm_result){0};
-	if (mb_profile_reader_open(&rd, o->profile, err, sizeof(err)) != 0) {
-		mb_warn("--warm: %s", err);
+	if (!batch) {
+		mb_warn("--warm: out of memory");
 		return;
 	}
+	if (mb_profile_reader_open(&rd, o->profile, err, sizeof(err)) != 0) {
+		mb_warn("--warm: %s", err);
+		free(batch);
+		return;
+	}
+	uint32_t maxv = 0;
+	for (uint64_t i = 0; i < p->warm_keys; i++)
+		if (p->warm_vlen[i] <= RP_MAX_VALUE && p->warm_vlen[i] > maxv)
+			maxv = p->warm_vlen[i];
+	const char *v = rp_value(&val, &valcap, maxv);
 	struct rp_keygen kg = {.rd = rd, .key_mode = p->key_mode, .prefix = o->key_prefix,
 			       .prefix_len = o->key_prefix_len};
-	char key[RP_MAX_KEY + 1];
-	for (uint64_t i = 0; i < p->warm_keys; i++) {
+	int rc = v ? 0 : -ENOMEM;
+	for (uint64_t i = 0; i < p->warm_keys && rc == 0; i++) {
+		char key[RP_MAX_KEY + 1];
 		size_t klen = rp_key(&kg, p->warm_ids[i], p->warm_klen[i], key);
 		if (p->warm_vlen[i] > RP_MAX_VALUE) {
 			res->failed++;
 			continue;
 		}
-		const char *v = rp_value(&val, &valcap, p->warm_vlen[i]);
-		memcached_return_t rc = v ? memcached_set(memc, key, klen, v, p->warm_vlen[i], 0, 0)
-					  : MEMCACHED_MEMORY_ALLOCATION_FAILURE;
-		if (rc == MEMCACHED_SUCCESS)
-			res->stored++;
-		else
-			res->failed++;
+		struct rp_warm_batch *b = &batch[rp_memc_server(memc, o->nservers, key, klen)];
+		memcpy(b->keys[b->n], key, klen);
+		b->kptr[b->n] = b->keys[b->n];
+		b->klen[b->n] = (uint32_t)klen;
+		b->vlen[b->n++] = p->warm_vlen[i];
+		if (b->n == RP_WARM_BATCH)
+			rc = warm_flush(&ctls[b - batch], b, v, res);
 	}
+	for (unsigned s = 0; s < o->nservers && rc == 0; s++)
+		rc = warm_flush(&ctls[s], &batch[s], v, res);
+	if (rc == -ENOMEM)
+		mb_warn("--warm: out of memory");
 	res->seconds = (double)(mb_mono_ns() - t) / 1e9;
+	res->interrupted = rc == -EINTR;
 	free(val);
+	free(batch);
 	mb_profile_reader_close(rd);
 }
-

@@ -5,11 +5,14 @@
 #ifndef MB_REPLAY_PLAN_H
 #define MB_REPLAY_PLAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <libmemcached/memcached.h>
 
 #include "options.h"
+#include "replay.h"
+#include "session.h"
 
 /* What the pre-scan learned from the profile. */
 struct rp_plan {
@@ -24,6 +27,7 @@ struct rp_plan {
 	unsigned nfam;             /* 2 when text/meta and binary records both occur: each lane then
 				    * has a connection per protocol family (memcached fixes a
 				    * connection's protocol at its first byte) */
+	bool binary;               /* every record is binary protocol (a -S server takes no text) */
 	uint8_t key_mode;
 	uint64_t warm_keys;        /* keys --warm stores */
 	uint64_t *warm_ids;        /* their ids, key lengths and value lengths */
@@ -35,12 +39,23 @@ struct rp_plan {
 struct rp_warm_result {
 	uint64_t stored, failed;
 	double seconds;
+	bool interrupted;          /* SIGINT/SIGTERM: stopped early */
+};
+
+/* --warm's pending stores for one server (sent pipelined, RP_WARM_BATCH at a time). */
+#define RP_WARM_BATCH 64
+struct rp_warm_batch {
+	size_t n;
+	char keys[RP_WARM_BATCH][RP_MAX_KEY + 1];
+	const char *kptr[RP_WARM_BATCH];
+	uint32_t klen[RP_WARM_BATCH], vlen[RP_WARM_BATCH];
 };
 
 /* Reads the whole profile o->profile once and fills p (warm keys only with o->warm). A damaged
  * or truncated profile is planned up to its last good record, and *warning (static storage)
  * says so; NULL otherwise. @return 0, or an exit code (message printed): MB_EXIT_INPUT for an
- * unreadable profile, MB_EXIT_FAILURE when out of memory. p needs rp_plan_free either way. */
+ * unreadable profile, MB_EXIT_FAILURE when out of memory, RP_EXIT_INTERRUPTED at a pending
+ * SIGINT/SIGTERM. p needs rp_plan_free either way. */
 int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warning);
 void rp_plan_free(struct rp_plan *p);
 /* Raises the open-file limit for the connections; without --connections, folds the recorded
@@ -49,12 +64,18 @@ void rp_plan_free(struct rp_plan *p);
  * connections than the limit allows (message printed). */
 #define RP_DEFAULT_MAX_LANES 512
 int rp_plan_fit_lanes(const struct rp_opts *o, struct rp_plan *p);
-/* Every server must accept a connection within 3 s. @return 0, or MB_EXIT_TARGET naming the
- * server (message printed). */
-int rp_plan_check_targets(const struct rp_opts *o);
-/* Stores p's warm keys through memc with their recorded sizes (a profile that cannot be opened
- * again only warns). */
+/* Every server must accept a connection, finish the TLS handshake and accept the credentials
+ * (as configured in sec) within --connect-timeout: failures are clear before anything is sent.
+ * With TLS the check ends with a round trip (version, or a binary NOOP), as a server refuses a
+ * client certificate only after a TLS 1.3 handshake.
+ * @return 0, MB_EXIT_TARGET naming the server and the reason (message printed), or
+ * RP_EXIT_INTERRUPTED at SIGINT/SIGTERM. */
+int rp_plan_check_targets(const struct rp_opts *o, const struct rp_plan *p,
+			  const struct rp_secure *sec);
+/* Stores p's warm keys with their recorded sizes, each on the server memc places it on, over
+ * the replay's own connections ctls[server] (a profile that cannot be opened again, or a
+ * server that fails, only warns; SIGINT/SIGTERM stops it: res->interrupted). */
 void rp_plan_warm(const struct rp_opts *o, const struct rp_plan *p, memcached_st *memc,
-		  struct rp_warm_result *res);
+		  struct rp_ctl *ctls, struct rp_warm_result *res);
 
 #endif

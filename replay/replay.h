@@ -29,6 +29,9 @@
 
 #define RP_NS_PER_SEC 1000000000ull
 #define RP_MAX_KEY 250          /* memcached's key length limit */
+/* Exit code when SIGINT/SIGTERM comes before the first request was sent (128 + SIGINT, as a
+ * shell reports it); once the run started, Ctrl-C still exits 0 with the report. */
+#define RP_EXIT_INTERRUPTED 130
 #define RP_MAX_VALUE (64u << 20) /* larger recorded values are not sent (memcached's -I max is 1 GiB,
 				  * its default 1 MiB); they count as `unsupported` */
 

@@ -157,9 +157,19 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 	}
 	if (r->nranks > 1)
 		text_ranks(out, r);
+	if (r->tls)
+		fprintf(out, "tls: %" PRIu64 " handshakes, %" PRIu64 " resumed sessions\n",
+			r->tls_handshakes, r->tls_resumed);
 	if (r->stats_ok) {
 		fprintf(out, "\nserver stats (after - before):\n");
 		for (unsigned s = 0; s < o->nservers; s++) {
+			const struct rp_restart *rs = r->restart ? &r->restart[s] : NULL;
+			if (rs && rs->restarted)
+				fprintf(out, "  %s restarted during the run (pid %" PRIu64 " -> %" PRIu64
+					", %u restart%s seen): the first process's counts are lost; below, "
+					"the last process's own counts, since it started\n",
+					o->servers[s].spec, rs->pid_before, rs->pid_after, rs->restarts,
+					rs->restarts == 1 ? "" : "s");
 			fprintf(out, "  %s:", o->servers[s].spec);
 			for (unsigned i = 0; i < RP_NSTAT; i++)
 				fprintf(out, " %s %+" PRId64, rp_stat_names[i],
@@ -235,6 +245,9 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		"  \"stalls\": %" PRIu64 ",\n  \"reconnects\": %" PRIu64 ",\n  \"bytes_sent\": %" PRIu64
 		",\n  \"bytes_received\": %" PRIu64 ",\n", st->skipped_late, st->skipped_ops,
 		st->stalls, st->reconnects, st->bytes_out, st->bytes_in);
+	if (r->tls)
+		fprintf(f, "  \"tls\": {\"handshakes\": %" PRIu64 ", \"resumed\": %" PRIu64 "},\n",
+			r->tls_handshakes, r->tls_resumed);
 	fprintf(f, "  \"target_rate\": %.3f,\n  \"achieved_rate\": %.3f,\n  \"duration_s\": %.6f,\n"
 		"  \"interrupted\": %s,\n", r->target_rate, achieved(r), r->duration_s,
 		r->interrupted ? "true" : "false");
@@ -284,6 +297,15 @@ int rp_report_json(const char *path, const struct rp_report *r)
 	for (unsigned s = 0; r->stats_ok && s < o->nservers; s++) {
 		fprintf(f, "%s\n    {\"server\": ", s ? "," : "");
 		json_str(f, o->servers[s].spec);
+		const struct rp_restart *rs = r->restart ? &r->restart[s] : NULL;
+		if (rs && rs->restarted) {
+			fprintf(f, ", \"restarted\": true, \"restarts\": %u, \"pid_before\": %" PRIu64
+				", \"pid_after\": %" PRIu64 ", \"before_restart\": {", rs->restarts,
+				rs->pid_before, rs->pid_after);
+			for (unsigned i = 0; i < RP_NSTAT; i++)
+				fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", rp_stat_names[i], rs->pre[i]);
+			fprintf(f, "}");
+		}
 		static const char *const parts[] = {"before", "after", "delta"};
 		for (unsigned k = 0; k < 3; k++) {
 			fprintf(f, ", \"%s\": {", parts[k]);

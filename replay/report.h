@@ -18,6 +18,16 @@
 /* A rank whose schedule lag p99 exceeds this fell behind (flagged in the per-rank section). */
 #define RP_BEHIND_LAG_NS 1000000ull
 
+/* A server that restarted during the run (its pid changed, or its uptime went back; seen when
+ * the replay reconnected or at the end). Its delta is the new process's own count (baseline
+ * zero): counts of two processes are never mixed. */
+struct rp_restart {
+	bool restarted;
+	unsigned restarts;         /* restarts seen (a pid change at a reconnect or at the end) */
+	uint64_t pid_before, pid_after, uptime_before;
+	uint64_t pre[RP_NSTAT];    /* the first "before", read from the first process */
+};
+
 struct rp_report {
 	const struct rp_opts *opts;
 	const struct rp_plan *plan;
@@ -31,6 +41,9 @@ struct rp_report {
 	bool stats_ok;
 	uint64_t (*stat_before)[RP_NSTAT];
 	uint64_t (*stat_after)[RP_NSTAT];
+	const struct rp_restart *restart; /* per server, or NULL */
+	bool tls;                  /* --tls: the handshake counts below are reported */
+	uint64_t tls_handshakes, tls_resumed;
 	uint64_t warm_stored, warm_failed;
 	double warm_s;
 	const char *profile_warning; /* truncated/corrupt profile note, or NULL */

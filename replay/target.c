@@ -1,5 +1,6 @@
-/* Targets: parsing and resolving --server, opening sockets, and everything done through
- * libmemcached (key placement across several servers, server statistics, --warm stores).
+/* Targets: parsing and resolving --server, opening sockets, and key placement through
+ * libmemcached (server statistics and --warm go over the replay's own connections, session.c:
+ * libmemcached cannot do TLS).
  *
  * Placement is libmemcached's own: the handle is built with the servers in command-line order
  * and the chosen distribution/hash, and memcached_generate_hash() names the server a key goes
@@ -171,26 +172,4 @@ unsigned rp_memc_server(memcached_st *memc, unsigned nservers, const char *key, 
 		return 0;
 	uint32_t idx = memcached_generate_hash(memc, key, len);
 	return idx < nservers ? idx : idx % nservers;
-}
-
-int rp_memc_stats_fetch(memcached_st *memc, unsigned nservers, uint64_t (*vals)[RP_NSTAT])
-{
-	memcached_return_t rc;
-	memset(vals, 0, sizeof(*vals) * nservers);
-	memcached_stat_st *st = memcached_stat(memc, NULL, &rc);
-	if (!st)
-		return MB_E_CONNECT;
-	int ret = rc == MEMCACHED_SUCCESS ? 0 : MB_E_CONNECT;
-	for (unsigned s = 0; s < nservers; s++) {
-		for (unsigned i = 0; i < RP_NSTAT; i++) {
-			memcached_return_t vrc;
-			char *v = memcached_stat_get_value(memc, &st[s], rp_stat_names[i], &vrc);
-			if (v) {
-				vals[s][i] = strtoull(v, NULL, 10);
-				free(v);
-			}
-		}
-	}
-	memcached_stat_free(memc, st);
-	return ret;
 }

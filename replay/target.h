@@ -1,5 +1,5 @@
-/* Targets: memcached server addresses, sockets to them, and libmemcached (key placement across
- * several servers, server statistics). Implementation and placement notes in target.c. */
+/* Targets: memcached server addresses, sockets to them, libmemcached's key placement across
+ * several servers, and the names of the server stats the report shows. Notes in target.c. */
 #ifndef MB_REPLAY_TARGET_H
 #define MB_REPLAY_TARGET_H
 
@@ -33,10 +33,7 @@ memcached_st *rp_memc_new(const struct rp_server *servers, unsigned nservers, in
 /* Index of the server a key goes to (libmemcached's own placement). */
 unsigned rp_memc_server(memcached_st *memc, unsigned nservers, const char *key, size_t len);
 
+/* The server counters the report shows (read by session.c's rp_ctl_stats). */
 #define RP_NSTAT 8
 extern const char *const rp_stat_names[RP_NSTAT];
-/* Reads rp_stat_names from every server into vals[server][i]; missing values stay 0.
- * @return 0, or MB_E_CONNECT when a server did not answer. */
-int rp_memc_stats_fetch(memcached_st *memc, unsigned nservers, uint64_t (*vals)[RP_NSTAT]);
-
 #endif

@@ -36,9 +36,12 @@
  *
  * Faults: EOF/error on a connection counts its in-flight commands as `disconnect` errors,
  * forgets its parser state and reconnects with backoff (10 ms doubling to 1 s); queued commands
- * wait and go out late. With --timeout, a command unanswered for that long marks the connection
- * broken (the stream cannot be resynchronised): overdue commands count as `timeout`, the rest
- * in flight as `disconnect`, and it reconnects at once.
+ * wait and go out late. Connecting (at start-up and on reconnects) is session.c's state machine:
+ * non-blocking connect, TLS handshake (resuming the connection's last session), authentication,
+ * all within --connect-timeout; I/O goes through tls.c's rp_io_send/rp_io_recv. With
+ * --timeout, a command unanswered for that long marks the connection broken (the stream cannot
+ * be resynchronised): overdue commands count as `timeout`, the rest in flight as `disconnect`,
+ * and it reconnects at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +94,10 @@ struct rp_conn {
 	bool stalled;
 	struct event *rev, *wev, *retry;
 	uint64_t backoff_ms;
+	bool binary;               /* binary protocol: SASL authentication */
+	SSL *ssl;                  /* with --tls */
+	SSL_SESSION *sess;         /* its last TLS session, resumed on reconnect */
+	struct rp_setup *setup;    /* a reconnect in progress (wev waits for it) */
 	struct mb_proto_conn *parser;
 	struct mb_buf out;
 	size_t out_off;
@@ -317,6 +324,12 @@ static void conn_detach(struct rp_conn *c)
 	if (c->wev)
 		event_free(c->wev);
 	c->rev = c->wev = NULL;
+	rp_tls_free(c->ssl);
+	c->ssl = NULL;
+	if (c->setup)
+		rp_setup_abort(c->setup);
+	free(c->setup);
+	c->setup = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -363,58 +376,79 @@ static void conn_broken(struct rp_conn *c)
 	conn_fail(c, 0, c->backoff_ms);
 }
 
-static void conn_on_connected(evutil_socket_t fd, short what, void *arg)
+/* Steps a reconnect's set-up (connect, TLS, authentication) on each event, within
+ * --connect-timeout; when done the connection is attached and sends what waits. */
+static void conn_on_setup(evutil_socket_t fd, short what, void *arg)
 {
 	struct rp_conn *c = arg;
-	(void)what;
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-	event_free(c->wev);
+	struct rp_worker *w = c->w;
+	char err[512];
+	(void)fd;
+	if (c->wev)
+		event_free(c->wev);
 	c->wev = NULL;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
-		close(fd);
-		c->fd = -1;
+	int rc = (what & EV_TIMEOUT) ? MB_E_CONNECT : rp_setup_step(c->setup, err, sizeof(err));
+	if (rc > 0) {
+		uint64_t now = mb_mono_ns(), left = c->setup->deadline > now ? c->setup->deadline - now : 0;
+		struct timeval tv = {.tv_sec = (time_t)(left / RP_NS_PER_SEC),
+				     .tv_usec = (suseconds_t)(left % RP_NS_PER_SEC / 1000)};
+		c->wev = event_new(w->base, c->setup->fd, rc == RP_WANT_READ ? EV_READ : EV_WRITE,
+				   conn_on_setup, c);
+		if (c->wev && event_add(c->wev, &tv) == 0)
+			return;
+		rc = -ENOMEM;
+	}
+	if (rc < 0) {
+		if (rc == MB_E_CONNECT && c->setup->tcp_up && !c->backoff_ms)
+			mb_warn("reconnect: %s", err); /* TLS or credentials, once per failure streak */
+		conn_detach(c);
 		conn_broken(c);
 		return;
 	}
-	c->fd = -1;
-	if (conn_attach(c, fd) != 0) {
+	int nfd = c->setup->fd;
+	c->ssl = c->setup->ssl;
+	free(c->setup);
+	c->setup = NULL;
+	if (conn_attach(c, nfd) != 0) {
 		conn_detach(c);
 		conn_broken(c);
 		return;
 	}
 	c->backoff_ms = 0;
-	c->w->st.reconnects++;
-	c->w->now = mb_mono_ns();
+	w->st.reconnects++;
+	__atomic_add_fetch(&w->run->reconnects, 1, __ATOMIC_RELAXED);
+	w->now = mb_mono_ns();
 	conn_dispatch(c);
 }
 
 static void conn_on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct rp_conn *c = arg;
+	char err[512];
 	(void)fd;
 	(void)what;
-	if (c->up || c->w->state == RP_DONE)
+	if (c->up || c->setup || c->w->state == RP_DONE)
 		return;
-	int nfd = rp_server_connect(c->srv, false);
-	if (nfd < 0) {
+	c->setup = malloc(sizeof(*c->setup));
+	int rc = c->setup ? rp_setup_start(c->setup, c->srv, c->w->run->sec, c->binary, &c->sess,
+					   err, sizeof(err))
+			  : -ENOMEM;
+	if (rc < 0) {
+		free(c->setup);
+		c->setup = NULL;
 		conn_broken(c);
 		return;
 	}
-	c->fd = nfd;
-	c->wev = event_new(c->w->base, nfd, EV_WRITE, conn_on_connected, c);
-	if (!c->wev || event_add(c->wev, NULL) != 0) {
-		conn_detach(c);
-		conn_broken(c);
-	}
+	c->setup->deadline = mb_mono_ns() + c->w->run->sec->connect_timeout_ns;
+	conn_on_setup(-1, 0, c); /* arms the wait for the socket */
 }
 
 /* Writes as much of the output buffer as the socket takes; the rest waits for EV_WRITE. */
 static void conn_flush(struct rp_conn *c)
 {
 	while (c->out_off < c->out.len) {
-		ssize_t k = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
-				 MSG_NOSIGNAL);
+		ssize_t k = rp_io_send(c->fd, c->ssl, c->out.data + c->out_off,
+				       c->out.len - c->out_off);
 		if (k > 0) {
 			c->out_off += (size_t)k;
 			c->w->st.bytes_out += (uint64_t)k;
@@ -447,7 +481,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 	struct rp_worker *w = c->w;
 	(void)what;
 	for (;;) {
-		ssize_t k = recv(fd, w->rdbuf, sizeof(w->rdbuf), 0);
+		ssize_t k = rp_io_recv(fd, c->ssl, w->rdbuf, sizeof(w->rdbuf));
 		if (k > 0) {
 			w->now = mb_mono_ns();
 			w->st.bytes_in += (uint64_t)k;
@@ -1005,6 +1039,34 @@ static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
+/* Sets up every connection at once (non-blocking; --connect-timeout; Ctrl-C).
+ * @return 0, MB_E_CONNECT, -EINTR or -ENOMEM (message in err). */
+static int worker_connect_all(struct rp_worker *w, char *err, size_t errlen)
+{
+	struct rp_setup *s = calloc(w->nconns ? w->nconns : 1, sizeof(*s));
+	int rc = s ? 0 : -ENOMEM;
+	size_t started = 0;
+	for (; rc == 0 && started < w->nconns; started++) {
+		struct rp_conn *c = &w->conns[started];
+		rc = rp_setup_start(&s[started], c->srv, w->run->sec, c->binary, &c->sess, err, errlen);
+		rc = rc > 0 ? 0 : rc;
+	}
+	if (rc == 0)
+		rc = rp_setup_wait(s, w->nconns, err, errlen);
+	size_t i = 0;
+	for (; rc == 0 && i < w->nconns; i++) {
+		w->conns[i].ssl = s[i].ssl; /* from here on the connection owns fd and ssl */
+		if (conn_attach(&w->conns[i], s[i].fd) != 0)
+			rc = -ENOMEM;
+	}
+	for (i = rc == -ENOMEM ? i : 0; rc && s && i < started; i++)
+		rp_setup_abort(&s[i]); /* idempotent: safe on those already given up */
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	free(s);
+	return rc;
+}
+
 int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsigned n, char *err,
 		  size_t errlen)
 {
@@ -1085,20 +1147,13 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 		c->fcap = o->depth;
 		c->f = calloc(c->fcap, sizeof(*c->f));
 		c->retry = evtimer_new(w->base, conn_on_retry, c);
+		c->binary = p->nfam == 2 ? i % 2 == 1 : p->binary;
 		if (!c->f || !c->retry || conn_new_parser(c) != 0)
 			goto oom;
-		int fd = rp_server_connect(c->srv, true);
-		if (fd < 0) {
-			rc = MB_E_CONNECT;
-			snprintf(err, errlen, "cannot connect to %s: %s", c->srv->spec,
-				 strerror(-fd));
-			goto cleanup;
-		}
-		if (conn_attach(c, fd) != 0) {
-			close(fd);
-			goto oom;
-		}
 	}
+	rc = worker_connect_all(w, err, errlen);
+	if (rc)
+		goto cleanup;
 	/* decode the first block now, not at t0 (it would delay the first requests) */
 	rc = reader_peek(w);
 	if (rc < 0) {
@@ -1202,6 +1257,8 @@ void rp_worker_free(struct rp_worker *w)
 	for (size_t i = 0; w->conns && i < w->nconns; i++) {
 		struct rp_conn *c = &w->conns[i];
 		conn_detach(c);
+		if (c->sess)
+			SSL_SESSION_free(c->sess);
 		if (c->retry)
 			event_free(c->retry);
 		if (c->parser)

@@ -13,6 +13,7 @@
 
 #include "options.h"
 #include "plan.h"
+#include "session.h"
 #include "series.h"
 #include "stats.h"
 
@@ -24,6 +25,9 @@ struct rp_run {
 				    * worker thread runs, so a slow thread start is not lag */
 	uint64_t end_ns;           /* t0 + duration, or UINT64_MAX */
 	struct rp_series series;   /* workers report each second here (its own lock) */
+	const struct rp_secure *sec; /* connection set-up: TLS context, credentials, timeout */
+	unsigned reconnects;       /* connections set up again during the run (atomic): main reads
+				    * the servers' stats again when it moves (a restart?) */
 
 	pthread_mutex_t mu;        /* guards the fields below */
 	pthread_cond_t gate;       /* start: workers wait, ready, until main sets t0 and releases */
@@ -34,8 +38,10 @@ struct rp_run {
 
 struct rp_worker;
 
-/* Creates worker id of n: opens its reader, its event base and connects its connections.
- * It keeps the lanes L with L % n == id. @return 0, or a negative error (message in err). */
+/* Creates worker id of n: opens its reader, its event base and sets up its connections (connect,
+ * TLS, authentication; all at once, within --connect-timeout). It keeps the lanes L with
+ * L % n == id. @return 0, or a negative error (message in err): MB_E_CONNECT when a server
+ * cannot be reached or refused the handshake or credentials, -EINTR when SIGINT/SIGTERM came. */
 int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsigned n, char *err,
 		  size_t errlen);
 /* Starts its thread, which waits at run->gate until run->released. @return 0 or -errno. */

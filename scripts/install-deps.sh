@@ -8,6 +8,7 @@ packages=(
   clang llvm lld libclang-rt-14-dev
   libbpf-dev libelf-dev zlib1g-dev bpftool
   libevent-dev libmemcached-dev libzstd-dev zstd
+  libssl-dev openssl sasl2-bin
   libcmocka-dev libxxhash-dev
   memcached libmemcached-tools netcat-openbsd python3 python3-pymemcache
   iproute2 procps

@@ -477,6 +477,9 @@ static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t e
 			"earlier bytes not seen; their first commands may be missing)\n",
 			mb_cli_prog(), (unsigned long long)c->preexisting,
 			(unsigned long long)c->preexisting_bytes);
+	if (c->tls_connections)
+		fprintf(stderr, "%s: %llu TLS connections skipped (encrypted)\n", mb_cli_prog(),
+			(unsigned long long)c->tls_connections);
 	if (st->ring_drops)
 		mb_warn("%llu ring-buffer records were lost because the ring was full: use a "
 			"larger --ring-size or a smaller --max-bytes",

@@ -24,6 +24,7 @@
 
 #include "capture.h"
 #include "capture/stream.h"
+#include "membench/cli.h"
 #include "membench/mix.h"
 #include "membench/proto.h"
 
@@ -50,6 +51,7 @@ struct conn {
 	uint32_t arr_head, arr_n, arr_cap;
 	uint64_t arr_end;     /* end of the newest range queued */
 	uint64_t req_ts;      /* time given to the last request bytes fed: times never go back */
+	bool tls;             /* started with a TLS record: ciphertext, never fed to the codec */
 };
 
 struct pending {
@@ -79,6 +81,7 @@ struct capture_stream {
 	struct mb_proto_stats closed; /* codec counters of connections already freed */
 	uint64_t events, truncated_bytes, stream_gaps, gap_bytes;
 	struct capture_stream_counters cnt;
+	bool tls_warned;
 };
 
 /* ---- reorder window ------------------------------------------------------------------------ */
@@ -444,6 +447,26 @@ static int feed_requests(struct capture_stream *s, struct conn *c, const uint8_t
 	return 0;
 }
 
+/* A direction that starts (stream offset 0) with a TLS record header, handshake type 0x16 and
+ * version major 3 (a ClientHello or ServerHello), carries TLS: memcached's protocols never
+ * start with 0x16. Its bytes are ciphertext at the syscall layer (docs/record-ebpf.md): the
+ * connection is skipped, counted, and the first one is reported once, instead of being fed to
+ * the codec as protocol errors. */
+static bool conn_is_tls(struct capture_stream *s, struct conn *c, uint64_t off, const uint8_t *p,
+			uint64_t cap)
+{
+	if (!c->tls && off == 0 && cap >= 2 && p[0] == 0x16 && p[1] == 0x03) {
+		c->tls = true;
+		s->cnt.tls_connections++;
+		if (!s->tls_warned)
+			mb_warn("a traced connection carries TLS (it starts with a TLS handshake): "
+				"encrypted bytes cannot be read at the syscall layer, so TLS "
+				"connections are skipped (docs/record-ebpf.md)");
+		s->tls_warned = true;
+	}
+	return c->tls;
+}
+
 static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
 		   size_t avail)
 {
@@ -458,6 +481,8 @@ static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const 
 		return rc;
 	int d = e->dir;
 	uint64_t ts = e->hdr.ts_ns, off = e->offset, cap = e->cap_len;
+	if (conn_is_tls(s, c, off, payload, cap))
+		return 0;
 	uint64_t seg_start = off - e->seg_off;
 	if (!c->started[d])
 		conn_start(s, c, d, off, ts);
@@ -512,7 +537,7 @@ static int on_close(struct capture_stream *s, const struct mb_cap_conn *e)
 	int rc = conn_get(s, e->hdr.sock, e->hdr.gen, false, &c);
 	if (rc || !c)
 		return rc;
-	if (c->role) {
+	if (c->role && !c->tls) {
 		bool server = c->role == MB_CAP_ROLE_SERVER;
 		uint64_t end[2] = {
 			[MB_DIR_REQUEST] = server ? e->rx_offset : e->tx_offset,

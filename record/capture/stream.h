@@ -63,6 +63,7 @@ struct capture_stream_counters {
 	uint64_t read_time_bytes;  /* request bytes of server ends fed with the read's time (no
 				    * arrival known: stamps off, arrival before the connection
 				    * was tracked, or the queue overflowed) */
+	uint64_t tls_connections;  /* connections skipped because they carry TLS */
 };
 
 /* @return a new stream, or NULL on ENOMEM. */

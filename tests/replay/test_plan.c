@@ -299,12 +299,14 @@ static void test_check_targets(void **state)
 	snprintf(spec, sizeof(spec), "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
 	assert_int_equal(rp_server_parse(&o.servers[0], spec, err, sizeof(err)), 0);
 	o.nservers = 1;
-	assert_int_equal(rp_plan_check_targets(&o), 0);
+	struct rp_plan plan = {0};
+	struct rp_secure sec = {.tls = &o.tls, .auth = &o.auth, .connect_timeout_ns = 2000000000};
+	assert_int_equal(rp_plan_check_targets(&o, &plan, &sec), 0);
 
 	snprintf(spec, sizeof(spec), "127.0.0.1:%d", mb_test_free_port());
 	assert_int_equal(rp_server_parse(&o.servers[1], spec, err, sizeof(err)), 0);
 	o.nservers = 2;
-	assert_int_equal(rp_plan_check_targets(&o), MB_EXIT_TARGET);
+	assert_int_equal(rp_plan_check_targets(&o, &plan, &sec), MB_EXIT_TARGET);
 	close(lfd);
 }
 

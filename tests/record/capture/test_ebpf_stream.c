@@ -459,6 +459,36 @@ static void test_arrival_missing_keeps_order(void **state)
 	free(b);
 }
 
+/* A connection that starts with a TLS ClientHello (0x16 0x03 ...) is skipped as TLS: no
+ * records, no protocol errors, no gaps at its close; a plain connection beside it is parsed. */
+static void test_tls_connection_skipped(void **state)
+{
+	(void)state;
+	struct sinkbuf *b = malloc(sizeof(*b));
+	struct capture_stream *s = new_stream(b, 0);
+	static const char hello[] = "\x16\x03\x01\x00\xf4\x01\x00\x00\xf0\x03\x03get a\r\n";
+	static const char server[] = "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03END\r\n";
+	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
+	ev_piece(s, SOCK_A, 1, REQ, 2000, 0, sizeof(hello) - 1, 0, hello, sizeof(hello) - 1);
+	ev_piece(s, SOCK_A, 1, RESP, 2100, 0, sizeof(server) - 1, 0, server, sizeof(server) - 1);
+	ev_data(s, SOCK_A, 1, REQ, 2200, sizeof(hello) - 1, "\x17\x03\x03 ciphertext");
+	ev_conn(s, MB_CAP_OPEN, SOCK_B, 1, 1200, 1, 0, 0);
+	ev_data(s, SOCK_B, 1, REQ, 2300, 0, "get b\r\n");
+	ev_data(s, SOCK_B, 1, RESP, 2400, 0, "END\r\n");
+	ev_conn(s, MB_CAP_CLOSE, SOCK_A, 1, 4000, 1, 1000, 1000);
+	assert_int_equal(capture_stream_finish(s), 0);
+	assert_int_equal(b->n, 1);
+	assert_string_equal(b->r[0].key, "b");
+	struct mb_profile_stats st;
+	capture_stream_stats(s, &st);
+	assert_int_equal(st.protocol_errors, 0);
+	assert_int_equal(st.stream_gaps, 0);
+	assert_int_equal(st.resync_bytes, 0);
+	assert_int_equal(capture_stream_counters(s)->tls_connections, 1);
+	capture_stream_free(s);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_sock_reuse),     cmocka_unit_test(test_close_tail_gap),
 		cmocka_unit_test(test_reorder_window), cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_arrival_stamps), cmocka_unit_test(test_arrival_missing_keeps_order),
+		cmocka_unit_test(test_tls_connection_skipped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
