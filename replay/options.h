@@ -47,7 +47,10 @@ struct rp_opts {
 	int hash;                  /* memcached_hash_t */
 	const char *json_path;
 	bool quiet;                /* no report table on stdout */
+	bool no_progress;          /* no live line on stderr */
+	unsigned interval_s;       /* seconds per live line (--interval; default 1) */
 	bool allow_flush;          /* replay flush_all too */
+	bool allow_damaged;        /* replay the valid blocks of a damaged profile */
 };
 
 /* Fills o from argv (strings point into argv). --help and --version print and exit 0.
