@@ -89,6 +89,8 @@ static void json_profile(struct jw *w, const struct analysis *a)
 	jw_u64(w, "blocks", s->blocks);
 	jw_bool(w, "truncated", s->truncated);
 	jw_u64(w, "lost_bytes", s->lost_bytes);
+	jw_u64(w, "damaged_blocks", s->damaged_blocks);
+	jw_u64(w, "damaged_records", s->damaged_records);
 	jw_obj_end(w);
 }
 

@@ -2,13 +2,14 @@
  * without coordinated omission. This file is the run; every part it wires is in the mbreplay
  * library (file map in replay.h).
  *
- * Order of a run: parse flags (options.c) -> check that --json FILE can be written -> pre-scan the profile (plan.c: counts, time span,
- * lanes, keys to warm) -> check every server answers (exit 5 naming HOST:PORT otherwise) -> --warm
- * stores -> server stats "before" -> create the workers (worker.c; their connections are opened
- * here) -> t0 = now + 20 ms -> start them -> the main thread waits for SIGINT/SIGTERM or the
- * workers' end, turning each second's reports into the time series (series.c; and the live line
- * on a terminal) -> merge (stats.c) -> stats "after" -> report table on stdout, JSON with --json
- * (report.c). Under mpirun each step that can fail on one host is agreed on by all ranks
+ * Order of a run: parse flags (options.c) -> check that --json FILE can be written (report.c)
+ * -> pre-scan the profile (plan.c: counts, time span, lanes, keys to warm) -> check every server
+ * answers (exit 5 naming HOST:PORT otherwise) -> --warm stores -> server stats "before" -> create
+ * the workers (worker.c; their connections are opened here) -> t0 = now + 20 ms -> start them ->
+ * the main thread waits for SIGINT/SIGTERM or the workers' end, turning each second's reports
+ * into the time series (series.c) and the progress line on stderr (report.c) -> merge (stats.c)
+ * -> stats "after" -> report table on stdout, JSON with --json (report.c). Under mpirun each
+ * step that can fail on one host is agreed on by all ranks
  * (cluster.h).
  *
  * Signals: SIGINT and SIGTERM are blocked in every thread and taken by the main thread with

@@ -1027,6 +1027,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 	rc = mb_profile_reader_open(&w->rd, o->profile, err, errlen);
 	if (rc)
 		goto cleanup;
+	mb_profile_reader_skip_damaged(w->rd, o->allow_damaged); /* as the pre-scan did */
 	w->kg = (struct rp_keygen){.rd = w->rd, .key_mode = p->key_mode, .prefix = o->key_prefix,
 				   .prefix_len = o->key_prefix_len};
 	/* a handle of its own, built like the main one (memcached_clone loses the ketama
