@@ -196,8 +196,8 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 		unsigned done = run.done_workers;
 		pthread_mutex_unlock(&run.mu);
 		/* a second is complete once every worker still running reported it */
-		if (rp_series_collect(&run.series, nw - done, cur > 2 ? cur - 2 : 0, false, NULL))
-			rp_series_each(&run.series, &shown, live_point, &live);
+		rp_series_collect(&run.series, nw - done, cur > 2 ? cur - 2 : 0, false, NULL);
+		rp_series_each(&run.series, &shown, live_point, &live);
 		if (done == nw)
 			break;
 	}
