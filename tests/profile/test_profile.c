@@ -803,6 +803,18 @@ static void test_corrupt_fixtures(void **state)
 		run_fixture(&fixtures[i], tmp_path("fixture.mbp"), true);
 }
 
+/* mb_profile_reader_print_info's text (free it). */
+static char *info_text(struct mb_profile_reader *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	mb_profile_reader_print_info(r, f);
+	fclose(f);
+	return text;
+}
+
 /* The damage rule (profile.h, issue 16): a corrupt middle block fails a plain read; in skip mode
  * the other blocks are read, the block is counted once (even when read again), verify finds it
  * on a fresh reader, --info prints it; a file cut short is refused by
@@ -862,12 +874,7 @@ static void test_damage_rule(void **state)
 	assert_int_equal(mb_profile_reader_verify(r), 1);
 	for (size_t i = 0; i < mb_profile_reader_block_count(r); i++)
 		assert_int_equal(mb_profile_reader_block_damaged(r, i), i == 1);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	assert_non_null(f);
-	mb_profile_reader_print_info(r, f);
-	fclose(f);
+	char *text = info_text(r);
 	assert_non_null(strstr(text, "damaged:         yes"));
 	assert_non_null(strstr(text, "DAMAGED"));
 	free(text);
@@ -1200,16 +1207,12 @@ static void test_seek_time(void **state)
 static void test_print_info(void **state)
 {
 	(void)state;
-	char path[4096], *text = NULL;
-	size_t len = 0;
+	char path[4096];
 	mb_test_source_path(path, sizeof(path), GOLDEN_REL);
 	struct mb_profile_reader *r;
 	char err[512];
 	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
-	FILE *f = open_memstream(&text, &len);
-	assert_non_null(f);
-	mb_profile_reader_print_info(r, f);
-	fclose(f);
+	char *text = info_text(r);
 	assert_non_null(strstr(text, "membench profile 1.0"));
 	assert_non_null(strstr(text, "golden-host"));
 	assert_non_null(strstr(text, "key mode:        kept"));
