@@ -52,6 +52,7 @@ static const char help_text[] =
 "                         connections over many)\n"
 "  -d, --depth N          at most N requests awaiting a reply per connection (default 64); a due\n"
 "                         request that finds its connection full waits and is counted as a stall\n"
+"                         (open loop; --rate max keeps every connection at N by design)\n"
 "  -t, --threads N        worker threads, each with its own event loop (default 1)\n"
 "      --timeout D        count a request unanswered after D as timed out and reconnect\n"
 "\n"
