@@ -291,12 +291,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 }
 
 /* Prints the reader's message for err (it names the file and offset) and returns the exit code. */
-static int report_open_error(const char *path, int err, const char *msg)
+/* A failed open, or (read true) a record block that failed its checks: only then can
+ * --allow-damaged help, and the message says so. */
+static int report_open_error(const char *path, int err, const char *msg, bool read)
 {
 	if (err > -1000)
 		mb_error("cannot open %s: %s", path, mb_strerror(err));
 	else if (msg && *msg)
-		mb_error("%s%s", msg, mb_profile_damage_hint(err));
+		mb_error("%s%s", msg, read ? mb_profile_damage_hint(err) : "");
 	else
 		mb_error("%s: %s", path, mb_strerror(err));
 	return mb_exit_code_for(err);
@@ -353,7 +355,7 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 
 	int err = mb_profile_reader_open(&r, path, err_msg, sizeof(err_msg));
 	if (err)
-		return report_open_error(path, err, err_msg);
+		return report_open_error(path, err, err_msg, false);
 	if (mb_profile_reader_allow_damaged(r, o->allow_damaged, err_msg, sizeof(err_msg))) {
 		mb_error("%s", err_msg);
 		rc = MB_EXIT_INPUT;
@@ -393,7 +395,7 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 				    err_msg, sizeof(err_msg));
 		progress_clear(&prog);
 		if (err) {
-			rc = report_open_error(path, err, err_msg);
+			rc = report_open_error(path, err, err_msg, true);
 			goto cleanup;
 		}
 	} else {
@@ -402,7 +404,7 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 			long n = mb_profile_reader_read(r, buf, READ_BATCH);
 			if (n < 0) {
 				progress_clear(&prog);
-				rc = report_open_error(path, (int)n, mb_profile_reader_errmsg(r));
+				rc = report_open_error(path, (int)n, mb_profile_reader_errmsg(r), true);
 				goto cleanup;
 			}
 			if (n == 0 || interrupted)
@@ -480,15 +482,15 @@ static int do_info(const char *path, bool allow_damaged)
 	char err_msg[1200] = "";
 	int err = mb_profile_reader_open(&r, path, err_msg, sizeof(err_msg));
 	if (err)
-		return report_open_error(path, err, err_msg);
+		return report_open_error(path, err, err_msg, false);
 	mb_profile_reader_print_info(r, stdout);
 	int rc = ferror(stdout) ? MB_EXIT_FAILURE : MB_EXIT_OK;
 	if (rc == MB_EXIT_OK && mb_profile_reader_damage(r, NULL, err_msg, sizeof(err_msg))) {
 		if (allow_damaged) {
 			mb_warn("%s", err_msg);
 		} else {
-			mb_error("%s (exit 3; with %s the other commands use its complete blocks)",
-				 err_msg, MB_PROFILE_ALLOW_DAMAGED);
+			mb_error("%s (analyze, replay and record profile: refuse it unless given %s, "
+				 "which uses its complete, valid blocks)", err_msg, MB_PROFILE_ALLOW_DAMAGED);
 			rc = MB_EXIT_INPUT;
 		}
 	}
