@@ -33,7 +33,7 @@ struct rp_report {
 	uint64_t (*stat_after)[RP_NSTAT];
 	uint64_t warm_stored, warm_failed;
 	double warm_s;
-	const char *profile_warning; /* truncated/corrupt profile note, or NULL */
+	const char *profile_warning; /* --allow-damaged: what was left out, or NULL */
 	bool generator_bound;
 	unsigned nranks;           /* MPI ranks (1 without mpirun); > 1 adds the per-rank section */
 	const struct rp_rank_info *ranks; /* nranks entries (cluster.h) */
