@@ -46,7 +46,8 @@ static const char help_text[] =
 	"\n"
 	"Output (default: a text report on stdout):\n"
 	"  --json              the report as JSON on stdout (schema membench-analyze/1, docs/analyze.md)\n"
-	"  --html FILE         a self-contained HTML page with charts (no network needed to view it)\n"
+	"  --html FILE         a self-contained HTML page with charts (no network needed to view it);\n"
+	"                      a FILE that cannot be written fails at once (exit 1), before the scan\n"
 	"  --compare A B       both profiles side by side with distances (op-mix total variation,\n"
 	"                      Kolmogorov-Smirnov of key size, value size and inter-arrival, rate\n"
 	"                      error, Zipf exponent difference); text, or JSON with --json\n"
@@ -506,6 +507,14 @@ static int run(const struct opts *o)
 	bool utf8 = !o->ascii;
 	int rc = MB_EXIT_OK;
 	uint64_t admin_a = 0, admin_b = 0;
+	/* the page is written at the end as FILE.tmp, renamed: both are checked before the scan */
+	char tmp[4096];
+	int werr = 0;
+	if (o->html && snprintf(tmp, sizeof(tmp), "%s.tmp", o->html) < (int)sizeof(tmp) &&
+	    ((werr = mb_check_writable(o->html)) || (werr = mb_check_writable(tmp)))) {
+		mb_error("--html %s: cannot write: %s", o->html, mb_strerror(werr));
+		return MB_EXIT_FAILURE;
+	}
 	if (o->compare && (fid_trace_new(&ta) || fid_trace_new(&tb))) {
 		mb_error("%s", mb_strerror(-ENOMEM));
 		rc = MB_EXIT_FAILURE;

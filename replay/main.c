@@ -2,7 +2,7 @@
  * without coordinated omission. This file is the run; every part it wires is in the mbreplay
  * library (file map in replay.h).
  *
- * Order of a run: parse flags (options.c) -> check that --json FILE can be written (report.c)
+ * Order of a run: parse flags (options.c) -> check that --json FILE can be written
  * -> pre-scan the profile (plan.c: counts, time span, lanes, keys to warm) -> check every server
  * answers (exit 5 naming HOST:PORT otherwise) -> --warm stores -> server stats "before" -> create
  * the workers (worker.c; their connections are opened here) -> t0 = now + 20 ms -> start them ->
@@ -312,9 +312,9 @@ int main(int argc, char **argv)
 	/* every step that can fail on one host (its copy of the profile, its route to a server)
 	 * is agreed on by all ranks before the next one, so a failing rank stops them all */
 	/* outputs first: a --json FILE that cannot be written fails now, not after the run */
-	if (o.json_path && d.rank == 0 && (rc = rp_report_json_check(o.json_path)) != 0) {
+	if (o.json_path && d.rank == 0 && (rc = mb_check_writable(o.json_path)) != 0) {
 		mb_error("--json %s: cannot write: %s", o.json_path, mb_strerror(rc));
-		rc = MB_EXIT_USAGE;
+		rc = MB_EXIT_FAILURE;
 	}
 	if (rc == 0)
 		rc = rp_plan_scan(&o, &plan, &warning);

@@ -78,7 +78,7 @@ static const char help_text[] =
 "\n"
 "Output:\n"
 "      --json FILE        write the results as JSON (schema: docs/replay.md). FILE is checked\n"
-"                         before anything else: one that cannot be written exits 2 at once\n"
+"                         before anything else: one that cannot be written exits 1 at once\n"
 "  -q, --quiet            no report table on stdout\n"
 "      --interval D       a progress line on stderr every D (whole seconds; default 1s): time,\n"
 "                         sent/target req/s, ops/s and KB/s per command, corrected p99,\n"
@@ -87,9 +87,9 @@ static const char help_text[] =
 "      --no-progress      no progress line\n"
 "  -h, --help, --version\n"
 "\n"
-"Exit codes: 0 done (also after Ctrl-C, with the report of what ran), 2 bad flags or a --json\n"
-"FILE that cannot be written, 3 unusable or damaged profile, 5 a server unreachable at start,\n"
-"1 other failures.\n";
+"Exit codes: 0 done (also after Ctrl-C, with the report of what ran), 2 bad flags, 3 unusable\n"
+"or damaged profile, 5 a server unreachable at start, 1 other failures (a --json FILE that\n"
+"cannot be written: at once, before the run).\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)

@@ -9,11 +9,9 @@
  * it did before.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "replay.h"
 #include "report.h"
@@ -290,22 +288,6 @@ static const char *rate_mode_name(enum rp_rate_mode m)
 	static const char *const names[] = {[RP_RATE_SPEED] = "speed", [RP_RATE_OPS] = "ops",
 					    [RP_RATE_MAX] = "max"};
 	return names[m];
-}
-
-int rp_report_json_check(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		close(fd);
-		return unlink(path) == 0 ? 0 : -errno;
-	}
-	if (errno != EEXIST)
-		return -errno;
-	fd = open(path, O_WRONLY | O_CLOEXEC); /* exists: writable? (not truncated yet) */
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
 }
 
 int rp_report_json(const char *path, const struct rp_report *r)

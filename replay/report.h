@@ -57,9 +57,7 @@ void rp_live_add(struct rp_live *l, const struct rp_point *pt);
 void rp_live_end(struct rp_live *l);
 
 extern const char *const rp_err_names[RP_ERR_COUNT];
-/* Checks, before the run, that path can be written: created if missing (and removed again),
- * else opened for writing without truncating it. @return 0 or -errno. */
-int rp_report_json_check(const char *path);
+
 void rp_report_text(FILE *out, const struct rp_report *r);
 /* Writes the JSON file. @return 0 or -errno. */
 int rp_report_json(const char *path, const struct rp_report *r);

@@ -6,7 +6,7 @@
 #    the next);
 #  - the per-second progress line is printed when stderr is not a terminal (a file here),
 #    every --interval, and not at all with --no-progress;
-#  - an unwritable --json path fails at once with exit 2 naming it, before any request is sent;
+#  - an unwritable --json path fails at once with exit 1 naming it, before any request is sent;
 #  - closed loop (--rate max): no "stalls" (0; it was most requests), one latency row per command (corrected
 #    and uncorrected are the same figures there);
 #  - ops/s and KB/s per command in the text and JSON reports.
@@ -99,11 +99,11 @@ python3 -c 'import json; j = json.load(open("open.json")); assert j["stalls"] > 
   mb_fail "open loop: no stalls counted for a burst beyond --depth"
 echo "ok: closed loop report, per-command rates"
 
-# 4. An unwritable --json fails before the run (exit 2, the path named, nothing sent).
+# 4. An unwritable --json fails before the run (exit 1, the path named, nothing sent).
 before=$(mb_mc_stat cmd_get)
 for bad in "$MB_TMP/no/such/dir/r.json" "$MB_TMP"; do
   start=$(date +%s%N)
-  mb_expect_status 2 "$R" burst.mbp --server "$S" --json "$bad"
+  mb_expect_status 1 "$R" burst.mbp --server "$S" --json "$bad"
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   grep -q -- "--json $bad: cannot write" "$MB_TMP/err" || { cat "$MB_TMP/err"; mb_fail "path not named"; }
   [ "$ms" -lt 1500 ] || mb_fail "--json $bad failed after $ms ms: the run went first"
