@@ -57,6 +57,8 @@ struct an_source {
 	bool truncated;
 	uint64_t lost_bytes;
 	uint64_t blocks;
+	uint64_t damaged_blocks;   /* record blocks left out (--allow-damaged) */
+	uint64_t damaged_records;  /* records in them */
 };
 
 struct an_key {

@@ -1,10 +1,13 @@
 /* membench-analyze: reads one profile (or two with --compare) through the profile library, feeds
  * every record to the engine (analysis.h) and writes the text, JSON or HTML report (report.h).
  *
- * Errors: a file that cannot be opened, is not a profile, has a newer format or a corrupt block
- * stops with the reader's message (file and byte offset) and the exit code of
- * mb_exit_code_for() (3 for unusable input). A profile cut short is analyzed up to its last
- * complete block with a warning. --compare also evaluates the fidelity checks (fidelity.h) and
+ * Errors: a file that cannot be opened, is not a profile or has a newer format stops with the
+ * reader's message (file and byte offset) and the exit code of mb_exit_code_for() (3 for
+ * unusable input). Damaged data (a file cut short, a block that fails its checks) is exit 3 too,
+ * unless --allow-damaged: then the complete, valid blocks are analyzed and a warning (and the
+ * report) says what was left out; the parallel scan is not used then (the damage is counted by
+ * the one sequential reader). --info decodes every block, prints the damage, and exits 3 for a
+ * damaged file (an integrity check) unless --allow-damaged. --compare also evaluates the fidelity checks (fidelity.h) and
  * exits 6 (MB_EXIT_MISMATCH) when one fails; it scans sequentially (--threads is ignored) because
  * the checks' per-connection sequences depend on file order. --html writes FILE.tmp and renames
  * it, so a page is complete or absent. Ctrl-C stops the scan, writes nothing and ends the process by SIGINT like any
@@ -43,7 +46,8 @@ static const char help_text[] =
 	"\n"
 	"Output (default: a text report on stdout):\n"
 	"  --json              the report as JSON on stdout (schema membench-analyze/1, docs/analyze.md)\n"
-	"  --html FILE         a self-contained HTML page with charts (no network needed to view it)\n"
+	"  --html FILE         a self-contained HTML page with charts (no network needed to view it);\n"
+	"                      a FILE that cannot be written fails at once (exit 1), before the scan\n"
 	"  --compare A B       both profiles side by side with distances (op-mix total variation,\n"
 	"                      Kolmogorov-Smirnov of key size, value size and inter-arrival, rate\n"
 	"                      error, Zipf exponent difference); text, or JSON with --json\n"
@@ -68,7 +72,10 @@ static const char help_text[] =
 	"                      carry responses. Meant for a replay with --warm against an empty\n"
 	"                      server (default 0.01)\n"
 	"  --max-new-errors N  error responses in B beyond those in A (default 0)\n"
-	"  --info              print the profile's header, block index and capture stats\n"
+	"  --info              print the profile's header, damage (every block is checked), block\n"
+	"                      index and capture stats; exits 3 when the profile is damaged\n"
+	"  --allow-damaged     use the complete, valid blocks of a damaged profile (cut short by a\n"
+	"                      killed recorder, or a block failing its checks), with a warning\n"
 	"\n"
 	"Analysis:\n"
 	"  --window DUR        rows of the per-window rate table (default: 10-20 windows), e.g. 10s\n"
@@ -83,7 +90,8 @@ static const char help_text[] =
 	"  -h, --help          this text;  --version  the version\n"
 	"\n"
 	"Exit codes: 0 ok, 1 runtime failure, 2 bad command line, 3 unusable profile (not a profile,\n"
-	"newer version, corrupt block), 6 --compare failed a fidelity threshold or --max-distance.\n"
+	"newer version, damaged without --allow-damaged), 6 --compare failed a fidelity threshold or\n"
+	"--max-distance.\n"
 	"\n"
 	"Examples:\n"
 	"  membench analyze prod.mbp\n"
@@ -93,7 +101,7 @@ static const char help_text[] =
 	"  membench analyze --compare prod.mbp replayed-at-2x.mbp --speed 2\n";
 
 struct opts {
-	bool json, info, ascii, no_progress;
+	bool json, info, ascii, no_progress, allow_damaged;
 	const char *html;
 	const char *files[2];
 	int nfiles;
@@ -226,6 +234,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->no_progress = true;
 			continue;
 		}
+		if (!strcmp(a, MB_PROFILE_ALLOW_DAMAGED)) {
+			o->allow_damaged = true;
+			continue;
+		}
 		if (!strcmp(a, "--compare")) {
 			o->compare = true;
 			continue;
@@ -280,12 +292,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 }
 
 /* Prints the reader's message for err (it names the file and offset) and returns the exit code. */
-static int report_open_error(const char *path, int err, const char *msg)
+/* A failed open, or (read true) a record block that failed its checks: only then can
+ * --allow-damaged help, and the message says so. */
+static int report_open_error(const char *path, int err, const char *msg, bool read)
 {
 	if (err > -1000)
 		mb_error("cannot open %s: %s", path, mb_strerror(err));
 	else if (msg && *msg)
-		mb_error("%s", msg);
+		mb_error("%s%s", msg, read ? mb_profile_damage_hint(err) : "");
 	else
 		mb_error("%s: %s", path, mb_strerror(err));
 	return mb_exit_code_for(err);
@@ -336,13 +350,20 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 	struct mb_profile_reader *r = NULL;
 	struct analysis *a = NULL;
 	struct mb_record *buf = NULL;
-	char err_msg[512] = "";
+	char err_msg[1200] = "";
 	int rc = MB_EXIT_OK;
 	*out = NULL;
 
 	int err = mb_profile_reader_open(&r, path, err_msg, sizeof(err_msg));
 	if (err)
-		return report_open_error(path, err, err_msg);
+		return report_open_error(path, err, err_msg, false);
+	if (mb_profile_reader_allow_damaged(r, o->allow_damaged, err_msg, sizeof(err_msg))) {
+		mb_error("%s", err_msg);
+		rc = MB_EXIT_INPUT;
+		goto cleanup;
+	}
+	if (err_msg[0])
+		mb_warn("%s", err_msg);
 	const struct mb_profile_meta *meta = mb_profile_reader_meta(r);
 	struct an_config cfg = o->cfg;
 	cfg.start_wall_ns = meta->start_wall_ns;
@@ -364,21 +385,18 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 	a->src.truncated = mb_profile_reader_truncated(r, &a->src.lost_bytes);
 	a->src.have_stats = !a->src.truncated;
 	a->src.blocks = mb_profile_reader_block_count(r);
-	if (a->src.truncated)
-		mb_warn("%s is truncated: analyzing up to its last complete block (%llu bytes after it "
-			"unusable)", path, (unsigned long long)a->src.lost_bytes);
 
 	struct progress prog = {.path = path};
 	for (size_t i = 0; i < a->src.blocks; i++)
 		prog.total += mb_profile_reader_block(r, i)->records;
 	prog.show = !o->no_progress && mb_isatty(STDERR_FILENO) &&
 		    a->src.blocks >= PROGRESS_MIN_BLOCKS;
-	if (o->threads > 1 && !a->src.truncated && a->src.blocks > 1 && !trace) {
+	if (o->threads > 1 && !o->allow_damaged && a->src.blocks > 1 && !trace) {
 		err = scan_parallel(path, r, a, o->threads, &interrupted, progress_update, &prog,
 				    err_msg, sizeof(err_msg));
 		progress_clear(&prog);
 		if (err) {
-			rc = report_open_error(path, err, err_msg);
+			rc = report_open_error(path, err, err_msg, true);
 			goto cleanup;
 		}
 	} else {
@@ -387,7 +405,7 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 			long n = mb_profile_reader_read(r, buf, READ_BATCH);
 			if (n < 0) {
 				progress_clear(&prog);
-				rc = report_open_error(path, (int)n, mb_profile_reader_errmsg(r));
+				rc = report_open_error(path, (int)n, mb_profile_reader_errmsg(r), true);
 				goto cleanup;
 			}
 			if (n == 0 || interrupted)
@@ -405,6 +423,12 @@ static int analyze_file(const char *path, const struct opts *o, struct fid_trace
 	if (interrupted) {
 		rc = MB_EXIT_FAILURE;
 		goto cleanup;
+	}
+	struct mb_profile_damage dmg;
+	if (mb_profile_reader_damage(r, &dmg, err_msg, sizeof(err_msg)) && dmg.bad_blocks) {
+		mb_warn("%s; analyzed the rest", err_msg);
+		a->src.damaged_blocks = dmg.bad_blocks;
+		a->src.damaged_records = dmg.bad_records;
 	}
 	err = an_finish(a, meta->key_mode != MB_KEYS_ANON ? key_lookup : NULL, r);
 	if (!err && trace)
@@ -453,16 +477,26 @@ static int write_html(const char *path, const struct analysis *a)
 	return rc;
 }
 
-static int do_info(const char *path)
+static int do_info(const char *path, bool allow_damaged)
 {
 	struct mb_profile_reader *r = NULL;
-	char err_msg[512] = "";
+	char err_msg[1200] = "";
 	int err = mb_profile_reader_open(&r, path, err_msg, sizeof(err_msg));
 	if (err)
-		return report_open_error(path, err, err_msg);
+		return report_open_error(path, err, err_msg, false);
 	mb_profile_reader_print_info(r, stdout);
+	int rc = ferror(stdout) ? MB_EXIT_FAILURE : MB_EXIT_OK;
+	if (rc == MB_EXIT_OK && mb_profile_reader_damage(r, NULL, err_msg, sizeof(err_msg))) {
+		if (allow_damaged) {
+			mb_warn("%s", err_msg);
+		} else {
+			mb_error("%s (analyze, replay and record profile: refuse it unless given %s, "
+				 "which uses its complete, valid blocks)", err_msg, MB_PROFILE_ALLOW_DAMAGED);
+			rc = MB_EXIT_INPUT;
+		}
+	}
 	mb_profile_reader_close(r);
-	return ferror(stdout) ? MB_EXIT_FAILURE : MB_EXIT_OK;
+	return rc;
 }
 
 static int run(const struct opts *o)
@@ -473,6 +507,14 @@ static int run(const struct opts *o)
 	bool utf8 = !o->ascii;
 	int rc = MB_EXIT_OK;
 	uint64_t admin_a = 0, admin_b = 0;
+	/* the page is written at the end as FILE.tmp, renamed: both are checked before the scan */
+	char tmp[4096];
+	int werr = 0;
+	if (o->html && snprintf(tmp, sizeof(tmp), "%s.tmp", o->html) < (int)sizeof(tmp) &&
+	    ((werr = mb_check_writable(o->html)) || (werr = mb_check_writable(tmp)))) {
+		mb_error("--html %s: cannot write: %s", o->html, mb_strerror(werr));
+		return MB_EXIT_FAILURE;
+	}
 	if (o->compare && (fid_trace_new(&ta) || fid_trace_new(&tb))) {
 		mb_error("%s", mb_strerror(-ENOMEM));
 		rc = MB_EXIT_FAILURE;
@@ -542,7 +584,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (o.info)
-		return do_info(o.files[0]);
+		return do_info(o.files[0], o.allow_damaged);
 	struct sigaction sa = {.sa_handler = on_sigint};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

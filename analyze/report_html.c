@@ -307,6 +307,9 @@ int report_html(FILE *f, const struct analysis *a)
 	if (a->src.truncated)
 		fprintf(f, " &mdash; <strong>truncated file: analyzed up to the last complete block"
 			"</strong>");
+	if (a->src.damaged_blocks)
+		fprintf(f, " &mdash; <strong>damaged file: %llu record blocks failed their checks and "
+			"were left out</strong>", (unsigned long long)a->src.damaged_blocks);
 	if (a->sketches)
 		fprintf(f, " &mdash; figures marked ~ are estimates (key sampling and sketches)");
 	fprintf(f, "</p>\n<div class=\"grid-wrap\">\n");

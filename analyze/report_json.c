@@ -89,6 +89,8 @@ static void json_profile(struct mb_json *w, const struct analysis *a)
 	mb_json_u64(w, "blocks", s->blocks);
 	mb_json_bool(w, "truncated", s->truncated);
 	mb_json_u64(w, "lost_bytes", s->lost_bytes);
+	mb_json_u64(w, "damaged_blocks", s->damaged_blocks);
+	mb_json_u64(w, "damaged_records", s->damaged_records);
 	mb_json_obj_end(w);
 }
 

@@ -128,6 +128,10 @@ static void overview(struct out *o, const struct analysis *a)
 	if (s->truncated)
 		fprintf(o->f, "  WARNING      truncated file: analyzed up to the last complete block "
 			"(%s bytes lost)\n", fmt_count(b1, sizeof(b1), s->lost_bytes));
+	if (s->damaged_blocks)
+		fprintf(o->f, "  WARNING      damaged file: %llu record blocks (%s records) failed their "
+			"checks and were left out\n", (unsigned long long)s->damaged_blocks,
+			fmt_count(b1, sizeof(b1), s->damaged_records));
 
 	section(o, "Overview");
 	fprintf(o->f, "  requests      %s  (%s commands; a multiget counts once per key)\n",

@@ -1,5 +1,6 @@
 /* CLI helpers: diagnostics, strict flag parsing, clocks. See membench/cli.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,4 +129,20 @@ int mb_parse_size(const char *s, uint64_t *out)
 bool mb_isatty(int fd)
 {
 	return isatty(fd) == 1;
+}
+
+int mb_check_writable(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		close(fd);
+		return unlink(path) == 0 ? 0 : -errno;
+	}
+	if (errno != EEXIST)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CLOEXEC); /* exists: writable? (not truncated now) */
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }

@@ -41,11 +41,21 @@ void mb_profile_reader_print_info(struct mb_profile_reader *r, FILE *out)
 	fprintf(out, "\nmax event bytes: %" PRIu32 "\n", m->max_event_bytes);
 	fprintf(out, "sample ratio:    %g\n", m->sample_ratio);
 	fprintf(out, "keys:            %" PRIu64 "\n", mb_profile_reader_key_count(r));
-	if (mb_profile_reader_truncated(r, &lost))
-		fprintf(out, "truncated:       yes, %" PRIu64 " bytes lost (%s)\n", lost,
-			mb_profile_reader_errmsg(r));
+	struct mb_profile_damage dmg;
+	char dmsg[1200];
+	bool cut = mb_profile_reader_truncated(r, &lost);
+	long verified = mb_profile_reader_verify(r);
+	mb_profile_reader_damage(r, &dmg, dmsg, sizeof(dmsg));
+	if (cut)
+		fprintf(out, "truncated:       yes, %" PRIu64 " bytes lost\n", lost);
 	else
 		fprintf(out, "truncated:       no\n");
+	if (verified < 0)
+		fprintf(out, "damaged:         unknown: %s\n", mb_profile_reader_errmsg(r));
+	else if (cut || dmg.bad_blocks)
+		fprintf(out, "damaged:         yes: %s\n", dmsg);
+	else
+		fprintf(out, "damaged:         no (every record block decoded and checked)\n");
 
 	size_t n = mb_profile_reader_block_count(r);
 	fprintf(out, "\nrecord blocks:   %zu\n", n);
@@ -54,9 +64,9 @@ void mb_profile_reader_print_info(struct mb_profile_reader *r, FILE *out)
 	for (size_t i = 0; i < n; i++) {
 		const struct mb_profile_block_info *b = mb_profile_reader_block(r, i);
 		fprintf(out, "%8zu %14" PRIu64 " %10" PRIu32 " %12" PRIu32 " %20" PRIu64
-			     " %20" PRIu64 "\n",
+			     " %20" PRIu64 "%s\n",
 			i, b->file_offset, b->records, b->compressed_bytes, b->first_time_ns,
-			b->last_time_ns);
+			b->last_time_ns, mb_profile_reader_block_damaged(r, i) ? "  DAMAGED" : "");
 	}
 
 	struct mb_profile_stats s = *mb_profile_reader_stats(r);

@@ -7,6 +7,10 @@
  * after it are reported as lost. Either way every key table is in memory after open, so any
  * record block can be decoded on its own, in any order.
  *
+ * Damage (the rule is in profile.h): a file opened by a scan is cut short; in skip mode a record
+ * block that fails its checks is left out and marked in `bad` (one byte per block, allocated at
+ * the first), so a block read twice (replay --loop, verify after reads) counts once.
+ *
  * Untrusted input: every size is checked against the format limits and the file size before
  * anything is allocated or read; every allocation is bounded by a block's raw size (64 MiB) or
  * by data already decompressed; every loop advances through the file or a buffer, so no input
@@ -14,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +65,12 @@ struct mb_profile_reader {
 	size_t seq_cap, seq_n, seq_pos, seq_block;
 	struct mb_record *blk; /* read_block() */
 	size_t blk_cap;
+
+	bool skip_damaged;
+	uint8_t *bad;           /* per record block: found damaged (NULL until one is) */
+	uint64_t bad_blocks, bad_records;
+	char bad_msg[512];      /* the first damaged block's message */
+	char open_warn[512];    /* a scanned file's warning from open */
 
 	char msg[512];
 };
@@ -575,6 +586,7 @@ int mb_profile_reader_open(struct mb_profile_reader **out, const char *path, cha
 		r->msg[0] = '\0';
 		reset_body(r);
 		scan_blocks(r, why);
+		memcpy(r->open_warn, r->msg, sizeof(r->msg));
 		rc = 0;
 	} else {
 		r->msg[0] = '\0';
@@ -605,6 +617,7 @@ void mb_profile_reader_close(struct mb_profile_reader *r)
 	free(r->kend);
 	free(r->seq);
 	free(r->blk);
+	free(r->bad);
 	free(r->path);
 	free(r);
 }
@@ -668,6 +681,29 @@ static uint64_t block_limit(const struct mb_profile_reader *r, size_t i)
 	return i + 1 < r->nblocks ? r->blocks[i + 1].file_offset : r->size;
 }
 
+static bool is_damage(int rc)
+{
+	return rc == MB_E_CHECKSUM || rc == MB_E_CORRUPT || rc == MB_E_ZSTD || rc == MB_E_TRUNCATED;
+}
+
+/* Counts block i as damaged (once). @return true when skip mode leaves it out. */
+static bool skip_bad(struct mb_profile_reader *r, size_t i, int rc)
+{
+	if (!r->skip_damaged || !is_damage(rc))
+		return false;
+	if (!r->bad)
+		r->bad = calloc(r->nblocks, 1); /* out of memory: counted again if read again */
+	if (r->bad && r->bad[i])
+		return true;
+	if (r->bad)
+		r->bad[i] = 1;
+	r->bad_blocks++;
+	r->bad_records += r->blocks[i].records;
+	if (!r->bad_msg[0])
+		memcpy(r->bad_msg, r->msg, sizeof(r->msg));
+	return true;
+}
+
 long mb_profile_reader_read(struct mb_profile_reader *r, struct mb_record *buf, size_t cap)
 {
 	size_t got = 0;
@@ -681,6 +717,11 @@ long mb_profile_reader_read(struct mb_profile_reader *r, struct mb_record *buf, 
 			r->seq_n = r->seq_pos = 0;
 			int rc = decode_records(r, b->file_offset, block_limit(r, r->seq_block),
 						b->records, &r->seq, &r->seq_cap, &r->seq_n);
+			if (rc && skip_bad(r, r->seq_block, rc)) {
+				r->seq_n = 0;
+				r->seq_block++;
+				continue;
+			}
 			if (rc) {
 				r->seq_n = 0;
 				if (got)
@@ -710,10 +751,98 @@ int mb_profile_reader_read_block(struct mb_profile_reader *r, size_t i,
 	const struct mb_profile_block_info *b = &r->blocks[i];
 	int rc = decode_records(r, b->file_offset, block_limit(r, i), b->records, &r->blk,
 				&r->blk_cap, n);
+	if (rc && skip_bad(r, i, rc)) {
+		*n = 0;
+		return 0;
+	}
 	if (rc)
 		return rc;
 	*recs = r->blk;
 	return 0;
+}
+
+void mb_profile_reader_skip_damaged(struct mb_profile_reader *r, bool skip)
+{
+	r->skip_damaged = skip;
+}
+
+long mb_profile_reader_verify(struct mb_profile_reader *r)
+{
+	bool skip = r->skip_damaged;
+	int rc = 0;
+	r->skip_damaged = true;
+	for (size_t i = 0; i < r->nblocks && !rc; i++) {
+		const struct mb_profile_block_info *b = &r->blocks[i];
+		size_t n = 0;
+		rc = decode_records(r, b->file_offset, block_limit(r, i), b->records, &r->blk,
+				    &r->blk_cap, &n);
+		if (rc && skip_bad(r, i, rc))
+			rc = 0;
+	}
+	r->skip_damaged = skip;
+	return rc ? rc : (long)r->bad_blocks;
+}
+
+bool mb_profile_reader_block_damaged(const struct mb_profile_reader *r, size_t i)
+{
+	return r->bad && i < r->nblocks && r->bad[i];
+}
+
+/* The text after "PATH: " (and "warning: ") of a message of r. */
+static const char *tail_of(const struct mb_profile_reader *r, const char *m)
+{
+	size_t plen = strlen(r->path);
+	if (strncmp(m, r->path, plen) == 0 && m[plen] == ':' && m[plen + 1] == ' ')
+		m += plen + 2;
+	if (strncmp(m, "warning: ", 9) == 0)
+		m += 9;
+	return m;
+}
+
+bool mb_profile_reader_damage(const struct mb_profile_reader *r, struct mb_profile_damage *d,
+			      char *msg, size_t len)
+{
+	struct mb_profile_damage dd = {.cut_short = r->truncated, .lost_bytes = r->lost,
+				       .bad_blocks = r->bad_blocks, .bad_records = r->bad_records};
+	if (d)
+		*d = dd;
+	if (msg && len) {
+		char cut[sizeof(r->open_warn) + 48] = "", bad[sizeof(r->bad_msg) + 128] = "";
+		if (dd.cut_short)
+			snprintf(cut, sizeof(cut), "cut short or its end damaged (%s)",
+				 tail_of(r, r->open_warn));
+		if (dd.bad_blocks)
+			snprintf(bad, sizeof(bad), "%" PRIu64 " of %zu record blocks failed their checks "
+				 "(%" PRIu64 " records; first: %s)", dd.bad_blocks, r->nblocks,
+				 dd.bad_records, tail_of(r, r->bad_msg));
+		if (dd.cut_short || dd.bad_blocks)
+			snprintf(msg, len, "%s is damaged: %s%s%s", r->path, cut,
+				 cut[0] && bad[0] ? "; " : "", bad);
+		else
+			msg[0] = '\0';
+	}
+	return dd.cut_short || dd.bad_blocks;
+}
+
+int mb_profile_reader_allow_damaged(struct mb_profile_reader *r, bool allow, char *msg,
+				    size_t len)
+{
+	r->skip_damaged = allow;
+	if (len)
+		msg[0] = '\0';
+	if (!r->truncated)
+		return 0;
+	char d[sizeof(r->msg) + 64];
+	mb_profile_reader_damage(r, NULL, d, sizeof(d));
+	snprintf(msg, len, "%s; %s the %zu complete record blocks", d,
+		 allow ? "using" : "pass " MB_PROFILE_ALLOW_DAMAGED " to use", r->nblocks);
+	return allow ? 0 : MB_E_TRUNCATED;
+}
+
+const char *mb_profile_damage_hint(int err)
+{
+	return is_damage(err) ? "; pass " MB_PROFILE_ALLOW_DAMAGED " to leave damaged blocks out "
+				"and use the rest" : "";
 }
 
 int mb_profile_reader_key(const struct mb_profile_reader *r, uint64_t id, const char **bytes,

@@ -196,7 +196,7 @@ static int reduce_hist(const struct rp_cluster *d, struct mb_hist *h)
 }
 
 #define NSCALAR (10 + RP_ERR_COUNT)
-#define NPEROP (3 + MB_STATUS_COUNT)
+#define NPEROP (5 + MB_STATUS_COUNT)
 
 /* Copies st's counters into v (to_st false) or back (to_st true), in one fixed order. */
 static void pack_counters(struct rp_stats *st, uint64_t *v, bool to_st)
@@ -217,8 +217,8 @@ static void pack_counters(struct rp_stats *st, uint64_t *v, bool to_st)
 	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
 		struct rp_opstats *o = &st->op[op];
 		uint64_t *w = v + NSCALAR + (size_t)op * NPEROP;
-		uint64_t *g[3] = {&o->sent, &o->keys, &o->responses};
-		for (unsigned i = 0; i < 3; i++) {
+		uint64_t *g[5] = {&o->sent, &o->keys, &o->responses, &o->bytes_out, &o->bytes_in};
+		for (unsigned i = 0; i < 5; i++) {
 			if (to_st)
 				*g[i] = w[i];
 			else
@@ -226,9 +226,9 @@ static void pack_counters(struct rp_stats *st, uint64_t *v, bool to_st)
 		}
 		for (unsigned k = 0; k < MB_STATUS_COUNT; k++) {
 			if (to_st)
-				o->status[k] = w[3 + k];
+				o->status[k] = w[5 + k];
 			else
-				w[3 + k] = o->status[k];
+				w[5 + k] = o->status[k];
 		}
 	}
 }

@@ -2,14 +2,15 @@
  * without coordinated omission. This file is the run; every part it wires is in the mbreplay
  * library (file map in replay.h).
  *
- * Order of a run: parse flags (options.c) -> TLS context -> pre-scan the profile (plan.c: counts,
- * time span, lanes, keys to warm) -> check every server connects, completes the TLS handshake
- * and accepts the credentials (exit 5 naming HOST:PORT otherwise) -> --warm stores -> server
- * stats "before" -> create the workers (worker.c; their connections are set up here, all at
- * once within --connect-timeout) -> t0 = now + 20 ms -> start them -> the main thread waits for SIGINT/SIGTERM or the
- * workers' end, turning each second's reports into the time series (series.c; and the live line
- * on a terminal) -> merge (stats.c) -> stats "after" -> report table on stdout, JSON with --json
- * (report.c). Under mpirun each step that can fail on one host is agreed on by all ranks
+ * Order of a run: parse flags (options.c) -> check that --json FILE can be written -> TLS
+ * context -> pre-scan the profile (plan.c: counts, time span, lanes, keys to warm) -> check
+ * every server connects, completes the TLS handshake and accepts the credentials (exit 5 naming
+ * HOST:PORT otherwise) -> --warm stores -> server stats "before" -> create the workers
+ * (worker.c; their connections are set up here, all at once within --connect-timeout) -> t0 =
+ * now + 20 ms -> start them -> the main thread waits for SIGINT/SIGTERM or the workers' end,
+ * turning each second's reports into the time series (series.c) and the progress line on
+ * stderr (report.c) -> merge (stats.c) -> stats "after" -> report table on stdout, JSON with
+ * --json (report.c). Under mpirun each step that can fail on one host is agreed on by all ranks
  * (cluster.h).
  *
  * Signals: SIGINT and SIGTERM are blocked in every thread and taken by the main thread with
@@ -46,15 +47,9 @@
 #include "target.h"
 #include "worker.h"
 
-static void live_line(const struct rp_point *pt, double target)
+static void live_point(void *ctx, const struct rp_point *pt)
 {
-	char tgt[32] = "max";
-	if (target > 0)
-		snprintf(tgt, sizeof(tgt), "%.0f", target);
-	fprintf(stderr, "\r\033[K[%4" PRIu64 "s] %" PRIu64 "/%s req/s  p99 %" PRIu64
-		" us  errors %" PRIu64 "  outstanding %" PRIu64 "  lag p99 %" PRIu64 " us",
-		pt->sec + 1, pt->sent, tgt, pt->p99_us, pt->errors, pt->outstanding, pt->lag_p99_us);
-	fflush(stderr);
+	rp_live_add(ctx, pt);
 }
 
 /* Lanes of this rank: L % size == rank (cluster.h). */
@@ -150,7 +145,8 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	struct rp_report rep = {.opts = o, .plan = plan, .profile_warning = warning};
 	int ret = MB_EXIT_FAILURE;
 	unsigned started = 0, nw = 0;
-	bool tty = mb_isatty(STDERR_FILENO);
+	struct rp_live live;
+	size_t shown = 0;
 	bool total_ok = false, series_ok = false;
 	double target = 0;
 	pthread_mutex_init(&run.mu, NULL);
@@ -244,6 +240,9 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	pthread_cond_broadcast(&run.gate);
 	pthread_mutex_unlock(&run.mu);
 	target = o->rate_mode == RP_RATE_MAX ? 0 : plan->mean_rate * plan->speed;
+	/* the live line: rank 0's own seconds (other ranks' join the series after the run) */
+	rp_live_init(&live, o->no_progress || d->rank != 0 ? NULL : stderr,
+		     mb_isatty(STDERR_FILENO), o->interval_s, target);
 	if (started < nw)
 		goto join;
 	sigset_t sigs;
@@ -273,15 +272,14 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 				note_restarts(o, before, ids, ids_now, restart);
 		}
 		/* a second is complete once every worker still running reported it */
-		struct rp_point pt;
-		if (rp_series_collect(&run.series, nw - done, cur > 2 ? cur - 2 : 0, false, &pt) &&
-		    tty && d->rank == 0)
-			live_line(&pt, target);
+		rp_series_collect(&run.series, nw - done, cur > 2 ? cur - 2 : 0, false, NULL);
+		rp_series_each(&run.series, &shown, live_point, &live);
 		if (done == nw)
 			break;
 	}
-	if (tty)
-		fputs("\r\033[K", stderr);
+	rp_series_collect(&run.series, 0, 0, true, NULL); /* every worker reported its last */
+	rp_series_each(&run.series, &shown, live_point, &live);
+	rp_live_end(&live);
 	ret = 0;
 join:
 	for (unsigned i = 0; i < started; i++)
@@ -386,7 +384,7 @@ cleanup:
 int main(int argc, char **argv)
 {
 	struct rp_opts o;
-	struct rp_plan plan;
+	struct rp_plan plan = {0};
 	struct rp_cluster d;
 	const char *warning = NULL;
 	int failed_rank;
@@ -419,7 +417,13 @@ int main(int argc, char **argv)
 
 	/* every step that can fail on one host (its copy of the profile, its route to a server)
 	 * is agreed on by all ranks before the next one, so a failing rank stops them all */
-	rc = rp_plan_scan(&o, &plan, &warning);
+	/* outputs first: a --json FILE that cannot be written fails now, not after the run */
+	if (o.json_path && d.rank == 0 && (rc = mb_check_writable(o.json_path)) != 0) {
+		mb_error("--json %s: cannot write: %s", o.json_path, mb_strerror(rc));
+		rc = MB_EXIT_FAILURE;
+	}
+	if (rc == 0)
+		rc = rp_plan_scan(&o, &plan, &warning);
 	if (rc == 0 && plan.records == 0) {
 		mb_error("%s: the profile has no records to replay", o.profile);
 		rc = MB_EXIT_INPUT;

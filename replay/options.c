@@ -53,6 +53,7 @@ static const char help_text[] =
 "                         connections over many)\n"
 "  -d, --depth N          at most N requests awaiting a reply per connection (default 64); a due\n"
 "                         request that finds its connection full waits and is counted as a stall\n"
+"                         (open loop; --rate max keeps every connection at N by design)\n"
 "  -t, --threads N        worker threads, each with its own event loop (default 1)\n"
 "      --timeout D        count a request unanswered after D as timed out and reconnect\n"
 "      --connect-timeout D  give up a connection not set up (connected, TLS handshake and\n"
@@ -81,6 +82,10 @@ static const char help_text[] =
 "is recorded and its corrected latency still starts at its intended time. --skip-late D drops\n"
 "requests that are already more than D late and counts them instead.\n"
 "\n"
+"Damaged profiles: a profile cut short (its recorder killed) or with a block that fails its\n"
+"checks is refused (exit 3) unless --allow-damaged is given:\n"
+"      --allow-damaged    replay the profile's complete, valid blocks, with a warning\n"
+"\n"
 "Contents:\n"
 "      --key-prefix P     prepend P to every key (namespaces a run on a shared server)\n"
 "      --warm             first store every key the profile reads before writing it (recorded\n"
@@ -88,13 +93,20 @@ static const char help_text[] =
 "      --allow-flush      also replay flush_all (skipped by default, like stats and verbosity)\n"
 "\n"
 "Output:\n"
-"      --json FILE        write the results as JSON (schema: docs/replay.md)\n"
+"      --json FILE        write the results as JSON (schema: docs/replay.md). FILE is checked\n"
+"                         before anything else: one that cannot be written exits 1 at once\n"
 "  -q, --quiet            no report table on stdout\n"
+"      --interval D       a progress line on stderr every D (whole seconds; default 1s): time,\n"
+"                         sent/target req/s, ops/s and KB/s per command, corrected p99,\n"
+"                         errors and schedule lag p99; redrawn in place on a terminal, one\n"
+"                         line per interval otherwise (a log, a pipe)\n"
+"      --no-progress      no progress line\n"
 "  -h, --help, --version\n"
 "\n"
 "Exit codes: 0 done (also after Ctrl-C, with the report of what ran), 2 bad flags, 3 unusable\n"
-"profile, 5 a server unreachable, failing the TLS handshake or refusing the credentials at start,\n"
-"130 Ctrl-C/SIGTERM before the first request was sent, 1 other failures.\n";
+"or damaged profile, 5 a server unreachable, failing the TLS handshake or refusing the credentials\n"
+"at start, 130 Ctrl-C/SIGTERM before the first request was sent, 1 other failures (a --json\n"
+"FILE that cannot be written: at once, before the run).\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -143,6 +155,7 @@ enum {
 	OPT_DIST = 256, OPT_HASH, OPT_LOOP, OPT_FOLD, OPT_TIMEOUT, OPT_SKIP_LATE, OPT_PREFIX,
 	OPT_WARM, OPT_FLUSH, OPT_JSON, OPT_VERSION, OPT_SPIN, OPT_CONNECT_TIMEOUT,
 	OPT_TLS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI, OPT_TLS_SKIP_VERIFY, OPT_AUTH,
+	OPT_INTERVAL, OPT_NO_PROGRESS, OPT_ALLOW_DAMAGED,
 };
 
 static const struct option long_opts[] = {
@@ -165,6 +178,9 @@ static const struct option long_opts[] = {
 	{"warm", no_argument, NULL, OPT_WARM},
 	{"allow-flush", no_argument, NULL, OPT_FLUSH},
 	{"json", required_argument, NULL, OPT_JSON},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"allow-damaged", no_argument, NULL, OPT_ALLOW_DAMAGED},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"tls", no_argument, NULL, OPT_TLS},
@@ -240,7 +256,7 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 	char err[512];
 	int c;
 	*o = (struct rp_opts){.rate_mode = RP_RATE_SPEED, .rate = 1.0,
-			      .threads = 1, .depth = 64, .fold = RP_FOLD_CONN, .spin_ns = RP_SPIN_DEFAULT_NS,
+			      .threads = 1, .depth = 64, .interval_s = 1, .fold = RP_FOLD_CONN, .spin_ns = RP_SPIN_DEFAULT_NS,
 			      .distribution = MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA,
 			      .hash = MEMCACHED_HASH_DEFAULT,
 			      .connect_timeout_ns = 5 * RP_NS_PER_SEC};
@@ -363,6 +379,19 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 		case OPT_AUTH:
 			if (rp_auth_parse(&o->auth, optarg, err, sizeof(err)) != 0)
 				return usage_error("%s", err);
+			break;
+		case OPT_INTERVAL:
+			if (mb_parse_duration_ns(optarg, &ns) != 0 || ns == 0 || ns % RP_NS_PER_SEC ||
+			    ns > 3600 * RP_NS_PER_SEC)
+				return usage_error("--interval %s: expected whole seconds from 1s to 1h, "
+						   "like 1s or 10s", optarg);
+			o->interval_s = (unsigned)(ns / RP_NS_PER_SEC);
+			break;
+		case OPT_NO_PROGRESS:
+			o->no_progress = true;
+			break;
+		case OPT_ALLOW_DAMAGED:
+			o->allow_damaged = true;
 			break;
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);

@@ -49,10 +49,13 @@ struct rp_opts {
 	int hash;                  /* memcached_hash_t */
 	const char *json_path;
 	bool quiet;                /* no report table on stdout */
+	bool no_progress;          /* no live line on stderr */
+	unsigned interval_s;       /* seconds per live line (--interval; default 1) */
 	bool allow_flush;          /* replay flush_all too */
 	uint64_t connect_timeout_ns; /* --connect-timeout: connect + TLS + authentication */
 	struct rp_tls_opts tls;
 	struct rp_auth auth;
+	bool allow_damaged;        /* replay the valid blocks of a damaged profile */
 };
 
 /* Fills o from argv (strings point into argv). --help and --version print and exit 0.

@@ -43,8 +43,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warning)
 {
-	static char warnbuf[600];
-	char err[512];
+	static char warnbuf[1400];
+	char err[1200];
 	struct mb_profile_reader *rd = NULL;
 	struct mb_record *buf = NULL;
 	uint8_t *kstate = NULL;
@@ -59,13 +59,12 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		return mb_exit_code_for(rc);
 	}
 	p->key_mode = mb_profile_reader_meta(rd)->key_mode;
-	uint64_t lost = 0;
-	if (mb_profile_reader_truncated(rd, &lost)) {
-		snprintf(warnbuf, sizeof(warnbuf),
-			 "%s is truncated (%" PRIu64 " bytes after the last complete block are lost); "
-			 "replaying the complete blocks", o->profile, lost);
-		*warning = warnbuf;
-		mb_warn("%s", warnbuf);
+	/* damaged data (profile.h): refused unless --allow-damaged, which leaves it out here and
+	 * in every worker's reader alike */
+	if (mb_profile_reader_allow_damaged(rd, o->allow_damaged, err, sizeof(err))) {
+		mb_error("%s", err);
+		ret = MB_EXIT_INPUT;
+		goto cleanup;
 	}
 	buf = malloc(4096 * sizeof(*buf));
 	if (!buf)
@@ -78,11 +77,9 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		}
 		long n = mb_profile_reader_read(rd, buf, 4096);
 		if (n < 0) {
-			snprintf(warnbuf, sizeof(warnbuf), "%s; replaying the %" PRIu64
-				 " records before it", mb_profile_reader_errmsg(rd), p->records);
-			*warning = warnbuf;
-			mb_warn("%s", warnbuf);
-			break;
+			mb_error("%s%s", mb_profile_reader_errmsg(rd), mb_profile_damage_hint((int)n));
+			ret = mb_exit_code_for((int)n);
+			goto cleanup;
 		}
 		if (n == 0)
 			break;
@@ -150,6 +147,12 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 	p->nlanes = o->connections ? o->connections : (p->recorded_conns ? p->recorded_conns : 1);
 	p->nfam = seen_bin && seen_text ? 2 : 1;
 	p->binary = seen_bin && !seen_text;
+	if (mb_profile_reader_damage(rd, NULL, err, sizeof(err))) {
+		snprintf(warnbuf, sizeof(warnbuf), "%s; replaying the complete, valid blocks "
+			 "(" MB_PROFILE_ALLOW_DAMAGED ")", err);
+		*warning = warnbuf;
+		mb_warn("%s", warnbuf);
+	}
 	ret = 0;
 	goto cleanup;
 oom:

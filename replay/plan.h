@@ -52,10 +52,12 @@ struct rp_warm_batch {
 };
 
 /* Reads the whole profile o->profile once and fills p (warm keys only with o->warm). A damaged
- * or truncated profile is planned up to its last good record, and *warning (static storage)
- * says so; NULL otherwise. @return 0, or an exit code (message printed): MB_EXIT_INPUT for an
- * unreadable profile, MB_EXIT_FAILURE when out of memory, RP_EXIT_INTERRUPTED at a pending
- * SIGINT/SIGTERM. p needs rp_plan_free either way. */
+ * profile (cut short, or a block failing its checks) is refused (MB_EXIT_INPUT, the message
+ * naming --allow-damaged) unless o->allow_damaged: then its valid blocks are planned and
+ * *warning (static storage) says what was left out; NULL otherwise. @return 0, or an exit code
+ * (message printed): MB_EXIT_INPUT for an unreadable or damaged profile, MB_EXIT_FAILURE when
+ * out of memory, RP_EXIT_INTERRUPTED at a pending SIGINT/SIGTERM. p needs rp_plan_free either
+ * way. */
 int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warning);
 void rp_plan_free(struct rp_plan *p);
 /* Raises the open-file limit for the connections; without --connections, folds the recorded

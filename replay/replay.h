@@ -10,7 +10,8 @@
  *          worker.c/h  the engine: one thread, one event_base, its connections and histograms
  *          stats.c/h   a worker's counters and latency histograms, and their merge
  *          series.c/h  the per-second time series the workers report into
- *          report.c/h  merged results: text table and JSON (schema in docs/replay.md)
+ *          report.c/h  what a run prints: the progress line on stderr, the text table and
+ *                      the JSON (schema in docs/replay.md)
  *          cluster.h   several processes (MPI ranks) sharing one replay: cluster_none.c /
  *                      cluster_mpi.c
  * Calls go one way: main -> (options, plan, worker, report, cluster) -> (target, keys, stats,

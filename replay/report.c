@@ -1,4 +1,8 @@
-/* Replay results: the text table printed at the end of a run and the --json file.
+/* Replay output: the live progress line, the text table printed at the end of a run and the
+ * --json file. Per-command rates: ops/s = commands sent / run duration; KB/s (1 KB = 1024 bytes)
+ * = (request bytes sent + value bytes of hits received) / duration, the same for the live line
+ * over its interval. In closed loop (--rate max) a request's intended time is its send time,
+ * so corrected and uncorrected latency are the same figures: the text shows one row.
  * The JSON schema ("membench.replay/1") is documented field by field in docs/replay.md; add
  * fields compatibly, and bump the schema's version for any change of meaning. A run spread over
  * MPI ranks (docs/distributed.md) adds a per-rank section; a single process prints exactly what
@@ -41,9 +45,88 @@ static uint64_t err_total(const struct rp_stats *st)
 	return n;
 }
 
+/* ---- live line --------------------------------------------------------------------------- */
+
+void rp_live_init(struct rp_live *l, FILE *out, bool tty, unsigned interval_s, double target)
+{
+	*l = (struct rp_live){.out = out, .tty = tty, .interval_s = interval_s ? interval_s : 1,
+			      .target = target};
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static void live_print(struct rp_live *l)
+{
+	const struct rp_point *a = &l->acc;
+	double n = l->nsec;
+	char line[1024];
+	size_t k = 0;
+	char tgt[32] = "max";
+	if (l->target > 0)
+		snprintf(tgt, sizeof(tgt), "%.0f", l->target);
+	k += (size_t)snprintf(line + k, sizeof(line) - k, "[%5" PRIu64 "s] sent %.0f/%s req/s |",
+			      a->sec + 1, (double)a->sent / n, tgt);
+	for (unsigned op = 0; op < MB_OP_COUNT && k < sizeof(line); op++)
+		if (a->op_sent[op] || a->op_bytes[op])
+			k += (size_t)snprintf(line + k, sizeof(line) - k, " %s %.0f ops/s %.1f KB/s",
+					      mb_op_name(op), (double)a->op_sent[op] / n,
+					      (double)a->op_bytes[op] / 1024.0 / n);
+	if (k < sizeof(line))
+		k += (size_t)snprintf(line + k, sizeof(line) - k, " | p99 %" PRIu64 " us | errors %"
+				      PRIu64, a->p99_us, a->errors);
+	if (k < sizeof(line) && l->target > 0)
+		snprintf(line + k, sizeof(line) - k, " | lag p99 %" PRIu64 " us", a->lag_p99_us);
+	fprintf(l->out, l->tty ? "\r\033[K%s" : "%s\n", line);
+	fflush(l->out);
+	l->drawn = l->tty;
+	l->nsec = 0;
+}
+
+void rp_live_add(struct rp_live *l, const struct rp_point *pt)
+{
+	if (!l->out)
+		return;
+	struct rp_point *a = &l->acc;
+	if (l->nsec == 0)
+		*a = (struct rp_point){0};
+	a->sec = pt->sec; /* the newest second: the line's time stamp */
+	a->sent += pt->sent;
+	a->responses += pt->responses;
+	a->errors += pt->errors;
+	a->p99_us = max_u64(a->p99_us, pt->p99_us);
+	a->lag_p99_us = max_u64(a->lag_p99_us, pt->lag_p99_us);
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		a->op_sent[op] += pt->op_sent[op];
+		a->op_bytes[op] += pt->op_bytes[op];
+	}
+	if (++l->nsec >= l->interval_s || (pt->sec + 1) % l->interval_s == 0)
+		live_print(l);
+}
+
+void rp_live_end(struct rp_live *l)
+{
+	if (l->out && l->nsec)
+		live_print(l);
+	if (l->out && l->drawn) {
+		fputs("\r\033[K", l->out);
+		fflush(l->out);
+	}
+}
+
+/* ---- the report ----------------------------------------------------------------------------- */
+
 static double achieved(const struct rp_report *r)
 {
 	return r->duration_s > 0 ? (double)r->st->requests_sent / r->duration_s : 0;
+}
+
+/* n per second of the run (0 for a run of no duration) */
+static double per_s(const struct rp_report *r, double n)
+{
+	return r->duration_s > 0 ? n / r->duration_s : 0;
 }
 
 /* "123.4 us" / "12.3 ms" / "1.23 s" in a fixed width */
@@ -134,22 +217,29 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 				"delay; use more --threads or a lower --rate\n",
 				us(mb_hist_percentile(&st->gen_lag, 99)));
 	}
+	bool closed = o->rate_mode == RP_RATE_MAX;
 	fprintf(out, "\n%-10s %-11s %10s %9s %9s %9s %9s %9s %9s\n", "command", "latency(us)",
 		"count", "p50", "p90", "p99", "p99.9", "p99.99", "max");
-	text_hist_row(out, "all", "corrected", &st->corr);
-	text_hist_row(out, "", "uncorrected", &st->uncorr);
+	text_hist_row(out, "all", closed ? "from send" : "corrected", &st->corr);
+	if (!closed)
+		text_hist_row(out, "", "uncorrected", &st->uncorr);
 	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
 		const struct rp_opstats *os = &st->op[op];
 		if (!os->used)
 			continue;
-		text_hist_row(out, mb_op_name(op), "corrected", &os->corr);
-		text_hist_row(out, "", "uncorrected", &os->uncorr);
+		text_hist_row(out, mb_op_name(op), closed ? "from send" : "corrected", &os->corr);
+		if (!closed)
+			text_hist_row(out, "", "uncorrected", &os->uncorr);
 	}
+	if (closed)
+		fprintf(out, "(closed loop: no schedule to fall behind, so latency is measured from "
+			"the actual send)\n");
 	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
 		const struct rp_opstats *os = &st->op[op];
 		if (!os->used)
 			continue;
-		fprintf(out, "%s: %" PRIu64 " sent", mb_op_name(op), os->sent);
+		fprintf(out, "%s: %" PRIu64 " sent (%.1f ops/s, %.1f KB/s)", mb_op_name(op), os->sent,
+			per_s(r, (double)os->sent), per_s(r, (double)(os->bytes_out + os->bytes_in)) / 1024.0);
 		for (unsigned s = 1; s < MB_STATUS_COUNT; s++)
 			if (os->status[s])
 				fprintf(out, ", %s %" PRIu64, mb_status_name(s), os->status[s]);
@@ -262,8 +352,11 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		if (!os->used)
 			continue;
 		fprintf(f, "%s\n    \"%s\": {\"sent\": %" PRIu64 ", \"keys\": %" PRIu64
-			", \"responses\": %" PRIu64 ", \"status\": {", first ? "" : ",", mb_op_name(op),
-			os->sent, os->keys, os->responses);
+			", \"responses\": %" PRIu64 ", \"bytes_sent\": %" PRIu64 ", \"bytes_received\": %"
+			PRIu64 ", \"ops_per_s\": %.3f, \"kb_per_s\": %.3f, \"status\": {",
+			first ? "" : ",", mb_op_name(op), os->sent, os->keys, os->responses,
+			os->bytes_out, os->bytes_in, per_s(r, (double)os->sent),
+			per_s(r, (double)(os->bytes_out + os->bytes_in)) / 1024.0);
 		bool sf = true;
 		for (unsigned s = 0; s < MB_STATUS_COUNT; s++) {
 			if (!os->status[s])
@@ -289,9 +382,18 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		const struct rp_point *pt = &r->series[i];
 		fprintf(f, "%s\n    {\"t\": %" PRIu64 ", \"sent\": %" PRIu64 ", \"responses\": %" PRIu64
 			", \"errors\": %" PRIu64 ", \"outstanding\": %" PRIu64 ", \"p50_us\": %" PRIu64
-			", \"p99_us\": %" PRIu64 ", \"max_us\": %" PRIu64 ", \"lag_p99_us\": %" PRIu64 "}",
-			i ? "," : "", pt->sec, pt->sent, pt->responses, pt->errors, pt->outstanding,
-			pt->p50_us, pt->p99_us, pt->max_us, pt->lag_p99_us);
+			", \"p99_us\": %" PRIu64 ", \"max_us\": %" PRIu64 ", \"lag_p99_us\": %" PRIu64
+			", \"commands\": {", i ? "," : "", pt->sec, pt->sent, pt->responses, pt->errors,
+			pt->outstanding, pt->p50_us, pt->p99_us, pt->max_us, pt->lag_p99_us);
+		bool cf = true;
+		for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+			if (!pt->op_sent[op] && !pt->op_bytes[op])
+				continue;
+			fprintf(f, "%s\"%s\": {\"sent\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+				cf ? "" : ", ", mb_op_name(op), pt->op_sent[op], pt->op_bytes[op]);
+			cf = false;
+		}
+		fprintf(f, "}}");
 	}
 	fprintf(f, "\n  ],\n  \"server_stats\": [");
 	for (unsigned s = 0; r->stats_ok && s < o->nservers; s++) {

@@ -1,5 +1,5 @@
-/* Merged results of a run (report.c): the text table printed at the end and the --json file
- * (schema "membench.replay/1", documented in docs/replay.md). */
+/* What a run prints (report.c): the live progress line during the run, the text table at the
+ * end and the --json file (schema "membench.replay/1", documented in docs/replay.md). */
 #ifndef MB_REPLAY_REPORT_H
 #define MB_REPLAY_REPORT_H
 
@@ -46,13 +46,31 @@ struct rp_report {
 	uint64_t tls_handshakes, tls_resumed;
 	uint64_t warm_stored, warm_failed;
 	double warm_s;
-	const char *profile_warning; /* truncated/corrupt profile note, or NULL */
+	const char *profile_warning; /* --allow-damaged: what was left out, or NULL */
 	bool generator_bound;
 	unsigned nranks;           /* MPI ranks (1 without mpirun); > 1 adds the per-rank section */
 	const struct rp_rank_info *ranks; /* nranks entries (cluster.h) */
 };
 
+/* The live line: one per --interval seconds of the series, on out. */
+struct rp_live {
+	FILE *out;                 /* NULL: no line (--no-progress, or not rank 0) */
+	bool tty;                  /* redraw in place; else one line per interval */
+	bool drawn;                /* a line is on the terminal, to clear at the end */
+	unsigned interval_s;
+	double target;             /* req/s, 0 for --rate max */
+	struct rp_point acc;       /* the interval so far: counts summed, percentiles the worst */
+	unsigned nsec;             /* seconds in acc */
+};
+
+void rp_live_init(struct rp_live *l, FILE *out, bool tty, unsigned interval_s, double target);
+/* Adds one finalized second; prints the line when its interval is complete. */
+void rp_live_add(struct rp_live *l, const struct rp_point *pt);
+/* Prints what is left of the last interval and clears a terminal's line. */
+void rp_live_end(struct rp_live *l);
+
 extern const char *const rp_err_names[RP_ERR_COUNT];
+
 void rp_report_text(FILE *out, const struct rp_report *r);
 /* Writes the JSON file. @return 0 or -errno. */
 int rp_report_json(const char *path, const struct rp_report *r);

@@ -73,6 +73,8 @@ void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
 		dop->sent += so->sent;
 		dop->keys += so->keys;
 		dop->responses += so->responses;
+		dop->bytes_out += so->bytes_out;
+		dop->bytes_in += so->bytes_in;
 		for (unsigned k = 0; k < MB_STATUS_COUNT; k++)
 			dop->status[k] += so->status[k];
 		mb_hist_merge(&dop->corr, &so->corr);

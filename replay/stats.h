@@ -34,6 +34,9 @@ struct rp_opstats {
 	uint64_t sent;             /* commands sent */
 	uint64_t keys;             /* keys in them */
 	uint64_t responses;        /* commands completed */
+	uint64_t bytes_out;        /* request bytes encoded (written, unless the run stopped first) */
+	uint64_t bytes_in;         /* value bytes of hits received (the rest of a reply is not
+				    * attributed to a command) */
 	uint64_t status[MB_STATUS_COUNT]; /* per key */
 	struct mb_hist corr, uncorr;
 	bool used;                 /* histograms allocated (rp_opstats_use) */

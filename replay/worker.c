@@ -150,12 +150,10 @@ struct rp_worker {
 	enum rp_state state;
 	uint64_t drain_deadline;   /* Ctrl-C: hard end of the wait for replies */
 	uint64_t last_progress;    /* last send or reply: ends a stuck drain after RP_DRAIN_NS */
-	uint64_t next_tick;        /* absolute deadline of the next 1 s report */
 	uint64_t now;
 
 	struct rp_stats st;
-	uint64_t s_sent, s_resp, s_err;
-	struct mb_hist s_lat, s_lag;
+	struct rp_series_acc sa;   /* this second's counters for the time series */
 
 	char *val;
 	size_t valcap;
@@ -203,7 +201,7 @@ static int status_err(unsigned status)
 static void count_error(struct rp_worker *w, enum rp_err kind, uint64_t n)
 {
 	w->st.errors[kind] += n;
-	w->s_err += n;
+	w->sa.errors += n;
 }
 
 /* ---- rings ----------------------------------------------------------------------------- */
@@ -274,6 +272,11 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	struct rp_opstats *os = &w->st.op[f->op];
 	if (cmd->status < MB_STATUS_COUNT)
 		os->status[cmd->status]++;
+	rp_series_acc_at(&w->run->series, &w->sa, w->now, w->inflight);
+	if (!op_has_value[f->op]) { /* a hit's value; a storage command's was counted sent */
+		w->sa.op_bytes[f->op] += cmd->value_len;
+		os->bytes_in += cmd->value_len;
+	}
 	int ek = status_err(cmd->status);
 	if (ek >= 0)
 		count_error(w, (enum rp_err)ek, 1);
@@ -288,10 +291,10 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	mb_hist_record(&w->st.uncorr, uncorr);
 	mb_hist_record(&os->corr, corr);
 	mb_hist_record(&os->uncorr, uncorr);
-	mb_hist_record(&w->s_lat, corr);
+	mb_hist_record(&w->sa.lat, corr);
 	os->responses++;
 	w->st.responses++;
-	w->s_resp++;
+	w->sa.responses++;
 	w->st.last_done_ns = now;
 	w->last_progress = now;
 	f_pop(c);
@@ -596,8 +599,8 @@ static void conn_dispatch(struct rp_conn *c)
 		return;
 	while (c->qn > 0) {
 		if (c->fn >= c->fcap) {
-			if (!c->stalled)
-				w->st.stalls++;
+			if (!c->stalled && w->o->rate_mode != RP_RATE_MAX)
+				w->st.stalls++; /* closed loop is at --depth by design */
 			c->stalled = true;
 			break;
 		}
@@ -621,6 +624,7 @@ static void conn_dispatch(struct rp_conn *c)
 		c->last_time = h->rec.time_ns;
 		uint8_t op = h->rec.op;
 		bool noreply = (h->rec.rflags & MB_RF_NOREPLY) != 0;
+		size_t out_before = c->out.len;
 		int err = conn_encode(c, nb);
 		if (err == -ENOMEM) {
 			mb_error("out of memory");
@@ -639,17 +643,21 @@ static void conn_dispatch(struct rp_conn *c)
 			worker_halt(w);
 			return;
 		}
+		rp_series_acc_at(&w->run->series, &w->sa, now, w->inflight);
 		os->sent++;
 		os->keys += nb;
+		os->bytes_out += c->out.len - out_before;
+		w->sa.op_sent[op]++;
+		w->sa.op_bytes[op] += c->out.len - out_before;
 		w->st.requests_sent++;
 		w->st.keys_sent += nb;
-		w->s_sent++;
+		w->sa.sent++;
 		if (!w->st.first_send_ns)
 			w->st.first_send_ns = now;
 		if (h->intended) {
 			uint64_t lag = now > intended ? now - intended : 0;
 			mb_hist_record(&w->st.lag, lag);
-			mb_hist_record(&w->s_lag, lag);
+			mb_hist_record(&w->sa.lag, lag);
 			mb_hist_record(&w->st.gen_lag, h->pulled > intended ? h->pulled - intended : 0);
 		}
 		if (noreply) {
@@ -910,20 +918,13 @@ static void worker_on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- time series, end of run ----------------------------------------------------------- */
 
-static void worker_report_second(struct rp_worker *w, uint64_t sec)
-{
-	struct rp_series_report r = {.sent = w->s_sent, .responses = w->s_resp, .errors = w->s_err,
-				     .outstanding = w->inflight, .lat = &w->s_lat, .lag = &w->s_lag};
-	rp_series_report(&w->run->series, sec, &r);
-	w->s_sent = w->s_resp = w->s_err = 0;
-	mb_hist_reset(&w->s_lat);
-	mb_hist_reset(&w->s_lag);
-}
-
+/* The tick reports seconds that ended while nothing was sent or received (sends and replies
+ * roll the series themselves); it is armed 1 ms after the open second's end. */
 static void worker_arm_tick(struct rp_worker *w)
 {
 	uint64_t now = mb_mono_ns();
-	uint64_t d = w->next_tick > now ? w->next_tick - now : 0;
+	uint64_t at = w->sa.end_ns + 1000000;
+	uint64_t d = at > now ? at - now : 0;
 	struct timeval tv = {.tv_sec = (time_t)(d / RP_NS_PER_SEC),
 			     .tv_usec = (suseconds_t)(d % RP_NS_PER_SEC / 1000)};
 	evtimer_add(w->tick, &tv);
@@ -934,9 +935,7 @@ static void worker_on_tick(evutil_socket_t fd, short what, void *arg)
 	struct rp_worker *w = arg;
 	(void)fd;
 	(void)what;
-	uint64_t sec = (w->next_tick - w->run->t0) / RP_NS_PER_SEC - 1;
-	worker_report_second(w, sec);
-	w->next_tick += RP_NS_PER_SEC;
+	rp_series_acc_at(&w->run->series, &w->sa, mb_mono_ns(), w->inflight);
 	worker_arm_tick(w);
 }
 
@@ -944,6 +943,7 @@ static void worker_finish(struct rp_worker *w)
 {
 	if (w->state == RP_DONE)
 		return;
+	rp_series_acc_at(&w->run->series, &w->sa, mb_mono_ns(), w->inflight);
 	for (size_t i = 0; i < w->nconns; i++) {
 		struct rp_conn *c = &w->conns[i];
 		count_error(w, RP_ERR_UNANSWERED, c->fn);
@@ -959,9 +959,7 @@ static void worker_finish(struct rp_worker *w)
 		}
 	}
 	w->state = RP_DONE;
-	uint64_t now = mb_mono_ns();
-	if (now > w->run->t0)
-		worker_report_second(w, (now - w->run->t0) / RP_NS_PER_SEC);
+	rp_series_acc_flush(&w->run->series, &w->sa, w->inflight);
 	worker_halt(w);
 }
 
@@ -1086,11 +1084,12 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 	w->n = n;
 	w->stop_pipe[0] = w->stop_pipe[1] = -1;
 	w->tfd = -1;
-	if (rp_stats_init(&w->st) || rp_series_hist_init(&w->s_lat) || rp_series_hist_init(&w->s_lag))
+	if (rp_stats_init(&w->st) || rp_series_acc_init(&w->sa))
 		goto oom;
 	rc = mb_profile_reader_open(&w->rd, o->profile, err, errlen);
 	if (rc)
 		goto cleanup;
+	mb_profile_reader_skip_damaged(w->rd, o->allow_damaged); /* as the pre-scan did */
 	w->kg = (struct rp_keygen){.rd = w->rd, .key_mode = p->key_mode, .prefix = o->key_prefix,
 				   .prefix_len = o->key_prefix_len};
 	/* a handle of its own, built like the main one (memcached_clone loses the ketama
@@ -1190,7 +1189,7 @@ static void *worker_main(void *arg)
 		hk.tv_usec = (suseconds_t)(w->o->timeout_ns / 4000 + 1);
 	event_add(w->hk, &hk);
 	event_add(w->stopev, NULL);
-	w->next_tick = w->run->t0 + RP_NS_PER_SEC;
+	w->sa.end_ns = w->run->t0 + RP_NS_PER_SEC;
 	w->drain_deadline = UINT64_MAX;
 	w->last_progress = w->run->t0;
 	worker_arm_tick(w);
@@ -1295,7 +1294,6 @@ void rp_worker_free(struct rp_worker *w)
 	free(w->kptr);
 	free(w->klen);
 	rp_stats_free(&w->st);
-	mb_hist_free(&w->s_lat);
-	mb_hist_free(&w->s_lag);
+	rp_series_acc_free(&w->sa);
 	free(w);
 }

@@ -18,8 +18,12 @@
  *
  * Memory: one decoded block per input (65,536 records by default, about 3 MiB) plus the
  * writer's; the connection map grows with distinct connections.
- * Exit codes: 0; 2 bad option; 3 an input is not a readable profile (or a filter needs key
- * bytes it does not keep); 1 output failure or interrupted.
+ * Damaged inputs (a file cut short, a block failing its checks; the rule is in profile.h) are
+ * refused with exit 3 unless --allow-damaged, which copies their complete, valid blocks and
+ * warns, per input, what was left out.
+ * Exit codes: 0; 2 bad option; 3 an input is not a readable profile, is damaged (without
+ * --allow-damaged), or a filter needs key bytes it does not keep; 1 output failure or
+ * interrupted.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -65,6 +69,9 @@ static void usage(FILE *f)
 		"  --sample-by key|connection  sample keys (default) or connections\n"
 		"  --align wall|start      merge by unix time (default when every input has one) or\n"
 		"                          by start (every input starts at 0)\n"
+		"  --allow-damaged         copy the complete, valid blocks of a damaged input (cut short\n"
+		"                          by a killed recorder, or a block failing its checks), with a\n"
+		"                          warning; without it a damaged input is refused (exit 3)\n"
 		"  -h, --help              this help\n");
 }
 
@@ -77,6 +84,7 @@ enum {
 	OPT_SAMPLE,
 	OPT_SAMPLE_BY,
 	OPT_ALIGN,
+	OPT_ALLOW_DAMAGED,
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +97,7 @@ static const struct option long_opts[] = {
 	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"sample-by", required_argument, NULL, OPT_SAMPLE_BY},
 	{"align", required_argument, NULL, OPT_ALIGN},
+	{"allow-damaged", no_argument, NULL, OPT_ALLOW_DAMAGED},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -169,12 +178,12 @@ struct prof_run {
 	struct input in[MAX_INPUTS];
 	size_t nin;
 	struct record_filter filter;
-	bool align_start, align_given;
+	bool align_start, align_given, allow_damaged;
 	const char *out_path;
 	struct mb_profile_meta meta;
 	struct conn_map conns;
 	uint64_t requests, responses, records;
-	char err[512];
+	char err[1200];
 };
 
 /* The key bytes a record has in its input (NULL when none are stored). */
@@ -205,8 +214,8 @@ static int input_advance(struct prof_run *run, struct input *in)
 			}
 			int rc = mb_profile_reader_read_block(in->r, in->block++, &in->recs, &in->n);
 			if (rc) {
-				snprintf(run->err, sizeof(run->err), "%s",
-					 mb_profile_reader_errmsg(in->r));
+				snprintf(run->err, sizeof(run->err), "%s%s",
+					 mb_profile_reader_errmsg(in->r), mb_profile_damage_hint(rc));
 				return rc;
 			}
 			in->pos = 0;
@@ -304,7 +313,7 @@ static int merge(struct prof_run *run, struct mb_profile_writer *w, int *writer_
  * placement and the output header. @return -1 to go on, or an exit code. */
 static int prof_open_inputs(struct prof_run *run)
 {
-	char err[512];
+	char err[1200];
 	bool all_wall = true;
 	int kmode = MB_KEYS_KEPT;
 	char delim = '\0';
@@ -315,8 +324,10 @@ static int prof_open_inputs(struct prof_run *run)
 			mb_error("%s", err[0] ? err : mb_strerror(rc));
 			return rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_INPUT;
 		}
-		if (err[0])
-			mb_warn("%s", err);
+		if (mb_profile_reader_allow_damaged(in->r, run->allow_damaged, err, sizeof(err))) {
+			mb_error("%s", err);
+			return MB_EXIT_INPUT;
+		}
 		in->meta = mb_profile_reader_meta(in->r);
 		all_wall &= in->meta->start_wall_ns != 0;
 		if (in->meta->key_mode < kmode)
@@ -454,6 +465,10 @@ static int prof_execute(struct prof_run *run)
 		unlink(run->out_path);
 		goto cleanup;
 	}
+	for (size_t i = 0; i < run->nin; i++)
+		if (mb_profile_reader_damage(run->in[i].r, NULL, run->err, sizeof(run->err)))
+			mb_warn("%s; copied the complete, valid blocks (%s)", run->err,
+				MB_PROFILE_ALLOW_DAMAGED);
 	prof_stats(run, w);
 	rc = record_output_close(w, run->out_path);
 	w = NULL;
@@ -507,6 +522,9 @@ static int prof_parse_args(struct prof_run *run, int argc, char **argv)
 			}
 			run->align_start = strcmp(optarg, "start") == 0;
 			run->align_given = true;
+			break;
+		case OPT_ALLOW_DAMAGED:
+			run->allow_damaged = true;
 			break;
 		case ':':
 			mb_error("option %s needs a value", argv[optind - 1]);

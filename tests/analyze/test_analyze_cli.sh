@@ -247,9 +247,14 @@ mb_expect_status 3 "$AN" corrupt.mbp
 grep -q "corrupt.mbp" err && grep -q "offset" err || mb_fail "corrupt block: $(cat err)"
 mb_expect_status 3 "$AN" --threads 3 corrupt.mbp
 grep -q "corrupt.mbp" err && grep -q "offset" err || mb_fail "corrupt block, threads: $(cat err)"
+mb_expect_status 0 "$AN" --allow-damaged --json corrupt.mbp
+grep -q "corrupt.mbp is damaged" err || mb_fail "corrupt block, --allow-damaged: $(cat err)"
 head -c $((size * 3 / 4)) known.mbp > cut.mbp
-mb_expect_status 0 "$AN" --json cut.mbp
-grep -q "truncated" err || mb_fail "no truncation warning: $(cat err)"
+mb_expect_status 3 "$AN" cut.mbp
+grep -q "cut.mbp is damaged: cut short" err && grep -q -- "--allow-damaged" err ||
+  mb_fail "cut profile without --allow-damaged: $(cat err)"
+mb_expect_status 0 "$AN" --allow-damaged --json cut.mbp
+grep -q "cut.mbp is damaged" err || mb_fail "no damage warning: $(cat err)"
 $PY - out <<'PY' || mb_fail "truncated profile"
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -89,4 +89,13 @@ grep -q "Server latency CDF" known.html || mb_fail "no latency chart although re
 # empty charts
 render zipf.html 6
 grep -q "Responses were not captured" zipf.html || mb_fail "missing no-latency note"
+# an --html FILE that cannot be written fails before the profile is read (issue 16): here the
+# profile is not even a profile, and the message is about the page (it was exit 1 only after
+# the whole analysis)
+echo "not a profile" > text.mbp
+mb_expect_status 1 "$AN" --html "$MB_TMP/no/such/dir/x.html" text.mbp
+grep -q -- "--html $MB_TMP/no/such/dir/x.html: cannot write" "$MB_TMP/err" ||
+  mb_fail "--html unwritable: $(cat "$MB_TMP/err")"
+mb_expect_status 1 "$AN" --html "$MB_TMP" known.mbp
+[ ! -e "$MB_TMP.tmp" ] || mb_fail "the check left $MB_TMP.tmp behind"
 echo ok

@@ -809,6 +809,100 @@ static void test_corrupt_fixtures(void **state)
 		run_fixture(&fixtures[i], tmp_path("fixture.mbp"), true);
 }
 
+/* mb_profile_reader_print_info's text (free it). */
+static char *info_text(struct mb_profile_reader *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	mb_profile_reader_print_info(r, f);
+	fclose(f);
+	return text;
+}
+
+/* The damage rule (profile.h, issue 16): a corrupt middle block fails a plain read; in skip mode
+ * the other blocks are read, the block is counted once (even when read again), verify finds it
+ * on a fresh reader, --info prints it; a file cut short is refused by
+ * mb_profile_reader_allow_damaged(false) with a message naming the flag, and accepted with a
+ * warning by allow_damaged(true). */
+static void test_damage_rule(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("damaged.mbp");
+	run_fixture(&fixtures[6], path, false); /* record-flipped: the second record block */
+	assert_string_equal(fixtures[6].name, "record-flipped");
+	struct mb_profile_reader *r;
+	struct mb_profile_damage d;
+	struct mb_record buf[64];
+	char err[1200], msg[1200];
+	long k;
+
+	/* strict (the default): the read stops at the damaged block, the hint names the flag */
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	assert_int_equal(mb_profile_reader_allow_damaged(r, false, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "");
+	while ((k = mb_profile_reader_read(r, buf, 64)) > 0)
+		;
+	assert_int_equal(k, MB_E_CHECKSUM);
+	assert_non_null(strstr(mb_profile_damage_hint((int)k), MB_PROFILE_ALLOW_DAMAGED));
+	assert_string_equal(mb_profile_damage_hint(-ENOENT), "");
+	mb_profile_reader_close(r);
+
+	/* allowed: every other block, the damaged one counted once across two passes */
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	assert_int_equal(mb_profile_reader_allow_damaged(r, true, msg, sizeof(msg)), 0);
+	uint32_t lost = mb_profile_reader_block(r, 1)->records;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t total = 0;
+		assert_int_equal(mb_profile_reader_rewind(r, 0), 0);
+		while ((k = mb_profile_reader_read(r, buf, 64)) > 0)
+			total += (size_t)k;
+		assert_int_equal(k, 0);
+		assert_int_equal(total, GOLDEN_N - lost);
+	}
+	assert_true(mb_profile_reader_damage(r, &d, msg, sizeof(msg)));
+	assert_false(d.cut_short);
+	assert_int_equal(d.bad_blocks, 1);
+	assert_int_equal(d.bad_records, lost);
+	assert_non_null(strstr(msg, path));
+	assert_non_null(strstr(msg, "is damaged: 1 of"));
+	assert_non_null(strstr(msg, "checksum mismatch"));
+	const struct mb_record *recs;
+	size_t n = 99;
+	assert_int_equal(mb_profile_reader_read_block(r, 1, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	mb_profile_reader_close(r);
+
+	/* verify and --info on a fresh reader */
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	assert_false(mb_profile_reader_damage(r, NULL, NULL, 0));
+	assert_int_equal(mb_profile_reader_verify(r), 1);
+	for (size_t i = 0; i < mb_profile_reader_block_count(r); i++)
+		assert_int_equal(mb_profile_reader_block_damaged(r, i), i == 1);
+	char *text = info_text(r);
+	assert_non_null(strstr(text, "damaged:         yes"));
+	assert_non_null(strstr(text, "DAMAGED"));
+	free(text);
+	mb_profile_reader_close(r);
+
+	/* cut short (a recorder killed): refused unless allowed, the message naming the flag */
+	struct bytes b;
+	golden_bytes(&b);
+	spit(path, b.p, b.n * 2 / 3);
+	free(b.p);
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	assert_int_equal(mb_profile_reader_allow_damaged(r, false, msg, sizeof(msg)),
+			 MB_E_TRUNCATED);
+	assert_non_null(strstr(msg, "cut short"));
+	assert_non_null(strstr(msg, "pass " MB_PROFILE_ALLOW_DAMAGED));
+	assert_int_equal(mb_profile_reader_allow_damaged(r, true, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "using the"));
+	assert_true(mb_profile_reader_damage(r, &d, NULL, 0));
+	assert_true(d.cut_short);
+	mb_profile_reader_close(r);
+}
+
 /* Records that break the column rules, each assembled by hand behind valid checksums. */
 static void test_bad_records(void **state)
 {
@@ -1119,20 +1213,17 @@ static void test_seek_time(void **state)
 static void test_print_info(void **state)
 {
 	(void)state;
-	char path[4096], *text = NULL;
-	size_t len = 0;
+	char path[4096];
 	mb_test_source_path(path, sizeof(path), GOLDEN_REL);
 	struct mb_profile_reader *r;
 	char err[512];
 	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
-	FILE *f = open_memstream(&text, &len);
-	assert_non_null(f);
-	mb_profile_reader_print_info(r, f);
-	fclose(f);
+	char *text = info_text(r);
 	assert_non_null(strstr(text, "membench profile 1.0"));
 	assert_non_null(strstr(text, "golden-host"));
 	assert_non_null(strstr(text, "key mode:        kept"));
 	assert_non_null(strstr(text, "truncated:       no"));
+	assert_non_null(strstr(text, "damaged:         no"));
 	assert_non_null(strstr(text, "records              300"));
 	assert_non_null(strstr(text, "skipped_rows         16"));
 	free(text);
@@ -1266,6 +1357,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_append_stored),
 		cmocka_unit_test(test_seek_time),
 		cmocka_unit_test(test_print_info),
+		cmocka_unit_test(test_damage_rule),
 		cmocka_unit_test(test_writer_errors),
 		cmocka_unit_test(test_reader_open_errors),
 	};

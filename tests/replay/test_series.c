@@ -5,7 +5,9 @@
  * order; a second in which nothing happened is still a point (zeros); the points' counts sum to
  * what was reported; a second is held back until every worker reported it, or until it is older
  * than the horizon; a report that arrives after its slot was reused still lands in its second;
- * percentiles come from the reported histograms.
+ * percentiles come from the reported histograms; a worker's accumulator puts each event in the
+ * second of its time stamp and reports every second it passed, empty ones included; tidy fills
+ * a second nobody reported (issue 16: the series had to be one entry per second from 0).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "replay.h"
 #include "series.h"
 
 struct fake_worker {
@@ -176,6 +179,59 @@ static void test_series_late_reports_merge(void **state)
 	}
 }
 
+/* A worker's accumulator (struct rp_series_acc) with t0 = 10 s: events stamped 10.5 s, 12.9 s
+ * (after a second with nothing) and 13.0 s (exactly at a boundary) land in seconds 0, 2 and 3;
+ * the roll reports second 1 empty; the per-command counters follow. */
+static void test_series_acc_by_timestamp(void **state)
+{
+	struct two_workers *f = *state;
+	struct rp_series *s = &f->s;
+	struct rp_series_acc acc;
+	const uint64_t t0 = 10 * RP_NS_PER_SEC, ms = 1000000;
+	static const uint64_t at[] = {10500, 12900, 13000};
+	assert_int_equal(rp_series_acc_init(&acc), 0);
+	acc.end_ns = t0 + RP_NS_PER_SEC;
+	for (size_t i = 0; i < 3; i++) {
+		rp_series_acc_at(s, &acc, at[i] * ms, 0);
+		acc.sent++;
+		acc.op_sent[MB_OP_GET]++;
+		acc.op_bytes[MB_OP_GET] += 10;
+		mb_hist_record(&acc.lat, 200000);
+	}
+	rp_series_acc_flush(s, &acc, 0);
+	rp_series_acc_free(&acc);
+	rp_series_collect(s, 1, 0, true, NULL);
+	assert_int_equal(rp_series_tidy(s), 0);
+	assert_int_equal(s->n, 4);
+	static const uint64_t want[] = {1, 0, 1, 1};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(s->points[i].sec, i);
+		assert_int_equal(s->points[i].sent, want[i]);
+		assert_int_equal(s->points[i].op_sent[MB_OP_GET], want[i]);
+		assert_int_equal(s->points[i].op_bytes[MB_OP_GET], 10 * want[i]);
+	}
+	assert_near_us(s->points[3].p99_us, 200);
+}
+
+/* Seconds nobody reported (a rank without lanes, a point lost to out of memory) become empty
+ * points, so the series is one entry per second from 0 to the last. */
+static void test_series_tidy_fills_gaps(void **state)
+{
+	struct two_workers *f = *state;
+	struct rp_series *s = &f->s;
+	fw_report(s, &f->a, 1, 5, 0, 10, 1);
+	fw_report(s, &f->a, 4, 7, 0, 10, 1);
+	rp_series_collect(s, 1, 0, true, NULL);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(rp_series_tidy(s), 0);
+	assert_int_equal(s->n, 5);
+	static const uint64_t want[] = {0, 5, 0, 0, 7};
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(s->points[i].sec, i);
+		assert_int_equal(s->points[i].sent, want[i]);
+	}
+}
+
 /* Real threads reporting while the main thread collects, as during a run. */
 enum { NTHREADS = 4, NSECONDS = 40 };
 
@@ -238,6 +294,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_series_one_point_per_second, two_setup, two_teardown),
 		cmocka_unit_test_setup_teardown(test_series_waits_for_workers, two_setup, two_teardown),
 		cmocka_unit_test_setup_teardown(test_series_late_reports_merge, two_setup, two_teardown),
+		cmocka_unit_test_setup_teardown(test_series_acc_by_timestamp, two_setup, two_teardown),
+		cmocka_unit_test_setup_teardown(test_series_tidy_fills_gaps, two_setup, two_teardown),
 		cmocka_unit_test(test_series_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

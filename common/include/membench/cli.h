@@ -28,7 +28,12 @@ int mb_parse_size(const char *s, uint64_t *out);
  * record/capture/ (reworked on other branches) include clock.h themselves. */
 #include "membench/clock.h"
 
-/* True when fd is a terminal (progress and live status lines are shown only then). */
+/* True when fd is a terminal (progress and live status lines are redrawn in place only then). */
 bool mb_isatty(int fd);
+
+/* Checks, before the work, that an output file can be written at path: created if missing (and
+ * removed again), else opened for writing without truncating it. Binaries fail at once with
+ * exit 1 naming the file (README, "Exit codes"). @return 0 or -errno. */
+int mb_check_writable(const char *path);
 
 #endif

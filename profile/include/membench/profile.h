@@ -273,9 +273,51 @@ int mb_profile_reader_key(const struct mb_profile_reader *r, uint64_t id, const 
 /* Distinct keys known to the reader: dense ids are 0 .. count-1. */
 uint64_t mb_profile_reader_key_count(const struct mb_profile_reader *r);
 
-/* Prints the header metadata, format version, index (one line per block) and trailer stats in
- * readable text (`membench analyze --info FILE`). */
+/* Prints the header metadata, format version, damage (every record block is decoded to find
+ * it: mb_profile_reader_verify), index (one line per block, damaged ones marked) and trailer
+ * stats in readable text (`membench analyze --info FILE`). */
 void mb_profile_reader_print_info(struct mb_profile_reader *r, FILE *out);
+
+/* ---- damage: one rule for every binary (README, "Exit codes") ---------------------------
+ * A profile is damaged when it was cut short or its end is damaged (no valid footer, index or
+ * trailer: opened by a scan, mb_profile_reader_truncated) or when a record block fails its
+ * checks (checksum, structure, zstd). Every binary refuses damaged data (exit 3, the message
+ * naming the file, the damage and MB_PROFILE_ALLOW_DAMAGED) unless given that flag; with it,
+ * the complete, valid blocks are used and a warning says what was left out. A file cut short is
+ * damaged too (its stats trailer, with what the capture lost, is missing): a recorder killed
+ * with SIGKILL leaves one, readable with the flag. */
+#define MB_PROFILE_ALLOW_DAMAGED "--allow-damaged"
+
+struct mb_profile_damage {
+	bool cut_short;        /* no valid index/trailer (mb_profile_reader_truncated) */
+	uint64_t lost_bytes;   /* of a file cut short: bytes after its last valid block */
+	uint64_t bad_blocks;   /* record blocks found damaged so far (each counted once) */
+	uint64_t bad_records;  /* records the index gives those blocks */
+};
+
+/* Skip mode (off by default): mb_profile_reader_read goes on past a damaged record block and
+ * mb_profile_reader_read_block returns 0 with no records for one; the block is counted in the
+ * damage. I/O errors and -ENOMEM still fail. */
+void mb_profile_reader_skip_damaged(struct mb_profile_reader *r, bool skip);
+/* Decodes every record block, counting the damaged ones (cost: one pass over the file).
+ * @return the number of damaged record blocks, or -errno / -ENOMEM. */
+long mb_profile_reader_verify(struct mb_profile_reader *r);
+/* True when record block i was found damaged (by a read in skip mode, or by verify). */
+bool mb_profile_reader_block_damaged(const struct mb_profile_reader *r, size_t i);
+/* Fills *d (may be NULL) with the damage known so far: cut short at open, blocks found by reads
+ * in skip mode or by verify. msg (may be NULL) gets one line without a trailing newline, "" when
+ * there is none ("x.mbp is damaged: 1 of 9 record blocks failed their checks and were left out
+ * (4096 records; first: block at offset 8123: checksum mismatch)"). @return true when damaged. */
+bool mb_profile_reader_damage(const struct mb_profile_reader *r, struct mb_profile_damage *d,
+			      char *msg, size_t len);
+/* The rule at open: sets skip mode to `allow`; when the file was cut short, msg gets its
+ * description, and without `allow` also the flag to pass. @return 0 (msg, if not "", is a
+ * warning to print), or MB_E_TRUNCATED (refused: msg is the error). */
+int mb_profile_reader_allow_damaged(struct mb_profile_reader *r, bool allow, char *msg,
+				    size_t len);
+/* What to append to the message of a read error err: "; pass --allow-damaged to ..." for damage
+ * (MB_E_CHECKSUM, MB_E_CORRUPT, MB_E_ZSTD, MB_E_TRUNCATED), else "". */
+const char *mb_profile_damage_hint(int err);
 
 /* Message of the last error or warning ("prod.mbp: block at offset 81234: checksum mismatch"). */
 const char *mb_profile_reader_errmsg(const struct mb_profile_reader *r);

@@ -89,7 +89,12 @@ wait "$REC_PID" 2>/dev/null || true
 rec_dump killed
 expect_eq "killed file is flagged as cut short" "$(rec_stat killed truncated_file)" 1
 [ "$(rec_count killed '$4=="get"')" -gt 100 ] || mb_fail "killed capture kept too little"
-echo "ok: SIGKILL left $(rec_count killed '$4=="get"') readable records"
+# the file is damaged (cut short): analyze refuses it naming the flag, and reads it with it
+mb_expect_status 3 "$MB_BIN/membench-analyze" "$MB_TMP/killed.mbp"
+grep -q "cut short" "$MB_TMP/err" && grep -q -- "--allow-damaged" "$MB_TMP/err" ||
+  mb_fail "analyze of a killed capture: $(cat "$MB_TMP/err")"
+mb_expect_status 0 "$MB_BIN/membench-analyze" --allow-damaged "$MB_TMP/killed.mbp"
+echo "ok: SIGKILL left $(rec_count killed '$4=="get"') readable records (analyze --allow-damaged)"
 kill "$CLIENT" 2>/dev/null || true
 
 # ---- ebpf:cgroup=PATH -------------------------------------------------------------------------
