@@ -8,7 +8,7 @@
 
 #define ARRAY_MIN_CAP 16
 
-int mb_array_reserve(void **arr, size_t *cap, size_t need, size_t elem, int zero)
+int mb_array_grow(void **arr, size_t *cap, size_t need, size_t elem, int zero)
 {
 	if (need <= *cap)
 		return 0;

@@ -15,11 +15,18 @@
 
 #include <stddef.h>
 
+/* The growing step of mb_array_reserve (out of line; call mb_array_reserve). */
+int mb_array_grow(void **arr, size_t *cap, size_t need, size_t elem, int zero);
+
 /* Grows *arr (of *cap elements of elem bytes) to hold at least need elements; new elements are
- * uninitialised, or zeroed when zero is true. Nothing happens when *cap >= need.
+ * uninitialised, or zeroed when zero is true. Nothing happens when *cap >= need (an inline
+ * compare: cheap enough for a per-record call).
  * @return 0, or -ENOMEM (out of memory, or need * elem overflows size_t) with *arr and *cap
  *         unchanged. */
-int mb_array_reserve(void **arr, size_t *cap, size_t need, size_t elem, int zero);
+static inline int mb_array_reserve(void **arr, size_t *cap, size_t need, size_t elem, int zero)
+{
+	return need <= *cap ? 0 : mb_array_grow(arr, cap, need, elem, zero);
+}
 
 /* Typed forms: arr is an lvalue pointer, cap an lvalue size_t. */
 #define MB_ARRAY_RESERVE(arr, cap, need) \
