@@ -17,6 +17,7 @@
 
 #include "membench/cli.h"
 #include "membench/error.h"
+#include "membench/array.h"
 #include "membench/exitcode.h"
 #include "keys.h"
 #include "plan.h"
@@ -24,22 +25,6 @@
 #include "target.h"
 
 enum { KEY_UNSEEN = 0, KEY_WARM, KEY_SKIP };
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 1024;
-	while (ncap < need)
-		ncap *= 2;
-	void *np = realloc(*p, ncap * elem);
-	if (!np)
-		return -ENOMEM;
-	memset((char *)np + *cap * elem, 0, (ncap - *cap) * elem);
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
 
 int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warning)
 {
@@ -102,9 +87,9 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 			if (!o->warm || r->key_id == MB_KEY_NONE)
 				continue;
 			size_t id = (size_t)r->key_id;
-			if (grow((void **)&kstate, &kcap, id + 1, 1) ||
-			    grow((void **)&kvlen, &kcap2, id + 1, 4) ||
-			    grow((void **)&kklen, &kcap3, id + 1, 4))
+			if (MB_ARRAY_RESERVE_ZERO(kstate, kcap, id + 1) ||
+			    MB_ARRAY_RESERVE_ZERO(kvlen, kcap2, id + 1) ||
+			    MB_ARRAY_RESERVE_ZERO(kklen, kcap3, id + 1))
 				goto oom;
 			if (kstate[id] != KEY_UNSEEN)
 				continue;

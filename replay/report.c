@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "membench/json.h"
 #include "replay.h"
 #include "report.h"
 
@@ -271,17 +272,12 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
+/* A JSON string: escaped by the shared writer (membench/json.h), which also turns bytes that are
+ * not well-formed UTF-8 (a profile path, a host name) into \u00XX instead of passing them on. */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
+	mb_json_escape(f, s, strlen(s));
 	fputc('"', f);
 }
 
