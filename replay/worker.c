@@ -69,6 +69,16 @@
 #define RP_HK_NS (50 * 1000 * 1000) /* housekeeping period: timeouts, drain deadline */
 #define RP_DRAIN_NS (2 * RP_NS_PER_SEC)
 #define RP_STOP_DRAIN_NS (500 * 1000 * 1000)
+#define RP_POLL_NS 5000             /* spinning: network poll period while replies are awaited */
+#define RP_IDLE_POLL_NS 50000       /* ... and while none are */
+
+/* one iteration of a busy-wait on the clock */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
 
 struct rp_qent {
 	uint64_t intended; /* 0 in --rate max: "now" when sent */
@@ -87,8 +97,11 @@ struct rp_conn {
 	const struct rp_server *srv;
 	int fd;
 	bool up;
-	bool dirty;        /* on the worker's dirty list */
+	bool dirty;        /* on the worker's dirty list: dispatched at the end of the wakeup */
 	bool stalled;
+	bool blocked;      /* the socket took only part of `out`: nothing more is encoded until
+			    * EV_WRITE drains it (bounds `out`, see conn_dispatch) */
+	bool hungry;       /* --rate max: room for more commands than are queued (worker_flush) */
 	struct event *rev, *wev, *retry;
 	uint64_t backoff_ms;
 	struct mb_proto_conn *parser;
@@ -135,6 +148,8 @@ struct rp_worker {
 	size_t nconns;
 	struct rp_conn **dirty;
 	size_t ndirty;
+	size_t hungry;             /* conns with hungry set */
+	uint64_t next_poll;        /* spinning: when the network is polled next */
 	uint64_t queued, inflight;
 	uint64_t cur_batch;
 	unsigned cur_lane;
@@ -250,6 +265,15 @@ static void conn_on_retry(evutil_socket_t fd, short what, void *arg);
 static void conn_dispatch(struct rp_conn *c);
 static void worker_check_done(struct rp_worker *w);
 
+/* Queues c for dispatch at the end of the current wakeup (worker_flush). */
+static void conn_mark_dirty(struct rp_conn *c)
+{
+	if (!c->dirty) {
+		c->dirty = true;
+		c->w->dirty[c->w->ndirty++] = c;
+	}
+}
+
 /* Leaves the worker's event loop for good (finished, or a fatal error already reported). */
 static void worker_halt(struct rp_worker *w)
 {
@@ -344,6 +368,7 @@ static void conn_fail(struct rp_conn *c, uint64_t timed_out_before, uint64_t ret
 	conn_detach(c);
 	mb_buf_reset(&c->out);
 	c->out_off = 0;
+	c->blocked = false;
 	if (conn_new_parser(c) != 0) {
 		mb_error("out of memory");
 		c->qn = 0; /* never reconnected: its queue is dropped */
@@ -385,8 +410,7 @@ static void conn_on_connected(evutil_socket_t fd, short what, void *arg)
 	}
 	c->backoff_ms = 0;
 	c->w->st.reconnects++;
-	c->w->now = mb_mono_ns();
-	conn_dispatch(c);
+	conn_mark_dirty(c);
 }
 
 static void conn_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -409,7 +433,8 @@ static void conn_on_retry(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Writes as much of the output buffer as the socket takes; the rest waits for EV_WRITE. */
+/* Writes as much of the output buffer as the socket takes; the rest waits for EV_WRITE, and
+ * until it has gone the connection is `blocked` (conn_dispatch encodes nothing more). */
 static void conn_flush(struct rp_conn *c)
 {
 	while (c->out_off < c->out.len) {
@@ -423,6 +448,7 @@ static void conn_flush(struct rp_conn *c)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->blocked = true;
 			event_add(c->wev, NULL);
 			return;
 		}
@@ -431,6 +457,10 @@ static void conn_flush(struct rp_conn *c)
 	}
 	mb_buf_reset(&c->out);
 	c->out_off = 0;
+	if (c->blocked) {
+		c->blocked = false;
+		conn_mark_dirty(c); /* what waited behind it goes out at the end of this wakeup */
+	}
 }
 
 static void conn_on_write(evutil_socket_t fd, short what, void *arg)
@@ -468,8 +498,12 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		worker_check_done(w);
 		return;
 	}
-	conn_dispatch(c);
-	worker_check_done(w);
+	/* what the replies freed is sent at the end of the wakeup, once for all of them */
+	conn_mark_dirty(c);
+	/* a send deadline passed while replies were read: the rest of the ready connections are
+	 * read after the send (the event loop keeps them active) */
+	if (w->spin_for && w->now >= w->spin_for)
+		event_base_loopbreak(w->base);
 }
 
 static int ensure_keys(struct rp_worker *w, size_t n)
@@ -552,15 +586,17 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 /* Sends every queued command the depth allows, in order. Commands recorded at the same instant
  * (they reached the server together: one segment) share a write; a command recorded later gets
  * a write of its own even when the worker is behind and both are due, so the target sees the
- * recorded segment boundaries rather than a burst. */
+ * recorded segment boundaries rather than a burst. In --rate max every command that fits goes
+ * out in one write. Memory: nothing is encoded while the socket is full (`blocked`), so `out`
+ * holds at most one call's commands: up to --depth of them (plus noreply ones then due). */
 static void conn_dispatch(struct rp_conn *c)
 {
 	struct rp_worker *w = c->w;
 	uint64_t now = w->now;
-	bool wrote = false;
+	bool wrote = false, unflushed = false;
 	if (!c->up)
 		return;
-	while (c->qn > 0) {
+	while (c->qn > 0 && !c->blocked) {
 		if (c->fn >= c->fcap) {
 			if (!c->stalled)
 				w->st.stalls++;
@@ -578,10 +614,13 @@ static void conn_dispatch(struct rp_conn *c)
 			q_pop(c, nb);
 			continue;
 		}
-		if (wrote && h->intended && h->rec.time_ns != c->last_time) {
+		if (unflushed && h->intended && h->rec.time_ns != c->last_time) {
 			conn_flush(c);
 			if (!c->up)
 				return;
+			unflushed = false;
+			if (c->blocked)
+				break;
 			now = w->now = mb_mono_ns();
 		}
 		c->last_time = h->rec.time_ns;
@@ -630,11 +669,11 @@ static void conn_dispatch(struct rp_conn *c)
 			w->inflight++;
 		}
 		q_pop(c, nb);
-		wrote = true;
+		wrote = unflushed = true;
 	}
 	if (wrote)
 		w->last_progress = now;
-	if (wrote)
+	if (unflushed)
 		conn_flush(c);
 }
 
@@ -722,10 +761,11 @@ static int route(struct rp_worker *w, const struct mb_record *r, uint64_t intend
 		e->rec.rflags &= (uint8_t)~MB_RF_BATCH_CONT; /* first key of this server's part */
 	c->batch = w->cur_batch;
 	w->queued++;
-	if (!c->dirty) {
-		c->dirty = true;
-		w->dirty[w->ndirty++] = c;
+	if (c->hungry && c->qn >= c->fcap - c->fn) {
+		c->hungry = false;
+		w->hungry--;
 	}
+	conn_mark_dirty(c);
 	return 0;
 }
 
@@ -739,13 +779,17 @@ static void worker_begin_drain(struct rp_worker *w, uint64_t deadline)
 	w->drain_deadline = deadline;
 }
 
-/* Pulls every record due by now (schedule) or enough to keep connections busy (max).
+/* Pulls every record due by now (schedule) or enough to keep connections busy (max: about
+ * 4 x depth per connection, and more while a connection with room has fewer queued than it may
+ * send, up to 16 times that: the profile's order decides which connection the next record is
+ * for, and a connection left short would send what a reply freed in two writes).
  * @return the next deadline (absolute ns), UINT64_MAX when nothing is scheduled, or 0 on a
  * fatal error (reported). */
 static uint64_t worker_pull(struct rp_worker *w)
 {
 	bool max = w->o->rate_mode == RP_RATE_MAX;
 	uint64_t want = (uint64_t)w->nconns * w->o->depth * 4;
+	uint64_t most = want * 16 < RP_QUEUE_CAP ? want * 16 : RP_QUEUE_CAP;
 	for (;;) {
 		if (w->state != RP_RUNNING)
 			return UINT64_MAX;
@@ -762,7 +806,7 @@ static uint64_t worker_pull(struct rp_worker *w)
 		bool cont = (r->rflags & MB_RF_BATCH_CONT) != 0;
 		uint64_t intended = 0;
 		if (max) {
-			if (!cont && w->queued >= want)
+			if (!cont && w->queued >= want && (!w->hungry || w->queued >= most))
 				return UINT64_MAX; /* refilled on replies */
 			if (!cont && w->now >= w->run->end_ns) {
 				worker_begin_drain(w, UINT64_MAX);
@@ -786,6 +830,43 @@ static uint64_t worker_pull(struct rp_worker *w)
 		w->ri++;
 		w->rec_in_pass++;
 	}
+}
+
+/* Every connection that got records or replies since the last call writes (at most) once. */
+static void worker_dispatch_dirty(struct rp_worker *w)
+{
+	for (size_t i = 0; i < w->ndirty; i++) {
+		struct rp_conn *c = w->dirty[i];
+		c->dirty = false;
+		c->hungry = false;
+		conn_dispatch(c);
+	}
+	w->ndirty = 0;
+	w->hungry = 0;
+}
+
+/* The end of a wakeup (worker_main, after the event loop returns): the connections whose
+ * replies were read in it send what those freed, one write each, after every ready connection
+ * has been read; in --rate max the queues are topped up first, so that a connection can fill
+ * all the room it got. */
+static void worker_flush(struct rp_worker *w)
+{
+	if (w->ndirty == 0 || w->halt)
+		return;
+	w->now = mb_mono_ns();
+	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && !w->eof) {
+		for (size_t i = 0; i < w->ndirty; i++) {
+			struct rp_conn *c = w->dirty[i];
+			c->hungry = c->up && !c->blocked && c->qn < c->fcap - c->fn;
+			w->hungry += c->hungry;
+		}
+		if (worker_pull(w) == 0) {
+			worker_halt(w);
+			return;
+		}
+	}
+	worker_dispatch_dirty(w);
+	worker_check_done(w);
 }
 
 /* Arms the schedule timerfd for an absolute CLOCK_MONOTONIC deadline (a past one fires at once). */
@@ -818,11 +899,7 @@ static void worker_run_schedule(struct rp_worker *w)
 	w->spin_for = 0;
 	w->now = mb_mono_ns();
 	uint64_t next = worker_pull(w);
-	for (size_t i = 0; i < w->ndirty; i++) {
-		w->dirty[i]->dirty = false;
-		conn_dispatch(w->dirty[i]);
-	}
-	w->ndirty = 0;
+	worker_dispatch_dirty(w);
 	if (next == 0) {
 		worker_halt(w);
 		return;
@@ -935,19 +1012,6 @@ static void worker_check_done(struct rp_worker *w)
 {
 	if (w->state == RP_DONE)
 		return;
-	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && !w->eof &&
-	    w->queued < (uint64_t)w->nconns * w->o->depth * 2) {
-		w->now = mb_mono_ns();
-		if (worker_pull(w) == 0) {
-			worker_halt(w);
-			return;
-		}
-		for (size_t i = 0; i < w->ndirty; i++) {
-			w->dirty[i]->dirty = false;
-			conn_dispatch(w->dirty[i]);
-		}
-		w->ndirty = 0;
-	}
 	if (w->eof && w->queued == 0 && w->inflight == 0)
 		worker_finish(w);
 }
@@ -1145,18 +1209,29 @@ static void *worker_main(void *arg)
 	worker_arm(w, w->run->t0 - w->early); /* first send at t0 */
 	if (w->nconns == 0)
 		worker_finish(w);
-	/* event_base_dispatch(), except that while a send deadline is near (spin_for) the loop polls
-	 * without blocking and sends the moment the deadline passes */
+	/* event_base_dispatch(), except that while a send deadline is near (spin_for) the loop
+	 * reads the clock (vDSO, no syscall) and sends the moment the deadline passes, and polls the
+	 * network without blocking only every RP_POLL_NS while replies are awaited (RP_IDLE_POLL_NS
+	 * otherwise, for the stop pipe and libevent's timers); after each wakeup, worker_flush. */
 	while (!w->halt) {
 		if (!w->spin_for) {
 			if (event_base_loop(w->base, EVLOOP_ONCE) != 0)
 				break;
 		} else {
-			if (event_base_loop(w->base, EVLOOP_NONBLOCK) < 0)
-				break;
-			if (w->spin_for && mb_mono_ns() >= w->spin_for)
+			uint64_t now = mb_mono_ns();
+			if (now >= w->spin_for) {
 				worker_run_schedule(w);
+			} else if (now >= w->next_poll) {
+				bool busy = w->inflight || w->ndirty;
+				w->next_poll = now + (busy ? RP_POLL_NS : RP_IDLE_POLL_NS);
+				if (event_base_loop(w->base, EVLOOP_NONBLOCK) < 0)
+					break;
+			} else {
+				cpu_relax();
+				continue;
+			}
 		}
+		worker_flush(w);
 	}
 	if (w->state != RP_DONE)
 		worker_finish(w);
