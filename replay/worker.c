@@ -8,8 +8,8 @@
  * (no relative sleeps); it is re-armed only when the deadline changes (libevent's own precise
  * timers would call timerfd_settime on every loop iteration, i.e. for every batch of replies
  * too). Pacing (worker_run_schedule): the last stretch before a deadline, and any gap up to
- * --spin, is busy-waited in worker_main's loop, which then polls the event base without
- * blocking. At a deadline every record now due is taken from the profile ("pulled") and queued
+ * --spin, is busy-waited in worker_main's loop on the clock (vDSO), polling the event base
+ * without blocking only every RP_POLL_NS while replies are awaited. At a deadline every record now due is taken from the profile ("pulled") and queued
  * on its connection; then each connection that got work encodes what it may send into its
  * output buffer and writes it, one send() per recorded instant (commands recorded at the same
  * time arrived together, in one segment; later ones get their own write even when the worker
@@ -19,6 +19,11 @@
  *
  * --rate max: the same queues, but records carry no intended time; the worker keeps about
  * 4 x depth records queued per connection and sends whenever a connection has room.
+ *
+ * Batching: read callbacks only parse replies and mark their connection dirty; after each
+ * event-loop wakeup, worker_flush has every dirty connection write once (one send() with all
+ * it may send in --rate max). Output buffers stay small: nothing is encoded while a socket is
+ * full (`blocked`), so memory is bounded by depth x connections x request size.
  *
  * Depth: at most `depth` commands awaiting a reply per connection. A due command that finds its
  * connection full waits in the queue (a "stall", counted once per episode) and is sent as soon as
