@@ -9,11 +9,11 @@
  * timers would call timerfd_settime on every loop iteration, i.e. for every batch of replies
  * too). Pacing (worker_run_schedule): the last stretch before a deadline, and any gap up to
  * --spin, is busy-waited in worker_main's loop on the clock (vDSO), polling the event base
- * without blocking only every RP_POLL_NS while replies are awaited. At a deadline every record now due is taken from the profile ("pulled") and queued
- * on its connection; then each connection that got work encodes what it may send into its
- * output buffer and writes it, one send() per recorded instant (commands recorded at the same
- * time arrived together, in one segment; later ones get their own write even when the worker
- * is behind). A multi-key get (records with MB_RF_BATCH_CONT after the first) is pulled whole
+ * without blocking only every RP_POLL_NS while replies are awaited. At a deadline every record
+ * now due is taken from the profile ("pulled") and queued on its connection; then each
+ * connection that got work encodes what it may send into its output buffer and writes it, one
+ * send() per recorded instant (commands recorded at the same time arrived together, in one
+ * segment; later ones get their own write even when the worker is behind). A multi-key get (records with MB_RF_BATCH_CONT after the first) is pulled whole
  * and sent as one command again (split per server when keys live on several servers, as
  * libmemcached does).
  *
