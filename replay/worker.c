@@ -77,14 +77,6 @@
 #define RP_POLL_NS 5000             /* spinning: network poll period while replies are awaited */
 #define RP_IDLE_POLL_NS 50000       /* ... and while none are */
 
-/* one iteration of a busy-wait on the clock */
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 struct rp_qent {
 	uint64_t intended; /* 0 in --rate max: "now" when sent */
 	uint64_t pulled;
@@ -1232,7 +1224,8 @@ static void *worker_main(void *arg)
 				if (event_base_loop(w->base, EVLOOP_NONBLOCK) < 0)
 					break;
 			} else {
-				cpu_relax();
+				/* no PAUSE here: under KVM a PAUSE loop can trigger pause-loop exiting,
+				 * which deschedules the vCPU as if it spun on a lock */
 				continue;
 			}
 		}
