@@ -86,6 +86,7 @@ struct rp_qent {
 struct rp_flight {
 	uint64_t intended, sent;
 	uint32_t keys_left;
+	uint32_t write;    /* the connection's write it went out in (conn.writes) */
 	uint8_t op;
 };
 
@@ -110,6 +111,8 @@ struct rp_conn {
 	size_t fh, fn, fcap;
 	uint64_t batch;            /* batch sequence of the last record queued here */
 	uint64_t last_time;        /* recorded time of the last command encoded */
+	uint32_t writes;           /* writes started (flight.write) */
+	uint32_t done_write;       /* write of the last command answered (UINT32_MAX: none) */
 };
 
 enum rp_state { RP_RUNNING, RP_DRAINING, RP_DONE };
@@ -308,6 +311,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	w->s_resp++;
 	w->st.last_done_ns = now;
 	w->last_progress = now;
+	c->done_write = f->write;
 	f_pop(c);
 }
 
@@ -580,6 +584,15 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 				  c->out.len - before, w->now);
 }
 
+/* --rate max: is the server part-way through answering one of c's writes? It read the write
+ * whole and answers command by command (memcached sends each get's reply on its own), so the
+ * room the first replies free waits, and all of it goes out in one write when the last reply
+ * of that write is in: one write per server read, not one per batch of replies read. */
+static bool conn_mid_write(const struct rp_conn *c)
+{
+	return c->w->o->rate_mode == RP_RATE_MAX && c->fn && c->f[c->fh].write == c->done_write;
+}
+
 /* Sends every queued command the depth allows, in order. Commands recorded at the same instant
  * (they reached the server together: one segment) share a write; a command recorded later gets
  * a write of its own even when the worker is behind and both are due, so the target sees the
@@ -592,6 +605,8 @@ static void conn_dispatch(struct rp_conn *c)
 	uint64_t now = w->now;
 	bool wrote = false, unflushed = false;
 	if (!c->up)
+		return;
+	if (conn_mid_write(c))
 		return;
 	while (c->qn > 0 && !c->blocked) {
 		if (c->fn >= c->fcap) {
@@ -615,6 +630,7 @@ static void conn_dispatch(struct rp_conn *c)
 			conn_flush(c);
 			if (!c->up)
 				return;
+			c->writes++;
 			unflushed = false;
 			if (c->blocked)
 				break;
@@ -661,6 +677,7 @@ static void conn_dispatch(struct rp_conn *c)
 			f->intended = intended;
 			f->sent = now;
 			f->keys_left = (uint32_t)nb;
+			f->write = c->writes;
 			f->op = op;
 			c->fn++;
 			w->inflight++;
@@ -670,8 +687,10 @@ static void conn_dispatch(struct rp_conn *c)
 	}
 	if (wrote)
 		w->last_progress = now;
-	if (unflushed)
+	if (unflushed) {
+		c->writes++;
 		conn_flush(c);
+	}
 }
 
 /* ---- profile -> queues ----------------------------------------------------------------- */
@@ -854,7 +873,8 @@ static void worker_flush(struct rp_worker *w)
 	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && !w->eof) {
 		for (size_t i = 0; i < w->ndirty; i++) {
 			struct rp_conn *c = w->dirty[i];
-			c->hungry = c->up && !c->blocked && c->qn < c->fcap - c->fn;
+			c->hungry = c->up && !c->blocked && !conn_mid_write(c) &&
+				    c->qn < c->fcap - c->fn;
 			w->hungry += c->hungry;
 		}
 		if (worker_pull(w) == 0) {
@@ -1145,6 +1165,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 		c->srv = &o->servers[(i / p->nfam) % o->nservers];
 		c->fcap = o->depth;
 		c->f = calloc(c->fcap, sizeof(*c->f));
+		c->done_write = UINT32_MAX;
 		c->retry = evtimer_new(w->base, conn_on_retry, c);
 		if (!c->f || !c->retry || conn_new_parser(c) != 0)
 			goto oom;
