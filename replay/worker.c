@@ -1236,19 +1236,26 @@ static void *worker_main(void *arg)
 			if (event_base_loop(w->base, EVLOOP_ONCE) != 0)
 				break;
 		} else {
+			/* sends first; replies are read at least every RP_POLL_NS also while the
+			 * worker is behind and every iteration finds a send due */
 			uint64_t now = mb_mono_ns();
+			bool ran = false;
 			if (now >= w->spin_for) {
 				worker_run_schedule(w);
-			} else if (now >= w->next_poll) {
+				now = mb_mono_ns();
+				ran = true;
+			}
+			if (now >= w->next_poll) {
 				bool busy = w->inflight || w->ndirty;
 				w->next_poll = now + (busy ? RP_POLL_NS : RP_IDLE_POLL_NS);
 				if (event_base_loop(w->base, EVLOOP_NONBLOCK) < 0)
 					break;
-			} else {
-				/* no PAUSE here: under KVM a PAUSE loop can trigger pause-loop exiting,
-				 * which deschedules the vCPU as if it spun on a lock */
-				continue;
+				ran = true;
 			}
+			/* nothing due: spin on. No PAUSE here: under KVM a PAUSE loop can trigger
+			 * pause-loop exiting, which deschedules the vCPU as if it spun on a lock */
+			if (!ran)
+				continue;
 		}
 		worker_flush(w);
 	}
