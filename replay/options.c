@@ -2,15 +2,18 @@
  *
  * Every flag is checked here, before the profile is opened or a server contacted, and a bad
  * one exits 2 with a message naming the flag and its value. Defaults are set in one place
- * (the initializer at the top of rp_options_parse). --server is resolved here (target.c), so an
+ * (the initializer at the top of rp_options_parse; --depth's depends on --rate, so it is
+ * filled in after the flags). --server is resolved here (target.c), so an
  * unknown host exits 5 before anything else happens.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "membench/cli.h"
 #include "membench/error.h"
@@ -51,10 +54,11 @@ static const char help_text[] =
 "      --fold conn|key    map recorded requests to lanes by recorded connection (conn % N; keeps\n"
 "                         each connection's order; the default) or by key hash (spreads a few hot\n"
 "                         connections over many)\n"
-"  -d, --depth N          at most N requests awaiting a reply per connection (default 64); a due\n"
-"                         request that finds its connection full waits and is counted as a stall\n"
-"                         (open loop; --rate max keeps every connection at N by design)\n"
-"  -t, --threads N        worker threads, each with its own event loop (default 1)\n"
+"  -d, --depth N          at most N requests awaiting a reply per connection (default 64, and 1\n"
+"                         with --rate max); a due request that finds its connection full waits\n"
+"                         and is counted as a stall (open loop only)\n"
+"  -t, --threads N        worker threads, each with its own event loop (default: the CPUs this\n"
+"                         process may run on, at most one per connection)\n"
 "      --timeout D        count a request unanswered after D as timed out and reconnect\n"
 "      --connect-timeout D  give up a connection not set up (connected, TLS handshake and\n"
 "                         authentication done) within D (default 5s): at start-up that is exit 5\n"
@@ -250,13 +254,23 @@ static int parse_tls(struct rp_tls_opts *t, int c, const char *arg)
 	return 0;
 }
 
+/* --threads default: the CPUs this process may run on (its affinity mask, e.g. under taskset),
+ * at most 256; main.c gives no thread fewer than one lane. */
+static unsigned default_threads(void)
+{
+	cpu_set_t set;
+	long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+							      : sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
 /* @return 0, or an exit code. */
 int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 {
 	char err[512];
 	int c;
 	*o = (struct rp_opts){.rate_mode = RP_RATE_SPEED, .rate = 1.0,
-			      .threads = 1, .depth = 64, .interval_s = 1, .fold = RP_FOLD_CONN, .spin_ns = RP_SPIN_DEFAULT_NS,
+			      .threads = default_threads(), .interval_s = 1, .fold = RP_FOLD_CONN, .spin_ns = RP_SPIN_DEFAULT_NS,
 			      .distribution = MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA,
 			      .hash = MEMCACHED_HASH_DEFAULT,
 			      .connect_timeout_ns = 5 * RP_NS_PER_SEC};
@@ -406,6 +420,8 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 	if (optind + 1 < argc)
 		return usage_error("unexpected argument %s", argv[optind + 1]);
 	o->profile = argv[optind];
+	if (!o->depth) /* not given: memtier's closed-loop default, room for bursts in open loop */
+		o->depth = o->rate_mode == RP_RATE_MAX ? 1 : 64;
 	if (o->nservers == 0)
 		return usage_error("%s", "missing --server HOST:PORT");
 	if (!o->tls.cert != !o->tls.key)

@@ -8,17 +8,22 @@
  * (no relative sleeps); it is re-armed only when the deadline changes (libevent's own precise
  * timers would call timerfd_settime on every loop iteration, i.e. for every batch of replies
  * too). Pacing (worker_run_schedule): the last stretch before a deadline, and any gap up to
- * --spin, is busy-waited in worker_main's loop, which then polls the event base without
- * blocking. At a deadline every record now due is taken from the profile ("pulled") and queued
- * on its connection; then each connection that got work encodes what it may send into its
- * output buffer and writes it, one send() per recorded instant (commands recorded at the same
- * time arrived together, in one segment; later ones get their own write even when the worker
- * is behind). A multi-key get (records with MB_RF_BATCH_CONT after the first) is pulled whole
+ * --spin, is busy-waited in worker_main's loop on the clock (vDSO), polling the event base
+ * without blocking only every RP_POLL_NS while replies are awaited. At a deadline every record
+ * now due is taken from the profile ("pulled") and queued on its connection; then each
+ * connection that got work encodes what it may send into its output buffer and writes it, one
+ * send() per recorded instant (commands recorded at the same time arrived together, in one
+ * segment; later ones get their own write even when the worker is behind). A multi-key get (records with MB_RF_BATCH_CONT after the first) is pulled whole
  * and sent as one command again (split per server when keys live on several servers, as
  * libmemcached does).
  *
  * --rate max: the same queues, but records carry no intended time; the worker keeps about
  * 4 x depth records queued per connection and sends whenever a connection has room.
+ *
+ * Batching: read callbacks only parse replies and mark their connection dirty; after each
+ * event-loop wakeup, worker_flush has every dirty connection write once (one send() with all
+ * it may send in --rate max). Output buffers stay small: nothing is encoded while a socket is
+ * full (`blocked`), so memory is bounded by depth x connections x request size.
  *
  * Depth: at most `depth` commands awaiting a reply per connection. A due command that finds its
  * connection full waits in the queue (a "stall", counted once per episode) and is sent as soon as
@@ -72,6 +77,8 @@
 #define RP_HK_NS (50 * 1000 * 1000) /* housekeeping period: timeouts, drain deadline */
 #define RP_DRAIN_NS (2 * RP_NS_PER_SEC)
 #define RP_STOP_DRAIN_NS (500 * 1000 * 1000)
+#define RP_POLL_NS 5000             /* spinning: network poll period while replies are awaited */
+#define RP_IDLE_POLL_NS 50000       /* ... and while none are */
 
 struct rp_qent {
 	uint64_t intended; /* 0 in --rate max: "now" when sent */
@@ -82,6 +89,7 @@ struct rp_qent {
 struct rp_flight {
 	uint64_t intended, sent;
 	uint32_t keys_left;
+	uint32_t write;    /* the connection's write it went out in (conn.writes) */
 	uint8_t op;
 };
 
@@ -90,8 +98,11 @@ struct rp_conn {
 	const struct rp_server *srv;
 	int fd;
 	bool up;
-	bool dirty;        /* on the worker's dirty list */
+	bool dirty;        /* on the worker's dirty list: dispatched at the end of the wakeup */
 	bool stalled;
+	bool blocked;      /* the socket took only part of `out`: nothing more is encoded until
+			    * EV_WRITE drains it (bounds `out`, see conn_dispatch) */
+	bool hungry;       /* --rate max: room for more commands than are queued (worker_flush) */
 	struct event *rev, *wev, *retry;
 	uint64_t backoff_ms;
 	bool binary;               /* binary protocol: SASL authentication */
@@ -107,6 +118,8 @@ struct rp_conn {
 	size_t fh, fn, fcap;
 	uint64_t batch;            /* batch sequence of the last record queued here */
 	uint64_t last_time;        /* recorded time of the last command encoded */
+	uint32_t writes;           /* writes started (flight.write) */
+	uint32_t done_write;       /* write of the last command answered (UINT32_MAX: none) */
 };
 
 enum rp_state { RP_RUNNING, RP_DRAINING, RP_DONE };
@@ -142,6 +155,8 @@ struct rp_worker {
 	size_t nconns;
 	struct rp_conn **dirty;
 	size_t ndirty;
+	size_t hungry;             /* conns with hungry set */
+	uint64_t next_poll;        /* spinning: when the network is polled next */
 	uint64_t queued, inflight;
 	uint64_t cur_batch;
 	unsigned cur_lane;
@@ -255,6 +270,15 @@ static void conn_on_retry(evutil_socket_t fd, short what, void *arg);
 static void conn_dispatch(struct rp_conn *c);
 static void worker_check_done(struct rp_worker *w);
 
+/* Queues c for dispatch at the end of the current wakeup (worker_flush). */
+static void conn_mark_dirty(struct rp_conn *c)
+{
+	if (!c->dirty) {
+		c->dirty = true;
+		c->w->dirty[c->w->ndirty++] = c;
+	}
+}
+
 /* Leaves the worker's event loop for good (finished, or a fatal error already reported). */
 static void worker_halt(struct rp_worker *w)
 {
@@ -297,6 +321,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	w->sa.responses++;
 	w->st.last_done_ns = now;
 	w->last_progress = now;
+	c->done_write = f->write;
 	f_pop(c);
 }
 
@@ -360,6 +385,7 @@ static void conn_fail(struct rp_conn *c, uint64_t timed_out_before, uint64_t ret
 	conn_detach(c);
 	mb_buf_reset(&c->out);
 	c->out_off = 0;
+	c->blocked = false;
 	if (conn_new_parser(c) != 0) {
 		mb_error("out of memory");
 		c->qn = 0; /* never reconnected: its queue is dropped */
@@ -420,8 +446,7 @@ static void conn_on_setup(evutil_socket_t fd, short what, void *arg)
 	c->backoff_ms = 0;
 	w->st.reconnects++;
 	__atomic_add_fetch(&w->run->reconnects, 1, __ATOMIC_RELAXED);
-	w->now = mb_mono_ns();
-	conn_dispatch(c);
+	conn_mark_dirty(c); /* what waited goes out at the end of this wakeup */
 }
 
 static void conn_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -446,7 +471,8 @@ static void conn_on_retry(evutil_socket_t fd, short what, void *arg)
 	conn_on_setup(-1, 0, c); /* arms the wait for the socket */
 }
 
-/* Writes as much of the output buffer as the socket takes; the rest waits for EV_WRITE. */
+/* Writes as much of the output buffer as the socket takes; the rest waits for EV_WRITE, and
+ * until it has gone the connection is `blocked` (conn_dispatch encodes nothing more). */
 static void conn_flush(struct rp_conn *c)
 {
 	while (c->out_off < c->out.len) {
@@ -460,6 +486,7 @@ static void conn_flush(struct rp_conn *c)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->blocked = true;
 			event_add(c->wev, NULL);
 			return;
 		}
@@ -468,6 +495,10 @@ static void conn_flush(struct rp_conn *c)
 	}
 	mb_buf_reset(&c->out);
 	c->out_off = 0;
+	if (c->blocked) {
+		c->blocked = false;
+		conn_mark_dirty(c); /* what waited behind it goes out at the end of this wakeup */
+	}
 }
 
 static void conn_on_write(evutil_socket_t fd, short what, void *arg)
@@ -505,8 +536,12 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		worker_check_done(w);
 		return;
 	}
-	conn_dispatch(c);
-	worker_check_done(w);
+	/* what the replies freed is sent at the end of the wakeup, once for all of them */
+	conn_mark_dirty(c);
+	/* a send deadline passed while replies were read: the rest of the ready connections are
+	 * read after the send (the event loop keeps them active) */
+	if (w->spin_for && w->now >= w->spin_for)
+		event_base_loopbreak(w->base);
 }
 
 static int ensure_keys(struct rp_worker *w, size_t n)
@@ -586,18 +621,31 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 				  c->out.len - before, w->now);
 }
 
+/* --rate max: is the server part-way through answering one of c's writes? It read the write
+ * whole and answers command by command (memcached sends each get's reply on its own), so the
+ * room the first replies free waits, and all of it goes out in one write when the last reply
+ * of that write is in: one write per server read, not one per batch of replies read. */
+static bool conn_mid_write(const struct rp_conn *c)
+{
+	return c->w->o->rate_mode == RP_RATE_MAX && c->fn && c->f[c->fh].write == c->done_write;
+}
+
 /* Sends every queued command the depth allows, in order. Commands recorded at the same instant
  * (they reached the server together: one segment) share a write; a command recorded later gets
  * a write of its own even when the worker is behind and both are due, so the target sees the
- * recorded segment boundaries rather than a burst. */
+ * recorded segment boundaries rather than a burst. In --rate max every command that fits goes
+ * out in one write. Memory: nothing is encoded while the socket is full (`blocked`), so `out`
+ * holds at most one call's commands: up to --depth of them (plus noreply ones then due). */
 static void conn_dispatch(struct rp_conn *c)
 {
 	struct rp_worker *w = c->w;
 	uint64_t now = w->now;
-	bool wrote = false;
+	bool wrote = false, unflushed = false;
 	if (!c->up)
 		return;
-	while (c->qn > 0) {
+	if (conn_mid_write(c))
+		return;
+	while (c->qn > 0 && !c->blocked) {
 		if (c->fn >= c->fcap) {
 			if (!c->stalled && w->o->rate_mode != RP_RATE_MAX)
 				w->st.stalls++; /* closed loop is at --depth by design */
@@ -615,10 +663,14 @@ static void conn_dispatch(struct rp_conn *c)
 			q_pop(c, nb);
 			continue;
 		}
-		if (wrote && h->intended && h->rec.time_ns != c->last_time) {
+		if (unflushed && h->intended && h->rec.time_ns != c->last_time) {
 			conn_flush(c);
 			if (!c->up)
 				return;
+			c->writes++;
+			unflushed = false;
+			if (c->blocked)
+				break;
 			now = w->now = mb_mono_ns();
 		}
 		c->last_time = h->rec.time_ns;
@@ -667,17 +719,20 @@ static void conn_dispatch(struct rp_conn *c)
 			f->intended = intended;
 			f->sent = now;
 			f->keys_left = (uint32_t)nb;
+			f->write = c->writes;
 			f->op = op;
 			c->fn++;
 			w->inflight++;
 		}
 		q_pop(c, nb);
-		wrote = true;
+		wrote = unflushed = true;
 	}
 	if (wrote)
 		w->last_progress = now;
-	if (wrote)
+	if (unflushed) {
+		c->writes++;
 		conn_flush(c);
+	}
 }
 
 /* ---- profile -> queues ----------------------------------------------------------------- */
@@ -764,10 +819,11 @@ static int route(struct rp_worker *w, const struct mb_record *r, uint64_t intend
 		e->rec.rflags &= (uint8_t)~MB_RF_BATCH_CONT; /* first key of this server's part */
 	c->batch = w->cur_batch;
 	w->queued++;
-	if (!c->dirty) {
-		c->dirty = true;
-		w->dirty[w->ndirty++] = c;
+	if (c->hungry && c->qn >= c->fcap - c->fn) {
+		c->hungry = false;
+		w->hungry--;
 	}
+	conn_mark_dirty(c);
 	return 0;
 }
 
@@ -781,13 +837,17 @@ static void worker_begin_drain(struct rp_worker *w, uint64_t deadline)
 	w->drain_deadline = deadline;
 }
 
-/* Pulls every record due by now (schedule) or enough to keep connections busy (max).
+/* Pulls every record due by now (schedule) or enough to keep connections busy (max: about
+ * 4 x depth per connection, and more while a connection with room has fewer queued than it may
+ * send, up to 16 times that: the profile's order decides which connection the next record is
+ * for, and a connection left short would send what a reply freed in two writes).
  * @return the next deadline (absolute ns), UINT64_MAX when nothing is scheduled, or 0 on a
  * fatal error (reported). */
 static uint64_t worker_pull(struct rp_worker *w)
 {
 	bool max = w->o->rate_mode == RP_RATE_MAX;
 	uint64_t want = (uint64_t)w->nconns * w->o->depth * 4;
+	uint64_t most = want * 16 < RP_QUEUE_CAP ? want * 16 : RP_QUEUE_CAP;
 	for (;;) {
 		if (w->state != RP_RUNNING)
 			return UINT64_MAX;
@@ -804,7 +864,7 @@ static uint64_t worker_pull(struct rp_worker *w)
 		bool cont = (r->rflags & MB_RF_BATCH_CONT) != 0;
 		uint64_t intended = 0;
 		if (max) {
-			if (!cont && w->queued >= want)
+			if (!cont && w->queued >= want && (!w->hungry || w->queued >= most))
 				return UINT64_MAX; /* refilled on replies */
 			if (!cont && w->now >= w->run->end_ns) {
 				worker_begin_drain(w, UINT64_MAX);
@@ -828,6 +888,44 @@ static uint64_t worker_pull(struct rp_worker *w)
 		w->ri++;
 		w->rec_in_pass++;
 	}
+}
+
+/* Every connection that got records or replies since the last call writes (at most) once. */
+static void worker_dispatch_dirty(struct rp_worker *w)
+{
+	for (size_t i = 0; i < w->ndirty; i++) {
+		struct rp_conn *c = w->dirty[i];
+		c->dirty = false;
+		c->hungry = false;
+		conn_dispatch(c);
+	}
+	w->ndirty = 0;
+	w->hungry = 0;
+}
+
+/* The end of a wakeup (worker_main, after the event loop returns): the connections whose
+ * replies were read in it send what those freed, one write each, after every ready connection
+ * has been read; in --rate max the queues are topped up first, so that a connection can fill
+ * all the room it got. */
+static void worker_flush(struct rp_worker *w)
+{
+	if (w->ndirty == 0 || w->halt)
+		return;
+	w->now = mb_mono_ns();
+	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && !w->eof) {
+		for (size_t i = 0; i < w->ndirty; i++) {
+			struct rp_conn *c = w->dirty[i];
+			c->hungry = c->up && !c->blocked && !conn_mid_write(c) &&
+				    c->qn < c->fcap - c->fn;
+			w->hungry += c->hungry;
+		}
+		if (worker_pull(w) == 0) {
+			worker_halt(w);
+			return;
+		}
+	}
+	worker_dispatch_dirty(w);
+	worker_check_done(w);
 }
 
 /* Arms the schedule timerfd for an absolute CLOCK_MONOTONIC deadline (a past one fires at once). */
@@ -860,11 +958,7 @@ static void worker_run_schedule(struct rp_worker *w)
 	w->spin_for = 0;
 	w->now = mb_mono_ns();
 	uint64_t next = worker_pull(w);
-	for (size_t i = 0; i < w->ndirty; i++) {
-		w->dirty[i]->dirty = false;
-		conn_dispatch(w->dirty[i]);
-	}
-	w->ndirty = 0;
+	worker_dispatch_dirty(w);
 	if (next == 0) {
 		worker_halt(w);
 		return;
@@ -967,19 +1061,6 @@ static void worker_check_done(struct rp_worker *w)
 {
 	if (w->state == RP_DONE)
 		return;
-	if (w->o->rate_mode == RP_RATE_MAX && w->state == RP_RUNNING && !w->eof &&
-	    w->queued < (uint64_t)w->nconns * w->o->depth * 2) {
-		w->now = mb_mono_ns();
-		if (worker_pull(w) == 0) {
-			worker_halt(w);
-			return;
-		}
-		for (size_t i = 0; i < w->ndirty; i++) {
-			w->dirty[i]->dirty = false;
-			conn_dispatch(w->dirty[i]);
-		}
-		w->ndirty = 0;
-	}
 	if (w->eof && w->queued == 0 && w->inflight == 0)
 		worker_finish(w);
 }
@@ -1145,6 +1226,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 		c->srv = &o->servers[(i / p->nfam) % o->nservers];
 		c->fcap = o->depth;
 		c->f = calloc(c->fcap, sizeof(*c->f));
+		c->done_write = UINT32_MAX;
 		c->retry = evtimer_new(w->base, conn_on_retry, c);
 		c->binary = p->nfam == 2 ? i % 2 == 1 : p->binary;
 		if (!c->f || !c->retry || conn_new_parser(c) != 0)
@@ -1199,18 +1281,37 @@ static void *worker_main(void *arg)
 	worker_arm(w, w->run->t0 - w->early); /* first send at t0 */
 	if (w->nconns == 0)
 		worker_finish(w);
-	/* event_base_dispatch(), except that while a send deadline is near (spin_for) the loop polls
-	 * without blocking and sends the moment the deadline passes */
+	/* event_base_dispatch(), except that while a send deadline is near (spin_for) the loop
+	 * reads the clock (vDSO, no syscall) and sends the moment the deadline passes, and polls the
+	 * network without blocking only every RP_POLL_NS while replies are awaited (RP_IDLE_POLL_NS
+	 * otherwise, for the stop pipe and libevent's timers); after each wakeup, worker_flush. */
 	while (!w->halt) {
 		if (!w->spin_for) {
 			if (event_base_loop(w->base, EVLOOP_ONCE) != 0)
 				break;
 		} else {
-			if (event_base_loop(w->base, EVLOOP_NONBLOCK) < 0)
-				break;
-			if (w->spin_for && mb_mono_ns() >= w->spin_for)
+			/* sends first; replies are read at least every RP_POLL_NS also while the
+			 * worker is behind and every iteration finds a send due */
+			uint64_t now = mb_mono_ns();
+			bool ran = false;
+			if (now >= w->spin_for) {
 				worker_run_schedule(w);
+				now = mb_mono_ns();
+				ran = true;
+			}
+			if (now >= w->next_poll) {
+				bool busy = w->inflight || w->ndirty;
+				w->next_poll = now + (busy ? RP_POLL_NS : RP_IDLE_POLL_NS);
+				if (event_base_loop(w->base, EVLOOP_NONBLOCK) < 0)
+					break;
+				ran = true;
+			}
+			/* nothing due: spin on. No PAUSE here: under KVM a PAUSE loop can trigger
+			 * pause-loop exiting, which deschedules the vCPU as if it spun on a lock */
+			if (!ran)
+				continue;
 		}
+		worker_flush(w);
 	}
 	if (w->state != RP_DONE)
 		worker_finish(w);
