@@ -45,7 +45,14 @@ enum fmt_block_type {
 	FMT_BLK_KEYS = 2,
 	FMT_BLK_INDEX = 3,
 	FMT_BLK_STATS = 4,
+	FMT_BLK_EXTRAS = 5, /* 1.1: per-record columns of the record block just before it */
 };
+
+/* Columns of an extras block (FORMAT.md, "Extras block"): tag u8, len varint, bytes. */
+enum fmt_extra_col {
+	FMT_XCOL_RFLAGS = 1, /* one byte per record: bit 0 = MB_RF_NUMERIC */
+};
+#define FMT_XRF_NUMERIC 0x01
 
 /* Metadata TLV tags (FORMAT.md, "Metadata TLV"). */
 enum fmt_meta_tag {
@@ -183,5 +190,12 @@ size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_r
  * string) in *what and the record index at fault in *at (SIZE_MAX: the block as a whole). */
 int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
 		            const struct fmt_keyfacts *kf, const char **what, size_t *at);
+
+/* Extras block (1.1) of n records into out (room for 11 + n bytes). Returns the bytes written,
+ * 0 when no record has an extra fact (then no block is written). */
+size_t profile_fmt_extras_encode(uint8_t *out, const struct mb_record *recs, uint32_t n);
+/* ORs the extras of raw[0..len) into recs[0..n). @return 0 or MB_E_CORRUPT (*what). */
+int profile_fmt_extras_decode(const uint8_t *raw, size_t len, struct mb_record *recs, uint32_t n,
+			      const char **what);
 
 #endif

@@ -240,6 +240,9 @@ static int flush_block(struct mb_profile_writer *w)
 	size_t len = profile_fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
 				             w->npend, &kf);
 	err = write_block(w, FMT_BLK_RECORDS, w->npend, w->raw.data, len, w->tmin, w->tmax);
+	/* 1.1 extras right behind the records (the raw buffer has room: 11 + n < 64 n) */
+	if (!err && (len = profile_fmt_extras_encode((uint8_t *)w->raw.data, w->pend, w->npend)))
+		err = write_block(w, FMT_BLK_EXTRAS, w->npend, w->raw.data, len, 0, 0);
 	w->npend = 0;
 	return err;
 }

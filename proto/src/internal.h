@@ -113,6 +113,8 @@ struct pstream {
 	uint8_t hdr[24];
 	uint32_t body_need;    /* extras + key bytes to collect */
 	uint32_t body_len;     /* total body length */
+	/* the request value passing now: still 1..20 decimal digits so far (MB_RF_NUMERIC) */
+	bool num_ok;
 };
 
 struct mb_proto_conn {
@@ -218,7 +220,23 @@ static inline bool pstream_gap_in_payload(struct mb_proto_conn *c, struct pstrea
 	s->off += skip;
 	*len -= skip;
 	c->st.gap_bytes_skipped += skip;
+	s->num_ok = false; /* bytes unseen: not known to be a number */
 	return s->data_left == 0;
+}
+
+/* Format 1.1's MB_RF_NUMERIC: is a storage request's value an unsigned decimal number of at most
+ * 20 digits (what incr/decr/ma accept)? The value bytes are looked at as they pass, never kept.
+ * num_begin at the start of a value of len bytes, num_scan on each run of its bytes, then
+ * s->num_ok is the answer. Cost: one compare per byte of values up to 20 bytes, none beyond. */
+static inline void pstream_num_begin(struct pstream *s, uint64_t len)
+{
+	s->num_ok = len >= 1 && len <= 20;
+}
+
+static inline void pstream_num_scan(struct pstream *s, const char *p, size_t n)
+{
+	for (size_t i = 0; s->num_ok && i < n; i++)
+		s->num_ok = p[i] >= '0' && p[i] <= '9';
 }
 
 #endif

@@ -247,6 +247,7 @@ static void req_data(struct mb_proto_conn *c, uint64_t seq, uint64_t len)
 	s->data_bad = false;
 	s->data_req = true;
 	s->data_seq = seq;
+	pstream_num_begin(s, len);
 }
 
 static bool key_ok(const struct tok *t)
@@ -846,6 +847,9 @@ static void data_end(struct mb_proto_conn *c, enum mb_dir dir)
 	if (s->data_bad)
 		proto_conn_error(c, dir, s->off - 2, "data block not terminated by \\r\\n");
 	if (s->data_req) {
+		struct pend *e = proto_conn_entry(c, s->data_seq);
+		if (e && s->num_ok && !s->data_bad)
+			e->rflags |= MB_RF_NUMERIC;
 		s->data_req = false;
 		proto_conn_complete(c, s->data_seq);
 	}
@@ -907,6 +911,8 @@ void proto_text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, si
 				if ((left == 2 && p[i] != '\r') || (left == 1 && p[i] != '\n'))
 					s->data_bad = true;
 			}
+			if (s->data_req)
+				pstream_num_scan(s, p, from < take ? from : take);
 			s->data_left -= take;
 			s->off += take;
 			p += take;

@@ -69,7 +69,7 @@ static void test_text_pipeline(void **state)
 	(void)state;
 	struct transcript t = {0};
 	tr_add(&t, MB_DIR_REQUEST, 100,
-	       S("get a b c\r\nset k 5 10 3\r\nabc\r\nset n 0 0 1 noreply\r\nx\r\ndelete k\r\n"
+	       S("get a b c\r\nset k 5 10 3\r\nabc\r\nset n 0 0 1 noreply\r\n7\r\ndelete k\r\n"
 		 "incr n 5\r\ntouch k 10\r\nstats\r\nversion\r\nverbosity 1\r\nflush_all\r\n"
 		 "bogus\r\nquit\r\n"));
 	tr_add(&t, MB_DIR_RESPONSE, 200,
@@ -84,7 +84,7 @@ static void test_text_pipeline(void **state)
 		    "text get miss key=b vlen=0 flags=0 ttl=0 batch=3 cont answered req=100@0 resp=200\n"
 		    "text get hit key=c vlen=2 flags=7 ttl=0 batch=3 cont answered req=100@0 resp=200\n"
 		    "text set stored key=k vlen=3 flags=5 ttl=10 batch=1 answered req=100@11 resp=200\n"
-		    "text set none key=n vlen=1 flags=0 ttl=0 batch=1 noreply req=100@30 resp=0\n"
+		    "text set none key=n vlen=1 flags=0 ttl=0 batch=1 numeric noreply req=100@30 resp=0\n"
 		    "text delete deleted key=k vlen=0 flags=0 ttl=0 batch=1 answered req=100@54 resp=200\n"
 		    "text incr ok key=n vlen=0 flags=0 ttl=0 batch=1 answered req=100@64 resp=200\n"
 		    "text touch not_found key=k vlen=0 flags=0 ttl=10 batch=1 answered req=100@74 resp=300\n"
@@ -99,6 +99,63 @@ static void test_text_pipeline(void **state)
 	tr_free(&t);
 }
 
+
+static void render_cb(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	tr_render(ctx, cmd);
+}
+
+/* MB_RF_NUMERIC: a storage value of 1..20 decimal digits, however the bytes are split; not
+ * for 21 digits, a sign, a space, an empty value, or a value a gap cut into (binary too). */
+static void test_numeric_values(void **state)
+{
+	(void)state;
+	struct transcript t = {0};
+	tr_add(&t, MB_DIR_REQUEST, 100,
+	       S("set a 0 0 20\r\n18446744073709551615\r\nset b 0 0 21\r\n123456789012345678901\r\n"
+		 "set c 0 0 2\r\n-1\r\nset d 0 0 0\r\n\r\nappend e 0 0 3\r\n1 2\r\n"
+		 "ms f 1 T0\r\n9\r\nget a\r\n"));
+	tr_add(&t, MB_DIR_RESPONSE, 200,
+	       S("STORED\r\nSTORED\r\nSTORED\r\nSTORED\r\nNOT_STORED\r\nHD\r\n"
+		 "VALUE a 0 2\r\n12\r\nEND\r\n"));
+	char *got = run_all_splits(&t, NULL);
+	expect_text(got,
+		    "text set stored key=a vlen=20 flags=0 ttl=0 batch=1 numeric answered req=100@0 resp=200\n"
+		    "text set stored key=b vlen=21 flags=0 ttl=0 batch=1 answered req=100@36 resp=200\n"
+		    "text set stored key=c vlen=2 flags=0 ttl=0 batch=1 answered req=100@73 resp=200\n"
+		    "text set stored key=d vlen=0 flags=0 ttl=0 batch=1 answered req=100@90 resp=200\n"
+		    "text append not_stored key=e vlen=3 flags=0 ttl=0 batch=1 answered req=100@105 resp=200\n"
+		    "meta ms stored key=f vlen=1 flags=0 ttl=0 batch=1 numeric answered req=100@126 resp=200\n"
+		    "text get hit key=a vlen=2 flags=0 ttl=0 batch=1 answered req=100@140 resp=200\n"
+		    "stats requests=7 responses=7 errors=0 unpaired=0 resync=0 gaps=0/0 skipped=0\n");
+	free(got);
+	tr_free(&t);
+
+	/* binary: numeric, not numeric, and numeric but cut by a gap */
+	struct mb_buf req = {0};
+	struct mb_proto_req r = {.op = MB_OP_SET, .proto = MB_PROTO_BINARY, .key = "k", .key_len = 1,
+				 .value = "42", .value_len = 2};
+	assert_int_equal(mb_proto_encode(&req, &r), 0);
+	r.value = "4a";
+	assert_int_equal(mb_proto_encode(&req, &r), 0);
+	r.value = "77";
+	assert_int_equal(mb_proto_encode(&req, &r), 0);
+	struct mb_buf out = {0};
+	struct mb_proto_conn *c = mb_proto_conn_new(NULL, render_cb, &out);
+	assert_non_null(c);
+	size_t one = req.len / 3;
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, req.data, 2 * one + one - 1, 1), 0);
+	assert_int_equal(mb_proto_conn_gap(c, MB_DIR_REQUEST, 1, 2), 0);
+	mb_proto_conn_finish(c);
+	assert_int_equal(mb_buf_append(&out, "", 1), 0);
+	assert_non_null(strstr(out.data, "binary set none key=k vlen=2 flags=0 ttl=0 batch=1 numeric"));
+	const char *second = strstr(out.data, "\n");
+	assert_non_null(second);
+	assert_null(strstr(second, "numeric"));
+	mb_proto_conn_free(c);
+	mb_buf_free(&out);
+	mb_buf_free(&req);
+}
 
 /* Every transcript recorded from real clients (tests/proto/tools/make_transcripts.sh) gives
  * exactly its reviewed .expect, however its events are split. */
@@ -938,6 +995,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_pipeline),
 		cmocka_unit_test(test_transcripts),
+		cmocka_unit_test(test_numeric_values),
 		cmocka_unit_test(test_multiget_streamed),
 		cmocka_unit_test(test_meta_quiet),
 		cmocka_unit_test(test_binary_quiet),

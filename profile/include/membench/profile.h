@@ -32,7 +32,7 @@
 #include "membench/ops.h"
 
 #define MB_PROFILE_VERSION_MAJOR 1
-#define MB_PROFILE_VERSION_MINOR 0
+#define MB_PROFILE_VERSION_MINOR 1
 
 /* Commands. Values are stored in profiles: pinned, append only. One row each in
  * MB_OP_FACTS (membench/ops.h), which also says what each command is. */
@@ -74,7 +74,12 @@ enum mb_status {
 #define MB_RF_NOREPLY 0x01      /* text noreply, meta q, binary quiet variant */
 #define MB_RF_BATCH_CONT 0x02   /* continues the multi-key command of the previous record */
 #define MB_RF_HAS_RESPONSE 0x04 /* status and latency_ns are from a captured response */
-#define MB_RF_KNOWN_MASK 0x07
+/* Format 1.1: the storage request's value was an unsigned decimal number of at most 20 digits
+ * (what incr/decr and meta arithmetic accept). Stored in the record's extras block (FORMAT.md),
+ * not in the 1.0 rflags column, so a 1.0 reader reads the file without it. */
+#define MB_RF_NUMERIC 0x08
+#define MB_RF_KNOWN_MASK 0x0F
+#define MB_RF_COLUMN_MASK 0x07  /* the bits the 1.0 rflags column holds */
 
 /* Key id of keyless commands (stats, version, flush_all, mn, ...). */
 #define MB_KEY_NONE UINT64_MAX

@@ -72,7 +72,8 @@ struct mb_proto_cmd {
 	uint8_t op;              /* enum mb_op */
 	uint8_t proto;           /* enum mb_proto */
 	uint8_t status;          /* enum mb_status */
-	uint8_t rflags;          /* MB_RF_NOREPLY | MB_RF_BATCH_CONT | MB_RF_HAS_RESPONSE */
+	uint8_t rflags;          /* MB_RF_NOREPLY | MB_RF_BATCH_CONT | MB_RF_HAS_RESPONSE |
+				  * MB_RF_NUMERIC (storage: the value was 1..20 decimal digits) */
 };
 
 typedef void (*mb_proto_cmd_fn)(void *ctx, const struct mb_proto_cmd *cmd);
