@@ -68,7 +68,7 @@ static const char help_text[] =
 "Contents:\n"
 "      --key-prefix P     prepend P to every key (namespaces a run on a shared server)\n"
 "      --warm             first store every key the profile reads before writing it (recorded\n"
-"                         as a hit), with its recorded size; reported separately\n"
+"                         as a hit, or a counter), with its recorded size; reported separately\n"
 "      --allow-flush      also replay flush_all (skipped by default, like stats and verbosity)\n"
 "\n"
 "Output:\n"

@@ -5,6 +5,9 @@
  * a state byte and two lengths per key id). A key is warmed when the first thing the profile does
  * to it is a read that hit (or returned a value); a write first means the replay creates it
  * itself; a recorded miss leaves it undecided, so a later hit before any write still warms it.
+ * A key whose first command is arithmetic that succeeded (incr/decr/ma ok or hit) existed and
+ * held a number: it is warmed with one. A warmed key that arithmetic reaches before any other
+ * write held a number too (a profile keeps no values, only this use of them): warmed as one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,7 +26,8 @@
 #include "replay.h"
 #include "target.h"
 
-enum { KEY_UNSEEN = 0, KEY_WARM, KEY_SKIP };
+/* KEY_WARM: warmed, still watching for arithmetic before a write; KEY_DONE: warmed, decided */
+enum { KEY_UNSEEN = 0, KEY_WARM, KEY_SKIP, KEY_DONE, KEY_NUMERIC = 0x80 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -105,13 +109,18 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 			    grow((void **)&kvlen, &kcap2, id + 1, 4) ||
 			    grow((void **)&kklen, &kcap3, id + 1, 4))
 				goto oom;
-			if (kstate[id] != KEY_UNSEEN)
+			bool arith = mb_op_class(r->op) == MB_OPC_ARITH;
+			uint8_t st = kstate[id] & (uint8_t)~KEY_NUMERIC;
+			if (st == KEY_WARM && !mb_op_is_read(r->op))
+				kstate[id] = (uint8_t)(KEY_DONE | (arith ? KEY_NUMERIC : 0));
+			if (st != KEY_UNSEEN)
 				continue;
 			bool hit = r->status == MB_STATUS_HIT ||
 				   (r->status == MB_STATUS_NONE && r->value_len > 0);
-			if (mb_op_is_read(r->op) && hit) {
-				kstate[id] = KEY_WARM;
-				kvlen[id] = r->value_len;
+			bool arith_ok = arith && (r->status == MB_STATUS_OK || r->status == MB_STATUS_HIT);
+			if ((mb_op_is_read(r->op) && hit) || arith_ok) {
+				kstate[id] = arith_ok ? KEY_DONE | KEY_NUMERIC : KEY_WARM;
+				kvlen[id] = arith_ok ? 1 : r->value_len;
 				kklen[id] = r->key_len;
 				p->warm_keys++;
 			} else if (!mb_op_is_read(r->op)) {
@@ -124,14 +133,17 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		p->warm_ids = malloc(p->warm_keys * sizeof(*p->warm_ids));
 		p->warm_klen = malloc(p->warm_keys * sizeof(*p->warm_klen));
 		p->warm_vlen = malloc(p->warm_keys * sizeof(*p->warm_vlen));
-		if (!p->warm_ids || !p->warm_klen || !p->warm_vlen)
+		p->warm_num = malloc(p->warm_keys);
+		if (!p->warm_ids || !p->warm_klen || !p->warm_vlen || !p->warm_num)
 			goto oom;
 		uint64_t k = 0;
 		for (size_t id = 0; id < kcap; id++) {
-			if (kstate[id] == KEY_WARM) {
+			uint8_t st = kstate[id] & (uint8_t)~KEY_NUMERIC;
+			if (st == KEY_WARM || st == KEY_DONE) {
 				p->warm_ids[k] = id;
 				p->warm_klen[k] = kklen[id];
 				p->warm_vlen[k] = kvlen[id];
+				p->warm_num[k] = (kstate[id] & KEY_NUMERIC) != 0;
 				k++;
 			}
 		}
@@ -164,6 +176,7 @@ void rp_plan_free(struct rp_plan *p)
 	free(p->warm_ids);
 	free(p->warm_klen);
 	free(p->warm_vlen);
+	free(p->warm_num);
 }
 
 /* ---- targets --------------------------------------------------------------------------- */
@@ -245,7 +258,9 @@ void rp_plan_warm(const struct rp_opts *o, const struct rp_plan *p, memcached_st
 			res->failed++;
 			continue;
 		}
-		const char *v = rp_value(&val, &valcap, p->warm_vlen[i]);
+		struct mb_record as = {.value_len = p->warm_vlen[i],
+				       .rflags = p->warm_num[i] ? MB_RF_NUMERIC : 0};
+		const char *v = rp_value_of(&as, &val, &valcap);
 		memcached_return_t rc = v ? memcached_set(memc, key, klen, v, p->warm_vlen[i], 0, 0)
 					  : MEMCACHED_MEMORY_ALLOCATION_FAILURE;
 		if (rc == MEMCACHED_SUCCESS)

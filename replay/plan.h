@@ -29,6 +29,7 @@ struct rp_plan {
 	uint64_t *warm_ids;        /* their ids, key lengths and value lengths */
 	uint32_t *warm_klen;
 	uint32_t *warm_vlen;
+	uint8_t *warm_num;         /* 1: store a decimal number (the key is used by arithmetic) */
 };
 
 /* What --warm did. */

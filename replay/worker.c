@@ -534,7 +534,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 	if (r->op < MB_OP_COUNT && op_has_value[r->op]) {
 		if (r->value_len > RP_MAX_VALUE)
 			return MB_E_LIMIT; /* counted as unsupported */
-		req.value = rp_value(&w->val, &w->valcap, r->value_len);
+		req.value = rp_value_of(r, &w->val, &w->valcap);
 		if (!req.value)
 			return -ENOMEM;
 		req.value_len = r->value_len;

@@ -424,6 +424,51 @@ static void test_error_kinds(void **state)
 	assert_true(json_num_in("\"get\": {", "hit") == 1);
 }
 
+/* Format 1.1's numeric values: a set recorded as a decimal number is replayed as one, so the
+ * incr/decr/ma after it succeed; a non-numeric set stays a pattern (its incr fails, as it would
+ * have in production). --warm stores numbers for keys that arithmetic reaches first or right
+ * after a read hit. */
+static void test_numeric_counters(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "numeric", MB_KEYS_ANON);
+	uint64_t t = 0;
+	prof_add(&p, t += MS, 0, MB_OP_SET, 1, 10, 5, MB_STATUS_STORED, MB_RF_NUMERIC);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 1, 10, 0, MB_STATUS_OK, 0);
+	prof_add(&p, t += MS, 0, MB_OP_DECR, 1, 10, 0, MB_STATUS_OK, 0);
+	struct mb_record ma = {.time_ns = t += MS, .key_id = 1, .key_len = 10, .op = MB_OP_MA,
+			       .proto = MB_PROTO_META, .status = MB_STATUS_OK};
+	assert_int_equal(mb_profile_writer_append(p.w, &ma, NULL, 0), 0);
+	prof_add(&p, t += MS, 0, MB_OP_SET, 2, 10, 20, MB_STATUS_STORED, MB_RF_NUMERIC);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 2, 10, 0, MB_STATUS_OK, 0);
+	prof_add(&p, t += MS, 0, MB_OP_SET, 3, 10, 5, MB_STATUS_STORED, 0);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 3, 10, 0, MB_STATUS_CLIENT_ERROR, 0);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 4, 10, 0, MB_STATUS_OK, 0);  /* --warm: a number */
+	prof_add(&p, t += MS, 0, MB_OP_GET, 5, 10, 3, MB_STATUS_HIT, 0);  /* --warm: a number, */
+	prof_add(&p, t += MS, 0, MB_OP_DECR, 5, 10, 0, MB_STATUS_OK, 0);  /* as decr comes next */
+	prof_close(&p);
+	for (int warm = 0; warm < 2; warm++) {
+		struct args a;
+		args_base(&a, p.path, mc.port);
+		args_add(&a, "--key-prefix");
+		args_add(&a, warm ? "numw:" : "num:");
+		if (warm)
+			args_add(&a, "--warm");
+		int rc = run_replay_argv(a.v);
+		if (rc != 0)
+			dump_output();
+		assert_int_equal(rc, 0);
+		if (json_num("client_error") != 1)
+			dump_output();
+		assert_true(json_num("client_error") == 1); /* key 3 only */
+		assert_true(json_num_in("\"incr\": {", warm ? "ok" : "not_found") == (warm ? 3 : 1));
+		assert_true(json_num_in("\"ma\": {", "ok") == 1);
+		if (warm)
+			assert_true(json_num_in("\"warm\": {", "stored") == 2);
+	}
+}
+
 /* noreply sets are sent and never waited for; the gets after them still pair with their own
  * replies (text noreply and binary quiet sets). */
 static void test_noreply(void **state)
@@ -1048,6 +1093,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numeric_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),
