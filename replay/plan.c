@@ -63,6 +63,8 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		return mb_exit_code_for(rc);
 	}
 	p->key_mode = mb_profile_reader_meta(rd)->key_mode;
+	p->start_wall_ns = mb_profile_reader_meta(rd)->start_wall_ns;
+	p->wall_minus_mono_ns = (int64_t)(mb_wall_ns() - mb_mono_ns());
 	uint64_t lost = 0;
 	if (mb_profile_reader_truncated(rd, &lost)) {
 		snprintf(warnbuf, sizeof(warnbuf),

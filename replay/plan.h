@@ -25,6 +25,8 @@ struct rp_plan {
 				    * has a connection per protocol family (memcached fixes a
 				    * connection's protocol at its first byte) */
 	uint8_t key_mode;
+	int64_t start_wall_ns;      /* the profile's start_wall_ns (recording's time_ns 0) */
+	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC when planned (ttl.c) */
 	uint64_t warm_keys;        /* keys --warm stores */
 	uint64_t *warm_ids;        /* their ids, key lengths and value lengths */
 	uint32_t *warm_klen;

@@ -60,6 +60,7 @@
 #include "membench/mix.h"
 #include "membench/proto.h"
 #include "keys.h"
+#include "ttl.h"
 #include "replay.h"
 #include "worker.h"
 
@@ -509,7 +510,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		.proto = r->proto,
 		.noreply = (r->rflags & MB_RF_NOREPLY) != 0,
 		.client_flags = r->client_flags,
-		.ttl = r->ttl,
+		.ttl = rp_ttl_map(w->p, w->run->t0, r->ttl),
 		.arg = (r->op == MB_OP_INCR || r->op == MB_OP_DECR || r->op == MB_OP_MA) ? 1 : 0,
 	};
 	for (size_t i = 0; i < nb; i++) {

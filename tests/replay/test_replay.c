@@ -469,6 +469,47 @@ static void test_numeric_counters(void **state)
 	}
 }
 
+/* Absolute exptimes (a unix time, > 30 days) name an instant of the recording (2023 here):
+ * sent as recorded they would have passed, and every item would be a miss. Mapped to the
+ * replay, the item set to expire an hour after the recording's first request is a hit (touched
+ * and read by gat with absolute times too), the one already expired when recorded a miss. */
+static void test_absolute_exptime(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "abs_exptime", MB_KEYS_ANON);
+	const int32_t rec_s = 1700000000; /* prof_open's start_wall_ns */
+	const struct mb_record rs[] = {
+		{.time_ns = MS, .key_id = 1, .key_len = 10, .value_len = 5, .op = MB_OP_SET,
+		 .ttl = rec_s + 3600, .status = MB_STATUS_STORED},
+		{.time_ns = 2 * MS, .key_id = 2, .key_len = 10, .value_len = 5, .op = MB_OP_SET,
+		 .ttl = rec_s - 10, .status = MB_STATUS_STORED},
+		{.time_ns = 3 * MS, .key_id = 1, .key_len = 10, .op = MB_OP_TOUCH,
+		 .ttl = rec_s + 7200, .status = MB_STATUS_TOUCHED},
+		{.time_ns = 4 * MS, .key_id = 1, .key_len = 10, .value_len = 5, .op = MB_OP_GAT,
+		 .ttl = rec_s + 7200, .status = MB_STATUS_HIT},
+		{.time_ns = 5 * MS, .key_id = 1, .key_len = 10, .value_len = 5, .op = MB_OP_GET,
+		 .status = MB_STATUS_HIT},
+		{.time_ns = 6 * MS, .key_id = 2, .key_len = 10, .op = MB_OP_GET,
+		 .status = MB_STATUS_MISS},
+	};
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
+		assert_int_equal(mb_profile_writer_append(p.w, &rs[i], NULL, 0), 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	int rc = run_replay_argv(a.v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	if (json_num_in("\"get\": {", "hit") != 1)
+		dump_output();
+	assert_true(json_num_in("\"get\": {", "hit") == 1);
+	assert_true(json_num_in("\"get\": {", "miss") == 1);
+	assert_true(json_num_in("\"touch\": {", "touched") == 1);
+	assert_true(json_num_in("\"gat\": {", "hit") == 1);
+}
+
 /* noreply sets are sent and never waited for; the gets after them still pair with their own
  * replies (text noreply and binary quiet sets). */
 static void test_noreply(void **state)
@@ -1094,6 +1135,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numeric_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absolute_exptime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),
