@@ -165,6 +165,7 @@ static void packet_response(struct mb_proto_conn *c, struct pstream *s)
 		.has_opaque = true,
 		.opaque = rd32(h + 12),
 		.value_len = rd32(h + 8) - extlen - keylen,
+		.cas = rd64(h + 16),
 		.time = s->lstart_time,
 		.off = s->lstart_off,
 	};

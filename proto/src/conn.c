@@ -177,6 +177,7 @@ static void emit(struct mb_proto_conn *c, const struct pend *e)
 		.value_len = e->value_len,
 		.client_flags = e->client_flags,
 		.ttl = e->ttl,
+		.cas = e->cas,
 		.batch_size = e->batch_size ? e->batch_size : e->batch_idx + 1,
 		.op = e->op,
 		.proto = e->proto,
@@ -352,6 +353,7 @@ static void resolve(struct pend *e, uint8_t status, const struct resp *r)
 		if (!(e->flags & P_STARTED))
 			e->resp_time = r->time;
 		e->rflags |= MB_RF_HAS_RESPONSE;
+		e->cas = r->cas;
 		if (status == MB_STATUS_HIT) {
 			e->value_len = r->value_len;
 			if (r->has_flags)
@@ -416,6 +418,7 @@ static void value_line(struct mb_proto_conn *c, const struct resp *r)
 			k->rflags |= MB_RF_HAS_RESPONSE;
 			k->value_len = r->value_len;
 			k->client_flags = r->client_flags;
+			k->cas = r->cas;
 			c->rvcur = s + 1;
 			return;
 		}

@@ -71,6 +71,7 @@ struct pend {
 	uint32_t batch_idx;   /* index of this key within its command */
 	uint32_t opaque;
 	int32_t ttl;
+	uint64_t cas;         /* the unique the response carried (gets/gats, mg c, binary), 0 = none */
 	uint8_t op, proto, status, rflags;
 	uint8_t expect;
 	uint8_t flags;        /* P_* */
@@ -173,6 +174,7 @@ struct resp {
 	uint32_t value_len;
 	uint32_t client_flags;
 	bool has_flags;
+	uint64_t cas;          /* cas unique: VALUE's 5th token, meta c flag, binary header; 0 none */
 	const char *key;
 	uint32_t key_len;
 	uint64_t time;

@@ -674,7 +674,8 @@ static uint8_t resp_lookup(const struct tok *t)
 	return RW_UNKNOWN;
 }
 
-/* Flags of a meta response: O<opaque>, k<key>, b (key in base64), f<flags>, s<size>. */
+/* Flags of a meta response: O<opaque>, k<key>, b (key in base64), f<flags>, s<size>,
+ * c<cas unique>. */
 static bool meta_resp_flags(const struct tok *t, size_t nt, size_t first, struct resp *r,
 			    char *keybuf)
 {
@@ -702,6 +703,10 @@ static bool meta_resp_flags(const struct tok *t, size_t nt, size_t first, struct
 		case 's':
 			if (!r->value_len && mb_num_u32(a, an, &r->value_len))
 				return false;
+			break;
+		case 'c':
+			if (mb_num_u64(a, an, &r->cas))
+				r->cas = 0;
 			break;
 		default:
 			break;
@@ -752,6 +757,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 		    (nt == 5 && mb_num_u64(t[4].p, t[4].n, &u64)) ||
 		    r.value_len > c->opts.max_value_len)
 			goto bad;
+		r.cas = nt == 5 ? u64 : 0;
 		r.kind = RK_VALUE;
 		r.key = t[1].p;
 		r.key_len = t[1].n;

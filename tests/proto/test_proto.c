@@ -292,6 +292,66 @@ static void bin_resp(struct mb_buf *b, uint8_t opcode, uint16_t status, uint32_t
 
 /* Binary quiet gets (getkq k1, getkq k2, then get k3): misses are omitted and resolved by the
  * next reply; a quiet set's success is implied by the noop's reply. */
+struct cas_seen {
+	uint64_t cas[8];
+	char key[8][16];
+	size_t n;
+};
+
+static void cas_cb(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	struct cas_seen *cs = ctx;
+	if (cs->n < 8) {
+		cs->cas[cs->n] = cmd->cas;
+		snprintf(cs->key[cs->n], sizeof(cs->key[0]), "%.*s", (int)cmd->key_len,
+			 cmd->key ? cmd->key : "");
+		cs->n++;
+	}
+}
+
+/* The cas unique of a response reaches on_cmd (the replayer sends it with the next cas of the
+ * key): text gets VALUE's 5th token per key of a multiget, meta c flag (also on a store's HD),
+ * binary header; 0 where the response carries none. */
+static void test_cas_unique(void **state)
+{
+	(void)state;
+	struct cas_seen cs = {0};
+	struct mb_proto_conn *c = mb_proto_conn_new(NULL, cas_cb, &cs);
+	assert_non_null(c);
+	const char *req = "gets a b c\r\nget a\r\nmg d v c\r\nms e 1 c\r\n1\r\n";
+	const char *resp = "VALUE a 0 1 41\r\nx\r\nVALUE c 0 1 18446744073709551615\r\ny\r\nEND\r\n"
+			   "VALUE a 0 1\r\nx\r\nEND\r\nVA 1 c77\r\nz\r\nHD c78\r\n";
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, req, strlen(req), 1), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, resp, strlen(resp), 2), 0);
+	mb_proto_conn_finish(c);
+	assert_int_equal(cs.n, 6);
+	const char *keys[] = {"a", "b", "c", "a", "d", "e"};
+	const uint64_t want[] = {41, 0, UINT64_MAX, 0, 77, 78};
+	for (size_t i = 0; i < 6; i++) {
+		assert_string_equal(cs.key[i], keys[i]);
+		assert_true(cs.cas[i] == want[i]);
+	}
+	mb_proto_conn_free(c);
+
+	memset(&cs, 0, sizeof(cs));
+	c = mb_proto_conn_new(NULL, cas_cb, &cs);
+	assert_non_null(c);
+	struct mb_buf rq = {0}, rs = {0};
+	struct mb_proto_req g = {.op = MB_OP_GET, .proto = MB_PROTO_BINARY, .key = "k1", .key_len = 2,
+				 .opaque = 5};
+	assert_int_equal(mb_proto_encode(&rq, &g), 0);
+	bin_resp(&rs, 0x00, 0, 5, NULL, "vv");
+	rs.data[16 + 7] = 9; /* cas 9 */
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, rq.data, rq.len, 1), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, rs.data, rs.len, 2), 0);
+	mb_proto_conn_finish(c);
+	assert_int_equal(cs.n, 1);
+	assert_true(cs.cas[0] == 9);
+	mb_proto_conn_free(c);
+	mb_buf_free(&rq);
+	mb_buf_free(&rs);
+}
+
 static void test_binary_quiet(void **state)
 {
 	(void)state;
@@ -996,6 +1056,7 @@ int main(void)
 		cmocka_unit_test(test_text_pipeline),
 		cmocka_unit_test(test_transcripts),
 		cmocka_unit_test(test_numeric_values),
+		cmocka_unit_test(test_cas_unique),
 		cmocka_unit_test(test_multiget_streamed),
 		cmocka_unit_test(test_meta_quiet),
 		cmocka_unit_test(test_binary_quiet),

@@ -68,6 +68,8 @@ struct mb_proto_cmd {
 	uint32_t value_len;      /* storage: request data length; hit: response value length */
 	uint32_t client_flags;   /* storage: request flags; hit: the reply's flags (meta: f flag) */
 	int32_t ttl;
+	uint64_t cas;            /* the cas unique the response carried (gets/gats VALUE, meta c
+				  * flag, binary header of a get hit or a store), 0 = none */
 	uint32_t batch_size;     /* keys in this command (1 for single-key commands) */
 	uint8_t op;              /* enum mb_op */
 	uint8_t proto;           /* enum mb_proto */
