@@ -117,6 +117,9 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 		if (st->errors[i])
 			fprintf(out, " %s=%" PRIu64, rp_err_names[i], st->errors[i]);
 	fprintf(out, "\n");
+	if (st->cas_compared)
+		fprintf(out, "cas: %" PRIu64 " of %" PRIu64 " outcomes differ from the recorded ones\n",
+			st->cas_differ, st->cas_compared);
 	if (st->skipped_ops || st->skipped_late)
 		fprintf(out, "skipped: %" PRIu64 " server-wide commands (flush_all/stats/verbosity), "
 			"%" PRIu64 " late requests (--skip-late)\n", st->skipped_ops, st->skipped_late);
@@ -235,6 +238,8 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		"  \"stalls\": %" PRIu64 ",\n  \"reconnects\": %" PRIu64 ",\n  \"bytes_sent\": %" PRIu64
 		",\n  \"bytes_received\": %" PRIu64 ",\n", st->skipped_late, st->skipped_ops,
 		st->stalls, st->reconnects, st->bytes_out, st->bytes_in);
+	fprintf(f, "  \"cas_outcomes\": {\"compared\": %" PRIu64 ", \"differ\": %" PRIu64 "},\n",
+		st->cas_compared, st->cas_differ);
 	fprintf(f, "  \"target_rate\": %.3f,\n  \"achieved_rate\": %.3f,\n  \"duration_s\": %.6f,\n"
 		"  \"interrupted\": %s,\n", r->target_rate, achieved(r), r->duration_s,
 		r->interrupted ? "true" : "false");

@@ -42,6 +42,7 @@ struct rp_opstats {
 struct rp_stats {
 	uint64_t requests_sent, keys_sent, responses, noreply_sent;
 	uint64_t skipped_late, skipped_ops, stalls, reconnects, bytes_out, bytes_in;
+	uint64_t cas_compared, cas_differ; /* cas with a recorded outcome; of those, answered else */
 	uint64_t errors[RP_ERR_COUNT];
 	struct rp_opstats op[MB_OP_COUNT];
 	struct mb_hist corr, uncorr;  /* all commands, ns */

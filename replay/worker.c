@@ -59,6 +59,7 @@
 #include "membench/error.h"
 #include "membench/mix.h"
 #include "membench/proto.h"
+#include "cas.h"
 #include "keys.h"
 #include "ttl.h"
 #include "replay.h"
@@ -81,6 +82,7 @@ struct rp_flight {
 	uint64_t intended, sent;
 	uint32_t keys_left;
 	uint8_t op;
+	uint8_t rec_status;  /* the recorded outcome (cas: compared with the target's) */
 };
 
 struct rp_conn {
@@ -101,6 +103,7 @@ struct rp_conn {
 	size_t fh, fn, fcap;
 	uint64_t batch;            /* batch sequence of the last record queued here */
 	uint64_t last_time;        /* recorded time of the last command encoded */
+	struct rp_cas cas;         /* key -> latest unique the target returned here (cas.c) */
 };
 
 enum rp_state { RP_RUNNING, RP_DRAINING, RP_DONE };
@@ -262,9 +265,17 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 {
 	struct rp_conn *c = ctx;
 	struct rp_worker *w = c->w;
+	/* the unique a read returned, for the next cas of the key (out of memory loses it: that
+	 * cas is then answered exists, and counted as a differing outcome) */
+	if (cmd->cas && cmd->key && mb_op_is_read(cmd->op))
+		(void)rp_cas_put(&c->cas, cmd->key, cmd->key_len, cmd->cas);
 	if ((cmd->rflags & MB_RF_NOREPLY) || c->fn == 0)
 		return; /* noreply commands are not waited for */
 	struct rp_flight *f = f_head(c);
+	if (f->op == MB_OP_CAS && f->rec_status != MB_STATUS_NONE) {
+		w->st.cas_compared++;
+		w->st.cas_differ += cmd->status != f->rec_status;
+	}
 	struct rp_opstats *os = &w->st.op[f->op];
 	if (cmd->status < MB_STATUS_COUNT)
 		os->status[cmd->status]++;
@@ -527,6 +538,8 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 	if (nb == 1) {
 		req.key = w->kptr[0];
 		req.key_len = w->klen[0];
+		if (r->op == MB_OP_CAS && req.key)
+			req.arg = rp_cas_for(&c->cas, req.key, req.key_len, r->status);
 	} else {
 		req.keys = w->kptr;
 		req.key_lens = w->klen;
@@ -627,6 +640,7 @@ static void conn_dispatch(struct rp_conn *c)
 			f->sent = now;
 			f->keys_left = (uint32_t)nb;
 			f->op = op;
+			f->rec_status = h->rec.status;
 			c->fn++;
 			w->inflight++;
 		}
@@ -1207,6 +1221,7 @@ void rp_worker_free(struct rp_worker *w)
 			event_free(c->retry);
 		if (c->parser)
 			mb_proto_conn_free(c->parser);
+		rp_cas_free(&c->cas);
 		mb_buf_free(&c->out);
 		free(c->q);
 		free(c->f);

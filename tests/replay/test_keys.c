@@ -1,6 +1,7 @@
 /* Unit tests for the replayer's deterministic keys and values (replay/keys.c): exact length,
  * memcached-safe characters, distinct keys for distinct ids, --key-prefix, the 250-byte limit;
- * numbers for values recorded as numbers; expiration times mapped to the replay (replay/ttl.c). */
+ * numbers for values recorded as numbers; expiration times mapped to the replay (replay/ttl.c);
+ * the per-lane cas uniques (replay/cas.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "cas.h"
 #include "keys.h"
 #include "ttl.h"
 
@@ -141,6 +143,31 @@ static void test_ttl_map(void **state)
 	assert_int_equal(rp_ttl_map(&p, t0, (int32_t)(rec_s + 5 + 60)), INT32_MAX);
 }
 
+/* Latest unique per key through growth; none -> RP_CAS_NONE; a recorded exists -> none. */
+static void test_cas_table(void **state)
+{
+	(void)state;
+	struct rp_cas t = {0};
+	char k[32];
+	assert_true(rp_cas_get(&t, "a", 1) == RP_CAS_NONE);
+	for (uint64_t i = 0; i < 5000; i++) {
+		int n = snprintf(k, sizeof(k), "key%llu", (unsigned long long)i);
+		assert_int_equal(rp_cas_put(&t, k, (size_t)n, i + 1), 0);
+	}
+	assert_int_equal(rp_cas_put(&t, "key7", 4, 999), 0); /* replaced, not added */
+	assert_int_equal(t.n, 5000);
+	assert_true(t.n * 2 <= t.cap);
+	for (uint64_t i = 0; i < 5000; i++) {
+		int n = snprintf(k, sizeof(k), "key%llu", (unsigned long long)i);
+		assert_true(rp_cas_get(&t, k, (size_t)n) == (i == 7 ? 999 : i + 1));
+	}
+	assert_true(rp_cas_get(&t, "key5000", 7) == RP_CAS_NONE);
+	assert_true(rp_cas_for(&t, "key1", 4, MB_STATUS_STORED) == 2);
+	assert_true(rp_cas_for(&t, "key1", 4, MB_STATUS_EXISTS) == RP_CAS_NONE);
+	rp_cas_free(&t);
+	assert_null(t.slots);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_ttl_map),
+		cmocka_unit_test(test_cas_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

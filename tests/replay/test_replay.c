@@ -510,6 +510,54 @@ static void test_absolute_exptime(void **state)
 	assert_true(json_num_in("\"gat\": {", "hit") == 1);
 }
 
+/* cas is sent with the unique the target returned to the latest gets of the key on the lane
+ * (text and binary), so what production stored is stored again; a recorded exists (a race in
+ * production) is reproduced; the report counts outcomes that differ from the recorded ones. */
+static void test_cas_uniques(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "cas", MB_KEYS_ANON);
+	uint64_t t = 0;
+	for (uint8_t proto = MB_PROTO_TEXT; proto <= MB_PROTO_BINARY; proto += 2) {
+		uint64_t k = proto + 1;
+		const struct mb_record rs[] = {
+			{.key_id = k, .op = MB_OP_SET, .status = MB_STATUS_STORED},
+			{.key_id = k, .op = MB_OP_GETS, .status = MB_STATUS_HIT},
+			{.key_id = k, .op = MB_OP_CAS, .status = MB_STATUS_STORED},
+			{.key_id = k, .op = MB_OP_GETS, .status = MB_STATUS_HIT},
+			{.key_id = k, .op = MB_OP_CAS, .status = MB_STATUS_EXISTS},
+			{.key_id = k, .op = MB_OP_CAS, .status = MB_STATUS_STORED},
+			{.key_id = k + 10, .op = MB_OP_CAS, .status = MB_STATUS_NOT_FOUND},
+		};
+		for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+			struct mb_record r = rs[i];
+			r.time_ns = t += MS;
+			r.key_len = 10;
+			r.value_len = 5;
+			r.proto = proto;
+			if (proto == MB_PROTO_BINARY && r.op == MB_OP_GETS)
+				r.op = MB_OP_GET; /* binary get returns the cas */
+			assert_int_equal(mb_profile_writer_append(p.w, &r, NULL, 0), 0);
+		}
+	}
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	int rc = run_replay_argv(a.v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	const char *cas = "\"cas\": {";
+	if (json_num_in(cas, "stored") != 4)
+		dump_output();
+	assert_true(json_num_in(cas, "stored") == 4);
+	assert_true(json_num_in(cas, "exists") == 2);
+	assert_true(json_num_in(cas, "not_found") == 2);
+	assert_true(json_num_in("\"cas_outcomes\": {", "compared") == 8);
+	assert_true(json_num_in("\"cas_outcomes\": {", "differ") == 0);
+}
+
 /* noreply sets are sent and never waited for; the gets after them still pair with their own
  * replies (text noreply and binary quiet sets). */
 static void test_noreply(void **state)
@@ -1136,6 +1184,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numeric_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absolute_exptime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cas_uniques, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),
