@@ -230,6 +230,8 @@ int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *re
 		if (rfl[i] & ~MB_RF_COLUMN_MASK)
 			FAIL_AT("reserved record flag set");
 		r->op = ops[i];
+		r->meta_flags = 0; /* 1.1: from the extras block, if any */
+		r->spare = 0;
 		r->proto = protos[i];
 		r->status = stats[i];
 		r->rflags = rfl[i];

@@ -51,6 +51,7 @@ enum fmt_block_type {
 /* Columns of an extras block (FORMAT.md, "Extras block"): tag u8, len varint, bytes. */
 enum fmt_extra_col {
 	FMT_XCOL_RFLAGS = 1, /* one byte per record: bit 0 = MB_RF_NUMERIC */
+	FMT_XCOL_META_FLAGS = 2, /* per record: len varint (<= 255), flag text */
 };
 #define FMT_XRF_NUMERIC 0x01
 
@@ -191,11 +192,17 @@ size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_r
 int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
 		            const struct fmt_keyfacts *kf, const char **what, size_t *at);
 
-/* Extras block (1.1) of n records into out (room for 11 + n bytes). Returns the bytes written,
- * 0 when no record has an extra fact (then no block is written). */
-size_t profile_fmt_extras_encode(uint8_t *out, const struct mb_record *recs, uint32_t n);
-/* ORs the extras of raw[0..len) into recs[0..n). @return 0 or MB_E_CORRUPT (*what). */
+/* Bytes profile_fmt_extras_encode may need for n records with mflags_len bytes of flag text. */
+#define FMT_EXTRAS_MAX(n, mflags_len) (24 + 3 * (size_t)(n) + (size_t)(mflags_len))
+/* Extras block (1.1) of n records into out (room for FMT_EXTRAS_MAX); mflags: the records' meta
+ * flag texts back to back (recs[i].meta_flags bytes each). Returns the bytes written, 0 when
+ * no record has an extra fact (then no block is written). */
+size_t profile_fmt_extras_encode(uint8_t *out, const struct mb_record *recs, uint32_t n,
+				 const char *mflags);
+struct profile_strtab;
+/* ORs the extras of raw[0..len) into recs[0..n), interning meta flag texts in tab.
+ * @return 0, MB_E_CORRUPT (*what), -ENOMEM. */
 int profile_fmt_extras_decode(const uint8_t *raw, size_t len, struct mb_record *recs, uint32_t n,
-			      const char **what);
+			      struct profile_strtab *tab, const char **what);
 
 #endif

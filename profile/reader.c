@@ -28,6 +28,7 @@
 
 #include "format.h"
 #include "meta.h"
+#include "strtab.h"
 #include "membench/array.h"
 #include "membench/buf.h"
 #include "membench/error.h"
@@ -55,6 +56,8 @@ struct mb_profile_reader {
 
 	ZSTD_DCtx *dctx;
 	struct mb_buf comp, raw;
+
+	struct profile_strtab mflags; /* 1.1 meta flag texts of the blocks decoded so far */
 
 	struct mb_record *seq; /* sequential read(): decoded block seq_block - 1 */
 	size_t seq_cap, seq_n, seq_pos, seq_block;
@@ -267,7 +270,7 @@ static int load_extras(struct mb_profile_reader *r, uint64_t off, uint64_t limit
 		return rfail(r, MB_E_CORRUPT, "extras block at offset %llu: %u records, its record "
 			     "block has %u", (unsigned long long)off, h.count, count);
 	if ((rc = profile_fmt_extras_decode((const uint8_t *)r->raw.data, r->raw.len, recs, count,
-					    &what)))
+					    &r->mflags, &what)))
 		return rfail(r, rc, "extras block at offset %llu: %s", (unsigned long long)off, what);
 	return 0;
 }
@@ -624,6 +627,7 @@ void mb_profile_reader_close(struct mb_profile_reader *r)
 	mb_buf_free(&r->comp);
 	mb_buf_free(&r->raw);
 	mb_buf_free(&r->kbytes);
+	profile_strtab_free(&r->mflags);
 	free(r->blocks);
 	free(r->facts);
 	free(r->kend);
@@ -631,6 +635,12 @@ void mb_profile_reader_close(struct mb_profile_reader *r)
 	free(r->blk);
 	free(r->path);
 	free(r);
+}
+
+int mb_profile_reader_meta_flags(const struct mb_profile_reader *r, uint32_t id,
+				 const char **bytes, uint32_t *len)
+{
+	return profile_strtab_get(&r->mflags, id, bytes, len) ? MB_E_USAGE : 0;
 }
 
 const struct mb_profile_meta *mb_profile_reader_meta(const struct mb_profile_reader *r)

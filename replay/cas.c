@@ -83,3 +83,11 @@ void rp_cas_free(struct rp_cas *t)
 	free(t->slots);
 	*t = (struct rp_cas){0};
 }
+
+bool rp_cas_in_meta(const char *flags, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if ((flags[i] == 'C' || flags[i] == 'E') && (i == 0 || flags[i - 1] == ' '))
+			return true;
+	return false;
+}

@@ -32,5 +32,7 @@ uint64_t rp_cas_get(const struct rp_cas *t, const char *key, size_t len);
  * RP_CAS_NONE for a recorded `exists`, else the key's latest unique on this lane. */
 uint64_t rp_cas_for(const struct rp_cas *t, const char *key, size_t len, uint8_t rec_status);
 void rp_cas_free(struct rp_cas *t);
+/* True when a recorded meta flag text (format 1.1) has a C or E token: a cas. */
+bool rp_cas_in_meta(const char *flags, uint32_t len);
 
 #endif

@@ -83,6 +83,7 @@ struct rp_flight {
 	uint32_t keys_left;
 	uint8_t op;
 	uint8_t rec_status;  /* the recorded outcome (cas: compared with the target's) */
+	bool cas;            /* a cas (text, binary, meta C): its outcome is compared */
 };
 
 struct rp_conn {
@@ -104,6 +105,8 @@ struct rp_conn {
 	uint64_t batch;            /* batch sequence of the last record queued here */
 	uint64_t last_time;        /* recorded time of the last command encoded */
 	struct rp_cas cas;         /* key -> latest unique the target returned here (cas.c) */
+	uint32_t opaque;           /* last meta O token sent (recorded O flags get fresh ones) */
+	bool last_cas;             /* the command conn_encode encoded last is a cas */
 };
 
 enum rp_state { RP_RUNNING, RP_DRAINING, RP_DONE };
@@ -272,7 +275,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	if ((cmd->rflags & MB_RF_NOREPLY) || c->fn == 0)
 		return; /* noreply commands are not waited for */
 	struct rp_flight *f = f_head(c);
-	if (f->op == MB_OP_CAS && f->rec_status != MB_STATUS_NONE) {
+	if (f->cas && f->rec_status != MB_STATUS_NONE) {
 		w->st.cas_compared++;
 		w->st.cas_differ += cmd->status != f->rec_status;
 	}
@@ -535,10 +538,16 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		w->klen[i] = (uint32_t)rp_key(&w->kg, ri->key_id, ri->key_len, k);
 		w->kptr[i] = k;
 	}
+	/* format 1.1: a meta request's recorded flags, sent as recorded (encode.c) */
+	if (r->meta_flags && r->proto == MB_PROTO_META &&
+	    mb_profile_reader_meta_flags(w->rd, r->meta_flags, &req.meta_flags,
+					 &req.meta_flags_len) == 0)
+		req.opaque = ++c->opaque ? c->opaque : ++c->opaque;
+	c->last_cas = r->op == MB_OP_CAS || rp_cas_in_meta(req.meta_flags, req.meta_flags_len);
 	if (nb == 1) {
 		req.key = w->kptr[0];
 		req.key_len = w->klen[0];
-		if (r->op == MB_OP_CAS && req.key)
+		if (c->last_cas && req.key)
 			req.arg = rp_cas_for(&c->cas, req.key, req.key_len, r->status);
 	} else {
 		req.keys = w->kptr;
@@ -641,6 +650,7 @@ static void conn_dispatch(struct rp_conn *c)
 			f->keys_left = (uint32_t)nb;
 			f->op = op;
 			f->rec_status = h->rec.status;
+			f->cas = c->last_cas;
 			c->fn++;
 			w->inflight++;
 		}

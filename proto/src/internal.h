@@ -78,6 +78,7 @@ struct pend {
 	uint8_t quiet_status; /* outcome when a quiet command's response is omitted */
 	uint8_t bin_opcode;
 	uint8_t has_key;
+	uint8_t mflags_len;   /* meta: flag text stored in the key arena right after the key */
 };
 
 /* Framing states of one direction. */
@@ -186,6 +187,9 @@ struct resp {
 struct pend *proto_conn_push(struct mb_proto_conn *c, uint64_t *seq);
 struct pend *proto_conn_entry(struct mb_proto_conn *c, uint64_t seq);
 int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
+/* The same, with a meta request's flag text (at most 255 bytes) kept after the key. */
+int proto_conn_set_key_flags(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len,
+			     const char *flags, size_t flen);
 void proto_conn_complete(struct mb_proto_conn *c, uint64_t seq);
 void proto_conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys);
 void proto_conn_response(struct mb_proto_conn *c, const struct resp *r);

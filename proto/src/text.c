@@ -470,6 +470,25 @@ static void meta_flags(const struct tok *t, size_t nt, size_t first, struct mfla
 	}
 }
 
+/* The flags of a meta request as a profile keeps them (format 1.1): tokens as sent, separated
+ * by one space, but O (opaque), C and E (cas values) without their value, which only meant
+ * something to that client and that server. Cut at a token boundary to fit 255 bytes.
+ * @return the length written to out (UINT8_MAX bytes). */
+static size_t meta_flag_text(const struct tok *t, size_t nt, size_t first, char *out)
+{
+	size_t n = 0;
+	for (size_t i = first; i < nt; i++) {
+		size_t len = strchr("OCE", t[i].p[0]) ? 1 : t[i].n;
+		if (n + (n > 0) + len > UINT8_MAX)
+			break;
+		if (n)
+			out[n++] = ' ';
+		memcpy(out + n, t[i].p, len);
+		n += len;
+	}
+	return n;
+}
+
 /* mg|md|ma|me <key> <flag>*   /   ms <key> <datalen> <flag>*   /   mn */
 static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, uint8_t op,
 		     bool strict)
@@ -503,7 +522,10 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 	e = req_new(c, op, MB_PROTO_META, EXP_META, &seq);
 	if (!e)
 		return true;
-	proto_conn_set_key(c, e, f.b64 && klen > 0 ? key : t[1].p, klen > 0 ? (size_t)klen : t[1].n);
+	char ft[UINT8_MAX];
+	size_t fn = meta_flag_text(t, nt, first, ft);
+	proto_conn_set_key_flags(c, e, f.b64 && klen > 0 ? key : t[1].p,
+				 klen > 0 ? (size_t)klen : t[1].n, ft, fn);
 	e->ttl = f.ttl;
 	e->client_flags = f.client_flags;
 	if (f.has_opaque) {

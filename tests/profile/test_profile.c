@@ -668,7 +668,7 @@ static void test_extras_fixtures(void **state)
 	(void)state;
 	static const struct {
 		uint32_t count;
-		uint8_t raw[8];
+		uint8_t raw[12];
 		size_t len;
 		const char *msg; /* NULL: reads, record 1 numeric */
 	} fx[] = {
@@ -678,6 +678,9 @@ static void test_extras_fixtures(void **state)
 		{2, {1, 3, 0, 1, 0}, 5, "rflags column length is not the record count"},
 		{2, {1, 2, 0, 1, 1, 2, 0, 1}, 8, "rflags column twice"},
 		{2, {0, 0}, 2, "tag 0"},
+		{2, {2, 3, 1, 'v', 0, 1, 2, 0, 1}, 9, NULL},
+		{2, {2, 3, 1, 'v', 1}, 5, "a text runs past the column"},
+		{2, {2, 4, 1, 'v', 0, 9}, 6, "bytes after the last record"},
 		{2, {1, 5, 0}, 3, "runs past the block"},
 	};
 	for (size_t i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
@@ -700,6 +703,15 @@ static void test_extras_fixtures(void **state)
 			assert_int_equal(k, 2);
 			assert_int_equal(got[0].rflags, hand_recs[0].rflags);
 			assert_int_equal(got[1].rflags, hand_recs[1].rflags | MB_RF_NUMERIC);
+			const char *t;
+			uint32_t tl;
+			if (fx[i].raw[0] == 2) { /* and the meta flags column before it */
+				assert_int_equal(mb_profile_reader_meta_flags(r, got[0].meta_flags, &t,
+									      &tl), 0);
+				assert_int_equal(tl, 1);
+				assert_int_equal(t[0], 'v');
+				assert_int_equal(got[1].meta_flags, 0);
+			}
 		} else {
 			assert_int_equal(k, MB_E_CORRUPT);
 			snprintf(want, sizeof(want), "extras block at offset %zu: ", at);
@@ -709,6 +721,81 @@ static void test_extras_fixtures(void **state)
 			assert_non_null(strstr(m, want));
 			assert_non_null(strstr(m, fx[i].msg));
 		}
+		mb_profile_reader_close(r);
+	}
+}
+
+/* 1.1 meta flag texts: written after the key bytes, read back by id (sequentially and block by
+ * block in reverse), absent for other records, in every key mode; the writer refuses a text
+ * longer than the key bytes given, than 255 bytes, or without key bytes. */
+static const char *const mflag_texts[] = {"N0 J13 v", "v c f", "T30 q O", "S C E k b", ""};
+
+static void test_meta_flags(void **state)
+{
+	(void)state;
+	const uint8_t modes[] = {MB_KEYS_ANON, MB_KEYS_PREFIX, MB_KEYS_KEPT};
+	for (size_t m = 0; m < sizeof(modes); m++) {
+		struct mb_profile_meta meta;
+		struct mb_profile_writer *w = NULL;
+		struct mb_profile_writer_opts opts = {.block_records = 64};
+		char err[512], buf[600];
+		test_meta(&meta, modes[m]);
+		const char *path = tmp_path("mflags.mbp");
+		assert_int_equal(mb_profile_writer_open(&w, path, &meta, &opts, err, sizeof(err)), 0);
+		for (uint32_t i = 0; i < 1000; i++) {
+			const char *f = mflag_texts[i % 5];
+			int kn = snprintf(buf, sizeof(buf), "ns:k%u", i % 77);
+			struct mb_record r = {.time_ns = i, .key_len = (uint32_t)kn, .op = MB_OP_MA,
+					      .proto = MB_PROTO_META, .meta_flags = (uint32_t)strlen(f)};
+			memcpy(buf + kn, f, strlen(f));
+			assert_int_equal(mb_profile_writer_append(w, &r, buf, (size_t)kn + strlen(f)), 0);
+		}
+		struct mb_record bad = {.key_len = 2, .meta_flags = 3};
+		assert_int_equal(mb_profile_writer_append(w, &bad, "k1", 2), MB_E_USAGE);
+		assert_int_equal(mb_profile_writer_append(w, &bad, NULL, 0), MB_E_USAGE);
+		bad.key_id = 5;
+		assert_int_equal(mb_profile_writer_append_stored(w, &bad, NULL, 0), MB_E_USAGE);
+		memset(buf, 'v', sizeof(buf));
+		bad.meta_flags = MB_PROFILE_MAX_META_FLAGS + 1;
+		assert_int_equal(mb_profile_writer_append(w, &bad, buf, 2 + bad.meta_flags), MB_E_USAGE);
+		assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+
+		struct mb_profile_reader *r;
+		assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+		struct mb_record *got = calloc(1001, sizeof(*got));
+		assert_non_null(got);
+		assert_int_equal(mb_profile_reader_read(r, got, 1001), 1000);
+		for (size_t b = mb_profile_reader_block_count(r); b-- > 0;) {
+			const struct mb_record *recs;
+			size_t n;
+			assert_int_equal(mb_profile_reader_read_block(r, b, &recs, &n), 0);
+			for (size_t j = 0; j < n; j++)
+				assert_int_equal(recs[j].meta_flags, got[b * 64 + j].meta_flags);
+		}
+		for (uint32_t i = 0; i < 1000; i++) {
+			const char *want = mflag_texts[i % 5], *t;
+			uint32_t tl;
+			assert_int_equal(got[i].key_len, snprintf(buf, sizeof(buf), "ns:k%u", i % 77));
+			if (!*want) {
+				assert_int_equal(got[i].meta_flags, 0);
+				continue;
+			}
+			assert_int_equal(mb_profile_reader_meta_flags(r, got[i].meta_flags, &t, &tl), 0);
+			assert_int_equal(tl, strlen(want));
+			assert_memory_equal(t, want, tl);
+			if (modes[m] == MB_KEYS_KEPT) { /* the key is the key, not key + flags */
+				const char *kb;
+				uint32_t kl;
+				assert_int_equal(mb_profile_reader_key(r, got[i].key_id, &kb, &kl), 0);
+				assert_int_equal(kl, got[i].key_len);
+			}
+		}
+		assert_int_equal(mb_profile_reader_key_count(r), 77);
+		const char *t;
+		uint32_t tl;
+		assert_int_equal(mb_profile_reader_meta_flags(r, 0, &t, &tl), MB_E_USAGE);
+		assert_int_equal(mb_profile_reader_meta_flags(r, 5, &t, &tl), MB_E_USAGE);
+		free(got);
 		mb_profile_reader_close(r);
 	}
 }
@@ -1375,6 +1462,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_golden_v1_1),
 		cmocka_unit_test(test_v1_1_as_v1_0),
 		cmocka_unit_test(test_extras_fixtures),
+		cmocka_unit_test(test_meta_flags),
 		cmocka_unit_test(test_minor_version_compat),
 		cmocka_unit_test(test_corrupt_fixtures),
 		cmocka_unit_test(test_bad_records),

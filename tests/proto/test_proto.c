@@ -125,7 +125,7 @@ static void test_numeric_values(void **state)
 		    "text set stored key=c vlen=2 flags=0 ttl=0 batch=1 answered req=100@73 resp=200\n"
 		    "text set stored key=d vlen=0 flags=0 ttl=0 batch=1 answered req=100@90 resp=200\n"
 		    "text append not_stored key=e vlen=3 flags=0 ttl=0 batch=1 answered req=100@105 resp=200\n"
-		    "meta ms stored key=f vlen=1 flags=0 ttl=0 batch=1 numeric answered req=100@126 resp=200\n"
+		    "meta ms stored key=f mf=[T0] vlen=1 flags=0 ttl=0 batch=1 numeric answered req=100@126 resp=200\n"
 		    "text get hit key=a vlen=2 flags=0 ttl=0 batch=1 answered req=100@140 resp=200\n"
 		    "stats requests=7 responses=7 errors=0 unpaired=0 resync=0 gaps=0/0 skipped=0\n");
 	free(got);
@@ -247,14 +247,14 @@ static void test_meta_quiet(void **state)
 	tr_add(&t, MB_DIR_RESPONSE, 20, S("VA 1 kb\r\nx\r\nNS O7\r\nMN\r\nEN\r\n"));
 	char *got = run_all_splits(&t, NULL);
 	expect_text(got,
-		    "meta mg miss key=a vlen=0 flags=0 ttl=0 batch=1 noreply req=10@0 resp=0\n"
-		    "meta mg hit key=b vlen=1 flags=0 ttl=0 batch=1 noreply answered req=10@12 resp=20\n"
-		    "meta ms stored key=c vlen=2 flags=0 ttl=0 batch=1 noreply req=10@24 resp=0\n"
-		    "meta ms not_stored key=d vlen=2 flags=0 ttl=0 batch=1 noreply answered req=10@38 resp=20\n"
-		    "meta md deleted key=e vlen=0 flags=0 ttl=0 batch=1 noreply req=10@55 resp=0\n"
+		    "meta mg miss key=a mf=[v q k] vlen=0 flags=0 ttl=0 batch=1 noreply req=10@0 resp=0\n"
+		    "meta mg hit key=b mf=[v q k] vlen=1 flags=0 ttl=0 batch=1 noreply answered req=10@12 resp=20\n"
+		    "meta ms stored key=c mf=[q] vlen=2 flags=0 ttl=0 batch=1 noreply req=10@24 resp=0\n"
+		    "meta ms not_stored key=d mf=[q O] vlen=2 flags=0 ttl=0 batch=1 noreply answered req=10@38 resp=20\n"
+		    "meta md deleted key=e mf=[q] vlen=0 flags=0 ttl=0 batch=1 noreply req=10@55 resp=0\n"
 		    "meta mn ok vlen=0 flags=0 ttl=0 batch=1 answered req=10@63 resp=20\n"
-		    "meta mg miss key=f vlen=0 flags=0 ttl=0 batch=1 noreply req=10@67 resp=0\n"
-		    "meta mg miss key=g vlen=0 flags=0 ttl=0 batch=1 answered req=10@77 resp=20\n"
+		    "meta mg miss key=f mf=[v q] vlen=0 flags=0 ttl=0 batch=1 noreply req=10@67 resp=0\n"
+		    "meta mg miss key=g mf=[v] vlen=0 flags=0 ttl=0 batch=1 answered req=10@77 resp=20\n"
 		    "stats requests=8 responses=4 errors=0 unpaired=0 resync=0 gaps=0/0 skipped=0\n");
 	free(got);
 	tr_free(&t);
@@ -350,6 +350,38 @@ static void test_cas_unique(void **state)
 	mb_proto_conn_free(c);
 	mb_buf_free(&rq);
 	mb_buf_free(&rs);
+}
+
+/* Recorded meta flags (format 1.1) are sent as recorded, with O, C, E, T (and an absolute N)
+ * filled in from the request, and a key recorded in base64 sent in base64. */
+static void test_encode_meta_recorded(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t op;
+		const char *key, *flags;
+		uint32_t vlen;
+		int32_t ttl;
+		const char *want;
+	} cases[] = {
+		{MB_OP_MA, "ctr", "N0 J13 q O C T5", 0, 77, "ma ctr N0 J13 q O7 C99 T77\r\n"},
+		{MB_OP_MG, "k", "b v", 0, 0, "mg aw== v b\r\n"},
+		{MB_OP_MS, "k", "C E T0 MA", 2, 0, "ms k 2 C99 E99 T0 MA\r\nAB\r\n"},
+		{MB_OP_MG, "k", "N1700000000 v", 0, 1900000000, "mg k N1900000000 v\r\n"},
+		{MB_OP_MD, "k", "q I T30", 0, 30, "md k q I T30\r\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mb_buf out = {0};
+		struct mb_proto_req r = {.op = cases[i].op, .proto = MB_PROTO_META,
+					 .key = cases[i].key, .key_len = (uint32_t)strlen(cases[i].key),
+					 .value = "AB", .value_len = cases[i].vlen, .ttl = cases[i].ttl,
+					 .arg = 99, .opaque = 7, .meta_flags = cases[i].flags,
+					 .meta_flags_len = (uint32_t)strlen(cases[i].flags)};
+		assert_int_equal(mb_proto_encode(&out, &r), 0);
+		assert_int_equal(mb_buf_append(&out, "", 1), 0);
+		assert_string_equal(out.data, cases[i].want);
+		mb_buf_free(&out);
+	}
 }
 
 static void test_binary_quiet(void **state)
@@ -1057,6 +1089,7 @@ int main(void)
 		cmocka_unit_test(test_transcripts),
 		cmocka_unit_test(test_numeric_values),
 		cmocka_unit_test(test_cas_unique),
+		cmocka_unit_test(test_encode_meta_recorded),
 		cmocka_unit_test(test_multiget_streamed),
 		cmocka_unit_test(test_meta_quiet),
 		cmocka_unit_test(test_binary_quiet),

@@ -558,6 +558,60 @@ static void test_cas_uniques(void **state)
 	assert_true(json_num_in("\"cas_outcomes\": {", "differ") == 0);
 }
 
+/* Format 1.1 meta flags are replayed as recorded: ma with N0 J13 creates the counter (it was
+ * missing, as in production), D and MD act, mg c hands its unique to ms C (stored; a recorded
+ * EX stays exists), q and O and k are kept, and a key recorded in base64 is sent in base64. */
+static void test_meta_flags_replayed(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t op, status, rflags;
+		const char *key, *flags;
+		uint32_t vlen;
+	} rs[] = {
+		{MB_OP_MA, MB_STATUS_OK, 0, "mctr", "N0 J13 v", 0},
+		{MB_OP_MA, MB_STATUS_OK, 0, "mctr", "D5 v", 0},
+		{MB_OP_MA, MB_STATUS_OK, 0, "mctr", "MD D3 q", 0},
+		{MB_OP_MG, MB_STATUS_HIT, 0, "mctr", "v c", 2},
+		{MB_OP_MS, MB_STATUS_STORED, MB_RF_NUMERIC, "mctr", "C T0", 2},
+		{MB_OP_MS, MB_STATUS_EXISTS, MB_RF_NUMERIC, "mctr", "C", 2},
+		{MB_OP_MG, MB_STATUS_HIT, 0, "mctr", "v q k O", 2},
+		{MB_OP_MS, MB_STATUS_STORED, 0, "b\001k", "b T0 I", 3},
+		{MB_OP_MG, MB_STATUS_HIT, 0, "b\001k", "b v", 3},
+	};
+	struct prof p;
+	prof_open(&p, "metaflags", MB_KEYS_KEPT);
+	char buf[64];
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+		size_t kn = strlen(rs[i].key), fn = strlen(rs[i].flags);
+		memcpy(buf, rs[i].key, kn);
+		memcpy(buf + kn, rs[i].flags, fn);
+		struct mb_record r = {.time_ns = (i + 1) * MS, .key_len = (uint32_t)kn,
+				      .value_len = rs[i].vlen, .op = rs[i].op, .proto = MB_PROTO_META,
+				      .status = rs[i].status, .rflags = rs[i].rflags,
+				      .meta_flags = (uint32_t)fn};
+		if (strchr(rs[i].flags, 'q'))
+			r.rflags |= MB_RF_NOREPLY;
+		assert_int_equal(mb_profile_writer_append(p.w, &r, buf, kn + fn), 0);
+	}
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--key-prefix");
+	args_add(&a, "mf:");
+	int rc = run_replay_argv(a.v);
+	if (rc != 0 || json_num("total") != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+	assert_true(json_num("total") == 0); /* no error response */
+	assert_true(json_num_in("\"ma\": {", "ok") == 2); /* the third is quiet */
+	assert_true(json_num_in("\"ms\": {", "stored") == 2);
+	assert_true(json_num_in("\"ms\": {", "exists") == 1);
+	assert_true(json_num_in("\"mg\": {", "hit") == 2); /* and a quiet one, not counted */
+	assert_true(json_num_in("\"cas_outcomes\": {", "compared") == 2);
+	assert_true(json_num_in("\"cas_outcomes\": {", "differ") == 0);
+}
+
 /* noreply sets are sent and never waited for; the gets after them still pair with their own
  * replies (text noreply and binary quiet sets). */
 static void test_noreply(void **state)
@@ -1185,6 +1239,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numeric_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absolute_exptime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cas_uniques, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_flags_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),

@@ -102,7 +102,16 @@ struct mb_record {
 	uint8_t proto;        /* enum mb_proto */
 	uint8_t status;       /* enum mb_status */
 	uint8_t rflags;       /* MB_RF_* */
+	/* Format 1.1, meta requests: the request's flags (FORMAT.md, "Extras block"). Writer: how
+	 * many of the key_bytes given to mb_profile_writer_append are the flag text that follows
+	 * the key (0 = none, at most MB_PROFILE_MAX_META_FLAGS). Reader: an id for
+	 * mb_profile_reader_meta_flags (0 = none). */
+	uint32_t meta_flags;
+	uint32_t spare;       /* 0: keeps the struct free of padding (records compare by memcmp) */
 };
+
+/* Longest meta flag text a record keeps. */
+#define MB_PROFILE_MAX_META_FLAGS 255u
 
 /* How timestamps were taken. Stored: pinned. */
 enum mb_clock {
@@ -275,6 +284,12 @@ int mb_profile_reader_read_block(struct mb_profile_reader *r, size_t i,
  * @return 0, or MB_E_USAGE when id is unknown or the profile keeps no key bytes (anon). */
 int mb_profile_reader_key(const struct mb_profile_reader *r, uint64_t id, const char **bytes,
 			  uint32_t *len);
+/* The meta flag text of a record's meta_flags id: the flag tokens of a meta request after its
+ * key (ms: after the data length), space-separated, as sent, except that O, C and E carry no
+ * value (the replayer supplies its own). *bytes is not NUL-terminated and stays valid until
+ * mb_profile_reader_close. @return 0, or MB_E_USAGE for id 0 or an unknown id. */
+int mb_profile_reader_meta_flags(const struct mb_profile_reader *r, uint32_t id,
+				 const char **bytes, uint32_t *len);
 /* Distinct keys known to the reader: dense ids are 0 .. count-1. */
 uint64_t mb_profile_reader_key_count(const struct mb_profile_reader *r);
 
