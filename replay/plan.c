@@ -152,7 +152,7 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 	}
 	uint64_t span = p->t_last - p->t_first;
 	double span_s = (double)(span ? span : 1000000) / 1e9;
-	p->mean_rate = (double)p->commands / span_s;
+	p->mean_rate = (double)p->records / span_s; /* requests (keys) per second, as analyze */
 	p->loop_span = span + (p->commands > 1 ? span / (p->commands - 1) : 1000000);
 	if (p->loop_span == 0)
 		p->loop_span = 1000000;

@@ -18,7 +18,7 @@ struct rp_plan {
 	uint64_t t_first, t_last;  /* time_ns of the first and last usable record */
 	uint64_t loop_span;        /* profile time one --loop iteration advances */
 	uint32_t recorded_conns;   /* max conn_id + 1 */
-	double mean_rate;          /* commands per recorded second */
+	double mean_rate;          /* requests (records: one per key) per recorded second */
 	double speed;              /* effective time compression (SPEED and OPS modes) */
 	unsigned nlanes;
 	unsigned nfam;             /* 2 when text/meta and binary records both occur: each lane then

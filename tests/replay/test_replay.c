@@ -323,8 +323,8 @@ static void test_counts_match(void **state)
 	assert_int_equal(rc, 0);
 	struct mcstat after = mc_stats(mc.port);
 	uint64_t cmds = sets + getcmds + dels;
-	assert_true(json_num("requests_sent") == (double)cmds);
-	assert_true(json_num("keys_sent") == (double)(sets + getkeys + dels));
+	assert_true(json_num("commands_sent") == (double)cmds);
+	assert_true(json_num("requests_sent") == (double)(sets + getkeys + dels));
 	assert_true(json_num("responses") == (double)cmds);
 	assert_true(json_num("total") == 0); /* errors.total */
 	assert_true(after.cmd_set - before.cmd_set == sets);
