@@ -448,9 +448,14 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb_record *rec,
 				    const void *stored, size_t stored_bytes)
 {
+	/* 1.1: the meta flag text follows the stored bytes, as it follows the key in append */
+	if (rec->meta_flags > stored_bytes)
+		return MB_E_USAGE;
+	stored_bytes -= rec->meta_flags;
+	const char *mflags = stored ? (const char *)stored + stored_bytes : NULL;
 	if (w->key_mode == MB_KEYS_ANON)
 		stored_bytes = 0;
-	return append_rec(w, rec, false, NULL, 0, stored, stored_bytes, NULL);
+	return append_rec(w, rec, false, NULL, 0, stored, stored_bytes, mflags);
 }
 
 void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_profile_stats *s)

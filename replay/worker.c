@@ -510,6 +510,18 @@ static int ensure_keys(struct rp_worker *w, size_t n)
 	return 0;
 }
 
+/* A cas: text/binary cas, or a meta command whose recorded flags carry C or E (cas.c). */
+static bool rec_is_cas(const struct rp_worker *w, const struct mb_record *r)
+{
+	const char *mf;
+	uint32_t n;
+	if (r->op == MB_OP_CAS)
+		return true;
+	return r->meta_flags && r->proto == MB_PROTO_META &&
+	       mb_profile_reader_meta_flags(w->rd, r->meta_flags, &mf, &n) == 0 &&
+	       rp_cas_in_meta(mf, n);
+}
+
 /* Encodes the nb queued records at the head of c (one command) into c->out.
  * @return 0, -ENOMEM, or MB_E_USAGE/MB_E_UNSUPPORTED from the codec. */
 static int conn_encode(struct rp_conn *c, size_t nb)
@@ -595,6 +607,10 @@ static void conn_dispatch(struct rp_conn *c)
 		while (nb < c->qn && (q_at(c, nb)->rec.rflags & MB_RF_BATCH_CONT))
 			nb++;
 		struct rp_qent *h = q_at(c, 0);
+		/* a cas needs the unique of the read before it, as its client waited for it: it
+		 * waits until every reply due on this connection is in (dispatched again then) */
+		if (c->fn > 0 && rec_is_cas(w, &h->rec))
+			break;
 		uint64_t intended = h->intended ? h->intended : now;
 		if (w->o->skip_late_ns && now > intended + w->o->skip_late_ns) {
 			w->st.skipped_late++;

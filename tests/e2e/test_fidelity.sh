@@ -11,6 +11,12 @@
 #   live    real clients recorded with eBPF: four pymemcache clients at once (gets, sets,
 #           multigets, deletes; noreply storage commands, Nagle left on as pymemcache does),
 #           about 400 req/s
+#   counters  a mix whose outcomes depend on what the server holds (scripts/counter-client.py,
+#           issue 15): counters set by the client then incr/decr'd, gets then cas (some with a
+#           stale unique: exists), touch, absolute exptimes, meta ma N0 J13 / MD D2, mg c then
+#           ms C. Its replays must also answer no error, store as many cas as production did,
+#           and count no cas outcome that differs; and a copy of the profile without its
+#           numeric and meta flags (profile 1.1) must fail the compare: the checks can tell.
 # Replays use --threads 2: one thread's sends are serialised, and on this machine a loopback
 # send costs ~20 us, so requests of different connections recorded closer than that cannot
 # all be reproduced by one thread (docs/replay.md, "Pacing"; bench/fidelity shows where
@@ -112,6 +118,7 @@ failures=()
 "$MB_BIN/membench-record" synth:etc --rate 1000 --duration 8s --connections 4 --keys 5000 \
   --seed 9 -o "$MB_TMP/synth.mbp" 2>/dev/null
 capture live live_clients
+capture counters $PY "$MB_SOURCE_DIR/scripts/counter-client.py" "$MC_PORT" 800 3
 # Arrival stamps are on (docs/record-ebpf.md, "Time"): nearly every request byte has one.
 stamped=$(sed -n 's/.*server ends: \([0-9.]*\)% stamped on arrival.*/\1/p' "$MB_TMP/live.rec.log")
 awk -v p="${stamped:-0}" 'BEGIN { exit !(p >= 99) }' ||
@@ -122,11 +129,48 @@ awk -v p="${stamped:-0}" 'BEGIN { exit !(p >= 99) }' ||
 mb_expect_status 0 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/synth.mbp"
 mb_expect_status 6 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/live.mbp"
 
-for p in synth live; do
+# cas_stored PROFILE: cas (text cas and meta ms, which the counter mix sends only with C)
+# answered stored.
+cas_stored() {
+  "$MB_BIN/membench-record" "profile:$1" --ops cas,ms -o "$1.cas.mbp" 2>/dev/null
+  "$MB_BIN/membench-analyze" --json "$1.cas.mbp" |
+    $PY -c 'import json,sys; print(json.load(sys.stdin)["outcomes"]["status"].get("stored", 0))'
+}
+
+for p in synth live counters; do
   for s in 1 2; do
     check "$p" "$s"
+    [ "$p" = counters ] || continue
+    # the replay of the passing attempt: no error, every cas stored as in production
+    $PY - "$MB_TMP/counters.x$s.json" <<'PY' || mb_fail "counters.x$s: error responses or cas outcomes differ"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["errors"]["total"] == 0, j["errors"]
+assert j["cas_outcomes"]["compared"] > 100 and j["cas_outcomes"]["differ"] == 0, j["cas_outcomes"]
+PY
+    a=$(cas_stored "$MB_TMP/counters.mbp") b=$(cas_stored "$MB_TMP/counters.x$s.mbp")
+    echo "counters.x$s: cas stored: recorded $a, replayed $b"
+    [ "$a" -gt 50 ] && [ "$a" = "$b" ] || mb_fail "counters.x$s: cas stored $b, recorded $a"
   done
 done
+grep -q "errors A 0" "$MB_TMP/counters.x1.cmp" || mb_fail "the counter mix had error responses"
+
+# Without its numeric flags and meta flags the same replay does not do what production did:
+# counters are patterns (incr: CLIENT_ERROR), ma without N0 J13 finds nothing. The compare fails
+# on the outcome checks.
+"$MB_BINARY_DIR/tests/e2e/profile_strip" "$MB_TMP/counters.mbp" "$MB_TMP/stripped.mbp" numeric meta ||
+  mb_fail "profile_strip failed"
+[ "$(printf 'flush_all\r\nquit\r\n' | nc -q 1 127.0.0.1 "$MC_PORT" | tr -d '\r')" = OK ] ||
+  mb_fail "flush_all failed"
+capture stripped.x1 "$MB_BIN/membench-replay" "$MB_TMP/stripped.mbp" \
+  --server "127.0.0.1:$MC_PORT" --threads 2 --quiet --json "$MB_TMP/stripped.x1.json"
+rc=0
+"$MB_BIN/membench-analyze" --compare "$MB_TMP/counters.mbp" "$MB_TMP/stripped.x1.mbp" \
+  >"$MB_TMP/stripped.cmp" 2>&1 || rc=$?
+sed -n '/^Fidelity/,$p' "$MB_TMP/stripped.cmp"
+[ "$rc" -eq 6 ] || mb_fail "a replay without numeric/meta flags passed --compare (exit $rc)"
+grep -q "^  outcomes .* FAIL" "$MB_TMP/stripped.cmp" || mb_fail "outcomes did not fail"
+grep -q "^  new_errors .* FAIL" "$MB_TMP/stripped.cmp" || mb_fail "new_errors did not fail"
 # Without --speed a 2x replay is twice as fast: the rate checks must fail, so --speed matters.
 mb_expect_status 6 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/synth.x2.mbp"
 grep -q "mean_rate_error .* FAIL" "$MB_TMP/out" || mb_fail "a 2x replay passed the rate check"

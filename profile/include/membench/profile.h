@@ -193,8 +193,10 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 
 /* Appends one record whose key is identified by rec->key_id (as with key == NULL above) and
  * whose stored key bytes are given as they are to be kept: for re-writing a profile, whose
- * prefix-mode keys are only their prefix. stored_bytes is ignored in key mode anon; the bytes
- * are stored as given (not cut at the delimiter). Same returns as mb_profile_writer_append. */
+ * prefix-mode keys are only their prefix. The stored bytes are ignored in key mode anon; they
+ * are stored as given (not cut at the delimiter). As in mb_profile_writer_append, the last
+ * rec->meta_flags of the stored_bytes are the meta flag text (so a text can be given in
+ * every key mode). Same returns as mb_profile_writer_append. */
 int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb_record *rec,
 				    const void *stored, size_t stored_bytes);
 
