@@ -163,6 +163,15 @@ static void dump_output(void)
 
 /* First number after `"name": ` in run.json, past `after` if given (top-level names come
  * before nested ones). */
+/* Runs the replay of a and asserts it succeeded (printing its output when not). */
+static void replay_ok(struct args *a)
+{
+	int rc = run_replay_argv(a->v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+}
+
 static double json_num_in(const char *after, const char *name)
 {
 	char *j = slurp("run.json");
@@ -455,10 +464,7 @@ static void test_numeric_counters(void **state)
 		args_add(&a, warm ? "numw:" : "num:");
 		if (warm)
 			args_add(&a, "--warm");
-		int rc = run_replay_argv(a.v);
-		if (rc != 0)
-			dump_output();
-		assert_int_equal(rc, 0);
+		replay_ok(&a);
 		if (json_num("client_error") != 1)
 			dump_output();
 		assert_true(json_num("client_error") == 1); /* key 3 only */
@@ -498,10 +504,7 @@ static void test_absolute_exptime(void **state)
 	prof_close(&p);
 	struct args a;
 	args_base(&a, p.path, mc.port);
-	int rc = run_replay_argv(a.v);
-	if (rc != 0)
-		dump_output();
-	assert_int_equal(rc, 0);
+	replay_ok(&a);
 	if (json_num_in("\"get\": {", "hit") != 1)
 		dump_output();
 	assert_true(json_num_in("\"get\": {", "hit") == 1);
@@ -544,10 +547,7 @@ static void test_cas_uniques(void **state)
 	prof_close(&p);
 	struct args a;
 	args_base(&a, p.path, mc.port);
-	int rc = run_replay_argv(a.v);
-	if (rc != 0)
-		dump_output();
-	assert_int_equal(rc, 0);
+	replay_ok(&a);
 	const char *cas = "\"cas\": {";
 	if (json_num_in(cas, "stored") != 4)
 		dump_output();
@@ -599,10 +599,9 @@ static void test_meta_flags_replayed(void **state)
 	args_base(&a, p.path, mc.port);
 	args_add(&a, "--key-prefix");
 	args_add(&a, "mf:");
-	int rc = run_replay_argv(a.v);
-	if (rc != 0 || json_num("total") != 0)
+	replay_ok(&a);
+	if (json_num("total") != 0)
 		dump_output();
-	assert_int_equal(rc, 0);
 	assert_true(json_num("total") == 0); /* no error response */
 	assert_true(json_num_in("\"ma\": {", "ok") == 2); /* the third is quiet */
 	assert_true(json_num_in("\"ms\": {", "stored") == 2);
