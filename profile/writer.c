@@ -9,7 +9,8 @@
  * write(); the index entry of each is kept in memory (40 bytes per block). close() appends the
  * stats block, the index block and the footer.
  *
- * Memory: the pending block (64 bytes per record: the record and its key identity), about 40
+ * Memory: the pending block (72 bytes per record: the record and its key identity, plus its
+ * meta flag text in format 1.1, at most 255 bytes), about 40
  * bytes per distinct key (two 16-byte identity-table slots at load <= 1/2, key length, value
  * hint), the index and at most 16 MiB of not-yet-written key bytes. It grows with distinct keys
  * and blocks, never with records.
