@@ -71,7 +71,7 @@ size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_r
 	for (size_t i = 0; i < n; i++)
 		*p++ = recs[i].status;
 	for (size_t i = 0; i < n; i++)
-		*p++ = recs[i].rflags;
+		*p++ = recs[i].rflags & (uint8_t)~MB_RF_NUMERIC; /* 1.1: in the extras block */
 	for (size_t i = 0; i < n; i++)
 		p = varint_put(p, recs[i].key_id == MB_KEY_NONE ? 0 : recs[i].key_id + 1);
 	/* key_len and value_len columns in one pass (one key-table access per record): the
@@ -227,9 +227,11 @@ int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *re
 			FAIL_AT("unknown proto");
 		if (stats[i] >= MB_STATUS_COUNT)
 			FAIL_AT("unknown status");
-		if (rfl[i] & ~MB_RF_KNOWN_MASK)
+		if (rfl[i] & ~MB_RF_COLUMN_MASK)
 			FAIL_AT("reserved record flag set");
 		r->op = ops[i];
+		r->meta_flags = 0; /* 1.1: from the extras block, if any */
+		r->spare = 0;
 		r->proto = protos[i];
 		r->status = stats[i];
 		r->rflags = rfl[i];

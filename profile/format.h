@@ -45,7 +45,15 @@ enum fmt_block_type {
 	FMT_BLK_KEYS = 2,
 	FMT_BLK_INDEX = 3,
 	FMT_BLK_STATS = 4,
+	FMT_BLK_EXTRAS = 5, /* 1.1: per-record columns of the record block just before it */
 };
+
+/* Columns of an extras block (FORMAT.md, "Extras block"): tag u8, len varint, bytes. */
+enum fmt_extra_col {
+	FMT_XCOL_RFLAGS = 1, /* one byte per record: bit 0 = MB_RF_NUMERIC */
+	FMT_XCOL_META_FLAGS = 2, /* per record: len varint (<= 255), flag text */
+};
+#define FMT_XRF_NUMERIC 0x01
 
 /* Metadata TLV tags (FORMAT.md, "Metadata TLV"). */
 enum fmt_meta_tag {
@@ -183,5 +191,18 @@ size_t profile_fmt_cols_encode(uint8_t *out, uint8_t *scratch, const struct mb_r
  * string) in *what and the record index at fault in *at (SIZE_MAX: the block as a whole). */
 int profile_fmt_cols_decode(const uint8_t *raw, size_t len, struct mb_record *recs, size_t n,
 		            const struct fmt_keyfacts *kf, const char **what, size_t *at);
+
+/* Bytes profile_fmt_extras_encode may need for n records with mflags_len bytes of flag text. */
+#define FMT_EXTRAS_MAX(n, mflags_len) (24 + 3 * (size_t)(n) + (size_t)(mflags_len))
+/* Extras block (1.1) of n records into out (room for FMT_EXTRAS_MAX); mflags: the records' meta
+ * flag texts back to back (recs[i].meta_flags bytes each). Returns the bytes written, 0 when
+ * no record has an extra fact (then no block is written). */
+size_t profile_fmt_extras_encode(uint8_t *out, const struct mb_record *recs, uint32_t n,
+				 const char *mflags);
+struct profile_strtab;
+/* ORs the extras of raw[0..len) into recs[0..n), interning meta flag texts in tab.
+ * @return 0, MB_E_CORRUPT (*what), -ENOMEM. */
+int profile_fmt_extras_decode(const uint8_t *raw, size_t len, struct mb_record *recs, uint32_t n,
+			      struct profile_strtab *tab, const char **what);
 
 #endif

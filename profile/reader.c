@@ -33,6 +33,7 @@
 
 #include "format.h"
 #include "meta.h"
+#include "strtab.h"
 #include "membench/array.h"
 #include "membench/buf.h"
 #include "membench/error.h"
@@ -60,6 +61,8 @@ struct mb_profile_reader {
 
 	ZSTD_DCtx *dctx;
 	struct mb_buf comp, raw;
+
+	struct profile_strtab mflags; /* 1.1 meta flag texts of the blocks decoded so far */
 
 	struct mb_record *seq; /* sequential read(): decoded block seq_block - 1 */
 	size_t seq_cap, seq_n, seq_pos, seq_block;
@@ -260,6 +263,29 @@ static int records_reserve(struct mb_record **a, size_t *cap, size_t n)
 	return mb_array_reserve((void **)a, cap, n, sizeof(**a), 0);
 }
 
+/* 1.1: the extras block of the record block that ended at off, if one follows it (a header
+ * that is not an extras block's is the next block's: no extras). */
+static int load_extras(struct mb_profile_reader *r, uint64_t off, uint64_t limit,
+		       struct mb_record *recs, uint32_t count)
+{
+	uint8_t hb[FMT_BLOCK_HDR];
+	struct fmt_block_hdr h;
+	const char *what = NULL;
+	if (off > limit || limit - off < FMT_BLOCK_HDR || read_at(r, hb, sizeof(hb), off) ||
+	    profile_fmt_block_hdr_get(hb, &h, &what) || h.type != FMT_BLK_EXTRAS)
+		return 0;
+	int rc = load_block(r, off, FMT_BLK_EXTRAS, limit, &h);
+	if (rc)
+		return rc;
+	if (h.count != count)
+		return rfail(r, MB_E_CORRUPT, "extras block at offset %llu: %u records, its record "
+			     "block has %u", (unsigned long long)off, h.count, count);
+	if ((rc = profile_fmt_extras_decode((const uint8_t *)r->raw.data, r->raw.len, recs, count,
+					    &r->mflags, &what)))
+		return rfail(r, rc, "extras block at offset %llu: %s", (unsigned long long)off, what);
+	return 0;
+}
+
 /* Decodes the record block at off (expected `count` records, 0 = take the header's) into *a. */
 static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t limit,
 			  uint32_t count, struct mb_record **a, size_t *cap, size_t *n)
@@ -287,7 +313,8 @@ static int decode_records(struct mb_profile_reader *r, uint64_t off, uint64_t li
 	if (rc)
 		return rfail(r, rc, "record block at offset %llu: record %zu: %s", o, at, what);
 	*n = h.count;
-	return 0;
+	return r->minor >= 1 ? load_extras(r, off + FMT_BLOCK_HDR + h.comp_size, limit, *a, h.count)
+			     : 0;
 }
 
 /* The file header. @return 0, -errno, MB_E_NOT_PROFILE, MB_E_VERSION, MB_E_TRUNCATED,
@@ -612,6 +639,7 @@ void mb_profile_reader_close(struct mb_profile_reader *r)
 	mb_buf_free(&r->comp);
 	mb_buf_free(&r->raw);
 	mb_buf_free(&r->kbytes);
+	profile_strtab_free(&r->mflags);
 	free(r->blocks);
 	free(r->facts);
 	free(r->kend);
@@ -620,6 +648,12 @@ void mb_profile_reader_close(struct mb_profile_reader *r)
 	free(r->bad);
 	free(r->path);
 	free(r);
+}
+
+int mb_profile_reader_meta_flags(const struct mb_profile_reader *r, uint32_t id,
+				 const char **bytes, uint32_t *len)
+{
+	return profile_strtab_get(&r->mflags, id, bytes, len) ? MB_E_USAGE : 0;
 }
 
 const struct mb_profile_meta *mb_profile_reader_meta(const struct mb_profile_reader *r)

@@ -9,7 +9,8 @@
  * write(); the index entry of each is kept in memory (40 bytes per block). close() appends the
  * stats block, the index block and the footer.
  *
- * Memory: the pending block (64 bytes per record: the record and its key identity), about 40
+ * Memory: the pending block (72 bytes per record: the record and its key identity, plus its
+ * meta flag text in format 1.1, at most 255 bytes), about 40
  * bytes per distinct key (two 16-byte identity-table slots at load <= 1/2, key length, value
  * hint), the index and at most 16 MiB of not-yet-written key bytes. It grows with distinct keys
  * and blocks, never with records.
@@ -64,6 +65,7 @@ struct mb_profile_writer {
 	struct mb_record *pend; /* pending block; key_id set when the block is written */
 	struct pend_key *pkey;  /* identity of each pending record's key */
 	struct mb_buf parena;   /* stored bytes of pending records' keys, back to back */
+	struct mb_buf mflags;   /* meta flag texts of pending records, back to back (1.1) */
 	uint32_t npend;
 	uint64_t tmin, tmax;
 
@@ -240,6 +242,14 @@ static int flush_block(struct mb_profile_writer *w)
 	size_t len = profile_fmt_cols_encode((uint8_t *)w->raw.data, (uint8_t *)w->scratch.data, w->pend,
 				             w->npend, &kf);
 	err = write_block(w, FMT_BLK_RECORDS, w->npend, w->raw.data, len, w->tmin, w->tmax);
+	/* 1.1 extras right behind the records */
+	mb_buf_reset(&w->raw);
+	if (!err && (err = mb_buf_reserve(&w->raw, FMT_EXTRAS_MAX(w->npend, w->mflags.len))))
+		w->failed = err;
+	if (!err && (len = profile_fmt_extras_encode((uint8_t *)w->raw.data, w->pend, w->npend,
+						     w->mflags.data)))
+		err = write_block(w, FMT_BLK_EXTRAS, w->npend, w->raw.data, len, 0, 0);
+	mb_buf_reset(&w->mflags);
 	w->npend = 0;
 	return err;
 }
@@ -375,10 +385,13 @@ static size_t stored_len(const struct mb_profile_writer *w, const void *key, siz
 /* Both appends: the key's identity is the hash of key (when by_bytes) or rec->key_id; the
  * stored bytes are stored[0, stored_n). */
 static int append_rec(struct mb_profile_writer *w, const struct mb_record *rec, bool by_bytes,
-		      const void *key, size_t key_bytes, const void *stored, size_t stored_n)
+		      const void *key, size_t key_bytes, const void *stored, size_t stored_n,
+		      const void *mflags)
 {
 	if (w->failed)
 		return w->failed;
+	if (rec->meta_flags > MB_PROFILE_MAX_META_FLAGS || (rec->meta_flags && !mflags))
+		return MB_E_USAGE;
 	if (rec->op >= MB_OP_COUNT || rec->proto >= MB_PROTO_COUNT ||
 	    rec->status >= MB_STATUS_COUNT || (rec->rflags & ~MB_RF_KNOWN_MASK) ||
 	    rec->key_len > MB_PROFILE_MAX_KEY_LEN || key_bytes > MB_PROFILE_MAX_KEY_LEN ||
@@ -413,6 +426,8 @@ static int append_rec(struct mb_profile_writer *w, const struct mb_record *rec, 
 		if (rec->time_ns > w->tmax)
 			w->tmax = rec->time_ns;
 	}
+	if (rec->meta_flags && (err = mb_buf_append(&w->mflags, mflags, rec->meta_flags)))
+		return w->failed = err;
 	w->pend[w->npend++] = *rec;
 	w->stats.records++;
 	if (w->npend == w->block_records || w->parena.len > KEYBYTES_FLUSH)
@@ -423,16 +438,25 @@ static int append_rec(struct mb_profile_writer *w, const struct mb_record *rec, 
 int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record *rec,
 			     const void *key, size_t key_bytes)
 {
-	return append_rec(w, rec, key != NULL, key, key_bytes, key,
-			  stored_len(w, key, key_bytes));
+	/* 1.1: the meta flag text follows the key in key's bytes */
+	if (rec->meta_flags > key_bytes)
+		return MB_E_USAGE;
+	key_bytes -= rec->meta_flags;
+	return append_rec(w, rec, key != NULL, key, key_bytes, key, stored_len(w, key, key_bytes),
+			  key ? (const char *)key + key_bytes : NULL);
 }
 
 int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb_record *rec,
 				    const void *stored, size_t stored_bytes)
 {
+	/* 1.1: the meta flag text follows the stored bytes, as it follows the key in append */
+	if (rec->meta_flags > stored_bytes)
+		return MB_E_USAGE;
+	stored_bytes -= rec->meta_flags;
+	const char *mflags = stored ? (const char *)stored + stored_bytes : NULL;
 	if (w->key_mode == MB_KEYS_ANON)
 		stored_bytes = 0;
-	return append_rec(w, rec, false, NULL, 0, stored, stored_bytes);
+	return append_rec(w, rec, false, NULL, 0, stored, stored_bytes, mflags);
 }
 
 void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_profile_stats *s)
@@ -507,6 +531,7 @@ int mb_profile_writer_close(struct mb_profile_writer *w, char *err, size_t errle
 	free(w->pend);
 	free(w->pkey);
 	mb_buf_free(&w->parena);
+	mb_buf_free(&w->mflags);
 	free(w->path);
 	free(w);
 	return rc;

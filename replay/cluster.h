@@ -37,7 +37,7 @@ struct rp_cluster {
 /* What rank 0 reports about each rank (the JSON's "ranks" array). */
 struct rp_rank_info {
 	char host[64];
-	uint64_t requests_sent;
+	uint64_t requests_sent;   /* one per key */
 	uint64_t responses;
 	uint64_t latency_count;   /* values in its corrected-latency histogram */
 	uint64_t lag_p99_ns;      /* schedule lag p99 of this rank's commands */

@@ -195,7 +195,7 @@ static int reduce_hist(const struct rp_cluster *d, struct mb_hist *h)
 	return rc;
 }
 
-#define NSCALAR (10 + RP_ERR_COUNT)
+#define NSCALAR (12 + RP_ERR_COUNT)
 #define NPEROP (5 + MB_STATUS_COUNT)
 
 /* Copies st's counters into v (to_st false) or back (to_st true), in one fixed order. */
@@ -204,10 +204,10 @@ static void pack_counters(struct rp_stats *st, uint64_t *v, bool to_st)
 	uint64_t *f[NSCALAR] = {
 		&st->requests_sent, &st->keys_sent, &st->responses, &st->noreply_sent,
 		&st->skipped_late, &st->skipped_ops, &st->stalls, &st->reconnects,
-		&st->bytes_out, &st->bytes_in,
+		&st->bytes_out, &st->bytes_in, &st->cas_compared, &st->cas_differ,
 	};
 	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
-		f[10 + i] = &st->errors[i];
+		f[12 + i] = &st->errors[i];
 	for (unsigned i = 0; i < NSCALAR; i++) {
 		if (to_st)
 			*f[i] = v[i];

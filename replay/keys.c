@@ -11,7 +11,9 @@
  * limit (the generated tail is shortened, never the prefix).
  *
  * Values: a fixed printable pattern, grown on demand, so a value of length n is always the same n
- * bytes.
+ * bytes. A value recorded as a decimal number (format 1.1, MB_RF_NUMERIC) is sent as one of the
+ * same length, "1" followed by zeros (at most 20 digits: 10^19 < 2^64), so incr/decr and meta
+ * arithmetic act on a number as they did in production.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,4 +79,16 @@ const char *rp_value(char **buf, size_t *cap, size_t len)
 	*buf = p;
 	*cap = ncap;
 	return p;
+}
+
+const char *rp_number(size_t len)
+{
+	static const char digits[] = "10000000000000000000";
+	return len >= 1 && len < sizeof(digits) ? digits : NULL;
+}
+
+const char *rp_value_of(const struct mb_record *r, char **buf, size_t *cap)
+{
+	const char *v = (r->rflags & MB_RF_NUMERIC) ? rp_number(r->value_len) : NULL;
+	return v ? v : rp_value(buf, cap, r->value_len);
 }

@@ -24,5 +24,11 @@ size_t rp_key(const struct rp_keygen *kg, uint64_t id, uint32_t key_len, char *o
 /* Deterministic value bytes: at least len bytes of a fixed printable pattern, valid until the
  * next call with a larger len. @return pointer, or NULL on ENOMEM. */
 const char *rp_value(char **buf, size_t *cap, size_t len);
+/* The value of a request recorded as a decimal number (MB_RF_NUMERIC): len (1..20) digits,
+ * "1" then zeros, below 2^64 so incr/decr/ma accept it. @return NULL for other lengths. */
+const char *rp_number(size_t len);
+/* The value to send for record r (storage: a number when recorded as one, else the pattern
+ * from rp_value). @return pointer, or NULL on ENOMEM. */
+const char *rp_value_of(const struct mb_record *r, char **buf, size_t *cap);
 
 #endif

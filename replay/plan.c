@@ -5,6 +5,9 @@
  * a state byte and two lengths per key id). A key is warmed when the first thing the profile does
  * to it is a read that hit (or returned a value); a write first means the replay creates it
  * itself; a recorded miss leaves it undecided, so a later hit before any write still warms it.
+ * A key whose first command is arithmetic that succeeded (incr/decr/ma ok or hit) existed and
+ * held a number: it is warmed with one. A warmed key that arithmetic reaches before any other
+ * write held a number too (a profile keeps no values, only this use of them): warmed as one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +27,8 @@
 #include "replay.h"
 #include "target.h"
 
-enum { KEY_UNSEEN = 0, KEY_WARM, KEY_SKIP };
+/* KEY_WARM: warmed, still watching for arithmetic before a write; KEY_DONE: warmed, decided */
+enum { KEY_UNSEEN = 0, KEY_WARM, KEY_SKIP, KEY_DONE, KEY_NUMERIC = 0x80 };
 
 int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warning)
 {
@@ -44,6 +48,8 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		return mb_exit_code_for(rc);
 	}
 	p->key_mode = mb_profile_reader_meta(rd)->key_mode;
+	p->start_wall_ns = mb_profile_reader_meta(rd)->start_wall_ns;
+	p->wall_minus_mono_ns = (int64_t)(mb_wall_ns() - mb_mono_ns());
 	/* damaged data (profile.h): refused unless --allow-damaged, which leaves it out here and
 	 * in every worker's reader alike */
 	if (mb_profile_reader_allow_damaged(rd, o->allow_damaged, err, sizeof(err))) {
@@ -91,13 +97,18 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 			    MB_ARRAY_RESERVE_ZERO(kvlen, kcap2, id + 1) ||
 			    MB_ARRAY_RESERVE_ZERO(kklen, kcap3, id + 1))
 				goto oom;
-			if (kstate[id] != KEY_UNSEEN)
+			bool arith = mb_op_class(r->op) == MB_OPC_ARITH;
+			uint8_t st = kstate[id] & (uint8_t)~KEY_NUMERIC;
+			if (st == KEY_WARM && !mb_op_is_read(r->op))
+				kstate[id] = (uint8_t)(KEY_DONE | (arith ? KEY_NUMERIC : 0));
+			if (st != KEY_UNSEEN)
 				continue;
 			bool hit = r->status == MB_STATUS_HIT ||
 				   (r->status == MB_STATUS_NONE && r->value_len > 0);
-			if (mb_op_is_read(r->op) && hit) {
-				kstate[id] = KEY_WARM;
-				kvlen[id] = r->value_len;
+			bool arith_ok = arith && (r->status == MB_STATUS_OK || r->status == MB_STATUS_HIT);
+			if ((mb_op_is_read(r->op) && hit) || arith_ok) {
+				kstate[id] = arith_ok ? KEY_DONE | KEY_NUMERIC : KEY_WARM;
+				kvlen[id] = arith_ok ? 1 : r->value_len;
 				kklen[id] = r->key_len;
 				p->warm_keys++;
 			} else if (!mb_op_is_read(r->op)) {
@@ -110,21 +121,24 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 		p->warm_ids = malloc(p->warm_keys * sizeof(*p->warm_ids));
 		p->warm_klen = malloc(p->warm_keys * sizeof(*p->warm_klen));
 		p->warm_vlen = malloc(p->warm_keys * sizeof(*p->warm_vlen));
-		if (!p->warm_ids || !p->warm_klen || !p->warm_vlen)
+		p->warm_num = malloc(p->warm_keys);
+		if (!p->warm_ids || !p->warm_klen || !p->warm_vlen || !p->warm_num)
 			goto oom;
 		uint64_t k = 0;
 		for (size_t id = 0; id < kcap; id++) {
-			if (kstate[id] == KEY_WARM) {
+			uint8_t st = kstate[id] & (uint8_t)~KEY_NUMERIC;
+			if (st == KEY_WARM || st == KEY_DONE) {
 				p->warm_ids[k] = id;
 				p->warm_klen[k] = kklen[id];
 				p->warm_vlen[k] = kvlen[id];
+				p->warm_num[k] = (kstate[id] & KEY_NUMERIC) != 0;
 				k++;
 			}
 		}
 	}
 	uint64_t span = p->t_last - p->t_first;
 	double span_s = (double)(span ? span : 1000000) / 1e9;
-	p->mean_rate = (double)p->commands / span_s;
+	p->mean_rate = (double)p->records / span_s; /* requests (keys) per second, as analyze */
 	p->loop_span = span + (p->commands > 1 ? span / (p->commands - 1) : 1000000);
 	if (p->loop_span == 0)
 		p->loop_span = 1000000;
@@ -157,6 +171,7 @@ void rp_plan_free(struct rp_plan *p)
 	free(p->warm_ids);
 	free(p->warm_klen);
 	free(p->warm_vlen);
+	free(p->warm_num);
 }
 
 /* ---- targets --------------------------------------------------------------------------- */
@@ -219,8 +234,7 @@ int rp_plan_fit_lanes(const struct rp_opts *o, struct rp_plan *p)
 }
 
 /* Stores one server's pending batch. @return 0, or -EINTR/MB_E_CONNECT/-ENOMEM (reported). */
-static int warm_flush(struct rp_ctl *ctl, struct rp_warm_batch *b, const char *val,
-		      struct rp_warm_result *res)
+static int warm_flush(struct rp_ctl *ctl, struct rp_warm_batch *b, struct rp_warm_result *res)
 {
 	char err[512];
 	if (rp_stop_pending()) {
@@ -228,7 +242,9 @@ static int warm_flush(struct rp_ctl *ctl, struct rp_warm_batch *b, const char *v
 		b->n = 0;
 		return -EINTR;
 	}
-	long k = b->n ? rp_ctl_store(ctl, b->kptr, b->klen, val, b->vlen, b->n, err, sizeof(err)) : 0;
+	long k = b->n ? rp_ctl_store(ctl, b->kptr, b->klen, b->vptr, b->vlen, b->n, err,
+				     sizeof(err))
+		      : 0;
 	if (k < 0) {
 		if (k != -EINTR)
 			mb_warn("--warm: %s", err);
@@ -277,15 +293,19 @@ void rp_plan_warm(const struct rp_opts *o, const struct rp_plan *p, memcached_st
 			continue;
 		}
 		struct rp_warm_batch *b = &batch[rp_memc_server(memc, o->nservers, key, klen)];
+		struct mb_record as = {.value_len = p->warm_vlen[i],
+				       .rflags = p->warm_num[i] ? MB_RF_NUMERIC : 0};
 		memcpy(b->keys[b->n], key, klen);
 		b->kptr[b->n] = b->keys[b->n];
 		b->klen[b->n] = (uint32_t)klen;
+		/* a number where production stored one, else the pattern (v is long enough) */
+		b->vptr[b->n] = (as.rflags & MB_RF_NUMERIC) ? rp_value_of(&as, &val, &valcap) : v;
 		b->vlen[b->n++] = p->warm_vlen[i];
 		if (b->n == RP_WARM_BATCH)
-			rc = warm_flush(&ctls[b - batch], b, v, res);
+			rc = warm_flush(&ctls[b - batch], b, res);
 	}
 	for (unsigned s = 0; s < o->nservers && rc == 0; s++)
-		rc = warm_flush(&ctls[s], &batch[s], v, res);
+		rc = warm_flush(&ctls[s], &batch[s], res);
 	if (rc == -ENOMEM)
 		mb_warn("--warm: out of memory");
 	res->seconds = (double)(mb_mono_ns() - t) / 1e9;

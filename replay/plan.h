@@ -21,7 +21,7 @@ struct rp_plan {
 	uint64_t t_first, t_last;  /* time_ns of the first and last usable record */
 	uint64_t loop_span;        /* profile time one --loop iteration advances */
 	uint32_t recorded_conns;   /* max conn_id + 1 */
-	double mean_rate;          /* commands per recorded second */
+	double mean_rate;          /* requests (records: one per key) per recorded second */
 	double speed;              /* effective time compression (SPEED and OPS modes) */
 	unsigned nlanes;
 	unsigned nfam;             /* 2 when text/meta and binary records both occur: each lane then
@@ -29,10 +29,13 @@ struct rp_plan {
 				    * connection's protocol at its first byte) */
 	bool binary;               /* every record is binary protocol (a -S server takes no text) */
 	uint8_t key_mode;
+	int64_t start_wall_ns;      /* the profile's start_wall_ns (recording's time_ns 0) */
+	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC when planned (ttl.c) */
 	uint64_t warm_keys;        /* keys --warm stores */
 	uint64_t *warm_ids;        /* their ids, key lengths and value lengths */
 	uint32_t *warm_klen;
 	uint32_t *warm_vlen;
+	uint8_t *warm_num;         /* 1: store a decimal number (the key is used by arithmetic) */
 };
 
 /* What --warm did. */
@@ -48,6 +51,7 @@ struct rp_warm_batch {
 	size_t n;
 	char keys[RP_WARM_BATCH][RP_MAX_KEY + 1];
 	const char *kptr[RP_WARM_BATCH];
+	const char *vptr[RP_WARM_BATCH]; /* the value pattern, or a number (MB_RF_NUMERIC) */
 	uint32_t klen[RP_WARM_BATCH], vlen[RP_WARM_BATCH];
 };
 

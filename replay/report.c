@@ -121,7 +121,8 @@ void rp_live_end(struct rp_live *l)
 
 static double achieved(const struct rp_report *r)
 {
-	return r->duration_s > 0 ? (double)r->st->requests_sent / r->duration_s : 0;
+	/* requests: one per key, as analyze and --rate N count them */
+	return r->duration_s > 0 ? (double)r->st->keys_sent / r->duration_s : 0;
 }
 
 /* n per second of the run (0 for a run of no duration) */
@@ -194,13 +195,16 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 	else
 		fprintf(out, "rate: max (closed loop, depth %u), achieved %.1f req/s over %.3f s\n",
 			o->depth, achieved(r), r->duration_s);
-	fprintf(out, "requests: %" PRIu64 " sent (%" PRIu64 " keys, %" PRIu64 " noreply), %" PRIu64
-		" answered, %" PRIu64 " errors", st->requests_sent, st->keys_sent, st->noreply_sent,
-		st->responses, err_total(st));
+	fprintf(out, "requests (one per key): %" PRIu64 " sent; commands (a multiget is one): %"
+		PRIu64 " sent, %" PRIu64 " noreply, %" PRIu64 " answered, %" PRIu64 " errors",
+		st->keys_sent, st->requests_sent, st->noreply_sent, st->responses, err_total(st));
 	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
 		if (st->errors[i])
 			fprintf(out, " %s=%" PRIu64, rp_err_names[i], st->errors[i]);
 	fprintf(out, "\n");
+	if (st->cas_compared)
+		fprintf(out, "cas: %" PRIu64 " of %" PRIu64 " outcomes differ from the recorded ones\n",
+			st->cas_differ, st->cas_compared);
 	if (st->skipped_ops || st->skipped_late)
 		fprintf(out, "skipped: %" PRIu64 " server-wide commands (flush_all/stats/verbosity), "
 			"%" PRIu64 " late requests (--skip-late)\n", st->skipped_ops, st->skipped_late);
@@ -321,9 +325,9 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		(double)o->timeout_ns / 1e6, (double)o->skip_late_ns / 1e6, (double)o->spin_ns / 1e3);
 	fprintf(f, "  \"profile_commands\": %" PRIu64 ",\n  \"profile_records\": %" PRIu64 ",\n"
 		"  \"profile_rate\": %.3f,\n", p->commands, p->records, p->mean_rate);
-	fprintf(f, "  \"requests_sent\": %" PRIu64 ",\n  \"keys_sent\": %" PRIu64 ",\n"
+	fprintf(f, "  \"requests_sent\": %" PRIu64 ",\n  \"commands_sent\": %" PRIu64 ",\n"
 		"  \"noreply_sent\": %" PRIu64 ",\n  \"responses\": %" PRIu64 ",\n",
-		st->requests_sent, st->keys_sent, st->noreply_sent, st->responses);
+		st->keys_sent, st->requests_sent, st->noreply_sent, st->responses);
 	fprintf(f, "  \"errors\": {\"total\": %" PRIu64, err_total(st));
 	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
 		fprintf(f, ", \"%s\": %" PRIu64, rp_err_names[i], st->errors[i]);
@@ -334,6 +338,8 @@ int rp_report_json(const char *path, const struct rp_report *r)
 	if (r->tls)
 		fprintf(f, "  \"tls\": {\"handshakes\": %" PRIu64 ", \"resumed\": %" PRIu64 "},\n",
 			r->tls_handshakes, r->tls_resumed);
+	fprintf(f, "  \"cas_outcomes\": {\"compared\": %" PRIu64 ", \"differ\": %" PRIu64 "},\n",
+		st->cas_compared, st->cas_differ);
 	fprintf(f, "  \"target_rate\": %.3f,\n  \"achieved_rate\": %.3f,\n  \"duration_s\": %.6f,\n"
 		"  \"interrupted\": %s,\n", r->target_rate, achieved(r), r->duration_s,
 		r->interrupted ? "true" : "false");

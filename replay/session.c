@@ -544,7 +544,8 @@ int rp_ctl_stats(struct rp_ctl *c, uint64_t vals[RP_NSTAT], struct rp_srv_id *id
 }
 
 long rp_ctl_store(struct rp_ctl *c, const char *const *keys, const uint32_t *klen,
-		  const char *value, const uint32_t *vlen, size_t n, char *err, size_t errlen)
+		  const char *const *values, const uint32_t *vlen, size_t n, char *err,
+		  size_t errlen)
 {
 	struct mb_buf out = {0}, in = {0};
 	struct store_count sc = {.binary = c->binary, .want = n};
@@ -555,7 +556,7 @@ long rp_ctl_store(struct rp_ctl *c, const char *const *keys, const uint32_t *kle
 		if (!c->binary) {
 			rc = mb_buf_printf(&out, "set %.*s 0 0 %u\r\n", (int)klen[i], keys[i], vlen[i]);
 			if (rc == 0)
-				rc = mb_buf_append(&out, value, vlen[i]);
+				rc = mb_buf_append(&out, values[i], vlen[i]);
 			if (rc == 0)
 				rc = mb_buf_append(&out, "\r\n", 2);
 			continue;
@@ -571,7 +572,7 @@ long rp_ctl_store(struct rp_ctl *c, const char *const *keys, const uint32_t *kle
 		if (rc == 0)
 			rc = mb_buf_append(&out, keys[i], klen[i]);
 		if (rc == 0)
-			rc = mb_buf_append(&out, value, vlen[i]);
+			rc = mb_buf_append(&out, values[i], vlen[i]);
 	}
 	uint64_t deadline = mb_mono_ns() + c->sec->connect_timeout_ns;
 	if (rc == 0)

@@ -86,9 +86,11 @@ void rp_ctl_close(struct rp_ctl *c);
  * connection once if it broke (a restarted server). @return 0, MB_E_CONNECT (err), -EINTR. */
 int rp_ctl_stats(struct rp_ctl *c, uint64_t vals[RP_NSTAT], struct rp_srv_id *id, char *err,
 		 size_t errlen);
-/* Stores n keys (keys[i], klen[i]) with the first vlen[i] bytes of value (flags 0, no expiry),
- * pipelined in one write. @return the number stored, or MB_E_CONNECT/-EINTR/-ENOMEM (err). */
+/* Stores n keys (keys[i], klen[i]) with the first vlen[i] bytes of values[i] (flags 0, no
+ * expiry), pipelined in one write. @return the number stored, or MB_E_CONNECT/-EINTR/-ENOMEM
+ * (err). */
 long rp_ctl_store(struct rp_ctl *c, const char *const *keys, const uint32_t *klen,
-		  const char *value, const uint32_t *vlen, size_t n, char *err, size_t errlen);
+		  const char *const *values, const uint32_t *vlen, size_t n, char *err,
+		  size_t errlen);
 
 #endif

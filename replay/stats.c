@@ -59,6 +59,8 @@ void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
 	d->reconnects += s->reconnects;
 	d->bytes_out += s->bytes_out;
 	d->bytes_in += s->bytes_in;
+	d->cas_compared += s->cas_compared;
+	d->cas_differ += s->cas_differ;
 	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
 		d->errors[i] += s->errors[i];
 	mb_hist_merge(&d->corr, &s->corr);

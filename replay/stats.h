@@ -43,8 +43,11 @@ struct rp_opstats {
 };
 
 struct rp_stats {
+	/* requests_sent counts commands (a multiget is one), keys_sent requests (one per key: what
+	 * the report and JSON call requests, as analyze does) */
 	uint64_t requests_sent, keys_sent, responses, noreply_sent;
 	uint64_t skipped_late, skipped_ops, stalls, reconnects, bytes_out, bytes_in;
+	uint64_t cas_compared, cas_differ; /* cas with a recorded outcome; of those, answered else */
 	uint64_t errors[RP_ERR_COUNT];
 	struct rp_opstats op[MB_OP_COUNT];
 	struct mb_hist corr, uncorr;  /* all commands, ns */

@@ -67,7 +67,9 @@
 #include "membench/error.h"
 #include "membench/mix.h"
 #include "membench/proto.h"
+#include "cas.h"
 #include "keys.h"
+#include "ttl.h"
 #include "replay.h"
 #include "worker.h"
 
@@ -91,6 +93,8 @@ struct rp_flight {
 	uint32_t keys_left;
 	uint32_t write;    /* the connection's write it went out in (conn.writes) */
 	uint8_t op;
+	uint8_t rec_status;  /* the recorded outcome (cas: compared with the target's) */
+	bool cas;            /* a cas (text, binary, meta C): its outcome is compared */
 };
 
 struct rp_conn {
@@ -120,6 +124,9 @@ struct rp_conn {
 	uint64_t last_time;        /* recorded time of the last command encoded */
 	uint32_t writes;           /* writes started (flight.write) */
 	uint32_t done_write;       /* write of the last command answered (UINT32_MAX: none) */
+	struct rp_cas cas;         /* key -> latest unique the target returned here (cas.c) */
+	uint32_t opaque;           /* last meta O token sent (recorded O flags get fresh ones) */
+	bool last_cas;             /* the command conn_encode encoded last is a cas */
 };
 
 enum rp_state { RP_RUNNING, RP_DRAINING, RP_DONE };
@@ -290,9 +297,17 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 {
 	struct rp_conn *c = ctx;
 	struct rp_worker *w = c->w;
+	/* the unique a read returned, for the next cas of the key (out of memory loses it: that
+	 * cas is then answered exists, and counted as a differing outcome) */
+	if (cmd->cas && cmd->key && mb_op_is_read(cmd->op))
+		(void)rp_cas_put(&c->cas, cmd->key, cmd->key_len, cmd->cas);
 	if ((cmd->rflags & MB_RF_NOREPLY) || c->fn == 0)
 		return; /* noreply commands are not waited for */
 	struct rp_flight *f = f_head(c);
+	if (f->cas && f->rec_status != MB_STATUS_NONE) {
+		w->st.cas_compared++;
+		w->st.cas_differ += cmd->status != f->rec_status;
+	}
 	struct rp_opstats *os = &w->st.op[f->op];
 	if (cmd->status < MB_STATUS_COUNT)
 		os->status[cmd->status]++;
@@ -567,6 +582,18 @@ static int ensure_keys(struct rp_worker *w, size_t n)
 	return 0;
 }
 
+/* A cas: text/binary cas, or a meta command whose recorded flags carry C or E (cas.c). */
+static bool rec_is_cas(const struct rp_worker *w, const struct mb_record *r)
+{
+	const char *mf;
+	uint32_t n;
+	if (r->op == MB_OP_CAS)
+		return true;
+	return r->meta_flags && r->proto == MB_PROTO_META &&
+	       mb_profile_reader_meta_flags(w->rd, r->meta_flags, &mf, &n) == 0 &&
+	       rp_cas_in_meta(mf, n);
+}
+
 /* Encodes the nb queued records at the head of c (one command) into c->out.
  * @return 0, -ENOMEM, or MB_E_USAGE/MB_E_UNSUPPORTED from the codec. */
 static int conn_encode(struct rp_conn *c, size_t nb)
@@ -581,7 +608,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		.proto = r->proto,
 		.noreply = (r->rflags & MB_RF_NOREPLY) != 0,
 		.client_flags = r->client_flags,
-		.ttl = r->ttl,
+		.ttl = rp_ttl_map(w->p, w->run->t0, r->ttl),
 		.arg = (r->op == MB_OP_INCR || r->op == MB_OP_DECR || r->op == MB_OP_MA) ? 1 : 0,
 	};
 	for (size_t i = 0; i < nb; i++) {
@@ -595,9 +622,17 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		w->klen[i] = (uint32_t)rp_key(&w->kg, ri->key_id, ri->key_len, k);
 		w->kptr[i] = k;
 	}
+	/* format 1.1: a meta request's recorded flags, sent as recorded (encode.c) */
+	if (r->meta_flags && r->proto == MB_PROTO_META &&
+	    mb_profile_reader_meta_flags(w->rd, r->meta_flags, &req.meta_flags,
+					 &req.meta_flags_len) == 0)
+		req.opaque = ++c->opaque ? c->opaque : ++c->opaque;
+	c->last_cas = r->op == MB_OP_CAS || rp_cas_in_meta(req.meta_flags, req.meta_flags_len);
 	if (nb == 1) {
 		req.key = w->kptr[0];
 		req.key_len = w->klen[0];
+		if (c->last_cas && req.key)
+			req.arg = rp_cas_for(&c->cas, req.key, req.key_len, r->status);
 	} else {
 		req.keys = w->kptr;
 		req.key_lens = w->klen;
@@ -606,7 +641,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 	if (r->op < MB_OP_COUNT && op_has_value[r->op]) {
 		if (r->value_len > RP_MAX_VALUE)
 			return MB_E_LIMIT; /* counted as unsupported */
-		req.value = rp_value(&w->val, &w->valcap, r->value_len);
+		req.value = rp_value_of(r, &w->val, &w->valcap);
 		if (!req.value)
 			return -ENOMEM;
 		req.value_len = r->value_len;
@@ -657,6 +692,10 @@ static void conn_dispatch(struct rp_conn *c)
 		while (nb < c->qn && (q_at(c, nb)->rec.rflags & MB_RF_BATCH_CONT))
 			nb++;
 		struct rp_qent *h = q_at(c, 0);
+		/* a cas needs the unique of the read before it, as its client waited for it: it
+		 * waits until every reply due on this connection is in (dispatched again then) */
+		if (c->fn > 0 && rec_is_cas(w, &h->rec))
+			break;
 		uint64_t intended = h->intended ? h->intended : now;
 		if (w->o->skip_late_ns && now > intended + w->o->skip_late_ns) {
 			w->st.skipped_late++;
@@ -721,6 +760,8 @@ static void conn_dispatch(struct rp_conn *c)
 			f->keys_left = (uint32_t)nb;
 			f->write = c->writes;
 			f->op = op;
+			f->rec_status = h->rec.status;
+			f->cas = c->last_cas;
 			c->fn++;
 			w->inflight++;
 		}
@@ -1363,6 +1404,7 @@ void rp_worker_free(struct rp_worker *w)
 			event_free(c->retry);
 		if (c->parser)
 			mb_proto_conn_free(c->parser);
+		rp_cas_free(&c->cas);
 		mb_buf_free(&c->out);
 		free(c->q);
 		free(c->f);

@@ -126,9 +126,13 @@ static void packet_request(struct mb_proto_conn *c, struct pstream *s)
 		if (e->op == MB_OP_SET && rd64(h + 16) != 0)
 			e->op = MB_OP_CAS;
 		e->value_len = vlen;
+		if (s->num_ok)
+			e->rflags |= MB_RF_NUMERIC;
 		break;
 	case MB_OP_APPEND: case MB_OP_PREPEND:
 		e->value_len = vlen;
+		if (s->num_ok)
+			e->rflags |= MB_RF_NUMERIC;
 		break;
 	case MB_OP_INCR: case MB_OP_DECR:
 		if (extlen == 20)
@@ -161,6 +165,7 @@ static void packet_response(struct mb_proto_conn *c, struct pstream *s)
 		.has_opaque = true,
 		.opaque = rd32(h + 12),
 		.value_len = rd32(h + 8) - extlen - keylen,
+		.cas = rd64(h + 16),
 		.time = s->lstart_time,
 		.off = s->lstart_off,
 	};
@@ -199,6 +204,7 @@ static void header_done(struct mb_proto_conn *c, enum mb_dir dir)
 	s->body_need = fixed;
 	s->llen = 0;
 	s->data_left = s->body_len - fixed;
+	pstream_num_begin(s, s->data_left);
 	s->state = PS_BIN_BODY;
 	if (s->body_need == 0) {
 		s->state = PS_BIN_VALUE;
@@ -267,6 +273,7 @@ void proto_bin_feed(struct mb_proto_conn *c, enum mb_dir dir, const uint8_t *p, 
 		}
 		case PS_BIN_VALUE: {
 			size_t take = n < s->data_left ? n : (size_t)s->data_left;
+			pstream_num_scan(s, (const char *)p, take);
 			s->data_left -= take;
 			s->off += take;
 			p += take;

@@ -177,6 +177,10 @@ static void emit(struct mb_proto_conn *c, const struct pend *e)
 		.value_len = e->value_len,
 		.client_flags = e->client_flags,
 		.ttl = e->ttl,
+		.cas = e->cas,
+		.meta_flags = e->has_key && e->mflags_len
+				      ? c->karena + (e->key_pos - c->kbase) + e->key_len : NULL,
+		.meta_flags_len = e->has_key ? e->mflags_len : 0,
 		.batch_size = e->batch_size ? e->batch_size : e->batch_idx + 1,
 		.op = e->op,
 		.proto = e->proto,
@@ -244,9 +248,18 @@ struct pend *proto_conn_push(struct mb_proto_conn *c, uint64_t *seq)
 
 int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len)
 {
+	return proto_conn_set_key_flags(c, e, key, len, NULL, 0);
+}
+
+int proto_conn_set_key_flags(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len,
+			     const char *flags, size_t flen)
+{
 	if (len > MB_PROTO_MAX_KEY)
 		len = MB_PROTO_MAX_KEY;
-	if (c->kcap - c->klen < len) {
+	if (flen > UINT8_MAX)
+		flen = UINT8_MAX;
+	size_t all = len + flen;
+	if (c->kcap - c->klen < all) {
 		/* compact: everything before the head's key is dead */
 		uint64_t live = entry_at(c, c->qseq)->key_pos;
 		size_t shift = (size_t)(live - c->kbase);
@@ -255,11 +268,11 @@ int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key,
 			c->kbase += shift;
 			c->klen -= shift;
 		}
-		if (c->kcap - c->klen < len || c->kcap - c->klen < c->kcap / 2) {
+		if (c->kcap - c->klen < all || c->kcap - c->klen < c->kcap / 2) {
 			/* still over half full after compaction: double */
 			size_t need = c->kcap ? c->kcap + 1 : 4096;
-			if (need < c->klen + len)
-				need = c->klen + len;
+			if (need < c->klen + all)
+				need = c->klen + all;
 			if (MB_ARRAY_RESERVE(c->karena, c->kcap, need)) {
 				c->err = -ENOMEM;
 				return -ENOMEM;
@@ -269,8 +282,11 @@ int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key,
 	e->key_pos = c->kbase + c->klen;
 	if (len)
 		memcpy(c->karena + c->klen, key, len);
-	c->klen += len;
+	if (flen)
+		memcpy(c->karena + c->klen + len, flags, flen);
+	c->klen += all;
 	e->key_len = (uint32_t)len;
+	e->mflags_len = (uint8_t)flen;
 	e->has_key = 1;
 	return 0;
 }
@@ -352,6 +368,7 @@ static void resolve(struct pend *e, uint8_t status, const struct resp *r)
 		if (!(e->flags & P_STARTED))
 			e->resp_time = r->time;
 		e->rflags |= MB_RF_HAS_RESPONSE;
+		e->cas = r->cas;
 		if (status == MB_STATUS_HIT) {
 			e->value_len = r->value_len;
 			if (r->has_flags)
@@ -416,6 +433,7 @@ static void value_line(struct mb_proto_conn *c, const struct resp *r)
 			k->rflags |= MB_RF_HAS_RESPONSE;
 			k->value_len = r->value_len;
 			k->client_flags = r->client_flags;
+			k->cas = r->cas;
 			c->rvcur = s + 1;
 			return;
 		}

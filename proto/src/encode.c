@@ -183,6 +183,65 @@ static int meta_tail(struct mb_buf *out, const struct mb_proto_req *r, bool b64)
 	return err;
 }
 
+/* A meta request with its recorded flags (meta_flags): "<cmd> <key>[ <datalen>] <flags>",
+ * tokens as recorded but O, C, E, T (and N naming an absolute time) filled in from r, and the
+ * key in base64 when recorded so or when it is not text. */
+static int encode_meta_recorded(struct mb_buf *out, const struct mb_proto_req *r, const char *mcmd)
+{
+	const char *k, *p = r->meta_flags, *end = r->meta_flags + r->meta_flags_len;
+	uint32_t kn;
+	bool b64 = false, want_b64 = false;
+	for (const char *q = p; q < end; q++) /* a "b" token */
+		want_b64 = want_b64 || (q[0] == 'b' && (q == p || q[-1] == ' ') &&
+					(q + 1 == end || q[1] == ' '));
+	req_key(r, 0, &k, &kn);
+	int err = meta_head(out, mcmd, k, kn, &b64);
+	if (!err && want_b64 && !b64) { /* recorded in base64: keep it base64 */
+		char enc[(MB_PROTO_MAX_KEY + 2) / 3 * 4 + 4];
+		out->len -= kn;
+		err = mb_buf_append(out, enc, proto_base64_encode((const unsigned char *)k, kn, enc));
+		b64 = true;
+	}
+	if (!err && r->op == MB_OP_MS)
+		err = mb_buf_printf(out, " %u", r->value_len);
+	while (!err && p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = sp ? (size_t)(sp - p) : (size_t)(end - p);
+		int32_t v;
+		switch (p[0]) {
+		case 'b':
+			break; /* added below, with the key */
+		case 'O':
+			if (r->opaque)
+				err = mb_buf_printf(out, " O%u", r->opaque);
+			break;
+		case 'C': case 'E':
+			err = mb_buf_printf(out, " %c%llu", p[0], (unsigned long long)r->arg);
+			break;
+		case 'T':
+			err = mb_buf_printf(out, " T%d", r->ttl);
+			break;
+		case 'N':
+			if (!mb_num_i32(p + 1, n - 1, &v) && v > 60 * 60 * 24 * 30) {
+				err = mb_buf_printf(out, " N%d", r->ttl);
+				break;
+			}
+			/* fall through */
+		default:
+			err = mb_buf_printf(out, " %.*s", (int)n, p);
+			break;
+		}
+		p += n + (sp != NULL);
+	}
+	if (!err && b64)
+		err = put_str(out, " b");
+	if (!err)
+		err = put_str(out, "\r\n");
+	if (!err && r->op == MB_OP_MS && !(err = put_value(out, r)))
+		err = put_str(out, "\r\n");
+	return err;
+}
+
 static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 {
 	const char *mcmd = mb_op_info(r->op)->meta; /* mg, ms, md, ma, mn, me or NULL */
@@ -191,6 +250,12 @@ static int encode_meta(struct mb_buf *out, const struct mb_proto_req *r)
 	bool b64 = false;
 	int err = 0;
 	size_t start = out->len;
+	if (r->meta_flags_len && mcmd && req_nkeys(r) == 1 && r->op != MB_OP_MN) {
+		err = encode_meta_recorded(out, r, mcmd);
+		if (err)
+			out->len = start;
+		return err;
+	}
 	switch (r->op) {
 	case MB_OP_GET: case MB_OP_GETS: case MB_OP_GAT: case MB_OP_GATS: case MB_OP_MG:
 		for (uint32_t i = 0; !err && i < req_nkeys(r); i++) {

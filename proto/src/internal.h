@@ -71,12 +71,14 @@ struct pend {
 	uint32_t batch_idx;   /* index of this key within its command */
 	uint32_t opaque;
 	int32_t ttl;
+	uint64_t cas;         /* the unique the response carried (gets/gats, mg c, binary), 0 = none */
 	uint8_t op, proto, status, rflags;
 	uint8_t expect;
 	uint8_t flags;        /* P_* */
 	uint8_t quiet_status; /* outcome when a quiet command's response is omitted */
 	uint8_t bin_opcode;
 	uint8_t has_key;
+	uint8_t mflags_len;   /* meta: flag text stored in the key arena right after the key */
 };
 
 /* Framing states of one direction. */
@@ -113,6 +115,8 @@ struct pstream {
 	uint8_t hdr[24];
 	uint32_t body_need;    /* extras + key bytes to collect */
 	uint32_t body_len;     /* total body length */
+	/* the request value passing now: still 1..20 decimal digits so far (MB_RF_NUMERIC) */
+	bool num_ok;
 };
 
 struct mb_proto_conn {
@@ -171,6 +175,7 @@ struct resp {
 	uint32_t value_len;
 	uint32_t client_flags;
 	bool has_flags;
+	uint64_t cas;          /* cas unique: VALUE's 5th token, meta c flag, binary header; 0 none */
 	const char *key;
 	uint32_t key_len;
 	uint64_t time;
@@ -182,6 +187,9 @@ struct resp {
 struct pend *proto_conn_push(struct mb_proto_conn *c, uint64_t *seq);
 struct pend *proto_conn_entry(struct mb_proto_conn *c, uint64_t seq);
 int proto_conn_set_key(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len);
+/* The same, with a meta request's flag text (at most 255 bytes) kept after the key. */
+int proto_conn_set_key_flags(struct mb_proto_conn *c, struct pend *e, const char *key, size_t len,
+			     const char *flags, size_t flen);
 void proto_conn_complete(struct mb_proto_conn *c, uint64_t seq);
 void proto_conn_finish_batch(struct mb_proto_conn *c, uint64_t first_seq, uint32_t nkeys);
 void proto_conn_response(struct mb_proto_conn *c, const struct resp *r);
@@ -218,7 +226,23 @@ static inline bool pstream_gap_in_payload(struct mb_proto_conn *c, struct pstrea
 	s->off += skip;
 	*len -= skip;
 	c->st.gap_bytes_skipped += skip;
+	s->num_ok = false; /* bytes unseen: not known to be a number */
 	return s->data_left == 0;
+}
+
+/* Format 1.1's MB_RF_NUMERIC: is a storage request's value an unsigned decimal number of at most
+ * 20 digits (what incr/decr/ma accept)? The value bytes are looked at as they pass, never kept.
+ * num_begin at the start of a value of len bytes, num_scan on each run of its bytes, then
+ * s->num_ok is the answer. Cost: one compare per byte of values up to 20 bytes, none beyond. */
+static inline void pstream_num_begin(struct pstream *s, uint64_t len)
+{
+	s->num_ok = len >= 1 && len <= 20;
+}
+
+static inline void pstream_num_scan(struct pstream *s, const char *p, size_t n)
+{
+	for (size_t i = 0; s->num_ok && i < n; i++)
+		s->num_ok = p[i] >= '0' && p[i] <= '9';
 }
 
 #endif

@@ -247,6 +247,7 @@ static void req_data(struct mb_proto_conn *c, uint64_t seq, uint64_t len)
 	s->data_bad = false;
 	s->data_req = true;
 	s->data_seq = seq;
+	pstream_num_begin(s, len);
 }
 
 static bool key_ok(const struct tok *t)
@@ -469,6 +470,25 @@ static void meta_flags(const struct tok *t, size_t nt, size_t first, struct mfla
 	}
 }
 
+/* The flags of a meta request as a profile keeps them (format 1.1): tokens as sent, separated
+ * by one space, but O (opaque), C and E (cas values) without their value, which only meant
+ * something to that client and that server. Cut at a token boundary to fit 255 bytes.
+ * @return the length written to out (UINT8_MAX bytes). */
+static size_t meta_flag_text(const struct tok *t, size_t nt, size_t first, char *out)
+{
+	size_t n = 0;
+	for (size_t i = first; i < nt; i++) {
+		size_t len = strchr("OCE", t[i].p[0]) ? 1 : t[i].n;
+		if (n + (n > 0) + len > UINT8_MAX)
+			break;
+		if (n)
+			out[n++] = ' ';
+		memcpy(out + n, t[i].p, len);
+		n += len;
+	}
+	return n;
+}
+
 /* mg|md|ma|me <key> <flag>*   /   ms <key> <datalen> <flag>*   /   mn */
 static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, uint8_t op,
 		     bool strict)
@@ -502,7 +522,10 @@ static bool req_meta(struct mb_proto_conn *c, const struct tok *t, size_t nt, ui
 	e = req_new(c, op, MB_PROTO_META, EXP_META, &seq);
 	if (!e)
 		return true;
-	proto_conn_set_key(c, e, f.b64 && klen > 0 ? key : t[1].p, klen > 0 ? (size_t)klen : t[1].n);
+	char ft[UINT8_MAX];
+	size_t fn = meta_flag_text(t, nt, first, ft);
+	proto_conn_set_key_flags(c, e, f.b64 && klen > 0 ? key : t[1].p,
+				 klen > 0 ? (size_t)klen : t[1].n, ft, fn);
 	e->ttl = f.ttl;
 	e->client_flags = f.client_flags;
 	if (f.has_opaque) {
@@ -673,7 +696,8 @@ static uint8_t resp_lookup(const struct tok *t)
 	return RW_UNKNOWN;
 }
 
-/* Flags of a meta response: O<opaque>, k<key>, b (key in base64), f<flags>, s<size>. */
+/* Flags of a meta response: O<opaque>, k<key>, b (key in base64), f<flags>, s<size>,
+ * c<cas unique>. */
 static bool meta_resp_flags(const struct tok *t, size_t nt, size_t first, struct resp *r,
 			    char *keybuf)
 {
@@ -701,6 +725,10 @@ static bool meta_resp_flags(const struct tok *t, size_t nt, size_t first, struct
 		case 's':
 			if (!r->value_len && mb_num_u32(a, an, &r->value_len))
 				return false;
+			break;
+		case 'c':
+			if (mb_num_u64(a, an, &r->cas))
+				r->cas = 0;
 			break;
 		default:
 			break;
@@ -751,6 +779,7 @@ static bool resp_line(struct mb_proto_conn *c, const char *line, size_t len, boo
 		    (nt == 5 && mb_num_u64(t[4].p, t[4].n, &u64)) ||
 		    r.value_len > c->opts.max_value_len)
 			goto bad;
+		r.cas = nt == 5 ? u64 : 0;
 		r.kind = RK_VALUE;
 		r.key = t[1].p;
 		r.key_len = t[1].n;
@@ -846,6 +875,9 @@ static void data_end(struct mb_proto_conn *c, enum mb_dir dir)
 	if (s->data_bad)
 		proto_conn_error(c, dir, s->off - 2, "data block not terminated by \\r\\n");
 	if (s->data_req) {
+		struct pend *e = proto_conn_entry(c, s->data_seq);
+		if (e && s->num_ok && !s->data_bad)
+			e->rflags |= MB_RF_NUMERIC;
 		s->data_req = false;
 		proto_conn_complete(c, s->data_seq);
 	}
@@ -907,6 +939,8 @@ void proto_text_feed(struct mb_proto_conn *c, enum mb_dir dir, const char *p, si
 				if ((left == 2 && p[i] != '\r') || (left == 1 && p[i] != '\n'))
 					s->data_bad = true;
 			}
+			if (s->data_req)
+				pstream_num_scan(s, p, from < take ? from : take);
 			s->data_left -= take;
 			s->off += take;
 			p += take;

@@ -95,7 +95,7 @@ static void usage(FILE *f)
 		"                     connection between two processes of this host is recorded once,\n"
 		"                     at its server end, unless a pid/comm/cgroup target is given)\n"
 		"  -d, --duration D   stop after D (e.g. 30s, 5m; default: until Ctrl-C/SIGTERM)\n"
-		"  -n, --count N      stop after N requests\n"
+		"  -n, --count N      stop after N requests (one per key: a 10-key multiget is 10)\n"
 		"      --keep-keys    store key bytes (default: only key identity and length)\n"
 		"      --key-prefix C store each key's prefix up to and including the character C\n"
 		"      --max-bytes N  bytes copied from the start of each buffer/iovec (default 16k,\n"
@@ -451,8 +451,8 @@ static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t e
 	char size[32];
 	fmt_bytes(size, sizeof(size), file_bytes);
 	fprintf(stderr,
-		"%s: wrote %s: %llu records (%llu requests, %llu responses) on %llu connections "
-		"in %.1f s, %s\n",
+		"%s: wrote %s: %llu requests (one per key; %llu commands, %llu responses) on %llu "
+		"connections in %.1f s, %s\n",
 		mb_cli_prog(), r->o->output, (unsigned long long)c->records,
 		(unsigned long long)st->requests, (unsigned long long)st->responses,
 		(unsigned long long)c->connections, (double)elapsed_ns / 1e9, size);
@@ -536,15 +536,15 @@ static int capture_loop(struct run *r, struct capture_prog *cap, struct ring_buf
 		if (tty && now - last_status >= STATUS_EVERY_NS) {
 			struct mb_profile_stats st;
 			capture_stream_stats(r->st, &st);
-			show_status(r, cap, now - start_ns, c->requests - last_req,
+			show_status(r, cap, now - start_ns, c->records - last_req,
 				    st.events - last_ev, now - last_status);
-			last_req = c->requests;
+			last_req = c->records; /* requests: one per key */
 			last_ev = st.events;
 			last_status = now;
 		}
 		if (o->duration_ns && now - start_ns >= o->duration_ns)
 			break;
-		if (o->count && c->requests >= o->count)
+		if (o->count && c->records >= o->count) /* requests: one per key */
 			break;
 	}
 	if (tty)

@@ -176,7 +176,9 @@ static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	struct capture_stream *s = c->s;
 	if (s->err)
 		return;
-	size_t klen = cmd->key ? cmd->key_len : 0;
+	/* a meta request's flag text rides behind the key (profile format 1.1, rec.meta_flags) */
+	size_t flen = cmd->key ? cmd->meta_flags_len : 0;
+	size_t klen = cmd->key ? cmd->key_len + flen : 0;
 	struct pending *p = malloc(sizeof(*p) + klen);
 	if (!p) {
 		s->err = -ENOMEM;
@@ -197,6 +199,7 @@ static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 		.proto = cmd->proto,
 		.status = cmd->status,
 		.rflags = cmd->rflags,
+		.meta_flags = (uint32_t)flen,
 	};
 	if ((cmd->rflags & MB_RF_HAS_RESPONSE) && cmd->resp_time_ns >= cmd->req_time_ns)
 		p->rec.latency_ns = cmd->resp_time_ns - cmd->req_time_ns;
@@ -204,7 +207,9 @@ static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	p->has_key = cmd->key != NULL;
 	p->key_len = (uint32_t)klen;
 	if (klen)
-		memcpy(p->key, cmd->key, klen);
+		memcpy(p->key, cmd->key, klen - flen);
+	if (flen)
+		memcpy(p->key + klen - flen, cmd->meta_flags, flen);
 	if (!(cmd->rflags & MB_RF_BATCH_CONT))
 		s->cnt.requests++;
 	if (heap_push(s, p)) {

@@ -11,6 +11,12 @@
 #   live    real clients recorded with eBPF: four pymemcache clients at once (gets, sets,
 #           multigets, deletes; noreply storage commands, Nagle left on as pymemcache does),
 #           about 400 req/s
+#   counters  a mix whose outcomes depend on what the server holds (scripts/counter-client.py,
+#           issue 15): counters set by the client then incr/decr'd, gets then cas (some with a
+#           stale unique: exists), touch, absolute exptimes, meta ma N0 J13 / MD D2, mg c then
+#           ms C. Its replays must also answer no error, store as many cas as production did,
+#           and count no cas outcome that differs; and a copy of the profile without its
+#           numeric and meta flags (profile 1.1) must fail the compare: the checks can tell.
 # Replays use --threads 2: one thread's sends are serialised, and on this machine a loopback
 # send costs ~20 us, so requests of different connections recorded closer than that cannot
 # all be reproduced by one thread (docs/replay.md, "Pacing"; bench/fidelity shows where
@@ -67,18 +73,19 @@ live_clients() {
   wait "${pids[@]}"
 }
 
-# check ORIG SPEED: replay ORIG at SPEEDx while recording, then compare with the defaults.
+# check ORIG SPEED [THREADS]: replay ORIG at SPEEDx (--threads THREADS, default 2) while
+# recording, then compare with the defaults.
 # Every replay starts from an empty server, as the live capture did, so hits, misses and stores
 # can match (the outcome checks). --warm would store nothing more for the live profile (its keys
 # are all written before they are first read with a hit), and its stores would be recorded
 # with the replay.
 check() {
-  local orig=$1 speed=$2 name="$1.x$2" attempt rc
+  local orig=$1 speed=$2 threads=${3:-2} name="$1.x$2" attempt rc
   for attempt in 1 2 3 4 5; do
     [ "$(printf 'flush_all\r\nquit\r\n' | nc -q 1 127.0.0.1 "$MC_PORT" | tr -d '\r')" = OK ] ||
       mb_fail "flush_all failed"
     capture "$name" "$MB_BIN/membench-replay" "$MB_TMP/$orig.mbp" \
-      --server "127.0.0.1:$MC_PORT" --rate "${speed}x" --threads 2 --quiet \
+      --server "127.0.0.1:$MC_PORT" --rate "${speed}x" --threads "$threads" --quiet \
       --json "$MB_TMP/$name.json"
     rc=0
     "$MB_BIN/membench-analyze" --compare "$MB_TMP/$orig.mbp" "$MB_TMP/$name.mbp" \
@@ -112,6 +119,7 @@ failures=()
 "$MB_BIN/membench-record" synth:etc --rate 1000 --duration 8s --connections 4 --keys 5000 \
   --seed 9 -o "$MB_TMP/synth.mbp" 2>/dev/null
 capture live live_clients
+capture counters $PY "$MB_SOURCE_DIR/scripts/counter-client.py" "$MC_PORT" 800 3
 # Arrival stamps are on (docs/record-ebpf.md, "Time"): nearly every request byte has one.
 stamped=$(sed -n 's/.*server ends: \([0-9.]*\)% stamped on arrival.*/\1/p' "$MB_TMP/live.rec.log")
 awk -v p="${stamped:-0}" 'BEGIN { exit !(p >= 99) }' ||
@@ -122,11 +130,54 @@ awk -v p="${stamped:-0}" 'BEGIN { exit !(p >= 99) }' ||
 mb_expect_status 0 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/synth.mbp"
 mb_expect_status 6 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/live.mbp"
 
-for p in synth live; do
+# cas_stored PROFILE: cas (text cas and meta ms, which the counter mix sends only with C)
+# answered stored.
+cas_stored() {
+  "$MB_BIN/membench-record" "profile:$1" --ops cas,ms -o "$1.cas.mbp" 2>/dev/null
+  "$MB_BIN/membench-analyze" --json "$1.cas.mbp" |
+    $PY -c 'import json,sys; print(json.load(sys.stdin)["outcomes"]["status"].get("stored", 0))'
+}
+
+# The counter mix comes from one client thread: one replay thread keeps its two connections'
+# sends serialised as they were (two threads add gaps near zero it never had: inter-arrival KS
+# 0.07-0.12 against 0.03-0.05 with one, measured by hand on a loaded machine, 2026-12-02).
+for p in synth live counters; do
   for s in 1 2; do
-    check "$p" "$s"
+    if [ "$p" != counters ]; then
+      check "$p" "$s"
+      continue
+    fi
+    check "$p" "$s" 1
+    # the replay of the passing attempt: no error, every cas stored as in production
+    $PY - "$MB_TMP/counters.x$s.json" <<'PY' || mb_fail "counters.x$s: error responses or cas outcomes differ"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["errors"]["total"] == 0, j["errors"]
+assert j["cas_outcomes"]["compared"] > 100 and j["cas_outcomes"]["differ"] == 0, j["cas_outcomes"]
+PY
+    a=$(cas_stored "$MB_TMP/counters.mbp") b=$(cas_stored "$MB_TMP/counters.x$s.mbp")
+    echo "counters.x$s: cas stored: recorded $a, replayed $b"
+    [ "$a" -gt 50 ] && [ "$a" = "$b" ] || mb_fail "counters.x$s: cas stored $b, recorded $a"
   done
 done
+grep -q "errors A 0" "$MB_TMP/counters.x1.cmp" || mb_fail "the counter mix had error responses"
+
+# Without its numeric flags and meta flags the same replay does not do what production did:
+# counters are patterns (incr: CLIENT_ERROR), ma without N0 J13 finds nothing. The compare fails
+# on the outcome checks.
+"$MB_BINARY_DIR/tests/e2e/profile_strip" "$MB_TMP/counters.mbp" "$MB_TMP/stripped.mbp" numeric meta ||
+  mb_fail "profile_strip failed"
+[ "$(printf 'flush_all\r\nquit\r\n' | nc -q 1 127.0.0.1 "$MC_PORT" | tr -d '\r')" = OK ] ||
+  mb_fail "flush_all failed"
+capture stripped.x1 "$MB_BIN/membench-replay" "$MB_TMP/stripped.mbp" \
+  --server "127.0.0.1:$MC_PORT" --threads 2 --quiet --json "$MB_TMP/stripped.x1.json"
+rc=0
+"$MB_BIN/membench-analyze" --compare "$MB_TMP/counters.mbp" "$MB_TMP/stripped.x1.mbp" \
+  >"$MB_TMP/stripped.cmp" 2>&1 || rc=$?
+sed -n '/^Fidelity/,$p' "$MB_TMP/stripped.cmp"
+[ "$rc" -eq 6 ] || mb_fail "a replay without numeric/meta flags passed --compare (exit $rc)"
+grep -q "^  outcomes .* FAIL" "$MB_TMP/stripped.cmp" || mb_fail "outcomes did not fail"
+grep -q "^  new_errors .* FAIL" "$MB_TMP/stripped.cmp" || mb_fail "new_errors did not fail"
 # Without --speed a 2x replay is twice as fast: the rate checks must fail, so --speed matters.
 mb_expect_status 6 "$MB_BIN/membench-analyze" --compare "$MB_TMP/synth.mbp" "$MB_TMP/synth.x2.mbp"
 grep -q "mean_rate_error .* FAIL" "$MB_TMP/out" || mb_fail "a 2x replay passed the rate check"

@@ -1,11 +1,11 @@
 /* Tests of libmbprofile (profile/FORMAT.md v1): round trips of every field and edge value in
- * every key mode, the golden v1 file, corrupt fixtures each with its specific error, truncation
- * at every byte offset, and time seeks.
+ * every key mode, the golden 1.0 and 1.1 files, corrupt fixtures each with its specific error,
+ * truncation at every byte offset, and time seeks.
  *
- * The golden file tests/profile/golden/v1.mbp was written once by this program:
- *     build/tests/profile/test_profile --write-golden tests/profile/golden/v1.mbp
- * and is never regenerated: every later reader must keep reading it back to the records that
- * gen_record() describes.
+ * The golden files were written once by this program, by the writer of their version:
+ *     build/tests/profile/test_profile --write-golden tests/profile/golden/v1.1.mbp
+ * (v1.mbp by the 1.0 writer) and are never regenerated: every later reader must keep reading
+ * them back to the records that gen_record() describes for their version (gen_minor).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +40,7 @@ struct expect {
 	char *keys[MAXKEYS];    /* identity of each dense id: key bytes, or "#<id>" */
 	uint32_t keylen[MAXKEYS];
 	bool by_id[MAXKEYS];
+	unsigned minor;         /* format minor version the file has */
 };
 
 static char tmpdir[4096];
@@ -74,6 +75,9 @@ static const uint64_t lat_edges[] = {0, 1, 999, 1000000, UINT64_MAX, UINT64_MAX 
 /* Record i of a test profile: every op, proto, status and flag combination comes round, times
  * mostly rise but sometimes go back, and every field takes its edge values. key: set to the
  * key's bytes (NUL-terminated) or NULL for a keyless record / a record identified by number. */
+/* Format minor version whose records gen_record describes (golden 1.0 file: 0). */
+static unsigned gen_minor = MB_PROFILE_VERSION_MINOR;
+
 static void gen_record(size_t i, bool ids, struct mb_record *r, char *key, const char **keyp)
 {
 	memset(r, 0, sizeof(*r));
@@ -88,7 +92,8 @@ static void gen_record(size_t i, bool ids, struct mb_record *r, char *key, const
 	r->op = (uint8_t)(i % MB_OP_COUNT);
 	r->proto = (uint8_t)((i / 3) % MB_PROTO_COUNT);
 	r->status = (uint8_t)((i / 2) % MB_STATUS_COUNT);
-	r->rflags = (uint8_t)(i % (MB_RF_KNOWN_MASK + 1));
+	/* 1.0 had no MB_RF_NUMERIC (1.1, extras block) */
+	r->rflags = (uint8_t)(i % ((gen_minor ? MB_RF_KNOWN_MASK : MB_RF_COLUMN_MASK) + 1));
 	r->value_len = (i % 4 == 0) ? u32_edges[(i / 4) % NEDGE(u32_edges)] : (uint32_t)(100 + i % 9);
 	r->client_flags = u32_edges[(i / 5) % NEDGE(u32_edges)];
 	r->ttl = ttl_edges[i % NEDGE(ttl_edges)];
@@ -170,6 +175,7 @@ static void build_expect(size_t n, bool ids, struct expect *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->n = n;
+	e->minor = gen_minor;
 	e->recs = calloc(n ? n : 1, sizeof(*e->recs));
 	assert_non_null(e->recs);
 	for (size_t i = 0; i < n; i++) {
@@ -336,7 +342,7 @@ static void check_profile(const char *path, const struct expect *e, uint8_t key_
 	unsigned major, minor;
 	mb_profile_reader_version(r, &major, &minor);
 	assert_int_equal(major, 1);
-	assert_int_equal(minor, 0);
+	assert_int_equal(minor, e->minor);
 	uint64_t lost = 1;
 	assert_false(mb_profile_reader_truncated(r, &lost));
 	assert_int_equal(lost, 0);
@@ -406,19 +412,35 @@ static void test_round_trip_empty(void **state)
 /* ---- golden v1 file ------------------------------------------------------------------- */
 
 #define GOLDEN_REL "tests/profile/golden/v1.mbp"
+#define GOLDEN_1_1_REL "tests/profile/golden/v1.1.mbp"
 #define GOLDEN_N 300
 #define GOLDEN_MODE MB_KEYS_KEPT
 #define GOLDEN_BLOCK 64
 
+static void check_golden(const char *rel, unsigned minor)
+{
+	char path[4096];
+	struct expect e;
+	mb_test_source_path(path, sizeof(path), rel);
+	gen_minor = minor;
+	build_expect(GOLDEN_N, false, &e);
+	gen_minor = MB_PROFILE_VERSION_MINOR;
+	check_profile(path, &e, GOLDEN_MODE);
+	expect_free(&e);
+}
+
+/* A 1.1 reader reads the 1.0 file (no extras blocks: no MB_RF_NUMERIC). */
 static void test_golden_v1(void **state)
 {
 	(void)state;
-	char path[4096];
-	struct expect e;
-	mb_test_source_path(path, sizeof(path), GOLDEN_REL);
-	build_expect(GOLDEN_N, false, &e);
-	check_profile(path, &e, GOLDEN_MODE);
-	expect_free(&e);
+	check_golden(GOLDEN_REL, 0);
+}
+
+/* The 1.1 file: MB_RF_NUMERIC comes back from the extras blocks. */
+static void test_golden_v1_1(void **state)
+{
+	(void)state;
+	check_golden(GOLDEN_1_1_REL, 1);
 }
 
 /* ---- byte-level fixtures ----------------------------------------------------------------- */
@@ -599,6 +621,184 @@ static const struct mb_record hand_recs[2] = {
 	 .latency_ns = 900, .ttl = -1},
 	{.time_ns = 9, .key_id = MB_KEY_NONE, .op = MB_OP_STATS},
 };
+
+/* What a 1.0 reader sees of a 1.1 file: the 1.1 golden file with its header's minor set to 0
+ * makes this reader take the 1.0 path (skip the extras blocks as a block type it does not know,
+ * which is all a 1.0 reader does with them), with the index and by a scan: every record, only
+ * without MB_RF_NUMERIC. */
+static void test_v1_1_as_v1_0(void **state)
+{
+	(void)state;
+	char path[4096];
+	struct bytes b;
+	struct expect e;
+	slurp(mb_test_source_path(path, sizeof(path), GOLDEN_1_1_REL), &b);
+	build_expect(GOLDEN_N, false, &e);
+	size_t nnum = 0;
+	for (size_t i = 0; i < e.n; i++) {
+		nnum += (e.recs[i].rflags & MB_RF_NUMERIC) != 0;
+		e.recs[i].rflags &= (uint8_t)~MB_RF_NUMERIC;
+	}
+	assert_true(nnum > 0);
+	put_le16(b.p + 10, 0);
+	fix_header_sum(&b);
+	const char *tmp = tmp_path("v11as10.mbp");
+	struct mb_record *got = calloc(GOLDEN_N + 1, sizeof(*got));
+	assert_non_null(got);
+	for (int pass = 0; pass < 2; pass++) { /* with the index, then by a scan without it */
+		spit(tmp, b.p, pass ? b.n - FMT_FOOTER : b.n);
+		struct mb_profile_reader *r;
+		char err[512];
+		assert_int_equal(mb_profile_reader_open(&r, tmp, err, sizeof(err)), 0);
+		assert_int_equal(mb_profile_reader_read(r, got, GOLDEN_N + 1), GOLDEN_N);
+		for (size_t i = 0; i < GOLDEN_N; i++)
+			assert_record_equal(&got[i], &e.recs[i], i);
+		mb_profile_reader_close(r);
+	}
+
+	free(got);
+	free(b.p);
+	expect_free(&e);
+}
+
+/* Extras blocks built by hand behind two records: an unknown column is skipped, and each
+ * damage is corrupt at read with its own message naming the block's offset. */
+static void test_extras_fixtures(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t count;
+		uint8_t raw[12];
+		size_t len;
+		const char *msg; /* NULL: reads, record 1 numeric */
+	} fx[] = {
+		{2, {7, 1, 0xaa, 1, 2, 0, 1}, 7, NULL},
+		{2, {1, 2, 0, 0x80}, 4, "reserved extras record flag set"},
+		{3, {1, 2, 0, 1}, 4, "3 records, its record block has 2"},
+		{2, {1, 3, 0, 1, 0}, 5, "rflags column length is not the record count"},
+		{2, {1, 2, 0, 1, 1, 2, 0, 1}, 8, "rflags column twice"},
+		{2, {0, 0}, 2, "tag 0"},
+		{2, {2, 3, 1, 'v', 0, 1, 2, 0, 1}, 9, NULL},
+		{2, {2, 3, 1, 'v', 1}, 5, "a text runs past the column"},
+		{2, {2, 4, 1, 'v', 0, 9}, 6, "bytes after the last record"},
+		{2, {1, 5, 0}, 3, "runs past the block"},
+	};
+	for (size_t i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+		static struct build b;
+		memset(&b, 0, sizeof(b));
+		b_header(&b, 1);
+		b_keys(&b);
+		b_records(&b, hand_recs, 2);
+		size_t at = b.len;
+		b_block(&b, FMT_BLK_EXTRAS, fx[i].count, fx[i].raw, fx[i].len, 0, 0);
+		b_finish(&b);
+		const char *path = tmp_path("extras.mbp");
+		spit(path, b.buf, b.len);
+		struct mb_profile_reader *r;
+		char err[512], want[128];
+		assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+		struct mb_record got[3];
+		long k = mb_profile_reader_read(r, got, 3);
+		if (!fx[i].msg) {
+			assert_int_equal(k, 2);
+			assert_int_equal(got[0].rflags, hand_recs[0].rflags);
+			assert_int_equal(got[1].rflags, hand_recs[1].rflags | MB_RF_NUMERIC);
+			const char *t;
+			uint32_t tl;
+			if (fx[i].raw[0] == 2) { /* and the meta flags column before it */
+				assert_int_equal(mb_profile_reader_meta_flags(r, got[0].meta_flags, &t,
+									      &tl), 0);
+				assert_int_equal(tl, 1);
+				assert_int_equal(t[0], 'v');
+				assert_int_equal(got[1].meta_flags, 0);
+			}
+		} else {
+			assert_int_equal(k, MB_E_CORRUPT);
+			snprintf(want, sizeof(want), "extras block at offset %zu: ", at);
+			const char *m = mb_profile_reader_errmsg(r);
+			if (!strstr(m, want) || !strstr(m, fx[i].msg))
+				print_error("%zu: \"%s\" lacks \"%s%s\"\n", i, m, want, fx[i].msg);
+			assert_non_null(strstr(m, want));
+			assert_non_null(strstr(m, fx[i].msg));
+		}
+		mb_profile_reader_close(r);
+	}
+}
+
+/* 1.1 meta flag texts: written after the key bytes, read back by id (sequentially and block by
+ * block in reverse), absent for other records, in every key mode; the writer refuses a text
+ * longer than the key bytes given, than 255 bytes, or without key bytes. */
+static const char *const mflag_texts[] = {"N0 J13 v", "v c f", "T30 q O", "S C E k b", ""};
+
+static void test_meta_flags(void **state)
+{
+	(void)state;
+	const uint8_t modes[] = {MB_KEYS_ANON, MB_KEYS_PREFIX, MB_KEYS_KEPT};
+	for (size_t m = 0; m < sizeof(modes); m++) {
+		struct mb_profile_meta meta;
+		struct mb_profile_writer *w = NULL;
+		struct mb_profile_writer_opts opts = {.block_records = 64};
+		char err[512], buf[600];
+		test_meta(&meta, modes[m]);
+		const char *path = tmp_path("mflags.mbp");
+		assert_int_equal(mb_profile_writer_open(&w, path, &meta, &opts, err, sizeof(err)), 0);
+		for (uint32_t i = 0; i < 1000; i++) {
+			const char *f = mflag_texts[i % 5];
+			int kn = snprintf(buf, sizeof(buf), "ns:k%u", i % 77);
+			struct mb_record r = {.time_ns = i, .key_len = (uint32_t)kn, .op = MB_OP_MA,
+					      .proto = MB_PROTO_META, .meta_flags = (uint32_t)strlen(f)};
+			memcpy(buf + kn, f, strlen(f));
+			assert_int_equal(mb_profile_writer_append(w, &r, buf, (size_t)kn + strlen(f)), 0);
+		}
+		struct mb_record bad = {.key_len = 2, .meta_flags = 3};
+		assert_int_equal(mb_profile_writer_append(w, &bad, "k1", 2), MB_E_USAGE);
+		assert_int_equal(mb_profile_writer_append(w, &bad, NULL, 0), MB_E_USAGE);
+		bad.key_id = 5;
+		assert_int_equal(mb_profile_writer_append_stored(w, &bad, NULL, 0), MB_E_USAGE);
+		memset(buf, 'v', sizeof(buf));
+		bad.meta_flags = MB_PROFILE_MAX_META_FLAGS + 1;
+		assert_int_equal(mb_profile_writer_append(w, &bad, buf, 2 + bad.meta_flags), MB_E_USAGE);
+		assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+
+		struct mb_profile_reader *r;
+		assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+		struct mb_record *got = calloc(1001, sizeof(*got));
+		assert_non_null(got);
+		assert_int_equal(mb_profile_reader_read(r, got, 1001), 1000);
+		for (size_t b = mb_profile_reader_block_count(r); b-- > 0;) {
+			const struct mb_record *recs;
+			size_t n;
+			assert_int_equal(mb_profile_reader_read_block(r, b, &recs, &n), 0);
+			for (size_t j = 0; j < n; j++)
+				assert_int_equal(recs[j].meta_flags, got[b * 64 + j].meta_flags);
+		}
+		for (uint32_t i = 0; i < 1000; i++) {
+			const char *want = mflag_texts[i % 5], *t;
+			uint32_t tl;
+			assert_int_equal(got[i].key_len, snprintf(buf, sizeof(buf), "ns:k%u", i % 77));
+			if (!*want) {
+				assert_int_equal(got[i].meta_flags, 0);
+				continue;
+			}
+			assert_int_equal(mb_profile_reader_meta_flags(r, got[i].meta_flags, &t, &tl), 0);
+			assert_int_equal(tl, strlen(want));
+			assert_memory_equal(t, want, tl);
+			if (modes[m] == MB_KEYS_KEPT) { /* the key is the key, not key + flags */
+				const char *kb;
+				uint32_t kl;
+				assert_int_equal(mb_profile_reader_key(r, got[i].key_id, &kb, &kl), 0);
+				assert_int_equal(kl, got[i].key_len);
+			}
+		}
+		assert_int_equal(mb_profile_reader_key_count(r), 77);
+		const char *t;
+		uint32_t tl;
+		assert_int_equal(mb_profile_reader_meta_flags(r, 0, &t, &tl), MB_E_USAGE);
+		assert_int_equal(mb_profile_reader_meta_flags(r, 5, &t, &tl), MB_E_USAGE);
+		free(got);
+		mb_profile_reader_close(r);
+	}
+}
 
 /* A later minor version: unknown TLV, unknown block type, extra stats counter. v1.0 reads it. */
 static void test_minor_version_compat(void **state)
@@ -952,7 +1152,9 @@ static void test_truncation_every_byte(void **state)
 	struct bytes b;
 	struct expect e;
 	golden_bytes(&b);
+	gen_minor = 0; /* the golden file is 1.0 */
 	build_expect(GOLDEN_N, false, &e);
+	gen_minor = MB_PROFILE_VERSION_MINOR;
 	size_t body = body_start(&b);
 	const char *path = tmp_path("cut.mbp");
 	struct mb_record *buf = malloc(GOLDEN_N * sizeof(*buf));
@@ -1262,7 +1464,7 @@ static void test_writer_errors(void **state)
 	r.op = MB_OP_COUNT;
 	assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), MB_E_USAGE);
 	r.op = 0;
-	r.rflags = 0x08;
+	r.rflags = 0x10;
 	assert_int_equal(mb_profile_writer_append(w, &r, NULL, 0), MB_E_USAGE);
 	r.rflags = 0;
 	r.key_len = MB_PROFILE_MAX_KEY_LEN + 1;
@@ -1348,6 +1550,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_round_trip_ids),
 		cmocka_unit_test(test_round_trip_empty),
 		cmocka_unit_test(test_golden_v1),
+		cmocka_unit_test(test_golden_v1_1),
+		cmocka_unit_test(test_v1_1_as_v1_0),
+		cmocka_unit_test(test_extras_fixtures),
+		cmocka_unit_test(test_meta_flags),
 		cmocka_unit_test(test_minor_version_compat),
 		cmocka_unit_test(test_corrupt_fixtures),
 		cmocka_unit_test(test_bad_records),

@@ -69,7 +69,7 @@ static void test_text_pipeline(void **state)
 	(void)state;
 	struct transcript t = {0};
 	tr_add(&t, MB_DIR_REQUEST, 100,
-	       S("get a b c\r\nset k 5 10 3\r\nabc\r\nset n 0 0 1 noreply\r\nx\r\ndelete k\r\n"
+	       S("get a b c\r\nset k 5 10 3\r\nabc\r\nset n 0 0 1 noreply\r\n7\r\ndelete k\r\n"
 		 "incr n 5\r\ntouch k 10\r\nstats\r\nversion\r\nverbosity 1\r\nflush_all\r\n"
 		 "bogus\r\nquit\r\n"));
 	tr_add(&t, MB_DIR_RESPONSE, 200,
@@ -84,7 +84,7 @@ static void test_text_pipeline(void **state)
 		    "text get miss key=b vlen=0 flags=0 ttl=0 batch=3 cont answered req=100@0 resp=200\n"
 		    "text get hit key=c vlen=2 flags=7 ttl=0 batch=3 cont answered req=100@0 resp=200\n"
 		    "text set stored key=k vlen=3 flags=5 ttl=10 batch=1 answered req=100@11 resp=200\n"
-		    "text set none key=n vlen=1 flags=0 ttl=0 batch=1 noreply req=100@30 resp=0\n"
+		    "text set none key=n vlen=1 flags=0 ttl=0 batch=1 numeric noreply req=100@30 resp=0\n"
 		    "text delete deleted key=k vlen=0 flags=0 ttl=0 batch=1 answered req=100@54 resp=200\n"
 		    "text incr ok key=n vlen=0 flags=0 ttl=0 batch=1 answered req=100@64 resp=200\n"
 		    "text touch not_found key=k vlen=0 flags=0 ttl=10 batch=1 answered req=100@74 resp=300\n"
@@ -99,6 +99,63 @@ static void test_text_pipeline(void **state)
 	tr_free(&t);
 }
 
+
+static void render_cb(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	tr_render(ctx, cmd);
+}
+
+/* MB_RF_NUMERIC: a storage value of 1..20 decimal digits, however the bytes are split; not
+ * for 21 digits, a sign, a space, an empty value, or a value a gap cut into (binary too). */
+static void test_numeric_values(void **state)
+{
+	(void)state;
+	struct transcript t = {0};
+	tr_add(&t, MB_DIR_REQUEST, 100,
+	       S("set a 0 0 20\r\n18446744073709551615\r\nset b 0 0 21\r\n123456789012345678901\r\n"
+		 "set c 0 0 2\r\n-1\r\nset d 0 0 0\r\n\r\nappend e 0 0 3\r\n1 2\r\n"
+		 "ms f 1 T0\r\n9\r\nget a\r\n"));
+	tr_add(&t, MB_DIR_RESPONSE, 200,
+	       S("STORED\r\nSTORED\r\nSTORED\r\nSTORED\r\nNOT_STORED\r\nHD\r\n"
+		 "VALUE a 0 2\r\n12\r\nEND\r\n"));
+	char *got = run_all_splits(&t, NULL);
+	expect_text(got,
+		    "text set stored key=a vlen=20 flags=0 ttl=0 batch=1 numeric answered req=100@0 resp=200\n"
+		    "text set stored key=b vlen=21 flags=0 ttl=0 batch=1 answered req=100@36 resp=200\n"
+		    "text set stored key=c vlen=2 flags=0 ttl=0 batch=1 answered req=100@73 resp=200\n"
+		    "text set stored key=d vlen=0 flags=0 ttl=0 batch=1 answered req=100@90 resp=200\n"
+		    "text append not_stored key=e vlen=3 flags=0 ttl=0 batch=1 answered req=100@105 resp=200\n"
+		    "meta ms stored key=f mf=[T0] vlen=1 flags=0 ttl=0 batch=1 numeric answered req=100@126 resp=200\n"
+		    "text get hit key=a vlen=2 flags=0 ttl=0 batch=1 answered req=100@140 resp=200\n"
+		    "stats requests=7 responses=7 errors=0 unpaired=0 resync=0 gaps=0/0 skipped=0\n");
+	free(got);
+	tr_free(&t);
+
+	/* binary: numeric, not numeric, and numeric but cut by a gap */
+	struct mb_buf req = {0};
+	struct mb_proto_req r = {.op = MB_OP_SET, .proto = MB_PROTO_BINARY, .key = "k", .key_len = 1,
+				 .value = "42", .value_len = 2};
+	assert_int_equal(mb_proto_encode(&req, &r), 0);
+	r.value = "4a";
+	assert_int_equal(mb_proto_encode(&req, &r), 0);
+	r.value = "77";
+	assert_int_equal(mb_proto_encode(&req, &r), 0);
+	struct mb_buf out = {0};
+	struct mb_proto_conn *c = mb_proto_conn_new(NULL, render_cb, &out);
+	assert_non_null(c);
+	size_t one = req.len / 3;
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, req.data, 2 * one + one - 1, 1), 0);
+	assert_int_equal(mb_proto_conn_gap(c, MB_DIR_REQUEST, 1, 2), 0);
+	mb_proto_conn_finish(c);
+	assert_int_equal(mb_buf_append(&out, "", 1), 0);
+	assert_non_null(strstr(out.data, "binary set none key=k vlen=2 flags=0 ttl=0 batch=1 numeric"));
+	const char *second = strstr(out.data, "\n");
+	assert_non_null(second);
+	assert_null(strstr(second, "numeric"));
+	mb_proto_conn_free(c);
+	mb_buf_free(&out);
+	mb_buf_free(&req);
+}
 
 /* Every transcript recorded from real clients (tests/proto/tools/make_transcripts.sh) gives
  * exactly its reviewed .expect, however its events are split. */
@@ -190,14 +247,14 @@ static void test_meta_quiet(void **state)
 	tr_add(&t, MB_DIR_RESPONSE, 20, S("VA 1 kb\r\nx\r\nNS O7\r\nMN\r\nEN\r\n"));
 	char *got = run_all_splits(&t, NULL);
 	expect_text(got,
-		    "meta mg miss key=a vlen=0 flags=0 ttl=0 batch=1 noreply req=10@0 resp=0\n"
-		    "meta mg hit key=b vlen=1 flags=0 ttl=0 batch=1 noreply answered req=10@12 resp=20\n"
-		    "meta ms stored key=c vlen=2 flags=0 ttl=0 batch=1 noreply req=10@24 resp=0\n"
-		    "meta ms not_stored key=d vlen=2 flags=0 ttl=0 batch=1 noreply answered req=10@38 resp=20\n"
-		    "meta md deleted key=e vlen=0 flags=0 ttl=0 batch=1 noreply req=10@55 resp=0\n"
+		    "meta mg miss key=a mf=[v q k] vlen=0 flags=0 ttl=0 batch=1 noreply req=10@0 resp=0\n"
+		    "meta mg hit key=b mf=[v q k] vlen=1 flags=0 ttl=0 batch=1 noreply answered req=10@12 resp=20\n"
+		    "meta ms stored key=c mf=[q] vlen=2 flags=0 ttl=0 batch=1 noreply req=10@24 resp=0\n"
+		    "meta ms not_stored key=d mf=[q O] vlen=2 flags=0 ttl=0 batch=1 noreply answered req=10@38 resp=20\n"
+		    "meta md deleted key=e mf=[q] vlen=0 flags=0 ttl=0 batch=1 noreply req=10@55 resp=0\n"
 		    "meta mn ok vlen=0 flags=0 ttl=0 batch=1 answered req=10@63 resp=20\n"
-		    "meta mg miss key=f vlen=0 flags=0 ttl=0 batch=1 noreply req=10@67 resp=0\n"
-		    "meta mg miss key=g vlen=0 flags=0 ttl=0 batch=1 answered req=10@77 resp=20\n"
+		    "meta mg miss key=f mf=[v q] vlen=0 flags=0 ttl=0 batch=1 noreply req=10@67 resp=0\n"
+		    "meta mg miss key=g mf=[v] vlen=0 flags=0 ttl=0 batch=1 answered req=10@77 resp=20\n"
 		    "stats requests=8 responses=4 errors=0 unpaired=0 resync=0 gaps=0/0 skipped=0\n");
 	free(got);
 	tr_free(&t);
@@ -235,6 +292,98 @@ static void bin_resp(struct mb_buf *b, uint8_t opcode, uint16_t status, uint32_t
 
 /* Binary quiet gets (getkq k1, getkq k2, then get k3): misses are omitted and resolved by the
  * next reply; a quiet set's success is implied by the noop's reply. */
+struct cas_seen {
+	uint64_t cas[8];
+	char key[8][16];
+	size_t n;
+};
+
+static void cas_cb(void *ctx, const struct mb_proto_cmd *cmd)
+{
+	struct cas_seen *cs = ctx;
+	if (cs->n < 8) {
+		cs->cas[cs->n] = cmd->cas;
+		snprintf(cs->key[cs->n], sizeof(cs->key[0]), "%.*s", (int)cmd->key_len,
+			 cmd->key ? cmd->key : "");
+		cs->n++;
+	}
+}
+
+/* The cas unique of a response reaches on_cmd (the replayer sends it with the next cas of the
+ * key): text gets VALUE's 5th token per key of a multiget, meta c flag (also on a store's HD),
+ * binary header; 0 where the response carries none. */
+static void test_cas_unique(void **state)
+{
+	(void)state;
+	struct cas_seen cs = {0};
+	struct mb_proto_conn *c = mb_proto_conn_new(NULL, cas_cb, &cs);
+	assert_non_null(c);
+	const char *req = "gets a b c\r\nget a\r\nmg d v c\r\nms e 1 c\r\n1\r\n";
+	const char *resp = "VALUE a 0 1 41\r\nx\r\nVALUE c 0 1 18446744073709551615\r\ny\r\nEND\r\n"
+			   "VALUE a 0 1\r\nx\r\nEND\r\nVA 1 c77\r\nz\r\nHD c78\r\n";
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, req, strlen(req), 1), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, resp, strlen(resp), 2), 0);
+	mb_proto_conn_finish(c);
+	assert_int_equal(cs.n, 6);
+	const char *keys[] = {"a", "b", "c", "a", "d", "e"};
+	const uint64_t want[] = {41, 0, UINT64_MAX, 0, 77, 78};
+	for (size_t i = 0; i < 6; i++) {
+		assert_string_equal(cs.key[i], keys[i]);
+		assert_true(cs.cas[i] == want[i]);
+	}
+	mb_proto_conn_free(c);
+
+	memset(&cs, 0, sizeof(cs));
+	c = mb_proto_conn_new(NULL, cas_cb, &cs);
+	assert_non_null(c);
+	struct mb_buf rq = {0}, rs = {0};
+	struct mb_proto_req g = {.op = MB_OP_GET, .proto = MB_PROTO_BINARY, .key = "k1", .key_len = 2,
+				 .opaque = 5};
+	assert_int_equal(mb_proto_encode(&rq, &g), 0);
+	bin_resp(&rs, 0x00, 0, 5, NULL, "vv");
+	rs.data[16 + 7] = 9; /* cas 9 */
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_REQUEST, rq.data, rq.len, 1), 0);
+	assert_int_equal(mb_proto_conn_feed(c, MB_DIR_RESPONSE, rs.data, rs.len, 2), 0);
+	mb_proto_conn_finish(c);
+	assert_int_equal(cs.n, 1);
+	assert_true(cs.cas[0] == 9);
+	mb_proto_conn_free(c);
+	mb_buf_free(&rq);
+	mb_buf_free(&rs);
+}
+
+/* Recorded meta flags (format 1.1) are sent as recorded, with O, C, E, T (and an absolute N)
+ * filled in from the request, and a key recorded in base64 sent in base64. */
+static void test_encode_meta_recorded(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t op;
+		const char *key, *flags;
+		uint32_t vlen;
+		int32_t ttl;
+		const char *want;
+	} cases[] = {
+		{MB_OP_MA, "ctr", "N0 J13 q O C T5", 0, 77, "ma ctr N0 J13 q O7 C99 T77\r\n"},
+		{MB_OP_MG, "k", "b v", 0, 0, "mg aw== v b\r\n"},
+		{MB_OP_MS, "k", "C E T0 MA", 2, 0, "ms k 2 C99 E99 T0 MA\r\nAB\r\n"},
+		{MB_OP_MG, "k", "N1700000000 v", 0, 1900000000, "mg k N1900000000 v\r\n"},
+		{MB_OP_MD, "k", "q I T30", 0, 30, "md k q I T30\r\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mb_buf out = {0};
+		struct mb_proto_req r = {.op = cases[i].op, .proto = MB_PROTO_META,
+					 .key = cases[i].key, .key_len = (uint32_t)strlen(cases[i].key),
+					 .value = "AB", .value_len = cases[i].vlen, .ttl = cases[i].ttl,
+					 .arg = 99, .opaque = 7, .meta_flags = cases[i].flags,
+					 .meta_flags_len = (uint32_t)strlen(cases[i].flags)};
+		assert_int_equal(mb_proto_encode(&out, &r), 0);
+		assert_int_equal(mb_buf_append(&out, "", 1), 0);
+		assert_string_equal(out.data, cases[i].want);
+		mb_buf_free(&out);
+	}
+}
+
 static void test_binary_quiet(void **state)
 {
 	(void)state;
@@ -938,6 +1087,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_pipeline),
 		cmocka_unit_test(test_transcripts),
+		cmocka_unit_test(test_numeric_values),
+		cmocka_unit_test(test_cas_unique),
+		cmocka_unit_test(test_encode_meta_recorded),
 		cmocka_unit_test(test_multiget_streamed),
 		cmocka_unit_test(test_meta_quiet),
 		cmocka_unit_test(test_binary_quiet),

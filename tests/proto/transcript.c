@@ -78,9 +78,12 @@ void tr_render(struct mb_buf *out, const struct mb_proto_cmd *cmd)
 				mb_buf_printf(out, "%%%02x", ch);
 		}
 	}
-	mb_buf_printf(out, " vlen=%u flags=%u ttl=%d batch=%u%s%s%s req=%" PRIu64 "@%" PRIu64
+	if (cmd->meta_flags_len)
+		mb_buf_printf(out, " mf=[%.*s]", (int)cmd->meta_flags_len, cmd->meta_flags);
+	mb_buf_printf(out, " vlen=%u flags=%u ttl=%d batch=%u%s%s%s%s req=%" PRIu64 "@%" PRIu64
 		      " resp=%" PRIu64 "\n",
 		      cmd->value_len, cmd->client_flags, cmd->ttl, cmd->batch_size,
+		      (cmd->rflags & MB_RF_NUMERIC) ? " numeric" : "",
 		      (cmd->rflags & MB_RF_NOREPLY) ? " noreply" : "",
 		      (cmd->rflags & MB_RF_BATCH_CONT) ? " cont" : "",
 		      (cmd->rflags & MB_RF_HAS_RESPONSE) ? " answered" : "", cmd->req_time_ns,

@@ -163,6 +163,15 @@ static void dump_output(void)
 
 /* First number after `"name": ` in run.json, past `after` if given (top-level names come
  * before nested ones). */
+/* Runs the replay of a and asserts it succeeded (printing its output when not). */
+static void replay_ok(struct args *a)
+{
+	int rc = run_replay_argv(a->v);
+	if (rc != 0)
+		dump_output();
+	assert_int_equal(rc, 0);
+}
+
 static double json_num_in(const char *after, const char *name)
 {
 	char *j = slurp("run.json");
@@ -323,8 +332,8 @@ static void test_counts_match(void **state)
 	assert_int_equal(rc, 0);
 	struct mcstat after = mc_stats(mc.port);
 	uint64_t cmds = sets + getcmds + dels;
-	assert_true(json_num("requests_sent") == (double)cmds);
-	assert_true(json_num("keys_sent") == (double)(sets + getkeys + dels));
+	assert_true(json_num("commands_sent") == (double)cmds);
+	assert_true(json_num("requests_sent") == (double)(sets + getkeys + dels));
 	assert_true(json_num("responses") == (double)cmds);
 	assert_true(json_num("total") == 0); /* errors.total */
 	assert_true(after.cmd_set - before.cmd_set == sets);
@@ -422,6 +431,184 @@ static void test_error_kinds(void **state)
 	assert_true(json_num("server_error") + json_num("out_of_memory") == 1);
 	assert_true(json_num("total") == 2);
 	assert_true(json_num_in("\"get\": {", "hit") == 1);
+}
+
+/* Format 1.1's numeric values: a set recorded as a decimal number is replayed as one, so the
+ * incr/decr/ma after it succeed; a non-numeric set stays a pattern (its incr fails, as it would
+ * have in production). --warm stores numbers for keys that arithmetic reaches first or right
+ * after a read hit. */
+static void test_numeric_counters(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "numeric", MB_KEYS_ANON);
+	uint64_t t = 0;
+	prof_add(&p, t += MS, 0, MB_OP_SET, 1, 10, 5, MB_STATUS_STORED, MB_RF_NUMERIC);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 1, 10, 0, MB_STATUS_OK, 0);
+	prof_add(&p, t += MS, 0, MB_OP_DECR, 1, 10, 0, MB_STATUS_OK, 0);
+	struct mb_record ma = {.time_ns = t += MS, .key_id = 1, .key_len = 10, .op = MB_OP_MA,
+			       .proto = MB_PROTO_META, .status = MB_STATUS_OK};
+	assert_int_equal(mb_profile_writer_append(p.w, &ma, NULL, 0), 0);
+	prof_add(&p, t += MS, 0, MB_OP_SET, 2, 10, 20, MB_STATUS_STORED, MB_RF_NUMERIC);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 2, 10, 0, MB_STATUS_OK, 0);
+	prof_add(&p, t += MS, 0, MB_OP_SET, 3, 10, 5, MB_STATUS_STORED, 0);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 3, 10, 0, MB_STATUS_CLIENT_ERROR, 0);
+	prof_add(&p, t += MS, 0, MB_OP_INCR, 4, 10, 0, MB_STATUS_OK, 0);  /* --warm: a number */
+	prof_add(&p, t += MS, 0, MB_OP_GET, 5, 10, 3, MB_STATUS_HIT, 0);  /* --warm: a number, */
+	prof_add(&p, t += MS, 0, MB_OP_DECR, 5, 10, 0, MB_STATUS_OK, 0);  /* as decr comes next */
+	prof_close(&p);
+	for (int warm = 0; warm < 2; warm++) {
+		struct args a;
+		args_base(&a, p.path, mc.port);
+		args_add(&a, "--key-prefix");
+		args_add(&a, warm ? "numw:" : "num:");
+		if (warm)
+			args_add(&a, "--warm");
+		replay_ok(&a);
+		if (json_num("client_error") != 1)
+			dump_output();
+		assert_true(json_num("client_error") == 1); /* key 3 only */
+		assert_true(json_num_in("\"incr\": {", warm ? "ok" : "not_found") == (warm ? 3 : 1));
+		assert_true(json_num_in("\"ma\": {", "ok") == 1);
+		if (warm)
+			assert_true(json_num_in("\"warm\": {", "stored") == 2);
+	}
+}
+
+/* Absolute exptimes (a unix time, > 30 days) name an instant of the recording (2023 here):
+ * sent as recorded they would have passed, and every item would be a miss. Mapped to the
+ * replay, the item set to expire an hour after the recording's first request is a hit (touched
+ * and read by gat with absolute times too), the one already expired when recorded a miss. */
+static void test_absolute_exptime(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "abs_exptime", MB_KEYS_ANON);
+	const int32_t rec_s = 1700000000; /* prof_open's start_wall_ns */
+	const struct mb_record rs[] = {
+		{.time_ns = MS, .key_id = 1, .key_len = 10, .value_len = 5, .op = MB_OP_SET,
+		 .ttl = rec_s + 3600, .status = MB_STATUS_STORED},
+		{.time_ns = 2 * MS, .key_id = 2, .key_len = 10, .value_len = 5, .op = MB_OP_SET,
+		 .ttl = rec_s - 10, .status = MB_STATUS_STORED},
+		{.time_ns = 3 * MS, .key_id = 1, .key_len = 10, .op = MB_OP_TOUCH,
+		 .ttl = rec_s + 7200, .status = MB_STATUS_TOUCHED},
+		{.time_ns = 4 * MS, .key_id = 1, .key_len = 10, .value_len = 5, .op = MB_OP_GAT,
+		 .ttl = rec_s + 7200, .status = MB_STATUS_HIT},
+		{.time_ns = 5 * MS, .key_id = 1, .key_len = 10, .value_len = 5, .op = MB_OP_GET,
+		 .status = MB_STATUS_HIT},
+		{.time_ns = 6 * MS, .key_id = 2, .key_len = 10, .op = MB_OP_GET,
+		 .status = MB_STATUS_MISS},
+	};
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
+		assert_int_equal(mb_profile_writer_append(p.w, &rs[i], NULL, 0), 0);
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	replay_ok(&a);
+	if (json_num_in("\"get\": {", "hit") != 1)
+		dump_output();
+	assert_true(json_num_in("\"get\": {", "hit") == 1);
+	assert_true(json_num_in("\"get\": {", "miss") == 1);
+	assert_true(json_num_in("\"touch\": {", "touched") == 1);
+	assert_true(json_num_in("\"gat\": {", "hit") == 1);
+}
+
+/* cas is sent with the unique the target returned to the latest gets of the key on the lane
+ * (text and binary), so what production stored is stored again; a recorded exists (a race in
+ * production) is reproduced; the report counts outcomes that differ from the recorded ones. */
+static void test_cas_uniques(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "cas", MB_KEYS_ANON);
+	uint64_t t = 0;
+	for (uint8_t proto = MB_PROTO_TEXT; proto <= MB_PROTO_BINARY; proto += 2) {
+		uint64_t k = proto + 1;
+		const struct mb_record rs[] = {
+			{.key_id = k, .op = MB_OP_SET, .status = MB_STATUS_STORED},
+			{.key_id = k, .op = MB_OP_GETS, .status = MB_STATUS_HIT},
+			{.key_id = k, .op = MB_OP_CAS, .status = MB_STATUS_STORED},
+			{.key_id = k, .op = MB_OP_GETS, .status = MB_STATUS_HIT},
+			{.key_id = k, .op = MB_OP_CAS, .status = MB_STATUS_EXISTS},
+			{.key_id = k, .op = MB_OP_CAS, .status = MB_STATUS_STORED},
+			{.key_id = k + 10, .op = MB_OP_CAS, .status = MB_STATUS_NOT_FOUND},
+		};
+		for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+			struct mb_record r = rs[i];
+			r.time_ns = t += MS;
+			r.key_len = 10;
+			r.value_len = 5;
+			r.proto = proto;
+			if (proto == MB_PROTO_BINARY && r.op == MB_OP_GETS)
+				r.op = MB_OP_GET; /* binary get returns the cas */
+			assert_int_equal(mb_profile_writer_append(p.w, &r, NULL, 0), 0);
+		}
+	}
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	replay_ok(&a);
+	const char *cas = "\"cas\": {";
+	if (json_num_in(cas, "stored") != 4)
+		dump_output();
+	assert_true(json_num_in(cas, "stored") == 4);
+	assert_true(json_num_in(cas, "exists") == 2);
+	assert_true(json_num_in(cas, "not_found") == 2);
+	assert_true(json_num_in("\"cas_outcomes\": {", "compared") == 8);
+	assert_true(json_num_in("\"cas_outcomes\": {", "differ") == 0);
+}
+
+/* Format 1.1 meta flags are replayed as recorded: ma with N0 J13 creates the counter (it was
+ * missing, as in production), D and MD act, mg c hands its unique to ms C (stored; a recorded
+ * EX stays exists), q and O and k are kept, and a key recorded in base64 is sent in base64. */
+static void test_meta_flags_replayed(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t op, status, rflags;
+		const char *key, *flags;
+		uint32_t vlen;
+	} rs[] = {
+		{MB_OP_MA, MB_STATUS_OK, 0, "mctr", "N0 J13 v", 0},
+		{MB_OP_MA, MB_STATUS_OK, 0, "mctr", "D5 v", 0},
+		{MB_OP_MA, MB_STATUS_OK, 0, "mctr", "MD D3 q", 0},
+		{MB_OP_MG, MB_STATUS_HIT, 0, "mctr", "v c", 2},
+		{MB_OP_MS, MB_STATUS_STORED, MB_RF_NUMERIC, "mctr", "C T0", 2},
+		{MB_OP_MS, MB_STATUS_EXISTS, MB_RF_NUMERIC, "mctr", "C", 2},
+		{MB_OP_MG, MB_STATUS_HIT, 0, "mctr", "v q k O", 2},
+		{MB_OP_MS, MB_STATUS_STORED, 0, "b\001k", "b T0 I", 3},
+		{MB_OP_MG, MB_STATUS_HIT, 0, "b\001k", "b v", 3},
+	};
+	struct prof p;
+	prof_open(&p, "metaflags", MB_KEYS_KEPT);
+	char buf[64];
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+		size_t kn = strlen(rs[i].key), fn = strlen(rs[i].flags);
+		memcpy(buf, rs[i].key, kn);
+		memcpy(buf + kn, rs[i].flags, fn);
+		struct mb_record r = {.time_ns = (i + 1) * MS, .key_len = (uint32_t)kn,
+				      .value_len = rs[i].vlen, .op = rs[i].op, .proto = MB_PROTO_META,
+				      .status = rs[i].status, .rflags = rs[i].rflags,
+				      .meta_flags = (uint32_t)fn};
+		if (strchr(rs[i].flags, 'q'))
+			r.rflags |= MB_RF_NOREPLY;
+		assert_int_equal(mb_profile_writer_append(p.w, &r, buf, kn + fn), 0);
+	}
+	prof_close(&p);
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--key-prefix");
+	args_add(&a, "mf:");
+	replay_ok(&a);
+	if (json_num("total") != 0)
+		dump_output();
+	assert_true(json_num("total") == 0); /* no error response */
+	assert_true(json_num_in("\"ma\": {", "ok") == 2); /* the third is quiet */
+	assert_true(json_num_in("\"ms\": {", "stored") == 2);
+	assert_true(json_num_in("\"ms\": {", "exists") == 1);
+	assert_true(json_num_in("\"mg\": {", "hit") == 2); /* and a quiet one, not counted */
+	assert_true(json_num_in("\"cas_outcomes\": {", "compared") == 2);
+	assert_true(json_num_in("\"cas_outcomes\": {", "differ") == 0);
 }
 
 /* noreply sets are sent and never waited for; the gets after them still pair with their own
@@ -1055,6 +1242,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numeric_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absolute_exptime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cas_uniques, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_flags_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_2x_halves_time, setup, teardown),

@@ -32,7 +32,7 @@
 #include "membench/ops.h"
 
 #define MB_PROFILE_VERSION_MAJOR 1
-#define MB_PROFILE_VERSION_MINOR 0
+#define MB_PROFILE_VERSION_MINOR 1
 
 /* Commands. Values are stored in profiles: pinned, append only. One row each in
  * MB_OP_FACTS (membench/ops.h), which also says what each command is. */
@@ -74,7 +74,12 @@ enum mb_status {
 #define MB_RF_NOREPLY 0x01      /* text noreply, meta q, binary quiet variant */
 #define MB_RF_BATCH_CONT 0x02   /* continues the multi-key command of the previous record */
 #define MB_RF_HAS_RESPONSE 0x04 /* status and latency_ns are from a captured response */
-#define MB_RF_KNOWN_MASK 0x07
+/* Format 1.1: the storage request's value was an unsigned decimal number of at most 20 digits
+ * (what incr/decr and meta arithmetic accept). Stored in the record's extras block (FORMAT.md),
+ * not in the 1.0 rflags column, so a 1.0 reader reads the file without it. */
+#define MB_RF_NUMERIC 0x08
+#define MB_RF_KNOWN_MASK 0x0F
+#define MB_RF_COLUMN_MASK 0x07  /* the bits the 1.0 rflags column holds */
 
 /* Key id of keyless commands (stats, version, flush_all, mn, ...). */
 #define MB_KEY_NONE UINT64_MAX
@@ -97,7 +102,16 @@ struct mb_record {
 	uint8_t proto;        /* enum mb_proto */
 	uint8_t status;       /* enum mb_status */
 	uint8_t rflags;       /* MB_RF_* */
+	/* Format 1.1, meta requests: the request's flags (FORMAT.md, "Extras block"). Writer: how
+	 * many of the key_bytes given to mb_profile_writer_append are the flag text that follows
+	 * the key (0 = none, at most MB_PROFILE_MAX_META_FLAGS). Reader: an id for
+	 * mb_profile_reader_meta_flags (0 = none). */
+	uint32_t meta_flags;
+	uint32_t spare;       /* 0: keeps the struct free of padding (records compare by memcmp) */
 };
+
+/* Longest meta flag text a record keeps. */
+#define MB_PROFILE_MAX_META_FLAGS 255u
 
 /* How timestamps were taken. Stored: pinned. */
 enum mb_clock {
@@ -179,8 +193,10 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 
 /* Appends one record whose key is identified by rec->key_id (as with key == NULL above) and
  * whose stored key bytes are given as they are to be kept: for re-writing a profile, whose
- * prefix-mode keys are only their prefix. stored_bytes is ignored in key mode anon; the bytes
- * are stored as given (not cut at the delimiter). Same returns as mb_profile_writer_append. */
+ * prefix-mode keys are only their prefix. The stored bytes are ignored in key mode anon; they
+ * are stored as given (not cut at the delimiter). As in mb_profile_writer_append, the last
+ * rec->meta_flags of the stored_bytes are the meta flag text (so a text can be given in
+ * every key mode). Same returns as mb_profile_writer_append. */
 int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb_record *rec,
 				    const void *stored, size_t stored_bytes);
 
@@ -270,6 +286,12 @@ int mb_profile_reader_read_block(struct mb_profile_reader *r, size_t i,
  * @return 0, or MB_E_USAGE when id is unknown or the profile keeps no key bytes (anon). */
 int mb_profile_reader_key(const struct mb_profile_reader *r, uint64_t id, const char **bytes,
 			  uint32_t *len);
+/* The meta flag text of a record's meta_flags id: the flag tokens of a meta request after its
+ * key (ms: after the data length), space-separated, as sent, except that O, C and E carry no
+ * value (the replayer supplies its own). *bytes is not NUL-terminated and stays valid until
+ * mb_profile_reader_close. @return 0, or MB_E_USAGE for id 0 or an unknown id. */
+int mb_profile_reader_meta_flags(const struct mb_profile_reader *r, uint32_t id,
+				 const char **bytes, uint32_t *len);
 /* Distinct keys known to the reader: dense ids are 0 .. count-1. */
 uint64_t mb_profile_reader_key_count(const struct mb_profile_reader *r);
 

@@ -68,11 +68,18 @@ struct mb_proto_cmd {
 	uint32_t value_len;      /* storage: request data length; hit: response value length */
 	uint32_t client_flags;   /* storage: request flags; hit: the reply's flags (meta: f flag) */
 	int32_t ttl;
+	uint64_t cas;            /* the cas unique the response carried (gets/gats VALUE, meta c
+				  * flag, binary header of a get hit or a store), 0 = none */
+	const char *meta_flags;  /* meta requests: the flag tokens after the key (ms: after the
+				  * data length), space-separated, values of O, C and E left out
+				  * (profile format 1.1), at most 255 bytes; else NULL */
+	uint32_t meta_flags_len;
 	uint32_t batch_size;     /* keys in this command (1 for single-key commands) */
 	uint8_t op;              /* enum mb_op */
 	uint8_t proto;           /* enum mb_proto */
 	uint8_t status;          /* enum mb_status */
-	uint8_t rflags;          /* MB_RF_NOREPLY | MB_RF_BATCH_CONT | MB_RF_HAS_RESPONSE */
+	uint8_t rflags;          /* MB_RF_NOREPLY | MB_RF_BATCH_CONT | MB_RF_HAS_RESPONSE |
+				  * MB_RF_NUMERIC (storage: the value was 1..20 decimal digits) */
 };
 
 typedef void (*mb_proto_cmd_fn)(void *ctx, const struct mb_proto_cmd *cmd);
@@ -141,6 +148,11 @@ struct mb_proto_req {
 	int32_t ttl;
 	uint64_t arg;             /* incr/decr delta, cas unique, verbosity level */
 	uint32_t opaque;          /* binary opaque / meta O token (0 = none) */
+	/* Meta: the recorded flag text (mb_proto_cmd.meta_flags, profile format 1.1), sent instead of
+	 * the encoder's own flags, with O<opaque>, C<arg>, E<arg>, T<ttl> and, beyond 30 days,
+	 * N<ttl> filled in from this request; NULL/0 = the encoder's flags. */
+	const char *meta_flags;
+	uint32_t meta_flags_len;
 };
 
 /* Appends the encoded request to out, byte for byte as memcached expects (on error nothing is
