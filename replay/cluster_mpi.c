@@ -202,7 +202,7 @@ static int reduce_hist(const struct rp_cluster *d, struct mb_hist *h)
 static void pack_counters(struct rp_stats *st, uint64_t *v, bool to_st)
 {
 	uint64_t *f[NSCALAR] = {
-		&st->requests_sent, &st->keys_sent, &st->responses, &st->noreply_sent,
+		&st->commands_sent, &st->requests_sent, &st->responses, &st->noreply_sent,
 		&st->skipped_late, &st->skipped_ops, &st->stalls, &st->reconnects,
 		&st->bytes_out, &st->bytes_in, &st->cas_compared, &st->cas_differ,
 	};

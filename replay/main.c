@@ -76,13 +76,13 @@ static void rank_info(const struct rp_cluster *d, const struct rp_opts *o, const
 {
 	memset(ri, 0, sizeof(*ri));
 	snprintf(ri->host, sizeof(ri->host), "%s", d->host);
-	ri->requests_sent = st->keys_sent; /* requests: one per key */
+	ri->requests_sent = st->requests_sent; /* requests: one per key */
 	ri->responses = st->responses;
 	ri->latency_count = st->corr.total;
 	ri->lag_p99_ns = mb_hist_percentile(&st->lag, 99);
 	if (st->last_done_ns > st->first_send_ns && st->first_send_ns)
 		ri->duration_s = (double)(st->last_done_ns - st->first_send_ns) / 1e9;
-	ri->achieved_rate = ri->duration_s > 0 ? (double)st->keys_sent / ri->duration_s : 0;
+	ri->achieved_rate = ri->duration_s > 0 ? (double)st->requests_sent / ri->duration_s : 0;
 	ri->behind = o->rate_mode != RP_RATE_MAX && ri->lag_p99_ns > RP_BEHIND_LAG_NS;
 }
 

@@ -122,7 +122,7 @@ void rp_live_end(struct rp_live *l)
 static double achieved(const struct rp_report *r)
 {
 	/* requests: one per key, as analyze and --rate N count them */
-	return r->duration_s > 0 ? (double)r->st->keys_sent / r->duration_s : 0;
+	return r->duration_s > 0 ? (double)r->st->requests_sent / r->duration_s : 0;
 }
 
 /* n per second of the run (0 for a run of no duration) */
@@ -197,7 +197,7 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 			o->depth, achieved(r), r->duration_s);
 	fprintf(out, "requests (one per key): %" PRIu64 " sent; commands (a multiget is one): %"
 		PRIu64 " sent, %" PRIu64 " noreply, %" PRIu64 " answered, %" PRIu64 " errors",
-		st->keys_sent, st->requests_sent, st->noreply_sent, st->responses, err_total(st));
+		st->requests_sent, st->commands_sent, st->noreply_sent, st->responses, err_total(st));
 	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
 		if (st->errors[i])
 			fprintf(out, " %s=%" PRIu64, rp_err_names[i], st->errors[i]);
@@ -327,7 +327,7 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		"  \"profile_rate\": %.3f,\n", p->commands, p->records, p->mean_rate);
 	fprintf(f, "  \"requests_sent\": %" PRIu64 ",\n  \"commands_sent\": %" PRIu64 ",\n"
 		"  \"noreply_sent\": %" PRIu64 ",\n  \"responses\": %" PRIu64 ",\n",
-		st->keys_sent, st->requests_sent, st->noreply_sent, st->responses);
+		st->requests_sent, st->commands_sent, st->noreply_sent, st->responses);
 	fprintf(f, "  \"errors\": {\"total\": %" PRIu64, err_total(st));
 	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
 		fprintf(f, ", \"%s\": %" PRIu64, rp_err_names[i], st->errors[i]);

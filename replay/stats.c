@@ -49,8 +49,8 @@ void rp_stats_free(struct rp_stats *s)
 
 void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
 {
+	d->commands_sent += s->commands_sent;
 	d->requests_sent += s->requests_sent;
-	d->keys_sent += s->keys_sent;
 	d->responses += s->responses;
 	d->noreply_sent += s->noreply_sent;
 	d->skipped_late += s->skipped_late;

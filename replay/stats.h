@@ -43,9 +43,9 @@ struct rp_opstats {
 };
 
 struct rp_stats {
-	/* requests_sent counts commands (a multiget is one), keys_sent requests (one per key: what
-	 * the report and JSON call requests, as analyze does) */
-	uint64_t requests_sent, keys_sent, responses, noreply_sent;
+	/* requests_sent counts requests (one per key, as analyze and the profile count them: a
+	 * 10-key multiget is 10), commands_sent commands (a multiget is one) */
+	uint64_t requests_sent, commands_sent, responses, noreply_sent;
 	uint64_t skipped_late, skipped_ops, stalls, reconnects, bytes_out, bytes_in;
 	uint64_t cas_compared, cas_differ; /* cas with a recorded outcome; of those, answered else */
 	uint64_t errors[RP_ERR_COUNT];

@@ -740,9 +740,9 @@ static void conn_dispatch(struct rp_conn *c)
 		os->bytes_out += c->out.len - out_before;
 		w->sa.op_sent[op]++;
 		w->sa.op_bytes[op] += c->out.len - out_before;
-		w->st.requests_sent++;
-		w->st.keys_sent += nb;
-		w->sa.sent++;
+		w->st.commands_sent++;
+		w->st.requests_sent += nb;
+		w->sa.sent += nb; /* requests: one per key */
 		if (!w->st.first_send_ns)
 			w->st.first_send_ns = now;
 		if (h->intended) {
