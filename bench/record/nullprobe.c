@@ -1,0 +1,99 @@
+/* bench-record-nullprobe: attaches bpf/nullprobe.bpf.c (programs that only count) to every
+ * hook the recorder uses, the cost floor of bench/record/overhead.sh.
+ *
+ * usage: bench-record-nullprobe [--no-arrival]
+ *   Attaches, prints "attached" on stdout, and waits for SIGINT/SIGTERM; then prints how often
+ *   each kind of hook ran ("enter N", "exit N", "arrive N") and exits 0. --no-arrival leaves
+ *   out tcp_probe (the floor of `--stamp read`). Needs root (CAP_BPF, CAP_PERFMON).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+#include "capture.h"
+#include "nullprobe.skel.h"
+
+static const char *const enters[] = {MB_CAP_HOOKED_ENTERS};
+static const char *const exits[] = {MB_CAP_HOOKED_EXITS};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Sum over CPUs of slot idx. */
+static unsigned long long hits(struct nullprobe *skel, __u32 idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long long sum = 0;
+	__u64 *v = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*v));
+	if (v && ncpu > 0 && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.hits), &idx, v))
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+/* Attaches prog to every "syscalls" tracepoint of names. @return 0 or a negative errno. */
+static int attach_all(struct bpf_program *prog, const char *const *names, size_t n,
+		      struct bpf_link **links, size_t *nlinks)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_link *l = bpf_program__attach_tracepoint(prog, "syscalls", names[i]);
+		if (!l) {
+			fprintf(stderr, "bench-record-nullprobe: cannot attach to %s: %s\n", names[i],
+				strerror(errno));
+			return -errno;
+		}
+		links[(*nlinks)++] = l;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int arrival = !(argc > 1 && strcmp(argv[1], "--no-arrival") == 0);
+	struct bpf_link *links[64] = {0};
+	size_t nlinks = 0;
+	int rc = 1;
+	struct nullprobe *skel = nullprobe__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "bench-record-nullprobe: cannot load: %s\n", strerror(errno));
+		return 1;
+	}
+	if (attach_all(skel->progs.null_enter, enters, sizeof(enters) / sizeof(enters[0]), links,
+		       &nlinks) ||
+	    attach_all(skel->progs.null_exit, exits, sizeof(exits) / sizeof(exits[0]), links,
+		       &nlinks))
+		goto cleanup;
+	if (arrival &&
+	    !(links[nlinks++] = bpf_program__attach_raw_tracepoint(skel->progs.null_arrive,
+								     "tcp_probe"))) {
+		fprintf(stderr, "bench-record-nullprobe: cannot attach to tcp_probe: %s\n",
+			strerror(errno));
+		goto cleanup;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("attached\n");
+	fflush(stdout);
+	while (!stop)
+		pause();
+	printf("enter %llu\nexit %llu\narrive %llu\n", hits(skel, 0), hits(skel, 1), hits(skel, 2));
+	rc = 0;
+cleanup:
+	for (size_t i = 0; i < nlinks; i++)
+		bpf_link__destroy(links[i]);
+	nullprobe__destroy(skel);
+	return rc;
+}
