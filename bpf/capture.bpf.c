@@ -59,6 +59,13 @@
 #define TCP_LAST_ACK 9
 #define TCP_CLOSING 11
 
+/* bpf_rdonly_cast (a kfunc the verifier replaces by a plain move): a kernel address as a
+ * read-only BTF-typed pointer, so that its fields are read with plain, fault-safe loads
+ * instead of bpf_probe_read_kernel calls (about 20 ns each). A NULL or stale address reads as
+ * zeros, never faults. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define TYPED(T, p) ((T *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(T)))
+
 /* Keeps the compiler from reusing an unchecked copy of v after a bounds check (the verifier
  * tracks bounds per register). */
 #define mb_barrier_var(v) asm volatile("" : "+r"(v))
@@ -75,6 +82,8 @@ const volatile __u8 side = MB_CAP_SIDE_AUTO;
 const volatile __u32 max_bytes = 16384;     /* head bytes copied per segment */
 const volatile __u32 tail_bytes = 4096;     /* tail bytes copied of a longer segment */
 const volatile __u64 port_bits[1024] = {};  /* bit p set: TCP port p is memcached's */
+const volatile __u64 sample_below = 0;    /* sampling: a connection is traced when its
+					     * hash (mb_cap_conn_hash) is below this; 0 = all */
 const volatile __u64 wakeup_bytes = 0;      /* wake the reader only past this much unread
 					     * data (it polls on a timer); 0 = every record */
 
@@ -121,13 +130,13 @@ struct inflight {
 	__u8 pad[5];
 };
 
-/* LRU: a syscall whose exit never runs (its task was killed inside it) must not hold a slot
- * forever. An entry evicted under pressure loses that syscall's bytes, which then show up as
- * a stream gap. */
+/* Task-local storage (one slot per thread, freed with the thread): no hash, no lock, no
+ * eviction, unlike the LRU hash it replaces (whose update and delete were half of the cost of a
+ * traced syscall, bench/record/RESULTS.md). shape 0 marks the slot empty. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -183,6 +192,29 @@ static __always_inline void count(__u32 idx, __u64 n)
 		__sync_fetch_and_add(v, n);
 }
 
+/* Stashes a syscall's arguments at its entry for its exit (`inflight`, this thread's slot). */
+static __always_inline void stash(const struct inflight *in)
+{
+	struct inflight *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		count(MB_CAPC_STASH_FULL, 1);
+		return;
+	}
+	*p = *in;
+}
+
+/* Takes what the entry of this thread's current syscall stashed. @return false if nothing. */
+static __always_inline bool unstash(struct inflight *out)
+{
+	struct inflight *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->shape)
+		return false;
+	*out = *p;
+	p->shape = 0;
+	return true;
+}
+
 /* Armed, then own pid, pid, cgroup and process-name filters. Cheapest first. */
 static __always_inline bool proc_ok(void)
 {
@@ -213,12 +245,15 @@ static __always_inline bool proc_ok(void)
 	return true;
 }
 
-/* fd of the current process -> its struct sock if it is a socket, else NULL. About ten kernel
- * reads: the hot path of every traced syscall, so the protocol checks are left to
- * sock_is_tcp(), needed only for a socket the probe does not track yet. */
+/* fd of the current process -> its struct sock if it is a socket, else NULL. The hot path of
+ * every syscall on a hooked tracepoint, so the protocol checks are left to sock_is_tcp(),
+ * needed only for a socket the probe does not track yet. Every step but one is a plain load
+ * through a BTF-typed pointer (the task's, then TYPED casts), which the JIT turns into one
+ * fault-safe instruction; only the fd array slot (a variable index into an array of pointers,
+ * which the verifier does not type) is a bpf_probe_read_kernel. Measured: 5 helper reads
+ * -> 1 (bench/record/RESULTS.md). */
 static __always_inline struct sock *fd_sock(__u32 fd)
 {
-	/* A BTF-typed task: these first loads are plain (fault-safe) loads, not helper calls. */
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct files_struct *files = task->files;
 	if (!files)
@@ -230,11 +265,12 @@ static __always_inline struct sock *fd_sock(__u32 fd)
 	struct file *f = NULL;
 	if (bpf_probe_read_kernel(&f, sizeof(f), fda + fd) || !f)
 		return NULL;
-	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	struct file *tf = TYPED(struct file, f);
+	struct inode *inode = tf->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
 		return NULL;
-	struct socket *so = (struct socket *)BPF_CORE_READ(f, private_data);
-	return BPF_CORE_READ(so, sk);
+	struct socket *so = TYPED(struct socket, tf->private_data);
+	return so->sk;
 }
 
 /* TCP over IPv4 or IPv6. */
@@ -253,6 +289,33 @@ static __always_inline bool port_in_set(__u16 port)
 	return port_bits[port >> 6] & (1ULL << (port & 63));
 }
 
+/* Connection sampling (--sample): whether the connection of sk, whose traced end has this
+ * role, is in the sample. A pure function of the connection's addresses and ports, put in
+ * (server, client) order so that both ends of one connection agree: every probe that meets the
+ * connection reaches the same verdict without any shared state, and the same connections are
+ * picked in every capture. Plain loads only (about ten instructions and two multiplications),
+ * so a connection left out costs what a connection on an untraced port costs. */
+static __always_inline bool sampled(struct sock *sk, __u8 role)
+{
+	if (!sample_below)
+		return true;
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	__u32 l[4] = {}, r[4] = {};
+	if (c->skc_family == AF_INET) {
+		l[3] = c->skc_rcv_saddr;
+		r[3] = c->skc_daddr;
+	} else {
+		for (int i = 0; i < 4; i++) {
+			l[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			r[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	}
+	__u16 lport = c->skc_num, rport = bpf_ntohs(c->skc_dport);
+	__u64 h = role == MB_CAP_ROLE_SERVER ? mb_cap_conn_hash(l, lport, r, rport) :
+					       mb_cap_conn_hash(r, rport, l, lport);
+	return h < sample_below;
+}
+
 /* True when the peer of sk is on this host: a loopback address or our own address. */
 static __always_inline bool peer_is_local(struct sock *sk)
 {
@@ -268,6 +331,19 @@ static __always_inline bool peer_is_local(struct sock *sk)
 	if (!dw[0] && !dw[1] && dw[2] == bpf_htonl(0xffff) && (bpf_ntohl(dw[3]) >> 24) == 127)
 		return true; /* ::ffff:127.x.y.z */
 	return dw[0] == sw[0] && dw[1] == sw[1] && dw[2] == sw[2] && dw[3] == sw[3];
+}
+
+/* Sampling on the syscall path, before the connection table is looked at: false for a socket
+ * on a port of the set whose connection is not in the sample (true for every other socket,
+ * which the table and the protocol checks then handle as before). */
+static __always_inline bool sampled_by_ports(struct sock *sk)
+{
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	if (port_in_set(c->skc_num))
+		return sampled(sk, MB_CAP_ROLE_SERVER);
+	if (port_in_set(bpf_ntohs(c->skc_dport)))
+		return sampled(sk, MB_CAP_ROLE_CLIENT);
+	return true;
 }
 
 /* Whether the side filter leaves out this end of a connection. */
@@ -288,7 +364,7 @@ static __always_inline bool side_skips(struct sock *sk, __u8 role)
 /* A FIN takes one sequence number but carries no data. */
 static __always_inline bool fin_sent(struct sock *sk)
 {
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 state = TYPED(struct sock, sk)->__sk_common.skc_state;
 	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
 	       state == TCP_TIME_WAIT || state == TCP_LAST_ACK;
 }
@@ -299,11 +375,11 @@ static __always_inline bool fin_sent(struct sock *sk)
  * Both change only inside the application's own syscalls. */
 static __always_inline __u32 app_seq(struct sock *sk, bool tx)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tcp_sock *tp = TYPED(struct tcp_sock, sk);
 	if (tx)
-		return BPF_CORE_READ(tp, write_seq) - (fin_sent(sk) ? 1 : 0);
-	__u32 seq = BPF_CORE_READ(tp, copied_seq);
-	if ((BPF_CORE_READ(sk, sk_shutdown) & RCV_SHUTDOWN) && seq == BPF_CORE_READ(tp, rcv_nxt))
+		return tp->write_seq - (fin_sent(sk) ? 1 : 0);
+	__u32 seq = tp->copied_seq;
+	if ((TYPED(struct sock, sk)->sk_shutdown & RCV_SHUTDOWN) && seq == tp->rcv_nxt)
 		seq--;
 	return seq;
 }
@@ -461,7 +537,7 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 	struct conn_state init = {
 		.gen = ts,
 		.role = role,
-		.skip = side_skips(sk, role),
+		.skip = side_skips(sk, role) || !sampled(sk, role),
 		.accepted = seen != SEEN_TRAFFIC,
 	};
 	if (seen != SEEN_TRAFFIC) {
@@ -580,6 +656,67 @@ static __noinline int emit_segment(struct walk *w, __u64 base, __u32 len)
 	return 0;
 }
 
+/* A small send or receive with few iovecs (memcached's reply to a get: "VALUE ...", the value,
+ * "END" in three iovecs) goes out as one record, gathered in the ring, instead of one record
+ * per iovec: one reservation and one submission instead of three. Only when every byte fits
+ * the head cap (so the bytes copied are exactly those the per-iovec walk would copy). */
+#define MERGE_MAX 256 /* bytes; a power of two (the offsets below are bounded by masking) */
+#define MERGE_IOV 8
+
+/* @return 0 when the syscall's bytes went out as one record (or their loss was counted), 1 when
+ * the caller must walk the iovecs one by one. Global (not static) on purpose: the verifier
+ * checks a global function once, on its own, and sees only "some int" come back; a static one
+ * is re-walked at its call site with each of its exits' exact values, and together with the
+ * iovec walk after it that exceeded the verifier's limit on pending branches. */
+__noinline int emit_merged(struct walk *w)
+{
+	if (!w)
+		return 1;
+	__u64 total = w->left;
+	if (w->msgs || !total || total > MERGE_MAX || total > max_bytes || w->iov_n > MERGE_IOV)
+		return 1;
+	struct mb_cap_data *e = bpf_ringbuf_reserve(&events, sizeof(*e) + 2 * MERGE_MAX, 0);
+	if (!e) {
+		count(MB_CAPC_RING_DROPS, 1);
+		count(MB_CAPC_DROP_BYTES, total);
+		return 0;
+	}
+	__u8 *data = (__u8 *)(e + 1);
+	__u64 pos = 0;
+	for (int i = 0; i < MERGE_IOV; i++) {
+		if (i >= w->iov_n || pos >= total)
+			break;
+		struct iovec iov;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->iov + i * sizeof(iov))))
+			goto walk;
+		__u64 len = iov.iov_len < total - pos ? iov.iov_len : total - pos;
+		mb_barrier_var(len);
+		if (len > MERGE_MAX)
+			len = MERGE_MAX;
+		if (!len)
+			continue;
+		__u64 at = pos & (MERGE_MAX - 1); /* pos < total <= MERGE_MAX */
+		if (bpf_probe_read_user(data + at, len, iov.iov_base))
+			goto walk;
+		pos += len;
+	}
+	if (pos != total)
+		goto walk; /* the iovecs changed under the syscall: let the walk report the gap */
+	fill_hdr(&e->hdr, MB_CAP_DATA, w->ts, w->sock, w->gen);
+	e->offset = w->off;
+	e->seg_len = total;
+	e->seg_off = 0;
+	e->cap_len = total;
+	e->dir = w->dir;
+	e->flags = 0;
+	e->pad[0] = e->pad[1] = 0;
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+walk:
+	bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	return 1;
+}
+
 /* Moves the walk past n bytes. */
 static __always_inline void walk_advance(struct walk *w, __u64 n)
 {
@@ -626,6 +763,19 @@ static int walk_cb(__u32 i, void *ctx)
 	return 0;
 }
 
+/* Walks every iovec of every message, one bpf_loop step each (each message takes one more).
+ * Global, so the verifier checks the walk once, with nothing known of w, rather than once per
+ * path of its caller (which, with emit_merged's paths, exceeded its limit on pending
+ * branches). */
+__noinline int walk_iovecs(struct walk *w)
+{
+	if (!w)
+		return 0;
+	struct walk local = *w; /* bpf_loop's context must be on this function's stack */
+	bpf_loop(MB_CAP_MAX_MMSG * (MB_CAP_MAX_IOV + 1), walk_cb, &local, 0);
+	return 0;
+}
+
 /* bpf_loop callback: sums msg_len over the first i messages into w->left. */
 static int mmsg_len_cb(__u32 i, void *ctx)
 {
@@ -651,6 +801,8 @@ static __always_inline int enter_data(__u64 fd, __u64 arg, __u64 cnt, __u8 shape
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
 		return 0;
+	if (sample_below && !sampled_by_ports(sk))
+		return 0;
 	__u64 ts = bpf_ktime_get_ns();
 	__u64 key = (__u64)sk;
 	/* Only TCP sockets are ever tracked: a tracked one needs no protocol check. */
@@ -673,20 +825,15 @@ static __always_inline int enter_data(__u64 fd, __u64 arg, __u64 cnt, __u8 shape
 		.send = send,
 		.dir = request ? MB_CAP_DIR_REQUEST : MB_CAP_DIR_RESPONSE,
 	};
-	__u64 id = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
-		count(MB_CAPC_STASH_FULL, 1);
+	stash(&in);
 	return 0;
 }
 
 static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *p = bpf_map_lookup_elem(&inflight, &id);
-	if (!p)
+	struct inflight in;
+	if (!unstash(&in))
 		return 0;
-	struct inflight in = *p;
-	bpf_map_delete_elem(&inflight, &id);
 	long ret = ctx->ret;
 	if (ret <= 0 || in.shape == SHAPE_CONNECT)
 		return 0;
@@ -732,8 +879,9 @@ static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
 	}
 	if (w.iov_n > MB_CAP_MAX_IOV)
 		w.iov_n = MB_CAP_MAX_IOV;
-	/* Each iovec takes one step, each message one more. */
-	bpf_loop(MB_CAP_MAX_MMSG * (MB_CAP_MAX_IOV + 1), walk_cb, &w, 0);
+	if (!emit_merged(&w))
+		return 0;
+	walk_iovecs(&w);
 	return 0;
 }
 
@@ -842,9 +990,7 @@ int enter_connect(struct trace_event_raw_sys_enter *ctx)
 	if (!proc_ok())
 		return 0;
 	struct inflight in = {.fd = ARG(0), .shape = SHAPE_CONNECT};
-	__u64 id = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
-		count(MB_CAPC_STASH_FULL, 1);
+	stash(&in);
 	return 0;
 }
 
@@ -853,15 +999,12 @@ int enter_connect(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *p = bpf_map_lookup_elem(&inflight, &id);
-	if (!p)
+	struct inflight in;
+	if (!unstash(&in))
 		return 0;
-	__u32 fd = p->fd;
-	__u8 shape = p->shape;
-	bpf_map_delete_elem(&inflight, &id);
+	__u32 fd = in.fd;
 	long ret = ctx->ret;
-	if (shape != SHAPE_CONNECT || (ret != 0 && ret != -EINPROGRESS))
+	if (in.shape != SHAPE_CONNECT || (ret != 0 && ret != -EINPROGRESS))
 		return 0;
 	struct sock *sk = fd_sock(fd);
 	if (sock_is_tcp(sk))
@@ -903,6 +1046,13 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	if (!armed)
 		return 0;
 	__u64 key = ctx->args[0];
+	/* Cheapest rejection first: arrivals are wanted at server ends only, i.e. on a socket whose
+	 * local port is in the set. Every other segment of the host (the clients' ends, unrelated
+	 * TCP traffic) costs two plain loads and a bit test. */
+	if (!port_in_set(TYPED(struct sock, key)->__sk_common.skc_num))
+		return 0;
+	if (!sampled((struct sock *)key, MB_CAP_ROLE_SERVER))
+		return 0;
 	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
 	if (cs && (cs->skip || cs->role != MB_CAP_ROLE_SERVER || !cs->rx.known))
 		return 0;
@@ -924,12 +1074,8 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	}
 	/* Not tracked: keep it for accept if it is a server socket nothing has read yet (all it
 	 * ever received is still unread). */
-	struct sock *sk = (struct sock *)key;
-	if (!port_in_set(BPF_CORE_READ(sk, __sk_common.skc_num)))
-		return 0;
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	if (BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq) !=
-	    (__u32)BPF_CORE_READ(tp, bytes_received))
+	struct tcp_sock *tp = TYPED(struct tcp_sock, key);
+	if (tp->rcv_nxt - tp->copied_seq != (__u32)tp->bytes_received)
 		return 0;
 	struct early_arrivals *ea = bpf_map_lookup_elem(&early, &key);
 	if (!ea) {

@@ -43,6 +43,11 @@
 #ifndef MB_CAPTURE_H
 #define MB_CAPTURE_H
 
+#ifdef __bpf__
+typedef __u64 uint64_t; /* membench/mix.h's one type (no libc headers in BPF) */
+#endif
+#include "membench/mix.h"
+
 /* Kinds of ring-buffer records (mb_cap_hdr.kind). */
 enum mb_cap_kind {
 	MB_CAP_DATA = 1,
@@ -151,6 +156,30 @@ struct mb_cap_arrive {
 	"sys_exit_readv", "sys_exit_recvfrom", "sys_exit_recvmsg", "sys_exit_recvmmsg",        \
 		"sys_exit_write", "sys_exit_writev", "sys_exit_sendto", "sys_exit_sendmsg",    \
 		"sys_exit_sendmmsg"
+
+/* Every syscall tracepoint the capture uses (category "syscalls"), entries then exits: the
+ * cost floor of bench/record/overhead.sh attaches its null programs to exactly these. Keep in
+ * step with the SEC()s of capture.bpf.c and MB_CAP_EXTRA_EXITS. */
+#define MB_CAP_HOOKED_ENTERS                                                                   \
+	"sys_enter_read", "sys_enter_readv", "sys_enter_recvfrom", "sys_enter_recvmsg",        \
+		"sys_enter_recvmmsg", "sys_enter_write", "sys_enter_writev", "sys_enter_sendto", \
+		"sys_enter_sendmsg", "sys_enter_sendmmsg", "sys_enter_connect", "sys_enter_close"
+#define MB_CAP_HOOKED_EXITS                                                                    \
+	"sys_exit_read", MB_CAP_EXTRA_EXITS, "sys_exit_accept", "sys_exit_accept4",            \
+		"sys_exit_connect"
+
+/* Sampling hash of a connection (--sample): mb_mix64 chained over its server end's address and
+ * port, then its client end's (addresses as four 32-bit words in network byte order, IPv4 in the
+ * last word; ports in host byte order). A connection is in a sample of fraction f when its hash
+ * is below f * 2^64. The kernel and user space (tests, tools) compute it alike. */
+static inline __u64 mb_cap_conn_hash(const __u32 saddr[4], __u16 sport, const __u32 caddr[4],
+				     __u16 cport)
+{
+	__u64 h = mb_mix64(((__u64)sport << 16) | cport);
+	for (int i = 0; i < 4; i++)
+		h = mb_mix64(h ^ (((__u64)saddr[i] << 32) | caddr[i]));
+	return h;
+}
 
 _Static_assert(sizeof(struct mb_cap_hdr) == 32, "mb_cap_hdr layout");
 _Static_assert(sizeof(struct mb_cap_data) == 56, "mb_cap_data layout");
