@@ -200,6 +200,11 @@ void an_free(struct analysis *a);
 
 /* Fraction helper: num / den, NAN when den == 0. */
 double an_frac(uint64_t num, uint64_t den);
+
+/* A profile recorded from a sample of the connections (meta sample_ratio f < 1, `membench record
+ * --sample`): 1/f, the factor that turns its counts and rates into estimates for the whole
+ * traffic; 1 for a whole profile. */
+double an_sample_scale(const struct analysis *a);
 /* Twitter's and libCacheSim's write definitions (both are reported). */
 bool an_op_is_write_libcachesim(unsigned op);
 /* Per-op facts used by the engine: carries a value (storage command) / stores an item with a

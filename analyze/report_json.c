@@ -341,12 +341,36 @@ static void json_conns(struct jw *w, const struct analysis *a)
 	jw_obj_end(w);
 }
 
+/* Whole-traffic estimates of a sampled profile (membench record --sample); for a whole profile
+ * fraction 1, scaled false and the estimates equal the recorded figures. */
+static void json_sampling(struct jw *w, const struct analysis *a)
+{
+	double k = an_sample_scale(a);
+	jw_obj(w, "sampling");
+	jw_num(w, "fraction", 1.0 / k);
+	jw_bool(w, "scaled", k != 1.0);
+	jw_obj(w, "estimated");
+	jw_num(w, "requests", (double)a->requests * k);
+	jw_num(w, "commands", (double)a->commands * k);
+	jw_num(w, "connections", (double)a->connections * k);
+	jw_num(w, "mean_rps", a->mean_rps * k);
+	jw_num(w, "peak_rps", a->peak_rps * k);
+	jw_obj(w, "ops");
+	for (unsigned op = 0; op < MB_OP_COUNT; op++)
+		if (a->ops[op])
+			jw_num(w, mb_op_name(op), (double)a->ops[op] * k);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
 void report_json_object(struct jw *w, const char *key, const struct analysis *a)
 {
 	jw_obj(w, key);
 	jw_str(w, "schema", AN_JSON_SCHEMA);
 	jw_str(w, "file", a->src.path ? a->src.path : "");
 	json_profile(w, a);
+	json_sampling(w, a);
 	jw_u64(w, "requests", a->requests);
 	jw_u64(w, "commands", a->commands);
 	jw_num(w, "start_s", (double)a->first_ns / 1e9);
