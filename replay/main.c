@@ -54,6 +54,7 @@ static const char help_text[] =
 "                         (1x = as recorded; the default). Keeps the recorded burst structure.\n"
 "  -r, --rate 50000       a target mean rate in requests/s: the timeline is compressed by\n"
 "                         50000 / (the profile's mean rate). Keeps the recorded burst structure.\n"
+"                         A sampled profile (record --sample F) plays 50000 * F: its share.\n"
 "  -r, --rate max         closed loop, as fast as the target answers with --depth outstanding\n"
 "                         per connection. Does NOT keep the burst structure (no schedule).\n"
 "  -D, --duration D       stop after D (e.g. 30s, 2m); with --loop, run for D\n"
@@ -455,7 +456,9 @@ static int plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **wa
 	p->loop_span = span + (p->commands > 1 ? span / (p->commands - 1) : 1000000);
 	if (p->loop_span == 0)
 		p->loop_span = 1000000;
-	p->speed = o->rate_mode == RP_RATE_OPS ? o->rate / p->mean_rate : o->rate;
+	/* --rate N means the whole traffic's rate: a sample (record --sample f) is played at N * f */
+	double f = mb_profile_reader_meta(rd)->sample_ratio;
+	p->speed = o->rate_mode == RP_RATE_OPS ? o->rate * (f > 0 ? f : 1) / p->mean_rate : o->rate;
 	p->nlanes = o->connections ? o->connections : (p->recorded_conns ? p->recorded_conns : 1);
 	p->nfam = seen_bin && seen_text ? 2 : 1;
 	ret = 0;
