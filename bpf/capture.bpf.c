@@ -452,8 +452,11 @@ static __always_inline void fill_hdr(struct mb_cap_hdr *h, __u8 kind, __u64 ts, 
 	h->pad[0] = h->pad[1] = h->pad[2] = 0;
 }
 
-/* Sends an OPEN or CLOSE record. */
-static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_state *cs, __u64 ts)
+/* Sends an OPEN or CLOSE record. rx_back: bytes the receive stream is reported before its
+ * current position (a connection first seen at the exit of a receive starts before what that
+ * receive returned). */
+static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_state *cs, __u64 ts,
+				      __u64 rx_back)
 {
 	struct mb_cap_conn *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -461,7 +464,7 @@ static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_st
 		return;
 	}
 	fill_hdr(&e->hdr, kind, ts, (__u64)sk, cs->gen);
-	e->rx_offset = cs->rx.known ? stream_offset(cs, sk, false) : 0;
+	e->rx_offset = cs->rx.known ? stream_offset(cs, sk, false) - rx_back : 0;
 	e->tx_offset = cs->tx.known ? stream_offset(cs, sk, true) : 0;
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	__builtin_memset(e->laddr, 0, sizeof(e->laddr));
@@ -525,7 +528,8 @@ enum seen_at {
 
 /* Starts tracking sk (replacing any older connection that used the same struct sock). @return NULL when sk is not on a
  * port of the set, or when the side filter leaves it out. */
-static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at seen, __u64 ts)
+static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at seen, __u64 ts,
+						   __u64 rx_back)
 {
 	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -560,7 +564,7 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 		stream_offset(cs, sk, false);
 		stream_offset(cs, sk, true);
 	}
-	emit_conn(MB_CAP_OPEN, sk, cs, ts);
+	emit_conn(MB_CAP_OPEN, sk, cs, ts, rx_back);
 	if (seen == SEEN_ACCEPT && cs->role == MB_CAP_ROLE_SERVER)
 		announce_early(key, cs);
 	return cs;
@@ -791,87 +795,88 @@ static int mmsg_len_cb(__u32 i, void *ctx)
 
 /* ---- syscall entry and exit ----------------------------------------------------------------- */
 
-static __always_inline int enter_data(__u64 fd, __u64 arg, __u64 cnt, __u8 shape, bool send,
-				      __u64 flags)
+/* The connection behind fd, if it is traced: NULL otherwise. ts is now (the generation of a
+ * connection first seen here); rx_back is how many bytes this syscall has already received (a
+ * receive classified at its exit), so that a connection first seen now starts before them. */
+static __always_inline struct conn_state *traced_conn(__u32 fd, __u64 ts, __u64 rx_back,
+						      struct sock **skp)
 {
-	if (!send && (flags & MSG_PEEK))
-		return 0; /* peeked bytes stay in the socket and are read again */
-	if (!proc_ok())
-		return 0;
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
-		return 0;
+		return NULL;
 	if (sample_below && !sampled_by_ports(sk))
-		return 0;
-	__u64 ts = bpf_ktime_get_ns();
+		return NULL;
 	__u64 key = (__u64)sk;
 	/* Only TCP sockets are ever tracked: a tracked one needs no protocol check. */
 	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
 	if (cs && cs->skip)
-		return 0;
+		return NULL;
 	if (!cs && sock_is_tcp(sk))
-		cs = conn_new(sk, SEEN_TRAFFIC, ts);
+		cs = conn_new(sk, SEEN_TRAFFIC, ts, rx_back);
+	*skp = sk;
+	return cs;
+}
+
+/* Sends, at entry: the data is stamped now (when the application hands it over) and copied at
+ * exit, once the return value says how much the kernel took. */
+static __always_inline int enter_send(__u64 fd, __u64 arg, __u64 cnt, __u8 shape)
+{
+	if (!proc_ok())
+		return 0;
+	__u64 ts = bpf_ktime_get_ns();
+	struct sock *sk = NULL;
+	struct conn_state *cs = traced_conn(fd, ts, 0, &sk);
 	if (!cs)
 		return 0;
-	bool request = (cs->role == MB_CAP_ROLE_SERVER) != send;
 	struct inflight in = {
 		.ts = ts,
-		.sock = key,
+		.sock = (__u64)sk,
 		.gen = cs->gen,
 		.arg = arg,
 		.count = cnt > 0xffffffffULL ? 0xffffffffU : (__u32)cnt,
 		.fd = fd,
 		.shape = shape,
-		.send = send,
-		.dir = request ? MB_CAP_DIR_REQUEST : MB_CAP_DIR_RESPONSE,
+		.send = 1,
+		.dir = cs->role == MB_CAP_ROLE_SERVER ? MB_CAP_DIR_RESPONSE : MB_CAP_DIR_REQUEST,
 	};
 	stash(&in);
 	return 0;
 }
 
-static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
+/* Copies what one data syscall moved (ret: bytes, or messages for *mmsg) into ring records. */
+static __always_inline int emit_data(struct conn_state *cs, const struct inflight *in, long ret,
+				     __u64 ts)
 {
-	struct inflight in;
-	if (!unstash(&in))
-		return 0;
-	long ret = ctx->ret;
-	if (ret <= 0 || in.shape == SHAPE_CONNECT)
-		return 0;
-	__u64 key = in.sock;
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
-	if (!cs || cs->gen != in.gen)
-		return 0; /* closed and replaced during the syscall */
 	count(MB_CAPC_SYSCALLS, 1);
-
 	struct walk w = {
-		.ts = in.send ? in.ts : bpf_ktime_get_ns(),
-		.sock = in.sock,
-		.gen = in.gen,
-		.dir = in.dir,
+		.ts = ts,
+		.sock = in->sock,
+		.gen = in->gen,
+		.dir = in->dir,
 	};
-	if (in.shape == SHAPE_MMSG) {
+	if (in->shape == SHAPE_MMSG) {
 		/* ret is the number of messages; their bytes are consecutive in the stream. */
-		w.msgs = in.arg;
+		w.msgs = in->arg;
 		w.nmsg = ret < MB_CAP_MAX_MMSG ? ret : MB_CAP_MAX_MMSG;
 		bpf_loop(w.nmsg, mmsg_len_cb, &w, 0);
 	} else {
 		w.left = ret;
 	}
-	__u64 end = stream_offset(cs, (struct sock *)in.sock, in.send);
+	__u64 end = stream_offset(cs, (struct sock *)in->sock, in->send);
 	w.off = end - w.left;
 
-	if (in.shape == SHAPE_BUF) {
+	if (in->shape == SHAPE_BUF) {
 		/* read/write move at most MAX_RW_COUNT (< 2 GiB) bytes: ret fits a segment. */
-		emit_segment(&w, in.arg, w.left);
+		emit_segment(&w, in->arg, w.left);
 		return 0;
 	}
-	if (in.shape == SHAPE_IOV) {
-		w.iov = in.arg;
-		w.iov_n = in.count;
+	if (in->shape == SHAPE_IOV) {
+		w.iov = in->arg;
+		w.iov_n = in->count;
 		w.msg_left = w.left;
-	} else if (in.shape == SHAPE_MSG) {
+	} else if (in->shape == SHAPE_MSG) {
 		struct user_msghdr m;
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)in.arg))
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)in->arg))
 			return 0;
 		w.iov = (__u64)m.msg_iov;
 		w.iov_n = m.msg_iovlen;
@@ -885,68 +890,134 @@ static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* A send's exit: what its entry stashed. The slot is emptied whatever the result. */
+static __always_inline int exit_send(long ret)
+{
+	struct inflight in;
+	if (!unstash(&in))
+		return 0;
+	if (ret <= 0 || in.shape == SHAPE_CONNECT)
+		return 0;
+	__u64 key = in.sock;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (!cs || cs->gen != in.gen)
+		return 0; /* closed and replaced during the syscall */
+	return emit_data(cs, &in, ret, in.ts);
+}
+
+/* Syscall numbers of the data syscalls (the exit program's context says which one ran). */
+#if defined(__TARGET_ARCH_x86)
+enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDTO = 44,
+       NR_RECVFROM = 45, NR_SENDMSG = 46, NR_RECVMSG = 47, NR_RECVMMSG = 299,
+       NR_SENDMMSG = 307 };
+#elif defined(__TARGET_ARCH_arm64)
+enum { NR_READ = 63, NR_WRITE = 64, NR_READV = 65, NR_WRITEV = 66, NR_SENDTO = 206,
+       NR_RECVFROM = 207, NR_SENDMSG = 211, NR_RECVMSG = 212, NR_RECVMMSG = 243,
+       NR_SENDMMSG = 269 };
+#else
+#error "syscall numbers of this architecture are not known"
+#endif
+
+/* Argument i (0..3) of the current syscall, from the registers saved at its entry (intact at
+ * its exit; on arm64 the first is in orig_x0, x0 holds the return value by then). */
+static __always_inline __u64 sys_arg(struct pt_regs *regs, int i)
+{
+#if defined(__TARGET_ARCH_x86)
+	return i == 0 ? regs->di : i == 1 ? regs->si : i == 2 ? regs->dx : regs->r10;
+#else
+	return i == 0 ? regs->orig_x0 : regs->regs[i & 7];
+#endif
+}
+
+/* Receives are handled at their exit alone, with their arguments from the saved registers:
+ * no entry program, no stash. A receive that moved nothing (EAGAIN: memcached reads until
+ * its socket is empty, so half of its reads) costs the exit tracepoint and three
+ * instructions. The fd is looked up at exit: another thread closing or replacing it during the
+ * read (a bug of the application) would have the bytes attributed to the new file. */
+static __always_inline int exit_recv(long nr, long ret)
+{
+	__u8 shape;
+	if (nr == NR_READ || nr == NR_RECVFROM)
+		shape = SHAPE_BUF;
+	else if (nr == NR_READV)
+		shape = SHAPE_IOV;
+	else if (nr == NR_RECVMSG)
+		shape = SHAPE_MSG;
+	else
+		shape = SHAPE_MMSG;
+	if (!proc_ok())
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 flags = nr == NR_RECVFROM || nr == NR_RECVMMSG ? sys_arg(regs, 3) :
+		      nr == NR_RECVMSG ? sys_arg(regs, 2) : 0;
+	if (flags & MSG_PEEK)
+		return 0; /* peeked bytes stay in the socket and are read again */
+	struct inflight in = {
+		.arg = sys_arg(regs, 1),
+		.count = shape == SHAPE_IOV || shape == SHAPE_MMSG ? (__u32)sys_arg(regs, 2) : 0,
+		.fd = (__u32)sys_arg(regs, 0),
+		.shape = shape,
+	};
+	__u64 bytes = ret;
+	if (shape == SHAPE_MMSG) {
+		struct walk w = {.msgs = in.arg};
+		bpf_loop(ret < MB_CAP_MAX_MMSG ? ret : MB_CAP_MAX_MMSG, mmsg_len_cb, &w, 0);
+		bytes = w.left;
+	}
+	__u64 ts = bpf_ktime_get_ns();
+	struct sock *sk = NULL;
+	struct conn_state *cs = traced_conn(in.fd, ts, bytes, &sk);
+	if (!cs)
+		return 0;
+	in.sock = (__u64)sk;
+	in.gen = cs->gen;
+	in.dir = cs->role == MB_CAP_ROLE_SERVER ? MB_CAP_DIR_REQUEST : MB_CAP_DIR_RESPONSE;
+	return emit_data(cs, &in, ret, ts);
+}
+
+static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
+{
+	long nr = ctx->id, ret = ctx->ret;
+	bool recv = nr == NR_READ || nr == NR_RECVFROM || nr == NR_READV || nr == NR_RECVMSG ||
+		    nr == NR_RECVMMSG;
+	if (!recv)
+		return exit_send(ret);
+	if (ret <= 0)
+		return 0; /* cheapest rejection first: nothing was received */
+	return exit_recv(nr, ret);
+}
+
 #define ARG(i) (ctx->args[i])
-
-/* Receives: data is copied and stamped at exit. */
-SEC("tracepoint/syscalls/sys_enter_read")
-int enter_read(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, false, 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_readv")
-int enter_readv(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_IOV, false, 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, false, ARG(3));
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_MSG, false, ARG(2));
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvmmsg")
-int enter_recvmmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_MMSG, false, ARG(3));
-}
 
 /* Sends: stamped at entry, copied at exit (the return value says how much was taken). */
 SEC("tracepoint/syscalls/sys_enter_write")
 int enter_write(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, true, 0);
+	return enter_send(ARG(0), ARG(1), 0, SHAPE_BUF);
 }
 
 SEC("tracepoint/syscalls/sys_enter_writev")
 int enter_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_IOV, true, 0);
+	return enter_send(ARG(0), ARG(1), ARG(2), SHAPE_IOV);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int enter_sendto(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, true, 0);
+	return enter_send(ARG(0), ARG(1), 0, SHAPE_BUF);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_MSG, true, 0);
+	return enter_send(ARG(0), ARG(1), 0, SHAPE_MSG);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmmsg")
 int enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_MMSG, true, 0);
+	return enter_send(ARG(0), ARG(1), ARG(2), SHAPE_MMSG);
 }
 
 /* One exit program serves every data syscall (the stashed shape says how to walk), so the
@@ -968,7 +1039,7 @@ static __always_inline int on_accept(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	struct sock *sk = fd_sock(fd);
 	if (sock_is_tcp(sk))
-		conn_new(sk, SEEN_ACCEPT, bpf_ktime_get_ns());
+		conn_new(sk, SEEN_ACCEPT, bpf_ktime_get_ns(), 0);
 	return 0;
 }
 
@@ -1008,7 +1079,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	struct sock *sk = fd_sock(fd);
 	if (sock_is_tcp(sk))
-		conn_new(sk, SEEN_CONNECT, bpf_ktime_get_ns());
+		conn_new(sk, SEEN_CONNECT, bpf_ktime_get_ns(), 0);
 	return 0;
 }
 
@@ -1025,7 +1096,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	if (!cs)
 		return 0;
 	if (!cs->skip)
-		emit_conn(MB_CAP_CLOSE, sk, cs, bpf_ktime_get_ns());
+		emit_conn(MB_CAP_CLOSE, sk, cs, bpf_ktime_get_ns(), 0);
 	bpf_map_delete_elem(&conns, &key);
 	return 0;
 }

@@ -1,10 +1,12 @@
 /* bench-record-nullprobe: attaches bpf/nullprobe.bpf.c (programs that only count) to every
  * hook the recorder uses, the cost floor of bench/record/overhead.sh.
  *
- * usage: bench-record-nullprobe [--no-arrival]
+ * usage: bench-record-nullprobe [--receive-entries] [--no-arrival]
  *   Attaches, prints "attached" on stdout, and waits for SIGINT/SIGTERM; then prints how often
- *   each kind of hook ran ("enter N", "exit N", "arrive N") and exits 0. --no-arrival leaves
- *   out tcp_probe (the floor of `--stamp read`). Needs root (CAP_BPF, CAP_PERFMON).
+ *   each kind of hook ran ("enter N", "exit N", "arrive N") and exits 0. --receive-entries
+ *   also hooks the entries of the receive syscalls, which the capture used until it handled
+ *   receives at their exit alone (the floor as issue 14 measured it); --no-arrival leaves out
+ *   tcp_probe (the floor of `--stamp read`). Needs root (CAP_BPF, CAP_PERFMON).
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 
 static const char *const enters[] = {MB_CAP_HOOKED_ENTERS};
 static const char *const exits[] = {MB_CAP_HOOKED_EXITS};
+static const char *const recv_enters[] = {MB_CAP_UNHOOKED_ENTERS};
 
 static volatile sig_atomic_t stop;
 
@@ -62,7 +65,18 @@ static int attach_all(struct bpf_program *prog, const char *const *names, size_t
 
 int main(int argc, char **argv)
 {
-	int arrival = !(argc > 1 && strcmp(argv[1], "--no-arrival") == 0);
+	int arrival = 1, recv = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-arrival") == 0) {
+			arrival = 0;
+		} else if (strcmp(argv[i], "--receive-entries") == 0) {
+			recv = 1;
+		} else {
+			fprintf(stderr, "usage: bench-record-nullprobe [--receive-entries] "
+					"[--no-arrival]\n");
+			return 2;
+		}
+	}
 	struct bpf_link *links[64] = {0};
 	size_t nlinks = 0;
 	int rc = 1;
@@ -74,7 +88,9 @@ int main(int argc, char **argv)
 	if (attach_all(skel->progs.null_enter, enters, sizeof(enters) / sizeof(enters[0]), links,
 		       &nlinks) ||
 	    attach_all(skel->progs.null_exit, exits, sizeof(exits) / sizeof(exits[0]), links,
-		       &nlinks))
+		       &nlinks) ||
+	    (recv && attach_all(skel->progs.null_enter, recv_enters,
+				sizeof(recv_enters) / sizeof(recv_enters[0]), links, &nlinks)))
 		goto cleanup;
 	if (arrival &&
 	    !(links[nlinks++] = bpf_program__attach_raw_tracepoint(skel->progs.null_arrive,

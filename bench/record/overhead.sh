@@ -6,8 +6,8 @@
 #        -DCMAKE_BUILD_TYPE=Release and build membench-record, membench-replay,
 #        bench-replay-mkprofile, bench-record-nullprobe and mbp_dump)
 #        env: ROUNDS (default 5), DUR (seconds per measurement, default 4), CONC (memcaslap
-#        connections, default 16), WIN (memcaslap --win_size, default 1k), VARIANTS (default
-#        "off null rec s4 s16"), STATS=0 to skip the bpf_stats pass, UNTRACED=0 to skip the
+#        connections, default 64: enough to keep memcached's core busy here), WIN (memcaslap --win_size, default 1k), VARIANTS (default
+#        "off null14 null rec s4 s16"), STATS=0 to skip the bpf_stats pass, UNTRACED=0 to skip the
 #        unrelated-load section
 #
 # Setup (issue 14): memcached -t 1 pinned to CPU 0, the load pinned to CPU 1, the recorder and
@@ -16,6 +16,8 @@
 #   off   no BPF program of ours
 #   null  bench-record-nullprobe: programs that only count, on every hook the recorder uses
 #         (the floor: what the kernel charges for calling anything there)
+#   null14  the same plus the entries of the receive syscalls: the hooks of issue 14's floor
+#         (the recorder then hooked them; it now handles receives at their exit alone)
 #   rec   membench record ebpf:any --port P (default options: arrival stamps)
 #   s4    the same with --sample 1/4;  s16: --sample 1/16
 # Loads:
@@ -42,9 +44,9 @@ MK=$BIN/bench-replay-mkprofile
 DUMP=$BUILD/tests/record/mbp_dump
 ROUNDS=${ROUNDS:-5}
 DUR=${DUR:-4}
-CONC=${CONC:-16}
+CONC=${CONC:-64}
 WIN=${WIN:-1k}
-VARIANTS=${VARIANTS:-off null rec s4 s16}
+VARIANTS=${VARIANTS:-off null14 null rec s4 s16}
 STATS=${STATS:-1}
 UNTRACED=${UNTRACED:-1}
 for t in "$REC" "$NULLP" "$REPLAY" "$MK" "$DUMP"; do
@@ -93,8 +95,10 @@ bg_start() {
   BG_PID=
   case $1 in
     off) return ;;
-    null)
-      "$NULLP" >"$TMP/null.out" 2>"$TMP/bg.err" &
+    null|null14)
+      local nargs=()
+      [ "$1" = null14 ] && nargs=(--receive-entries)
+      "$NULLP" "${nargs[@]}" >"$TMP/null.out" 2>"$TMP/bg.err" &
       BG_PID=$!
       for _ in $(seq 300); do grep -q attached "$TMP/null.out" 2>/dev/null && return; sleep 0.05; done ;;
     rec|s4|s16|untr)
@@ -140,7 +144,9 @@ run_load() {
   ns=$(( $(now) - t0 ))
   OPS=$(( $(ops) - o0 ))
   RATE=$(( OPS * 1000000000 / ns ))
-  US=$(awk -v c="$(( $(mc_ns) - c0 ))" -v n="$OPS" 'BEGIN {printf "%.3f", c / 1e3 / n}')
+  local c=$(( $(mc_ns) - c0 ))
+  US=$(awk -v c="$c" -v n="$OPS" 'BEGIN {printf "%.3f", c / 1e3 / n}')
+  BUSY=$(awk -v c="$c" -v t="$ns" 'BEGIN {printf "%.0f%%", 100 * c / t}')
 }
 
 echo "machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r), memcached $(memcached -V | awk '{print $2}')"
@@ -155,7 +161,7 @@ HALF=$(( RATE / 2 ))
 echo "half = membench replay --rate $HALF (50% of the warm-up's $RATE req/s), 16 connections, 90% gets"
 
 declare -A US_OF RATE_OF REC_OF
-printf '\n%-5s %-5s %-5s %10s %10s %10s %8s %6s\n' round load var req_per_s mc_us/req rec/req drops gaps
+printf '\n%-5s %-5s %-6s %10s %8s %10s %10s %8s %6s\n' round load var req_per_s mc_busy mc_us/req rec/req drops gaps
 variants=($VARIANTS)
 for r in $(seq "$ROUNDS"); do
   for load in sat half; do
@@ -170,14 +176,14 @@ for r in $(seq "$ROUNDS"); do
       US_OF[$load.$v]+="$US "
       RATE_OF[$load.$v]+="$RATE "
       REC_OF[$load.$v]+="$per "
-      printf '%-5s %-5s %-5s %10d %10s %10s %8s %6s\n' "$r" "$load" "$v" "$RATE" "$US" "$per" "$DROPS" "$GAPS"
+      printf '%-5s %-5s %-6s %10d %8s %10s %10s %8s %6s\n' "$r" "$load" "$v" "$RATE" "$BUSY" "$US" "$per" "$DROPS" "$GAPS"
     done
   done
 done
 
 echo
 echo "medians over $ROUNDS rounds (ratio = memcached CPU per request / the same without recorder):"
-printf '%-5s %-5s %10s %10s %8s %10s %10s\n' load var req_per_s mc_us/req ratio over_off rec/req
+printf '%-5s %-6s %10s %10s %8s %10s %10s\n' load var req_per_s mc_us/req ratio over_off rec/req
 for load in sat half; do
   base=$(printf '%s\n' ${US_OF[$load.off]:-} | median)
   for v in "${variants[@]}"; do
@@ -185,8 +191,8 @@ for load in sat half; do
     rate=$(printf '%s\n' ${RATE_OF[$load.$v]} | median)
     per=$(printf '%s\n' ${REC_OF[$load.$v]} | grep -v '^-$' | median || true)
     awk -v l="$load" -v v="$v" -v r="$rate" -v u="$us" -v b="$base" -v p="${per:--}" 'BEGIN {
-      if (b == "-" || b == 0) { printf "%-5s %-5s %10d %10s %8s %10s %10s\n", l, v, r, u, "-", "-", p; exit }
-      printf "%-5s %-5s %10d %10.3f %8.3f %+9.1f%% %10s\n", l, v, r, u, u / b, 100 * (u / b - 1), p }'
+      if (b == "-" || b == 0) { printf "%-5s %-6s %10d %10s %8s %10s %10s\n", l, v, r, u, "-", "-", p; exit }
+      printf "%-5s %-6s %10d %10.3f %8.3f %+9.1f%% %10s\n", l, v, r, u, u / b, 100 * (u / b - 1), p }'
   done
 done
 
