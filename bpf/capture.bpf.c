@@ -42,13 +42,12 @@
 #include <bpf/bpf_helpers.h>
 
 #include "capture.h"
+#include "fd_sock.h"
 
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define SOCK_STREAM 1
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 #define MSG_PEEK 0x02
 #define EINPROGRESS 115
 #define RCV_SHUTDOWN 1
@@ -58,13 +57,6 @@
 #define TCP_TIME_WAIT 6
 #define TCP_LAST_ACK 9
 #define TCP_CLOSING 11
-
-/* bpf_rdonly_cast (a kfunc the verifier replaces by a plain move): a kernel address as a
- * read-only BTF-typed pointer, so that its fields are read with plain, fault-safe loads
- * instead of bpf_probe_read_kernel calls (about 20 ns each). A NULL or stale address reads as
- * zeros, never faults. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-#define TYPED(T, p) ((T *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(T)))
 
 /* Keeps the compiler from reusing an unchecked copy of v after a bounds check (the verifier
  * tracks bounds per register). */
@@ -245,34 +237,6 @@ static __always_inline bool proc_ok(void)
 	return true;
 }
 
-/* fd of the current process -> its struct sock if it is a socket, else NULL. The hot path of
- * every syscall on a hooked tracepoint, so the protocol checks are left to sock_is_tcp(),
- * needed only for a socket the probe does not track yet. Every step but one is a plain load
- * through a BTF-typed pointer (the task's, then TYPED casts), which the JIT turns into one
- * fault-safe instruction; only the fd array slot (a variable index into an array of pointers,
- * which the verifier does not type) is a bpf_probe_read_kernel. Measured: 5 helper reads
- * -> 1 (bench/record/RESULTS.md). */
-static __always_inline struct sock *fd_sock(__u32 fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct files_struct *files = task->files;
-	if (!files)
-		return NULL;
-	struct fdtable *fdt = files->fdt;
-	if (!fdt || fd >= fdt->max_fds)
-		return NULL;
-	struct file **fda = fdt->fd;
-	struct file *f = NULL;
-	if (bpf_probe_read_kernel(&f, sizeof(f), fda + fd) || !f)
-		return NULL;
-	struct file *tf = TYPED(struct file, f);
-	struct inode *inode = tf->f_inode;
-	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
-		return NULL;
-	struct socket *so = TYPED(struct socket, tf->private_data);
-	return so->sk;
-}
-
 /* TCP over IPv4 or IPv6. */
 static __always_inline bool sock_is_tcp(struct sock *sk)
 {
@@ -431,14 +395,19 @@ static __always_inline __u64 stream_offset(struct conn_state *cs, struct sock *s
 	return off;
 }
 
-/* Waking the reader for every record costs it a syscall per record; with wakeup_bytes set, it
- * is woken only when the ring fills up, and otherwise reads on its own timer. */
-static __always_inline __u64 wake_flags(void)
+/* Waking the reader for every record costs it a syscall per record; with wakeup_bytes set (a
+ * power of two), it is woken each time another wakeup_bytes of records have been produced (the
+ * producer position, which this record's reservation just moved by about size, crossed a
+ * multiple of it), and otherwise reads on its own timer. Asking how full the ring is instead
+ * (BPF_RB_AVAIL_DATA) reads the consumer position, a cache line the reader writes: measured
+ * about 50 ns a record here (bench/record/overhead.sh, part ringq); the producer position is
+ * the line the reservation has just written. */
+static __always_inline __u64 wake_flags(__u64 size)
 {
 	if (!wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
-									       BPF_RB_NO_WAKEUP;
+	__u64 end = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+	return ((end - size) ^ end) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_hdr(struct mb_cap_hdr *h, __u8 kind, __u64 ts, __u64 sock,
@@ -484,7 +453,7 @@ static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_st
 	e->role = cs->role;
 	e->accepted = cs->accepted;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e)));
 }
 
 /* Sends an ARRIVE record: request bytes [off, off + len) reached the server end at ts. */
@@ -500,7 +469,7 @@ static __always_inline void emit_arrive(__u64 sock, __u64 gen, __u64 ts, __u64 o
 	e->offset = off;
 	e->len = len;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e)));
 	count(MB_CAPC_ARRIVALS, 1);
 }
 
@@ -635,7 +604,7 @@ fill:
 	e->seg_off = seg_off;
 	e->dir = w->dir;
 	e->pad[0] = e->pad[1] = 0;
-	bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + e->cap_len));
 	return 0;
 drop:
 	count(MB_CAPC_RING_DROPS, 1);
@@ -714,7 +683,7 @@ __noinline int emit_merged(struct walk *w)
 	e->dir = w->dir;
 	e->flags = 0;
 	e->pad[0] = e->pad[1] = 0;
-	bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + 2 * MERGE_MAX));
 	return 0;
 walk:
 	bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
@@ -795,11 +764,10 @@ static int mmsg_len_cb(__u32 i, void *ctx)
 
 /* ---- syscall entry and exit ----------------------------------------------------------------- */
 
-/* The connection behind fd, if it is traced: NULL otherwise. ts is now (the generation of a
- * connection first seen here); rx_back is how many bytes this syscall has already received (a
- * receive classified at its exit), so that a connection first seen now starts before them. */
-static __always_inline struct conn_state *traced_conn(__u32 fd, __u64 ts, __u64 rx_back,
-						      struct sock **skp)
+/* The connection behind fd, if it is traced: NULL otherwise. rx_back is how many bytes this
+ * syscall has already received (a receive classified at its exit), so that a connection first
+ * seen now starts before them. Reads no clock: an untraced fd costs the walk and a lookup. */
+static __always_inline struct conn_state *traced_conn(__u32 fd, __u64 rx_back, struct sock **skp)
 {
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
@@ -812,7 +780,7 @@ static __always_inline struct conn_state *traced_conn(__u32 fd, __u64 ts, __u64 
 	if (cs && cs->skip)
 		return NULL;
 	if (!cs && sock_is_tcp(sk))
-		cs = conn_new(sk, SEEN_TRAFFIC, ts, rx_back);
+		cs = conn_new(sk, SEEN_TRAFFIC, bpf_ktime_get_ns(), rx_back);
 	*skp = sk;
 	return cs;
 }
@@ -823,13 +791,12 @@ static __always_inline int enter_send(__u64 fd, __u64 arg, __u64 cnt, __u8 shape
 {
 	if (!proc_ok())
 		return 0;
-	__u64 ts = bpf_ktime_get_ns();
 	struct sock *sk = NULL;
-	struct conn_state *cs = traced_conn(fd, ts, 0, &sk);
+	struct conn_state *cs = traced_conn(fd, 0, &sk);
 	if (!cs)
 		return 0;
 	struct inflight in = {
-		.ts = ts,
+		.ts = bpf_ktime_get_ns(),
 		.sock = (__u64)sk,
 		.gen = cs->gen,
 		.arg = arg,
@@ -964,11 +931,11 @@ static __always_inline int exit_recv(long nr, long ret)
 		bpf_loop(ret < MB_CAP_MAX_MMSG ? ret : MB_CAP_MAX_MMSG, mmsg_len_cb, &w, 0);
 		bytes = w.left;
 	}
-	__u64 ts = bpf_ktime_get_ns();
 	struct sock *sk = NULL;
-	struct conn_state *cs = traced_conn(in.fd, ts, bytes, &sk);
+	struct conn_state *cs = traced_conn(in.fd, bytes, &sk);
 	if (!cs)
 		return 0;
+	__u64 ts = bpf_ktime_get_ns();
 	in.sock = (__u64)sk;
 	in.gen = cs->gen;
 	in.dir = cs->role == MB_CAP_ROLE_SERVER ? MB_CAP_DIR_REQUEST : MB_CAP_DIR_RESPONSE;

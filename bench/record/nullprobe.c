@@ -2,11 +2,14 @@
  * hook the recorder uses, the cost floor of bench/record/overhead.sh.
  *
  * usage: bench-record-nullprobe [--receive-entries] [--no-arrival]
+ *        bench-record-nullprobe --part walk|probewalk|cache|ring|ringq|ktime|null
  *   Attaches, prints "attached" on stdout, and waits for SIGINT/SIGTERM; then prints how often
  *   each kind of hook ran ("enter N", "exit N", "arrive N") and exits 0. --receive-entries
  *   also hooks the entries of the receive syscalls, which the capture used until it handled
  *   receives at their exit alone (the floor as issue 14 measured it); --no-arrival leaves out
- *   tcp_probe (the floor of `--stamp read`). Needs root (CAP_BPF, CAP_PERFMON).
+ *   tcp_probe (the floor of `--stamp read`). --part attaches one building block of the
+ *   recorder alone to sys_enter_write (null: the counting program) for bpf_stats to time.
+ *   Needs root (CAP_BPF, CAP_PERFMON).
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,6 +35,14 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static int drop_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
 }
 
 /* Sum over CPUs of slot idx. */
@@ -66,14 +77,18 @@ static int attach_all(struct bpf_program *prog, const char *const *names, size_t
 int main(int argc, char **argv)
 {
 	int arrival = 1, recv = 0;
+	const char *part = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-arrival") == 0) {
+		if (strcmp(argv[i], "--part") == 0 && i + 1 < argc) {
+			part = argv[++i];
+		} else if (strcmp(argv[i], "--no-arrival") == 0) {
 			arrival = 0;
 		} else if (strcmp(argv[i], "--receive-entries") == 0) {
 			recv = 1;
 		} else {
 			fprintf(stderr, "usage: bench-record-nullprobe [--receive-entries] "
-					"[--no-arrival]\n");
+					"[--no-arrival] | --part walk|probewalk|cache|ring|ringq|"
+					"ktime|null\n");
 			return 2;
 		}
 	}
@@ -85,7 +100,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-record-nullprobe: cannot load: %s\n", strerror(errno));
 		return 1;
 	}
-	if (attach_all(skel->progs.null_enter, enters, sizeof(enters) / sizeof(enters[0]), links,
+	if (part) {
+		static const char *const write_enter[] = {"sys_enter_write"};
+		struct bpf_program *prog = strcmp(part, "walk") == 0      ? skel->progs.part_walk :
+					   strcmp(part, "probewalk") == 0 ? skel->progs.part_probewalk :
+					   strcmp(part, "cache") == 0     ? skel->progs.part_cache :
+					   strcmp(part, "ring") == 0      ? skel->progs.part_ring :
+					   strcmp(part, "ringq") == 0     ? skel->progs.part_ringq :
+					   strcmp(part, "ktime") == 0     ? skel->progs.part_ktime :
+					   strcmp(part, "null") == 0      ? skel->progs.null_enter :
+									    NULL;
+		if (!prog) {
+			fprintf(stderr, "bench-record-nullprobe: unknown part '%s'\n", part);
+			goto cleanup;
+		}
+		if (attach_all(prog, write_enter, 1, links, &nlinks))
+			goto cleanup;
+		arrival = 0;
+	} else if (attach_all(skel->progs.null_enter, enters, sizeof(enters) / sizeof(enters[0]), links,
 		       &nlinks) ||
 	    attach_all(skel->progs.null_exit, exits, sizeof(exits) / sizeof(exits[0]), links,
 		       &nlinks) ||
@@ -103,8 +135,16 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	printf("attached\n");
 	fflush(stdout);
-	while (!stop)
-		pause();
+	/* the ring parts need a reader, as the capture has one: drain every 10 ms */
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.ring), drop_record, NULL,
+						  NULL);
+	while (!stop) {
+		if (rb)
+			ring_buffer__poll(rb, 10);
+		else
+			pause();
+	}
+	ring_buffer__free(rb);
 	printf("enter %llu\nexit %llu\narrive %llu\n", hits(skel, 0), hits(skel, 1), hits(skel, 2));
 	rc = 0;
 cleanup:
