@@ -6,14 +6,15 @@
 #    file over a traced socket;
 #  - exec: the new program keeps the socket (same fd) and goes on talking on it.
 # Every request must land on its own connection, once, with its response; bytes written to a
-# file through a reused fd number must not be recorded.
+# file through a reused fd number must not be recorded. The fd games are the client's, so the
+# capture records client ends (--side client): the ends whose fds change under the probes.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
 source "$MB_SOURCE_DIR/tests/record/reclib.sh" || exit 1
 rec_need_bpf
 mb_start_memcached
 
-rec_start fds ebpf:any --port "$MC_PORT" --keep-keys
+rec_start fds ebpf:any --port "$MC_PORT" --keep-keys --side client
 $PY - "$MC_PORT" "$MB_TMP" <<'EOF'
 import os, socket, sys
 port, tmp = int(sys.argv[1]), sys.argv[2]
