@@ -141,12 +141,36 @@ struct stream_pos {
 
 struct conn_state {
 	__u64 gen;
+	__u64 ident;   /* sock_ident() when tracking began: a struct sock freed without close()
+			* (dup2 over its fd, exit, close_range) and reused by another connection
+			* keeps its address, and this entry, but not its ports and peer */
 	struct stream_pos rx, tx;
 	__u8 role;     /* enum mb_cap_role */
 	__u8 skip;     /* not traced (side filter); kept so the decision is made once */
 	__u8 accepted; /* seen at accept/connect */
 	__u8 pad[5];
+	/* The arrival slot (server ends, x86_64): the arrival of a request segment that reached the
+	 * socket while it held nothing unread, so that the next read starts with it. tcp_probe
+	 * fills it instead of sending an ARRIVE record, and the exit of the read that returns those
+	 * bytes empties it into its data record. Handover by arr_full: tcp_probe (one at a time per
+	 * socket, under its lock) fills only an empty slot, writing the fields before the flag, and
+	 * sends an ARRIVE record as before when the slot is still full (the read that empties it
+	 * has not exited yet); the reader reads the fields after the flag and clears the flag
+	 * after them. x86 keeps stores in order, loads in order, and loads before later stores;
+	 * the volatile accesses keep the compiler from reordering them. */
+	__u32 arr_full;
+	__u32 arr_len;
+	__u64 arr_off;
+	__u64 arr_ts;
 };
+
+#if defined(__TARGET_ARCH_x86)
+#define ARRIVAL_SLOT 1
+#else
+#define ARRIVAL_SLOT 0 /* weaker memory ordering: every arrival goes through the ring */
+#endif
+#define MB_READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define MB_WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -308,6 +332,40 @@ static __always_inline bool sampled_by_ports(struct sock *sk)
 	if (port_in_set(bpf_ntohs(c->skc_dport)))
 		return sampled(sk, MB_CAP_ROLE_CLIENT);
 	return true;
+}
+
+/* The connection's ports and peer address, folded: what tells a connection from a later one
+ * that reuses its struct sock. Plain loads from the first cache line of the sock. */
+static __always_inline __u64 sock_ident(struct sock *sk)
+{
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	__u32 peer = c->skc_daddr;
+	if (c->skc_family == AF_INET6) {
+		peer = 0;
+		for (int i = 0; i < 4; i++)
+			peer ^= c->skc_v6_daddr.in6_u.u6_addr32[i];
+	}
+	return ((__u64)c->skc_num << 48) | ((__u64)c->skc_dport << 32) | peer;
+}
+
+/* The tracked state of sk, or NULL; an entry left by an earlier connection that used the same
+ * struct sock (closed without a close() the probe saw) is deleted and not returned. A socket
+ * that went to TCP_CLOSE (an RST) has given its local port back (inet_num is 0): then only the
+ * peer is compared. */
+static __always_inline struct conn_state *conn_find(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (!cs)
+		return NULL;
+	__u64 now = sock_ident(sk), was = cs->ident;
+	if (!(now >> 48))
+		was &= (1ULL << 48) - 1;
+	if (now != was) {
+		bpf_map_delete_elem(&conns, &key);
+		return NULL;
+	}
+	return cs;
 }
 
 /* Whether the side filter leaves out this end of a connection. */
@@ -509,6 +567,7 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	struct conn_state init = {
 		.gen = ts,
+		.ident = sock_ident(sk),
 		.role = role,
 		.skip = side_skips(sk, role) || !sampled(sk, role),
 		.accepted = seen != SEEN_TRAFFIC,
@@ -556,6 +615,8 @@ struct walk {
 	__u32 nmsg;     /* messages (mmsghdr entries) to visit */
 	__u32 msg_i;    /* next message */
 	__u32 seg_len;  /* current segment: length */
+	__u64 arr_ts;   /* arrival slot for the first record (0: none), see conn_state */
+	__u32 arr_len;
 	__u8 dir;
 	__u8 pad[3];
 };
@@ -604,6 +665,11 @@ fill:
 	e->seg_off = seg_off;
 	e->dir = w->dir;
 	e->pad[0] = e->pad[1] = 0;
+	e->arrive_ts = w->arr_ts; /* the syscall's first record carries its arrival slot */
+	e->arrive_len = w->arr_len;
+	e->pad2 = 0;
+	w->arr_ts = 0;
+	w->arr_len = 0;
 	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + e->cap_len));
 	return 0;
 drop:
@@ -683,6 +749,9 @@ __noinline int emit_merged(struct walk *w)
 	e->dir = w->dir;
 	e->flags = 0;
 	e->pad[0] = e->pad[1] = 0;
+	e->arrive_ts = w->arr_ts;
+	e->arrive_len = w->arr_len;
+	e->pad2 = 0;
 	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + 2 * MERGE_MAX));
 	return 0;
 walk:
@@ -774,9 +843,8 @@ static __always_inline struct conn_state *traced_conn(__u32 fd, __u64 rx_back, s
 		return NULL;
 	if (sample_below && !sampled_by_ports(sk))
 		return NULL;
-	__u64 key = (__u64)sk;
 	/* Only TCP sockets are ever tracked: a tracked one needs no protocol check. */
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct conn_state *cs = conn_find(sk);
 	if (cs && cs->skip)
 		return NULL;
 	if (!cs && sock_is_tcp(sk))
@@ -831,6 +899,20 @@ static __always_inline int emit_data(struct conn_state *cs, const struct infligh
 	}
 	__u64 end = stream_offset(cs, (struct sock *)in->sock, in->send);
 	w.off = end - w.left;
+	if (ARRIVAL_SLOT && !in->send && cs->role == MB_CAP_ROLE_SERVER &&
+	    MB_READ_ONCE(cs->arr_full)) {
+		/* Did these bytes start with a segment that arrived at the empty socket? The
+		 * slot is emptied once this read has reached its bytes (matching or not: a slot
+		 * nobody can match any more must not hold the next arrivals back). */
+		__u64 aoff = MB_READ_ONCE(cs->arr_off), ats = MB_READ_ONCE(cs->arr_ts);
+		__u32 alen = MB_READ_ONCE(cs->arr_len);
+		if (aoff == w.off) {
+			w.arr_ts = ats;
+			w.arr_len = alen;
+		}
+		if (aoff < w.off + w.left)
+			MB_WRITE_ONCE(cs->arr_full, 0);
+	}
 
 	if (in->shape == SHAPE_BUF) {
 		/* read/write move at most MAX_RW_COUNT (< 2 GiB) bytes: ret fits a segment. */
@@ -1059,7 +1141,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	if (!sk)
 		return 0;
 	__u64 key = (__u64)sk; /* tracked sockets are TCP */
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct conn_state *cs = conn_find(sk);
 	if (!cs)
 		return 0;
 	if (!cs->skip)
@@ -1091,7 +1173,7 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (!sampled((struct sock *)key, MB_CAP_ROLE_SERVER))
 		return 0;
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct conn_state *cs = conn_find((struct sock *)key);
 	if (cs && (cs->skip || cs->role != MB_CAP_ROLE_SERVER || !cs->rx.known))
 		return 0;
 	/* struct tcp_skb_cb at skb->cb: seq, then end_seq (= seq + data + SYN + FIN) */
@@ -1106,8 +1188,20 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	if (cs) {
 		/* Read-only use of the position: syscalls own `last`; any recent value works. */
 		__u64 last = cs->rx.last;
-		emit_arrive(key, cs->gen, ts, last + (__s64)(__s32)(seq[0] - cs->rx.k - (__u32)last),
-			    len);
+		__u64 off = last + (__s64)(__s32)(seq[0] - cs->rx.k - (__u32)last);
+		struct tcp_sock *tp = TYPED(struct tcp_sock, key);
+		if (ARRIVAL_SLOT && !MB_READ_ONCE(cs->arr_full) && tp->copied_seq == tp->rcv_nxt &&
+		    seq[0] == tp->rcv_nxt) {
+			/* Nothing unread, and this segment is next in order: the next read starts
+			 * with it. Its stamp waits in the slot for that read, with no ring record. */
+			MB_WRITE_ONCE(cs->arr_off, off);
+			MB_WRITE_ONCE(cs->arr_len, len);
+			MB_WRITE_ONCE(cs->arr_ts, ts);
+			MB_WRITE_ONCE(cs->arr_full, 1);
+			count(MB_CAPC_ARRIVALS, 1);
+			return 0;
+		}
+		emit_arrive(key, cs->gen, ts, off, len);
 		return 0;
 	}
 	/* Not tracked: keep it for accept if it is a server socket nothing has read yet (all it
@@ -1133,7 +1227,7 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	/* accept() may have tracked the connection, and announced `early`, between the lookup above
 	 * and now (the client sends at once, accept runs on another CPU): then announce it here.
 	 * Both may announce the same segments; user space ignores repeated bytes. */
-	cs = bpf_map_lookup_elem(&conns, &key);
+	cs = conn_find((struct sock *)key);
 	if (cs && !cs->skip && cs->role == MB_CAP_ROLE_SERVER && cs->rx.known)
 		announce_early(key, cs);
 	return 0;

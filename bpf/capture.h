@@ -19,7 +19,10 @@
  *   MB_CAP_ARRIVE struct mb_cap_arrive: a TCP segment carrying request bytes reached the server
  *                 end of a traced connection (tcp_probe, in the kernel's receive path), before
  *                 the application read it. Lets user space stamp each request with the time it
- *                 arrived rather than the time the server got round to reading it.
+ *                 arrived rather than the time the server got round to reading it. A segment
+ *                 that reaches a socket holding nothing unread (the usual case below
+ *                 saturation) sends no ARRIVE: its arrival rides in the data record of the
+ *                 read that returns it (mb_cap_data.arrive_ts/arrive_len; x86_64).
  *
  * Connection identity: (hdr.sock, hdr.gen). sock is the kernel address of the struct sock; gen
  * is the CLOCK_MONOTONIC time at which the probe started tracking the connection, renewed on every
@@ -109,7 +112,7 @@ struct mb_cap_hdr {
 	__u8 pad[3];
 };
 
-/* MB_CAP_DATA: followed by cap_len payload bytes. 56 bytes. */
+/* MB_CAP_DATA: followed by cap_len payload bytes. 72 bytes. */
 struct mb_cap_data {
 	struct mb_cap_hdr hdr;
 	__u64 offset;    /* stream offset (this direction) of the first payload byte */
@@ -119,6 +122,12 @@ struct mb_cap_data {
 	__u8 dir;        /* MB_CAP_DIR_REQUEST or MB_CAP_DIR_RESPONSE */
 	__u8 flags;      /* MB_CAPF_* */
 	__u8 pad[2];
+	/* Server ends' receives: when the read's first bytes arrived at an empty socket, their
+	 * arrival (what an MB_CAP_ARRIVE record would have said, saved a ring record): request
+	 * bytes [offset, offset + arrive_len) reached the socket at arrive_ts. 0: none. */
+	__u64 arrive_ts;
+	__u32 arrive_len;
+	__u32 pad2;
 	/* __u8 data[cap_len] follows */
 };
 
@@ -186,7 +195,7 @@ static inline __u64 mb_cap_conn_hash(const __u32 saddr[4], __u16 sport, const __
 }
 
 _Static_assert(sizeof(struct mb_cap_hdr) == 32, "mb_cap_hdr layout");
-_Static_assert(sizeof(struct mb_cap_data) == 56, "mb_cap_data layout");
+_Static_assert(sizeof(struct mb_cap_data) == 72, "mb_cap_data layout");
 _Static_assert(sizeof(struct mb_cap_conn) == 104, "mb_cap_conn layout");
 _Static_assert(sizeof(struct mb_cap_arrive) == 48, "mb_cap_arrive layout");
 

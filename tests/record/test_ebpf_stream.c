@@ -370,7 +370,7 @@ static void test_bad_records(void **state)
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
 	struct capture_stream *s = new_stream(b, 0);
-	uint8_t junk[64] = {0};
+	uint8_t junk[128] = {0}; /* room for the largest record (mb_cap_data grew to 72 bytes) */
 	assert_int_equal(capture_stream_event(s, junk, 8), 0);
 	struct mb_cap_hdr h = {.kind = 99};
 	memcpy(junk, &h, sizeof(h));
@@ -459,6 +459,61 @@ static void test_arrival_missing_keeps_order(void **state)
 	free(b);
 }
 
+/* A read whose first bytes arrived at an empty socket carries that arrival in its data record
+ * (arrive_ts, no ARRIVE record); a later segment, which arrived while those bytes waited, was
+ * announced by an ARRIVE record that user space took first. Both stamps hold: the carried one
+ * is queued in front. A carried range overlapping the next one is cut where it starts; ranges
+ * already fed do not stand in the way of the next read's (the bug: every other request of a
+ * one-at-a-time client lost its arrival stamp). */
+static void test_arrival_carried_by_data(void **state)
+{
+	(void)state;
+	struct sinkbuf *b = malloc(sizeof(*b));
+	struct capture_stream *s = new_stream(b, 0);
+	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
+	ev_arrive(s, SOCK_A, 1, 1800, 7, 7); /* "get b\r\n", arrived while "get a" waited */
+	static uint8_t buf[sizeof(struct mb_cap_data) + 64];
+	const char *req = "get a\r\nget b\r\n";
+	struct mb_cap_data e;
+	memset(&e, 0, sizeof(e));
+	e.hdr.ts_ns = 5000; /* the read */
+	e.hdr.sock = SOCK_A;
+	e.hdr.gen = 1;
+	e.hdr.kind = MB_CAP_DATA;
+	e.seg_len = e.cap_len = 14;
+	e.dir = REQ;
+	e.arrive_ts = 1500;
+	e.arrive_len = 10; /* claims 3 bytes of "get b": cut at 7 */
+	memcpy(buf, &e, sizeof(e));
+	memcpy(buf + sizeof(e), req, 14);
+	assert_int_equal(capture_stream_event(s, buf, sizeof(e) + 14), 0);
+	ev_data(s, SOCK_A, 1, RESP, 5100, 0, "END\r\nEND\r\n");
+	/* the next request alone, its arrival carried too (the ranges above are all fed) */
+	e.hdr.ts_ns = 7000;
+	e.offset = 14;
+	e.seg_len = e.cap_len = 7;
+	e.arrive_ts = 6500;
+	e.arrive_len = 7;
+	memcpy(buf, &e, sizeof(e));
+	memcpy(buf + sizeof(e), "get c\r\n", 7);
+	assert_int_equal(capture_stream_event(s, buf, sizeof(e) + 7), 0);
+	ev_data(s, SOCK_A, 1, RESP, 7100, 10, "END\r\n");
+	assert_int_equal(capture_stream_finish(s), 0);
+	assert_int_equal(b->n, 3);
+	assert_string_equal(b->r[0].key, "a");
+	assert_int_equal(b->r[0].rec.time_ns, 1500 - START);
+	assert_string_equal(b->r[1].key, "b");
+	assert_int_equal(b->r[1].rec.time_ns, 1800 - START);
+	assert_string_equal(b->r[2].key, "c");
+	assert_int_equal(b->r[2].rec.time_ns, 6500 - START);
+	const struct capture_stream_counters *c = capture_stream_counters(s);
+	assert_int_equal(c->arrivals, 3);
+	assert_int_equal(c->arrival_bytes, 21);
+	assert_int_equal(c->read_time_bytes, 0);
+	capture_stream_free(s);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_sock_reuse),     cmocka_unit_test(test_close_tail_gap),
 		cmocka_unit_test(test_reorder_window), cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_arrival_stamps), cmocka_unit_test(test_arrival_missing_keeps_order),
+		cmocka_unit_test(test_arrival_carried_by_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
