@@ -74,14 +74,16 @@ static void ev_conn(struct capture_stream *s, uint8_t kind, uint64_t sock, uint6
 }
 
 /* One data record: bytes [seg_off, seg_off + len) of a segment of seg_len bytes that starts at
- * stream offset seg_start. */
-static void ev_piece(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
-		     uint64_t seg_start, uint32_t seg_len, uint32_t seg_off, const void *p,
-		     uint32_t len)
+ * stream offset seg_start; arrive_ts/arrive_len: the arrival it carries (0: none). */
+static void ev_piece_arrived(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir,
+			     uint64_t ts, uint64_t seg_start, uint32_t seg_len, uint32_t seg_off,
+			     const void *p, uint32_t len, uint64_t arrive_ts, uint32_t arrive_len)
 {
 	static uint8_t buf[sizeof(struct mb_cap_data) + 70000];
 	struct mb_cap_data e;
 	memset(&e, 0, sizeof(e));
+	e.arrive_ts = arrive_ts;
+	e.arrive_len = arrive_len;
 	e.hdr.ts_ns = ts;
 	e.hdr.sock = sock;
 	e.hdr.gen = gen;
@@ -94,6 +96,13 @@ static void ev_piece(struct capture_stream *s, uint64_t sock, uint64_t gen, int 
 	memcpy(buf, &e, sizeof(e));
 	memcpy(buf + sizeof(e), p, len);
 	assert_int_equal(capture_stream_event(s, buf, sizeof(e) + len), 0);
+}
+
+static void ev_piece(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
+		     uint64_t seg_start, uint32_t seg_len, uint32_t seg_off, const void *p,
+		     uint32_t len)
+{
+	ev_piece_arrived(s, sock, gen, dir, ts, seg_start, seg_len, seg_off, p, len, 0, 0);
 }
 
 /* A whole segment, fully copied. */
@@ -472,31 +481,11 @@ static void test_arrival_carried_by_data(void **state)
 	struct capture_stream *s = new_stream(b, 0);
 	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
 	ev_arrive(s, SOCK_A, 1, 1800, 7, 7); /* "get b\r\n", arrived while "get a" waited */
-	static uint8_t buf[sizeof(struct mb_cap_data) + 64];
-	const char *req = "get a\r\nget b\r\n";
-	struct mb_cap_data e;
-	memset(&e, 0, sizeof(e));
-	e.hdr.ts_ns = 5000; /* the read */
-	e.hdr.sock = SOCK_A;
-	e.hdr.gen = 1;
-	e.hdr.kind = MB_CAP_DATA;
-	e.seg_len = e.cap_len = 14;
-	e.dir = REQ;
-	e.arrive_ts = 1500;
-	e.arrive_len = 10; /* claims 3 bytes of "get b": cut at 7 */
-	memcpy(buf, &e, sizeof(e));
-	memcpy(buf + sizeof(e), req, 14);
-	assert_int_equal(capture_stream_event(s, buf, sizeof(e) + 14), 0);
+	/* read at 5000; "get a" arrived at 1500; the carried range claims 3 bytes of "get b": cut */
+	ev_piece_arrived(s, SOCK_A, 1, REQ, 5000, 0, 14, 0, "get a\r\nget b\r\n", 14, 1500, 10);
 	ev_data(s, SOCK_A, 1, RESP, 5100, 0, "END\r\nEND\r\n");
 	/* the next request alone, its arrival carried too (the ranges above are all fed) */
-	e.hdr.ts_ns = 7000;
-	e.offset = 14;
-	e.seg_len = e.cap_len = 7;
-	e.arrive_ts = 6500;
-	e.arrive_len = 7;
-	memcpy(buf, &e, sizeof(e));
-	memcpy(buf + sizeof(e), "get c\r\n", 7);
-	assert_int_equal(capture_stream_event(s, buf, sizeof(e) + 7), 0);
+	ev_piece_arrived(s, SOCK_A, 1, REQ, 7000, 14, 7, 0, "get c\r\n", 7, 6500, 7);
 	ev_data(s, SOCK_A, 1, RESP, 7100, 10, "END\r\n");
 	assert_int_equal(capture_stream_finish(s), 0);
 	assert_int_equal(b->n, 3);
