@@ -266,9 +266,9 @@ static __always_inline bool sock_is_tcp(struct sock *sk)
 {
 	if (!sk)
 		return false;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-	       BPF_CORE_READ(sk, sk_type) == SOCK_STREAM &&
+	struct sock *t = TYPED(struct sock, sk);
+	__u16 family = t->__sk_common.skc_family;
+	return t->sk_protocol == IPPROTO_TCP && t->sk_type == SOCK_STREAM &&
 	       (family == AF_INET || family == AF_INET6);
 }
 
@@ -840,6 +840,11 @@ static __always_inline struct conn_state *traced_conn(__u32 fd, __u64 rx_back, s
 {
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
+		return NULL;
+	/* Cheapest rejection first: a socket with neither port in the set is no memcached
+	 * connection (tracked ones all have one), whatever its protocol; no table lookup. */
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	if (!port_in_set(c->skc_num) && !port_in_set(bpf_ntohs(c->skc_dport)))
 		return NULL;
 	if (sample_below && !sampled_by_ports(sk))
 		return NULL;

@@ -21,6 +21,8 @@
 #         (the recorder then hooked them; it now handles receives at their exit alone)
 #   rec   membench record ebpf:any --port P (default options: arrival stamps)
 #   s4    the same with --sample 1/4;  s16: --sample 1/16
+#   rec2  the recorder binary $REC2 (e.g. a build of an older commit), default options: a
+#         before/after comparison in the same run (add it to VARIANTS)
 # Loads:
 #   sat   memcaslap -T 1 -c $CONC -w $WIN -t ${DUR}s (closed loop: as fast as memcached answers)
 #   half  membench replay at half of the first round's saturated rate without recorder (paced,
@@ -48,6 +50,7 @@ DUR=${DUR:-4}
 CONC=${CONC:-64}
 WIN=${WIN:-1k}
 VARIANTS=${VARIANTS:-off null14 null rec s4 s16}
+REC2=${REC2:-}
 STATS=${STATS:-1}
 UNTRACED=${UNTRACED:-1}
 # memcached and the load run at this priority, so that other work on a shared machine does not
@@ -105,13 +108,14 @@ bg_start() {
       "$NULLP" "${nargs[@]}" >"$TMP/null.out" 2>"$TMP/bg.err" &
       BG_PID=$!
       for _ in $(seq 300); do grep -q attached "$TMP/null.out" 2>/dev/null && return; sleep 0.05; done ;;
-    rec|s4|s16|untr)
-      local args=(--port "$PORT")
+    rec|s4|s16|untr|rec2)
+      local args=(--port "$PORT") rec=$REC
+      [ "$1" = rec2 ] && rec=$REC2
       [ "$1" = s4 ] && args+=(--sample 1/4)
       [ "$1" = s16 ] && args+=(--sample 1/16)
       [ "$1" = untr ] && args=(--port "$OTHER_PORT")
       rm -f "$TMP/r.mbp"
-      "$REC" ebpf:any "${args[@]}" -o "$TMP/r.mbp" 2>"$TMP/bg.err" &
+      "$rec" ebpf:any "${args[@]}" -o "$TMP/r.mbp" 2>"$TMP/bg.err" &
       BG_PID=$!
       for _ in $(seq 600); do [ -e "$TMP/r.mbp" ] && return; sleep 0.05; done ;;
   esac
@@ -127,7 +131,7 @@ bg_stop() {
   wait "$BG_PID" || { echo "$1 failed: $(cat "$TMP/bg.err")" >&2; exit 1; }
   BG_PID=
   case $1 in
-    rec|s4|s16|untr)
+    rec|s4|s16|untr|rec2)
       "$DUMP" "$TMP/r.mbp" >"$TMP/r.txt"
       RECORDS=$(awk '$1=="rec" && ($4=="get" || $4=="set") {n++} END {print n+0}' "$TMP/r.txt")
       DROPS=$(awk '$1=="stat" && $2=="ring_drops" {print $3}' "$TMP/r.txt")
