@@ -9,7 +9,9 @@
  * Every ring-buffer record starts with struct mb_cap_hdr; hdr.kind says which record follows:
  *
  *   MB_CAP_DATA   struct mb_cap_data, then cap_len bytes of payload. One record per captured
- *                 piece of one syscall segment (a buffer, or one iovec). A segment longer than
+ *                 piece of one syscall segment (a buffer, or one iovec); the iovecs of a small
+ *                 send or receive (at most 8 of them, 256 bytes in all, within the head cap)
+ *                 are gathered into one record, a segment of their total length. A segment longer than
  *                 the per-segment cap is sent as two pieces, its head (max_bytes) and its tail
  *                 (tail_bytes); the middle is not copied. Each piece carries the stream offset of its first byte,
  *                 so user space knows exactly which bytes it has and which are missing.
