@@ -40,6 +40,12 @@ double an_frac(uint64_t num, uint64_t den)
 	return den ? (double)num / (double)den : NAN;
 }
 
+double an_sample_scale(const struct analysis *a)
+{
+	double f = a->src.have_meta ? a->src.meta.sample_ratio : 1.0;
+	return f > 0.0 && f < 1.0 ? 1.0 / f : 1.0;
+}
+
 /* Histogram parameters per quantity: lowest, highest tracked value, significant digits. */
 static const struct {
 	uint64_t lowest, highest;

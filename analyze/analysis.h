@@ -203,6 +203,11 @@ void an_free(struct analysis *a);
 /* Fraction helper: num / den, NAN when den == 0. */
 double an_frac(uint64_t num, uint64_t den);
 
+/* A profile recorded from a sample of the connections (meta sample_ratio f < 1, `membench record
+ * --sample`): 1/f, the factor that turns its counts and rates into estimates for the whole
+ * traffic; 1 for a whole profile. */
+double an_sample_scale(const struct analysis *a);
+
 /* Number of time-series buckets of width `width_ns` (a multiple of a->tb_width_ns) and the
  * request / hit / miss sums of bucket i; for reports. */
 size_t an_series_len(const struct analysis *a, uint64_t width_ns);

@@ -343,12 +343,36 @@ static void json_conns(struct mb_json *w, const struct analysis *a)
 	mb_json_obj_end(w);
 }
 
+/* Whole-traffic estimates of a sampled profile (membench record --sample); for a whole profile
+ * fraction 1, scaled false and the estimates equal the recorded figures. */
+static void json_sampling(struct mb_json *w, const struct analysis *a)
+{
+	double k = an_sample_scale(a);
+	mb_json_obj(w, "sampling");
+	mb_json_num(w, "fraction", 1.0 / k);
+	mb_json_bool(w, "scaled", k != 1.0);
+	mb_json_obj(w, "estimated");
+	mb_json_num(w, "requests", (double)a->requests * k);
+	mb_json_num(w, "commands", (double)a->commands * k);
+	mb_json_num(w, "connections", (double)a->connections * k);
+	mb_json_num(w, "mean_rps", a->mean_rps * k);
+	mb_json_num(w, "peak_rps", a->peak_rps * k);
+	mb_json_obj(w, "ops");
+	for (unsigned op = 0; op < MB_OP_COUNT; op++)
+		if (a->ops[op])
+			mb_json_num(w, mb_op_name(op), (double)a->ops[op] * k);
+	mb_json_obj_end(w);
+	mb_json_obj_end(w);
+	mb_json_obj_end(w);
+}
+
 void report_json_object(struct mb_json *w, const char *key, const struct analysis *a)
 {
 	mb_json_obj(w, key);
 	mb_json_str(w, "schema", AN_JSON_SCHEMA);
 	mb_json_str(w, "file", a->src.path ? a->src.path : "");
 	json_profile(w, a);
+	json_sampling(w, a);
 	mb_json_u64(w, "requests", a->requests);
 	mb_json_u64(w, "commands", a->commands);
 	mb_json_num(w, "start_s", (double)a->first_ns / 1e9);

@@ -134,11 +134,28 @@ static void overview(struct out *o, const struct analysis *a)
 			fmt_count(b1, sizeof(b1), s->damaged_records));
 
 	section(o, "Overview");
-	fprintf(o->f, "  requests      %s  (%s commands; a multiget counts once per key)\n",
-		fmt_count(b1, sizeof(b1), a->requests), fmt_count(b2, sizeof(b2), a->commands));
+	double k = an_sample_scale(a);
+	if (k != 1.0)
+		fprintf(o->f, "  sampled       %.4g%% of the connections (fraction %.4g, membench record "
+			"--sample): figures marked ~ are estimates for the whole traffic (recorded "
+			"x %.4g); the others describe the sample\n",
+			100.0 / k, 1.0 / k, k);
+	if (k != 1.0)
+		fprintf(o->f, "  requests      ~%s  (%s recorded, %s commands recorded)\n",
+			fmt_count(b1, sizeof(b1), (uint64_t)llround((double)a->requests * k)),
+			fmt_count(b2, sizeof(b2), a->requests),
+			fmt_count(b3, sizeof(b3), a->commands));
+	else
+		fprintf(o->f, "  requests      %s  (%s commands; a multiget counts once per key)\n",
+			fmt_count(b1, sizeof(b1), a->requests), fmt_count(b2, sizeof(b2), a->commands));
 	fprintf(o->f, "  time span     %s  (from %s after the profile start)\n",
 		fmt_ns(b1, sizeof(b1), a->duration_s * 1e9), fmt_ns(b2, sizeof(b2), (double)a->first_ns));
-	fprintf(o->f, "  connections   %s\n", fmt_count(b1, sizeof(b1), a->connections));
+	if (k != 1.0)
+		fprintf(o->f, "  connections   ~%s  (%s recorded)\n",
+			fmt_count(b1, sizeof(b1), (uint64_t)llround((double)a->connections * k)),
+			fmt_count(b2, sizeof(b2), a->connections));
+	else
+		fprintf(o->f, "  connections   %s\n", fmt_count(b1, sizeof(b1), a->connections));
 	fprintf(o->f, "  protocols    ");
 	for (unsigned p = 0; p < MB_PROTO_COUNT; p++)
 		if (a->protos[p])
@@ -180,14 +197,18 @@ static void overview(struct out *o, const struct analysis *a)
 static void op_mix(struct out *o, const struct analysis *a)
 {
 	char b1[64], b2[64], b3[64];
-	section(o, "Op mix                requests    share  commands");
+	double k = an_sample_scale(a);
+	const char *e = k != 1.0 ? "~" : "";
+	section(o, k != 1.0 ? "Op mix (~ whole traffic)  requests    share  commands" :
+			      "Op mix                requests    share  commands");
 	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
 		if (!a->ops[op])
 			continue;
 		double frac = an_frac(a->ops[op], a->requests);
-		fprintf(o->f, "  %-12s %15s %8s %9s  ", mb_op_name(op),
-			fmt_count(b1, sizeof(b1), a->ops[op]), fmt_pct(b2, sizeof(b2), frac),
-			fmt_count(b3, sizeof(b3), a->op_commands[op]));
+		fprintf(o->f, "  %-12s %1s%14s %8s %1s%8s  ", mb_op_name(op), e,
+			fmt_count(b1, sizeof(b1), (uint64_t)llround((double)a->ops[op] * k)),
+			fmt_pct(b2, sizeof(b2), frac), e,
+			fmt_count(b3, sizeof(b3), (uint64_t)llround((double)a->op_commands[op] * k)));
 		bar(o, frac);
 		fputc('\n', o->f);
 	}
@@ -312,8 +333,13 @@ static void rate(struct out *o, const struct analysis *a)
 {
 	char b1[64], b2[64], b3[64];
 	section(o, "Rate");
-	fprintf(o->f, "  mean %s req/s, peak %s req/s (busiest %s), peak/mean %s\n",
-		fmt_num(b1, sizeof(b1), a->mean_rps), fmt_num(b2, sizeof(b2), a->peak_rps),
+	double k = an_sample_scale(a);
+	const char *e = k != 1.0 ? "~" : "";
+	if (k != 1.0)
+		fprintf(o->f, "  whole traffic, estimated from the %.4g%% sample (recorded x %.4g):\n",
+			100.0 / k, k);
+	fprintf(o->f, "  mean %s%s req/s, peak %s%s req/s (busiest %s), peak/mean %s\n", e,
+		fmt_num(b1, sizeof(b1), a->mean_rps * k), e, fmt_num(b2, sizeof(b2), a->peak_rps * k),
 		fmt_ns(b3, sizeof(b3), (double)a->tb_width_ns), fmt_num((char[32]){0}, 32, a->peak_to_mean));
 	size_t nw = an_series_len(a, a->window_ns);
 	if (!nw)
@@ -328,8 +354,8 @@ static void rate(struct out *o, const struct analysis *a)
 	size_t shown = nw > 40 ? 40 : nw;
 	for (size_t i = 0; i < shown; i++) {
 		struct an_tbucket b = an_series_at(a, a->window_ns, i);
-		fprintf(o->f, "    +%-10s %9s  ", fmt_ns(b1, sizeof(b1), (double)(i * a->window_ns)),
-			fmt_num(b2, sizeof(b2), (double)b.requests / ((double)a->window_ns / 1e9)));
+		fprintf(o->f, "    +%-10s %1s%8s  ", fmt_ns(b1, sizeof(b1), (double)(i * a->window_ns)), e,
+			fmt_num(b2, sizeof(b2), (double)b.requests * k / ((double)a->window_ns / 1e9)));
 		if (a->responded)
 			fprintf(o->f, "%7s  ", fmt_pct(b3, sizeof(b3), an_frac(b.hits, b.hits + b.misses)));
 		bar(o, an_frac(b.requests, maxw));

@@ -42,13 +42,12 @@
 #include <bpf/bpf_helpers.h>
 
 #include "capture.h"
+#include "fd_sock.h"
 
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define SOCK_STREAM 1
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 #define MSG_PEEK 0x02
 #define EINPROGRESS 115
 #define RCV_SHUTDOWN 1
@@ -75,6 +74,8 @@ const volatile __u8 side = MB_CAP_SIDE_AUTO;
 const volatile __u32 max_bytes = 16384;     /* head bytes copied per segment */
 const volatile __u32 tail_bytes = 4096;     /* tail bytes copied of a longer segment */
 const volatile __u64 port_bits[1024] = {};  /* bit p set: TCP port p is memcached's */
+const volatile __u64 sample_below = 0;    /* sampling: a connection is traced when its
+					     * hash (mb_cap_conn_hash) is below this; 0 = all */
 const volatile __u64 wakeup_bytes = 0;      /* wake the reader only past this much unread
 					     * data (it polls on a timer); 0 = every record */
 
@@ -121,13 +122,13 @@ struct inflight {
 	__u8 pad[5];
 };
 
-/* LRU: a syscall whose exit never runs (its task was killed inside it) must not hold a slot
- * forever. An entry evicted under pressure loses that syscall's bytes, which then show up as
- * a stream gap. */
+/* Task-local storage (one slot per thread, freed with the thread): no hash, no lock, no
+ * eviction, unlike the LRU hash it replaces (whose update and delete were half of the cost of a
+ * traced syscall, bench/record/RESULTS.md). shape 0 marks the slot empty. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -140,12 +141,36 @@ struct stream_pos {
 
 struct conn_state {
 	__u64 gen;
+	__u64 ident;   /* sock_ident() when tracking began: a struct sock freed without close()
+			* (dup2 over its fd, exit, close_range) and reused by another connection
+			* keeps its address, and this entry, but not its ports and peer */
 	struct stream_pos rx, tx;
 	__u8 role;     /* enum mb_cap_role */
 	__u8 skip;     /* not traced (side filter); kept so the decision is made once */
 	__u8 accepted; /* seen at accept/connect */
 	__u8 pad[5];
+	/* The arrival slot (server ends, x86_64): the arrival of a request segment that reached the
+	 * socket while it held nothing unread, so that the next read starts with it. tcp_probe
+	 * fills it instead of sending an ARRIVE record, and the exit of the read that returns those
+	 * bytes empties it into its data record. Handover by arr_full: tcp_probe (one at a time per
+	 * socket, under its lock) fills only an empty slot, writing the fields before the flag, and
+	 * sends an ARRIVE record as before when the slot is still full (the read that empties it
+	 * has not exited yet); the reader reads the fields after the flag and clears the flag
+	 * after them. x86 keeps stores in order, loads in order, and loads before later stores;
+	 * the volatile accesses keep the compiler from reordering them. */
+	__u32 arr_full;
+	__u32 arr_len;
+	__u64 arr_off;
+	__u64 arr_ts;
 };
+
+#if defined(__TARGET_ARCH_x86)
+#define ARRIVAL_SLOT 1
+#else
+#define ARRIVAL_SLOT 0 /* weaker memory ordering: every arrival goes through the ring */
+#endif
+#define MB_READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define MB_WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -183,6 +208,29 @@ static __always_inline void count(__u32 idx, __u64 n)
 		__sync_fetch_and_add(v, n);
 }
 
+/* Stashes a syscall's arguments at its entry for its exit (`inflight`, this thread's slot). */
+static __always_inline void stash(const struct inflight *in)
+{
+	struct inflight *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		count(MB_CAPC_STASH_FULL, 1);
+		return;
+	}
+	*p = *in;
+}
+
+/* Takes what the entry of this thread's current syscall stashed. @return false if nothing. */
+static __always_inline bool unstash(struct inflight *out)
+{
+	struct inflight *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->shape)
+		return false;
+	*out = *p;
+	p->shape = 0;
+	return true;
+}
+
 /* Armed, then own pid, pid, cgroup and process-name filters. Cheapest first. */
 static __always_inline bool proc_ok(void)
 {
@@ -213,44 +261,47 @@ static __always_inline bool proc_ok(void)
 	return true;
 }
 
-/* fd of the current process -> its struct sock if it is a socket, else NULL. About ten kernel
- * reads: the hot path of every traced syscall, so the protocol checks are left to
- * sock_is_tcp(), needed only for a socket the probe does not track yet. */
-static __always_inline struct sock *fd_sock(__u32 fd)
-{
-	/* A BTF-typed task: these first loads are plain (fault-safe) loads, not helper calls. */
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct files_struct *files = task->files;
-	if (!files)
-		return NULL;
-	struct fdtable *fdt = files->fdt;
-	if (!fdt || fd >= fdt->max_fds)
-		return NULL;
-	struct file **fda = fdt->fd;
-	struct file *f = NULL;
-	if (bpf_probe_read_kernel(&f, sizeof(f), fda + fd) || !f)
-		return NULL;
-	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return NULL;
-	struct socket *so = (struct socket *)BPF_CORE_READ(f, private_data);
-	return BPF_CORE_READ(so, sk);
-}
-
 /* TCP over IPv4 or IPv6. */
 static __always_inline bool sock_is_tcp(struct sock *sk)
 {
 	if (!sk)
 		return false;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-	       BPF_CORE_READ(sk, sk_type) == SOCK_STREAM &&
+	struct sock *t = TYPED(struct sock, sk);
+	__u16 family = t->__sk_common.skc_family;
+	return t->sk_protocol == IPPROTO_TCP && t->sk_type == SOCK_STREAM &&
 	       (family == AF_INET || family == AF_INET6);
 }
 
 static __always_inline bool port_in_set(__u16 port)
 {
 	return port_bits[port >> 6] & (1ULL << (port & 63));
+}
+
+/* Connection sampling (--sample): whether the connection of sk, whose traced end has this
+ * role, is in the sample. A pure function of the connection's addresses and ports, put in
+ * (server, client) order so that both ends of one connection agree: every probe that meets the
+ * connection reaches the same verdict without any shared state, and the same connections are
+ * picked in every capture. Plain loads only (about ten instructions and two multiplications),
+ * so a connection left out costs what a connection on an untraced port costs. */
+static __always_inline bool sampled(struct sock *sk, __u8 role)
+{
+	if (!sample_below)
+		return true;
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	__u32 l[4] = {}, r[4] = {};
+	if (c->skc_family == AF_INET) {
+		l[3] = c->skc_rcv_saddr;
+		r[3] = c->skc_daddr;
+	} else {
+		for (int i = 0; i < 4; i++) {
+			l[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			r[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	}
+	__u16 lport = c->skc_num, rport = bpf_ntohs(c->skc_dport);
+	__u64 h = role == MB_CAP_ROLE_SERVER ? mb_cap_conn_hash(l, lport, r, rport) :
+					       mb_cap_conn_hash(r, rport, l, lport);
+	return h < sample_below;
 }
 
 /* True when the peer of sk is on this host: a loopback address or our own address. */
@@ -268,6 +319,53 @@ static __always_inline bool peer_is_local(struct sock *sk)
 	if (!dw[0] && !dw[1] && dw[2] == bpf_htonl(0xffff) && (bpf_ntohl(dw[3]) >> 24) == 127)
 		return true; /* ::ffff:127.x.y.z */
 	return dw[0] == sw[0] && dw[1] == sw[1] && dw[2] == sw[2] && dw[3] == sw[3];
+}
+
+/* Sampling on the syscall path, before the connection table is looked at: false for a socket
+ * on a port of the set whose connection is not in the sample (true for every other socket,
+ * which the table and the protocol checks then handle as before). */
+static __always_inline bool sampled_by_ports(struct sock *sk)
+{
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	if (port_in_set(c->skc_num))
+		return sampled(sk, MB_CAP_ROLE_SERVER);
+	if (port_in_set(bpf_ntohs(c->skc_dport)))
+		return sampled(sk, MB_CAP_ROLE_CLIENT);
+	return true;
+}
+
+/* The connection's ports and peer address, folded: what tells a connection from a later one
+ * that reuses its struct sock. Plain loads from the first cache line of the sock. */
+static __always_inline __u64 sock_ident(struct sock *sk)
+{
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	__u32 peer = c->skc_daddr;
+	if (c->skc_family == AF_INET6) {
+		peer = 0;
+		for (int i = 0; i < 4; i++)
+			peer ^= c->skc_v6_daddr.in6_u.u6_addr32[i];
+	}
+	return ((__u64)c->skc_num << 48) | ((__u64)c->skc_dport << 32) | peer;
+}
+
+/* The tracked state of sk, or NULL; an entry left by an earlier connection that used the same
+ * struct sock (closed without a close() the probe saw) is deleted and not returned. A socket
+ * that went to TCP_CLOSE (an RST) has given its local port back (inet_num is 0): then only the
+ * peer is compared. */
+static __always_inline struct conn_state *conn_find(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (!cs)
+		return NULL;
+	__u64 now = sock_ident(sk), was = cs->ident;
+	if (!(now >> 48))
+		was &= (1ULL << 48) - 1;
+	if (now != was) {
+		bpf_map_delete_elem(&conns, &key);
+		return NULL;
+	}
+	return cs;
 }
 
 /* Whether the side filter leaves out this end of a connection. */
@@ -288,7 +386,7 @@ static __always_inline bool side_skips(struct sock *sk, __u8 role)
 /* A FIN takes one sequence number but carries no data. */
 static __always_inline bool fin_sent(struct sock *sk)
 {
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 state = TYPED(struct sock, sk)->__sk_common.skc_state;
 	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
 	       state == TCP_TIME_WAIT || state == TCP_LAST_ACK;
 }
@@ -299,11 +397,11 @@ static __always_inline bool fin_sent(struct sock *sk)
  * Both change only inside the application's own syscalls. */
 static __always_inline __u32 app_seq(struct sock *sk, bool tx)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tcp_sock *tp = TYPED(struct tcp_sock, sk);
 	if (tx)
-		return BPF_CORE_READ(tp, write_seq) - (fin_sent(sk) ? 1 : 0);
-	__u32 seq = BPF_CORE_READ(tp, copied_seq);
-	if ((BPF_CORE_READ(sk, sk_shutdown) & RCV_SHUTDOWN) && seq == BPF_CORE_READ(tp, rcv_nxt))
+		return tp->write_seq - (fin_sent(sk) ? 1 : 0);
+	__u32 seq = tp->copied_seq;
+	if ((TYPED(struct sock, sk)->sk_shutdown & RCV_SHUTDOWN) && seq == tp->rcv_nxt)
 		seq--;
 	return seq;
 }
@@ -355,14 +453,19 @@ static __always_inline __u64 stream_offset(struct conn_state *cs, struct sock *s
 	return off;
 }
 
-/* Waking the reader for every record costs it a syscall per record; with wakeup_bytes set, it
- * is woken only when the ring fills up, and otherwise reads on its own timer. */
-static __always_inline __u64 wake_flags(void)
+/* Waking the reader for every record costs it a syscall per record; with wakeup_bytes set (a
+ * power of two), it is woken each time another wakeup_bytes of records have been produced (the
+ * producer position, which this record's reservation just moved by about size, crossed a
+ * multiple of it), and otherwise reads on its own timer. Asking how full the ring is instead
+ * (BPF_RB_AVAIL_DATA) reads the consumer position, a cache line the reader writes: measured
+ * about 50 ns a record here (bench/record/overhead.sh, part ringq); the producer position is
+ * the line the reservation has just written. */
+static __always_inline __u64 wake_flags(__u64 size)
 {
 	if (!wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
-									       BPF_RB_NO_WAKEUP;
+	__u64 end = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+	return ((end - size) ^ end) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_hdr(struct mb_cap_hdr *h, __u8 kind, __u64 ts, __u64 sock,
@@ -376,8 +479,11 @@ static __always_inline void fill_hdr(struct mb_cap_hdr *h, __u8 kind, __u64 ts, 
 	h->pad[0] = h->pad[1] = h->pad[2] = 0;
 }
 
-/* Sends an OPEN or CLOSE record. */
-static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_state *cs, __u64 ts)
+/* Sends an OPEN or CLOSE record. rx_back: bytes the receive stream is reported before its
+ * current position (a connection first seen at the exit of a receive starts before what that
+ * receive returned). */
+static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_state *cs, __u64 ts,
+				      __u64 rx_back)
 {
 	struct mb_cap_conn *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -385,7 +491,7 @@ static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_st
 		return;
 	}
 	fill_hdr(&e->hdr, kind, ts, (__u64)sk, cs->gen);
-	e->rx_offset = cs->rx.known ? stream_offset(cs, sk, false) : 0;
+	e->rx_offset = cs->rx.known ? stream_offset(cs, sk, false) - rx_back : 0;
 	e->tx_offset = cs->tx.known ? stream_offset(cs, sk, true) : 0;
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	__builtin_memset(e->laddr, 0, sizeof(e->laddr));
@@ -405,7 +511,7 @@ static __always_inline void emit_conn(__u8 kind, struct sock *sk, struct conn_st
 	e->role = cs->role;
 	e->accepted = cs->accepted;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e)));
 }
 
 /* Sends an ARRIVE record: request bytes [off, off + len) reached the server end at ts. */
@@ -421,7 +527,7 @@ static __always_inline void emit_arrive(__u64 sock, __u64 gen, __u64 ts, __u64 o
 	e->offset = off;
 	e->len = len;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e)));
 	count(MB_CAPC_ARRIVALS, 1);
 }
 
@@ -449,7 +555,8 @@ enum seen_at {
 
 /* Starts tracking sk (replacing any older connection that used the same struct sock). @return NULL when sk is not on a
  * port of the set, or when the side filter leaves it out. */
-static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at seen, __u64 ts)
+static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at seen, __u64 ts,
+						   __u64 rx_back)
 {
 	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -460,8 +567,9 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	struct conn_state init = {
 		.gen = ts,
+		.ident = sock_ident(sk),
 		.role = role,
-		.skip = side_skips(sk, role),
+		.skip = side_skips(sk, role) || !sampled(sk, role),
 		.accepted = seen != SEEN_TRAFFIC,
 	};
 	if (seen != SEEN_TRAFFIC) {
@@ -484,7 +592,7 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 		stream_offset(cs, sk, false);
 		stream_offset(cs, sk, true);
 	}
-	emit_conn(MB_CAP_OPEN, sk, cs, ts);
+	emit_conn(MB_CAP_OPEN, sk, cs, ts, rx_back);
 	if (seen == SEEN_ACCEPT && cs->role == MB_CAP_ROLE_SERVER)
 		announce_early(key, cs);
 	return cs;
@@ -507,6 +615,8 @@ struct walk {
 	__u32 nmsg;     /* messages (mmsghdr entries) to visit */
 	__u32 msg_i;    /* next message */
 	__u32 seg_len;  /* current segment: length */
+	__u64 arr_ts;   /* arrival slot for the first record (0: none), see conn_state */
+	__u32 arr_len;
 	__u8 dir;
 	__u8 pad[3];
 };
@@ -555,7 +665,12 @@ fill:
 	e->seg_off = seg_off;
 	e->dir = w->dir;
 	e->pad[0] = e->pad[1] = 0;
-	bpf_ringbuf_submit(e, wake_flags());
+	e->arrive_ts = w->arr_ts; /* the syscall's first record carries its arrival slot */
+	e->arrive_len = w->arr_len;
+	e->pad2 = 0;
+	w->arr_ts = 0;
+	w->arr_len = 0;
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + e->cap_len));
 	return 0;
 drop:
 	count(MB_CAPC_RING_DROPS, 1);
@@ -578,6 +693,70 @@ static __noinline int emit_segment(struct walk *w, __u64 base, __u32 len)
 		emit_piece(w, len - tail, tail);
 	}
 	return 0;
+}
+
+/* A small send or receive with few iovecs (memcached's reply to a get: "VALUE ...", the value,
+ * "END" in three iovecs) goes out as one record, gathered in the ring, instead of one record
+ * per iovec: one reservation and one submission instead of three. Only when every byte fits
+ * the head cap (so the bytes copied are exactly those the per-iovec walk would copy). */
+#define MERGE_MAX 256 /* bytes; a power of two (the offsets below are bounded by masking) */
+#define MERGE_IOV 8
+
+/* @return 0 when the syscall's bytes went out as one record (or their loss was counted), 1 when
+ * the caller must walk the iovecs one by one. Global (not static) on purpose: the verifier
+ * checks a global function once, on its own, and sees only "some int" come back; a static one
+ * is re-walked at its call site with each of its exits' exact values, and together with the
+ * iovec walk after it that exceeded the verifier's limit on pending branches. */
+__noinline int emit_merged(struct walk *w)
+{
+	if (!w)
+		return 1;
+	__u64 total = w->left;
+	if (w->msgs || !total || total > MERGE_MAX || total > max_bytes || w->iov_n > MERGE_IOV)
+		return 1;
+	struct mb_cap_data *e = bpf_ringbuf_reserve(&events, sizeof(*e) + 2 * MERGE_MAX, 0);
+	if (!e) {
+		count(MB_CAPC_RING_DROPS, 1);
+		count(MB_CAPC_DROP_BYTES, total);
+		return 0;
+	}
+	__u8 *data = (__u8 *)(e + 1);
+	__u64 pos = 0;
+	for (int i = 0; i < MERGE_IOV; i++) {
+		if (i >= w->iov_n || pos >= total)
+			break;
+		struct iovec iov;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->iov + i * sizeof(iov))))
+			goto walk;
+		__u64 len = iov.iov_len < total - pos ? iov.iov_len : total - pos;
+		mb_barrier_var(len);
+		if (len > MERGE_MAX)
+			len = MERGE_MAX;
+		if (!len)
+			continue;
+		__u64 at = pos & (MERGE_MAX - 1); /* pos < total <= MERGE_MAX */
+		if (bpf_probe_read_user(data + at, len, iov.iov_base))
+			goto walk;
+		pos += len;
+	}
+	if (pos != total)
+		goto walk; /* the iovecs changed under the syscall: let the walk report the gap */
+	fill_hdr(&e->hdr, MB_CAP_DATA, w->ts, w->sock, w->gen);
+	e->offset = w->off;
+	e->seg_len = total;
+	e->seg_off = 0;
+	e->cap_len = total;
+	e->dir = w->dir;
+	e->flags = 0;
+	e->pad[0] = e->pad[1] = 0;
+	e->arrive_ts = w->arr_ts;
+	e->arrive_len = w->arr_len;
+	e->pad2 = 0;
+	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + 2 * MERGE_MAX));
+	return 0;
+walk:
+	bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	return 1;
 }
 
 /* Moves the walk past n bytes. */
@@ -626,6 +805,19 @@ static int walk_cb(__u32 i, void *ctx)
 	return 0;
 }
 
+/* Walks every iovec of every message, one bpf_loop step each (each message takes one more).
+ * Global, so the verifier checks the walk once, with nothing known of w, rather than once per
+ * path of its caller (which, with emit_merged's paths, exceeded its limit on pending
+ * branches). */
+__noinline int walk_iovecs(struct walk *w)
+{
+	if (!w)
+		return 0;
+	struct walk local = *w; /* bpf_loop's context must be on this function's stack */
+	bpf_loop(MB_CAP_MAX_MMSG * (MB_CAP_MAX_IOV + 1), walk_cb, &local, 0);
+	return 0;
+}
+
 /* bpf_loop callback: sums msg_len over the first i messages into w->left. */
 static int mmsg_len_cb(__u32 i, void *ctx)
 {
@@ -641,90 +833,104 @@ static int mmsg_len_cb(__u32 i, void *ctx)
 
 /* ---- syscall entry and exit ----------------------------------------------------------------- */
 
-static __always_inline int enter_data(__u64 fd, __u64 arg, __u64 cnt, __u8 shape, bool send,
-				      __u64 flags)
+/* The connection behind fd, if it is traced: NULL otherwise. rx_back is how many bytes this
+ * syscall has already received (a receive classified at its exit), so that a connection first
+ * seen now starts before them. Reads no clock: an untraced fd costs the walk and a lookup. */
+static __always_inline struct conn_state *traced_conn(__u32 fd, __u64 rx_back, struct sock **skp)
 {
-	if (!send && (flags & MSG_PEEK))
-		return 0; /* peeked bytes stay in the socket and are read again */
-	if (!proc_ok())
-		return 0;
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
-		return 0;
-	__u64 ts = bpf_ktime_get_ns();
-	__u64 key = (__u64)sk;
+		return NULL;
+	/* Cheapest rejection first: a socket with neither port in the set is no memcached
+	 * connection (tracked ones all have one), whatever its protocol; no table lookup. */
+	struct sock_common *c = &TYPED(struct sock, sk)->__sk_common;
+	if (!port_in_set(c->skc_num) && !port_in_set(bpf_ntohs(c->skc_dport)))
+		return NULL;
+	if (sample_below && !sampled_by_ports(sk))
+		return NULL;
 	/* Only TCP sockets are ever tracked: a tracked one needs no protocol check. */
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct conn_state *cs = conn_find(sk);
 	if (cs && cs->skip)
-		return 0;
+		return NULL;
 	if (!cs && sock_is_tcp(sk))
-		cs = conn_new(sk, SEEN_TRAFFIC, ts);
+		cs = conn_new(sk, SEEN_TRAFFIC, bpf_ktime_get_ns(), rx_back);
+	*skp = sk;
+	return cs;
+}
+
+/* Sends, at entry: the data is stamped now (when the application hands it over) and copied at
+ * exit, once the return value says how much the kernel took. */
+static __always_inline int enter_send(__u64 fd, __u64 arg, __u64 cnt, __u8 shape)
+{
+	if (!proc_ok())
+		return 0;
+	struct sock *sk = NULL;
+	struct conn_state *cs = traced_conn(fd, 0, &sk);
 	if (!cs)
 		return 0;
-	bool request = (cs->role == MB_CAP_ROLE_SERVER) != send;
 	struct inflight in = {
-		.ts = ts,
-		.sock = key,
+		.ts = bpf_ktime_get_ns(),
+		.sock = (__u64)sk,
 		.gen = cs->gen,
 		.arg = arg,
 		.count = cnt > 0xffffffffULL ? 0xffffffffU : (__u32)cnt,
 		.fd = fd,
 		.shape = shape,
-		.send = send,
-		.dir = request ? MB_CAP_DIR_REQUEST : MB_CAP_DIR_RESPONSE,
+		.send = 1,
+		.dir = cs->role == MB_CAP_ROLE_SERVER ? MB_CAP_DIR_RESPONSE : MB_CAP_DIR_REQUEST,
 	};
-	__u64 id = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
-		count(MB_CAPC_STASH_FULL, 1);
+	stash(&in);
 	return 0;
 }
 
-static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
+/* Copies what one data syscall moved (ret: bytes, or messages for *mmsg) into ring records. */
+static __always_inline int emit_data(struct conn_state *cs, const struct inflight *in, long ret,
+				     __u64 ts)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *p = bpf_map_lookup_elem(&inflight, &id);
-	if (!p)
-		return 0;
-	struct inflight in = *p;
-	bpf_map_delete_elem(&inflight, &id);
-	long ret = ctx->ret;
-	if (ret <= 0 || in.shape == SHAPE_CONNECT)
-		return 0;
-	__u64 key = in.sock;
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
-	if (!cs || cs->gen != in.gen)
-		return 0; /* closed and replaced during the syscall */
 	count(MB_CAPC_SYSCALLS, 1);
-
 	struct walk w = {
-		.ts = in.send ? in.ts : bpf_ktime_get_ns(),
-		.sock = in.sock,
-		.gen = in.gen,
-		.dir = in.dir,
+		.ts = ts,
+		.sock = in->sock,
+		.gen = in->gen,
+		.dir = in->dir,
 	};
-	if (in.shape == SHAPE_MMSG) {
+	if (in->shape == SHAPE_MMSG) {
 		/* ret is the number of messages; their bytes are consecutive in the stream. */
-		w.msgs = in.arg;
+		w.msgs = in->arg;
 		w.nmsg = ret < MB_CAP_MAX_MMSG ? ret : MB_CAP_MAX_MMSG;
 		bpf_loop(w.nmsg, mmsg_len_cb, &w, 0);
 	} else {
 		w.left = ret;
 	}
-	__u64 end = stream_offset(cs, (struct sock *)in.sock, in.send);
+	__u64 end = stream_offset(cs, (struct sock *)in->sock, in->send);
 	w.off = end - w.left;
+	if (ARRIVAL_SLOT && !in->send && cs->role == MB_CAP_ROLE_SERVER &&
+	    MB_READ_ONCE(cs->arr_full)) {
+		/* Did these bytes start with a segment that arrived at the empty socket? The
+		 * slot is emptied once this read has reached its bytes (matching or not: a slot
+		 * nobody can match any more must not hold the next arrivals back). */
+		__u64 aoff = MB_READ_ONCE(cs->arr_off), ats = MB_READ_ONCE(cs->arr_ts);
+		__u32 alen = MB_READ_ONCE(cs->arr_len);
+		if (aoff == w.off) {
+			w.arr_ts = ats;
+			w.arr_len = alen;
+		}
+		if (aoff < w.off + w.left)
+			MB_WRITE_ONCE(cs->arr_full, 0);
+	}
 
-	if (in.shape == SHAPE_BUF) {
+	if (in->shape == SHAPE_BUF) {
 		/* read/write move at most MAX_RW_COUNT (< 2 GiB) bytes: ret fits a segment. */
-		emit_segment(&w, in.arg, w.left);
+		emit_segment(&w, in->arg, w.left);
 		return 0;
 	}
-	if (in.shape == SHAPE_IOV) {
-		w.iov = in.arg;
-		w.iov_n = in.count;
+	if (in->shape == SHAPE_IOV) {
+		w.iov = in->arg;
+		w.iov_n = in->count;
 		w.msg_left = w.left;
-	} else if (in.shape == SHAPE_MSG) {
+	} else if (in->shape == SHAPE_MSG) {
 		struct user_msghdr m;
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)in.arg))
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)in->arg))
 			return 0;
 		w.iov = (__u64)m.msg_iov;
 		w.iov_n = m.msg_iovlen;
@@ -732,73 +938,140 @@ static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
 	}
 	if (w.iov_n > MB_CAP_MAX_IOV)
 		w.iov_n = MB_CAP_MAX_IOV;
-	/* Each iovec takes one step, each message one more. */
-	bpf_loop(MB_CAP_MAX_MMSG * (MB_CAP_MAX_IOV + 1), walk_cb, &w, 0);
+	if (!emit_merged(&w))
+		return 0;
+	walk_iovecs(&w);
 	return 0;
 }
 
+/* A send's exit: what its entry stashed. The slot is emptied whatever the result. */
+static __always_inline int exit_send(long ret)
+{
+	struct inflight in;
+	if (!unstash(&in))
+		return 0;
+	if (ret <= 0 || in.shape == SHAPE_CONNECT)
+		return 0;
+	__u64 key = in.sock;
+	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	if (!cs || cs->gen != in.gen)
+		return 0; /* closed and replaced during the syscall */
+	return emit_data(cs, &in, ret, in.ts);
+}
+
+/* Syscall numbers of the data syscalls (the exit program's context says which one ran). */
+#if defined(__TARGET_ARCH_x86)
+enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDTO = 44,
+       NR_RECVFROM = 45, NR_SENDMSG = 46, NR_RECVMSG = 47, NR_RECVMMSG = 299,
+       NR_SENDMMSG = 307 };
+#elif defined(__TARGET_ARCH_arm64)
+enum { NR_READ = 63, NR_WRITE = 64, NR_READV = 65, NR_WRITEV = 66, NR_SENDTO = 206,
+       NR_RECVFROM = 207, NR_SENDMSG = 211, NR_RECVMSG = 212, NR_RECVMMSG = 243,
+       NR_SENDMMSG = 269 };
+#else
+#error "syscall numbers of this architecture are not known"
+#endif
+
+/* Argument i (0..3) of the current syscall, from the registers saved at its entry (intact at
+ * its exit; on arm64 the first is in orig_x0, x0 holds the return value by then). */
+static __always_inline __u64 sys_arg(struct pt_regs *regs, int i)
+{
+#if defined(__TARGET_ARCH_x86)
+	return i == 0 ? regs->di : i == 1 ? regs->si : i == 2 ? regs->dx : regs->r10;
+#else
+	return i == 0 ? regs->orig_x0 : regs->regs[i & 7];
+#endif
+}
+
+/* Receives are handled at their exit alone, with their arguments from the saved registers:
+ * no entry program, no stash. A receive that moved nothing (EAGAIN: memcached reads until
+ * its socket is empty, so half of its reads) costs the exit tracepoint and three
+ * instructions. The fd is looked up at exit: another thread closing or replacing it during the
+ * read (a bug of the application) would have the bytes attributed to the new file. */
+static __always_inline int exit_recv(long nr, long ret)
+{
+	__u8 shape;
+	if (nr == NR_READ || nr == NR_RECVFROM)
+		shape = SHAPE_BUF;
+	else if (nr == NR_READV)
+		shape = SHAPE_IOV;
+	else if (nr == NR_RECVMSG)
+		shape = SHAPE_MSG;
+	else
+		shape = SHAPE_MMSG;
+	if (!proc_ok())
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 flags = nr == NR_RECVFROM || nr == NR_RECVMMSG ? sys_arg(regs, 3) :
+		      nr == NR_RECVMSG ? sys_arg(regs, 2) : 0;
+	if (flags & MSG_PEEK)
+		return 0; /* peeked bytes stay in the socket and are read again */
+	struct inflight in = {
+		.arg = sys_arg(regs, 1),
+		.count = shape == SHAPE_IOV || shape == SHAPE_MMSG ? (__u32)sys_arg(regs, 2) : 0,
+		.fd = (__u32)sys_arg(regs, 0),
+		.shape = shape,
+	};
+	__u64 bytes = ret;
+	if (shape == SHAPE_MMSG) {
+		struct walk w = {.msgs = in.arg};
+		bpf_loop(ret < MB_CAP_MAX_MMSG ? ret : MB_CAP_MAX_MMSG, mmsg_len_cb, &w, 0);
+		bytes = w.left;
+	}
+	struct sock *sk = NULL;
+	struct conn_state *cs = traced_conn(in.fd, bytes, &sk);
+	if (!cs)
+		return 0;
+	__u64 ts = bpf_ktime_get_ns();
+	in.sock = (__u64)sk;
+	in.gen = cs->gen;
+	in.dir = cs->role == MB_CAP_ROLE_SERVER ? MB_CAP_DIR_REQUEST : MB_CAP_DIR_RESPONSE;
+	return emit_data(cs, &in, ret, ts);
+}
+
+static __always_inline int exit_data(struct trace_event_raw_sys_exit *ctx)
+{
+	long nr = ctx->id, ret = ctx->ret;
+	bool recv = nr == NR_READ || nr == NR_RECVFROM || nr == NR_READV || nr == NR_RECVMSG ||
+		    nr == NR_RECVMMSG;
+	if (!recv)
+		return exit_send(ret);
+	if (ret <= 0)
+		return 0; /* cheapest rejection first: nothing was received */
+	return exit_recv(nr, ret);
+}
+
 #define ARG(i) (ctx->args[i])
-
-/* Receives: data is copied and stamped at exit. */
-SEC("tracepoint/syscalls/sys_enter_read")
-int enter_read(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, false, 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_readv")
-int enter_readv(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_IOV, false, 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, false, ARG(3));
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_MSG, false, ARG(2));
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvmmsg")
-int enter_recvmmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_MMSG, false, ARG(3));
-}
 
 /* Sends: stamped at entry, copied at exit (the return value says how much was taken). */
 SEC("tracepoint/syscalls/sys_enter_write")
 int enter_write(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, true, 0);
+	return enter_send(ARG(0), ARG(1), 0, SHAPE_BUF);
 }
 
 SEC("tracepoint/syscalls/sys_enter_writev")
 int enter_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_IOV, true, 0);
+	return enter_send(ARG(0), ARG(1), ARG(2), SHAPE_IOV);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int enter_sendto(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_BUF, true, 0);
+	return enter_send(ARG(0), ARG(1), 0, SHAPE_BUF);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), 0, SHAPE_MSG, true, 0);
+	return enter_send(ARG(0), ARG(1), 0, SHAPE_MSG);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmmsg")
 int enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_data(ARG(0), ARG(1), ARG(2), SHAPE_MMSG, true, 0);
+	return enter_send(ARG(0), ARG(1), ARG(2), SHAPE_MMSG);
 }
 
 /* One exit program serves every data syscall (the stashed shape says how to walk), so the
@@ -820,7 +1093,7 @@ static __always_inline int on_accept(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	struct sock *sk = fd_sock(fd);
 	if (sock_is_tcp(sk))
-		conn_new(sk, SEEN_ACCEPT, bpf_ktime_get_ns());
+		conn_new(sk, SEEN_ACCEPT, bpf_ktime_get_ns(), 0);
 	return 0;
 }
 
@@ -842,9 +1115,7 @@ int enter_connect(struct trace_event_raw_sys_enter *ctx)
 	if (!proc_ok())
 		return 0;
 	struct inflight in = {.fd = ARG(0), .shape = SHAPE_CONNECT};
-	__u64 id = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
-		count(MB_CAPC_STASH_FULL, 1);
+	stash(&in);
 	return 0;
 }
 
@@ -853,19 +1124,16 @@ int enter_connect(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *p = bpf_map_lookup_elem(&inflight, &id);
-	if (!p)
+	struct inflight in;
+	if (!unstash(&in))
 		return 0;
-	__u32 fd = p->fd;
-	__u8 shape = p->shape;
-	bpf_map_delete_elem(&inflight, &id);
+	__u32 fd = in.fd;
 	long ret = ctx->ret;
-	if (shape != SHAPE_CONNECT || (ret != 0 && ret != -EINPROGRESS))
+	if (in.shape != SHAPE_CONNECT || (ret != 0 && ret != -EINPROGRESS))
 		return 0;
 	struct sock *sk = fd_sock(fd);
 	if (sock_is_tcp(sk))
-		conn_new(sk, SEEN_CONNECT, bpf_ktime_get_ns());
+		conn_new(sk, SEEN_CONNECT, bpf_ktime_get_ns(), 0);
 	return 0;
 }
 
@@ -878,11 +1146,11 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	if (!sk)
 		return 0;
 	__u64 key = (__u64)sk; /* tracked sockets are TCP */
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	struct conn_state *cs = conn_find(sk);
 	if (!cs)
 		return 0;
 	if (!cs->skip)
-		emit_conn(MB_CAP_CLOSE, sk, cs, bpf_ktime_get_ns());
+		emit_conn(MB_CAP_CLOSE, sk, cs, bpf_ktime_get_ns(), 0);
 	bpf_map_delete_elem(&conns, &key);
 	return 0;
 }
@@ -903,7 +1171,14 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	if (!armed)
 		return 0;
 	__u64 key = ctx->args[0];
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
+	/* Cheapest rejection first: arrivals are wanted at server ends only, i.e. on a socket whose
+	 * local port is in the set. Every other segment of the host (the clients' ends, unrelated
+	 * TCP traffic) costs two plain loads and a bit test. */
+	if (!port_in_set(TYPED(struct sock, key)->__sk_common.skc_num))
+		return 0;
+	if (!sampled((struct sock *)key, MB_CAP_ROLE_SERVER))
+		return 0;
+	struct conn_state *cs = conn_find((struct sock *)key);
 	if (cs && (cs->skip || cs->role != MB_CAP_ROLE_SERVER || !cs->rx.known))
 		return 0;
 	/* struct tcp_skb_cb at skb->cb: seq, then end_seq (= seq + data + SYN + FIN) */
@@ -918,18 +1193,26 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	if (cs) {
 		/* Read-only use of the position: syscalls own `last`; any recent value works. */
 		__u64 last = cs->rx.last;
-		emit_arrive(key, cs->gen, ts, last + (__s64)(__s32)(seq[0] - cs->rx.k - (__u32)last),
-			    len);
+		__u64 off = last + (__s64)(__s32)(seq[0] - cs->rx.k - (__u32)last);
+		struct tcp_sock *tp = TYPED(struct tcp_sock, key);
+		if (ARRIVAL_SLOT && !MB_READ_ONCE(cs->arr_full) && tp->copied_seq == tp->rcv_nxt &&
+		    seq[0] == tp->rcv_nxt) {
+			/* Nothing unread, and this segment is next in order: the next read starts
+			 * with it. Its stamp waits in the slot for that read, with no ring record. */
+			MB_WRITE_ONCE(cs->arr_off, off);
+			MB_WRITE_ONCE(cs->arr_len, len);
+			MB_WRITE_ONCE(cs->arr_ts, ts);
+			MB_WRITE_ONCE(cs->arr_full, 1);
+			count(MB_CAPC_ARRIVALS, 1);
+			return 0;
+		}
+		emit_arrive(key, cs->gen, ts, off, len);
 		return 0;
 	}
 	/* Not tracked: keep it for accept if it is a server socket nothing has read yet (all it
 	 * ever received is still unread). */
-	struct sock *sk = (struct sock *)key;
-	if (!port_in_set(BPF_CORE_READ(sk, __sk_common.skc_num)))
-		return 0;
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	if (BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq) !=
-	    (__u32)BPF_CORE_READ(tp, bytes_received))
+	struct tcp_sock *tp = TYPED(struct tcp_sock, key);
+	if (tp->rcv_nxt - tp->copied_seq != (__u32)tp->bytes_received)
 		return 0;
 	struct early_arrivals *ea = bpf_map_lookup_elem(&early, &key);
 	if (!ea) {
@@ -949,7 +1232,7 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	/* accept() may have tracked the connection, and announced `early`, between the lookup above
 	 * and now (the client sends at once, accept runs on another CPU): then announce it here.
 	 * Both may announce the same segments; user space ignores repeated bytes. */
-	cs = bpf_map_lookup_elem(&conns, &key);
+	cs = conn_find((struct sock *)key);
 	if (cs && !cs->skip && cs->role == MB_CAP_ROLE_SERVER && cs->rx.known)
 		announce_early(key, cs);
 	return 0;

@@ -9,7 +9,9 @@
  * Every ring-buffer record starts with struct mb_cap_hdr; hdr.kind says which record follows:
  *
  *   MB_CAP_DATA   struct mb_cap_data, then cap_len bytes of payload. One record per captured
- *                 piece of one syscall segment (a buffer, or one iovec). A segment longer than
+ *                 piece of one syscall segment (a buffer, or one iovec); the iovecs of a small
+ *                 send or receive (at most 8 of them, 256 bytes in all, within the head cap)
+ *                 are gathered into one record, a segment of their total length. A segment longer than
  *                 the per-segment cap is sent as two pieces, its head (max_bytes) and its tail
  *                 (tail_bytes); the middle is not copied. Each piece carries the stream offset of its first byte,
  *                 so user space knows exactly which bytes it has and which are missing.
@@ -19,7 +21,10 @@
  *   MB_CAP_ARRIVE struct mb_cap_arrive: a TCP segment carrying request bytes reached the server
  *                 end of a traced connection (tcp_probe, in the kernel's receive path), before
  *                 the application read it. Lets user space stamp each request with the time it
- *                 arrived rather than the time the server got round to reading it.
+ *                 arrived rather than the time the server got round to reading it. A segment
+ *                 that reaches a socket holding nothing unread (the usual case below
+ *                 saturation) sends no ARRIVE: its arrival rides in the data record of the
+ *                 read that returns it (mb_cap_data.arrive_ts/arrive_len; x86_64).
  *
  * Connection identity: (hdr.sock, hdr.gen). sock is the kernel address of the struct sock; gen
  * is the CLOCK_MONOTONIC time at which the probe started tracking the connection, renewed on every
@@ -42,6 +47,11 @@
  */
 #ifndef MB_CAPTURE_H
 #define MB_CAPTURE_H
+
+#ifdef __bpf__
+typedef __u64 uint64_t; /* membench/mix.h's one type (no libc headers in BPF) */
+#endif
+#include "membench/mix.h"
 
 /* Kinds of ring-buffer records (mb_cap_hdr.kind). */
 enum mb_cap_kind {
@@ -104,7 +114,7 @@ struct mb_cap_hdr {
 	__u8 pad[3];
 };
 
-/* MB_CAP_DATA: followed by cap_len payload bytes. 56 bytes. */
+/* MB_CAP_DATA: followed by cap_len payload bytes. 72 bytes. */
 struct mb_cap_data {
 	struct mb_cap_hdr hdr;
 	__u64 offset;    /* stream offset (this direction) of the first payload byte */
@@ -114,6 +124,12 @@ struct mb_cap_data {
 	__u8 dir;        /* MB_CAP_DIR_REQUEST or MB_CAP_DIR_RESPONSE */
 	__u8 flags;      /* MB_CAPF_* */
 	__u8 pad[2];
+	/* Server ends' receives: when the read's first bytes arrived at an empty socket, their
+	 * arrival (what an MB_CAP_ARRIVE record would have said, saved a ring record): request
+	 * bytes [offset, offset + arrive_len) reached the socket at arrive_ts. 0: none. */
+	__u64 arrive_ts;
+	__u32 arrive_len;
+	__u32 pad2;
 	/* __u8 data[cap_len] follows */
 };
 
@@ -152,8 +168,36 @@ struct mb_cap_arrive {
 		"sys_exit_write", "sys_exit_writev", "sys_exit_sendto", "sys_exit_sendmsg",    \
 		"sys_exit_sendmmsg"
 
+/* Every syscall tracepoint the capture uses (category "syscalls"), entries then exits: the
+ * cost floor of bench/record/overhead.sh attaches its null programs to exactly these. Keep in
+ * step with the SEC()s of capture.bpf.c and MB_CAP_EXTRA_EXITS. */
+#define MB_CAP_HOOKED_ENTERS                                                                   \
+	"sys_enter_write", "sys_enter_writev", "sys_enter_sendto", "sys_enter_sendmsg",        \
+		"sys_enter_sendmmsg", "sys_enter_connect", "sys_enter_close"
+/* The receive entries, which the capture no longer uses (receives are handled at their exit
+ * alone): the floor of issue 14 had null programs there too. */
+#define MB_CAP_UNHOOKED_ENTERS                                                                 \
+	"sys_enter_read", "sys_enter_readv", "sys_enter_recvfrom", "sys_enter_recvmsg",        \
+		"sys_enter_recvmmsg"
+#define MB_CAP_HOOKED_EXITS                                                                    \
+	"sys_exit_read", MB_CAP_EXTRA_EXITS, "sys_exit_accept", "sys_exit_accept4",            \
+		"sys_exit_connect"
+
+/* Sampling hash of a connection (--sample): mb_mix64 chained over its server end's address and
+ * port, then its client end's (addresses as four 32-bit words in network byte order, IPv4 in the
+ * last word; ports in host byte order). A connection is in a sample of fraction f when its hash
+ * is below f * 2^64. The kernel and user space (tests, tools) compute it alike. */
+static inline __u64 mb_cap_conn_hash(const __u32 saddr[4], __u16 sport, const __u32 caddr[4],
+				     __u16 cport)
+{
+	__u64 h = mb_mix64(((__u64)sport << 16) | cport);
+	for (int i = 0; i < 4; i++)
+		h = mb_mix64(h ^ (((__u64)saddr[i] << 32) | caddr[i]));
+	return h;
+}
+
 _Static_assert(sizeof(struct mb_cap_hdr) == 32, "mb_cap_hdr layout");
-_Static_assert(sizeof(struct mb_cap_data) == 56, "mb_cap_data layout");
+_Static_assert(sizeof(struct mb_cap_data) == 72, "mb_cap_data layout");
 _Static_assert(sizeof(struct mb_cap_conn) == 104, "mb_cap_conn layout");
 _Static_assert(sizeof(struct mb_cap_arrive) == 48, "mb_cap_arrive layout");
 

@@ -41,6 +41,14 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
+	BPF_MAP_TYPE_TASK_STORAGE = 29,
+};
+/* map_flags, and the flags of bpf_task_storage_get (uapi/linux/bpf.h). */
+enum {
+	BPF_F_NO_PREALLOC = 1,
+};
+enum {
+	BPF_LOCAL_STORAGE_GET_F_CREATE = 1,
 };
 
 enum {
@@ -84,6 +92,20 @@ struct trace_event_raw_sys_exit {
 	long ret;
 };
 
+/* The registers saved at syscall entry (bpf_task_pt_regs): the syscall's arguments. */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long di;
+	unsigned long si;
+	unsigned long dx;
+	unsigned long r10;
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	u64 regs[31];
+	u64 orig_x0;
+};
+#endif
 /* ---- types followed by capture.bpf.c: fd -> file -> socket -> sock -> tcp_sock ---------- */
 
 struct inode {

@@ -19,7 +19,8 @@ function(bpf_skeleton name source)
   add_custom_command(
     OUTPUT "${obj}"
     COMMAND "${MB_CLANG}" -g -O2 -target bpf ${arch_define} -Wall -Werror
-            -I "${CMAKE_SOURCE_DIR}/bpf" -I "${CMAKE_CURRENT_SOURCE_DIR}"
+            -I "${CMAKE_SOURCE_DIR}/bpf" -I "${CMAKE_SOURCE_DIR}/common/include"
+            -I "${CMAKE_CURRENT_SOURCE_DIR}"
             -c "${src}" -o "${obj}"
     COMMAND "${MB_LLVM_STRIP}" -g "${obj}"
     DEPENDS "${src}" ${ARG_DEPENDS}

@@ -1,4 +1,5 @@
 /* CLI helpers: diagnostics, strict flag parsing, clocks. See membench/cli.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -65,6 +66,44 @@ int mb_parse_double(const char *s, double *out)
 	double v = strtod(s, &end);
 	if (errno || *end || !isfinite(v))
 		return MB_E_USAGE;
+	*out = v;
+	return 0;
+}
+
+int mb_parse_fraction(const char *s, double *out)
+{
+	if (!s || !*s || strpbrk(s, "xX")) /* no hexadecimal floats */
+		return -EINVAL;
+	double v;
+	size_t n = strlen(s);
+	const char *slash = strchr(s, '/');
+	if (slash) {
+		/* 1/N */
+		uint64_t num, den;
+		char head[32];
+		size_t hl = (size_t)(slash - s);
+		if (hl >= sizeof(head))
+			return -EINVAL;
+		memcpy(head, s, hl);
+		head[hl] = '\0';
+		if (mb_parse_u64(head, &num) || num != 1 || mb_parse_u64(slash + 1, &den) || !den)
+			return -EINVAL;
+		v = 1.0 / (double)den;
+	} else if (s[n - 1] == '%') {
+		/* N% */
+		char num[64];
+		if (n - 1 >= sizeof(num) || n == 1)
+			return -EINVAL;
+		memcpy(num, s, n - 1);
+		num[n - 1] = '\0';
+		if (!isdigit((unsigned char)num[0]) || mb_parse_double(num, &v))
+			return -EINVAL;
+		v /= 100.0;
+	} else if (!isdigit((unsigned char)s[0]) || mb_parse_double(s, &v)) {
+		return -EINVAL;
+	}
+	if (!(v > 0.0 && v <= 1.0))
+		return -EINVAL;
 	*out = v;
 	return 0;
 }

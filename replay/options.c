@@ -43,6 +43,7 @@ static const char help_text[] =
 "  -r, --rate 50000       a target mean rate in requests/s (a request is one key, as analyze\n"
 "                         counts: a 10-key multiget is 10): the timeline is compressed by\n"
 "                         50000 / (the profile's mean rate). Keeps the recorded burst structure.\n"
+"                         A sampled profile (record --sample F) plays 50000 * F: its share.\n"
 "  -r, --rate max         closed loop, as fast as the target answers with --depth outstanding\n"
 "                         per connection. Does NOT keep the burst structure (no schedule).\n"
 "  -D, --duration D       stop after D (e.g. 30s, 2m); with --loop, run for D\n"

@@ -142,7 +142,9 @@ int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warnin
 	p->loop_span = span + (p->commands > 1 ? span / (p->commands - 1) : 1000000);
 	if (p->loop_span == 0)
 		p->loop_span = 1000000;
-	p->speed = o->rate_mode == RP_RATE_OPS ? o->rate / p->mean_rate : o->rate;
+	/* --rate N means the whole traffic's rate: a sample (record --sample f) is played at N * f */
+	double f = mb_profile_reader_meta(rd)->sample_ratio;
+	p->speed = o->rate_mode == RP_RATE_OPS ? o->rate * (f > 0 ? f : 1) / p->mean_rate : o->rate;
 	p->nlanes = o->connections ? o->connections : (p->recorded_conns ? p->recorded_conns : 1);
 	p->nfam = seen_bin && seen_text ? 2 : 1;
 	p->binary = seen_bin && !seen_text;

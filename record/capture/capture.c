@@ -1,5 +1,6 @@
 /* capture/capture.c: configure, load and attach bpf/capture.bpf.c; read its counters. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,14 @@
 #include "capture/capture_user.h"
 
 static const char *const extra_exits[] = {MB_CAP_EXTRA_EXITS};
+
+uint64_t capture_sample_below(double fraction)
+{
+	if (!(fraction < 1.0))
+		return 0;
+	double v = ldexp(fraction, 64);
+	return v < 1.0 ? 1 : (uint64_t)v;
+}
 
 int capture_prog_load(struct capture_prog *cap, const struct capture_prog_config *cfg)
 {
@@ -24,6 +33,7 @@ int capture_prog_load(struct capture_prog *cap, const struct capture_prog_config
 	skel->rodata->max_bytes = cfg->max_bytes;
 	skel->rodata->tail_bytes = cfg->tail_bytes;
 	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
+	skel->rodata->sample_below = cfg->sample_below;
 	memcpy((void *)skel->rodata->port_bits, cfg->ports, sizeof(cfg->ports));
 	if (cfg->comm[0]) {
 		skel->rodata->filter_comm_on = 1;

@@ -27,7 +27,12 @@ struct capture_prog_config {
 	uint64_t wakeup_bytes; /* wake the reader past this much unread data, 0 = every record
 				* (then it must also read on a timer: ring_buffer__consume) */
 	bool arrivals;         /* stamp request segments on arrival (tcp_probe, MB_CAP_ARRIVE) */
+	uint64_t sample_below; /* trace a connection when mb_cap_conn_hash() < this; 0 = all
+				* (capture_sample_below) */
 };
+
+/* The sample_below of a fraction in (0, 1]: fraction * 2^64, 0 (everything) for 1. */
+uint64_t capture_sample_below(double fraction);
 
 struct capture_prog {
 	struct capture *skel;

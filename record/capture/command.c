@@ -60,6 +60,7 @@ struct options {
 	uint32_t ring_size;
 	uint64_t window_ns;
 	bool read_stamps;     /* --stamp read: server ends stamp requests when read */
+	double sample;        /* --sample: fraction of connections traced, (0, 1] */
 	bool verbose;
 };
 
@@ -106,6 +107,10 @@ static void usage(FILE *f)
 		"      --window D     reorder window for request-time order (default 1s)\n"
 		"      --stamp WHEN   arrival|read: when a request received by a server end is\n"
 		"                     stamped (default arrival, see below)\n"
+		"      --sample F     trace only a fraction F of the connections (1/N, N%% or 0.25),\n"
+		"                     chosen by a hash of their addresses and ports: the same ones\n"
+		"                     in every capture, each complete; the profile records F and\n"
+		"                     `membench analyze` scales its rates and counts (default 1/1)\n"
 		"  -v, --verbose      show libbpf's messages (the verifier log on a load failure)\n"
 		"  -h, --help\n"
 		"\n"
@@ -155,14 +160,25 @@ static int parse_target(struct options *o, const char *source)
 	return MB_E_USAGE;
 }
 
+/* --port LIST: 1..65535, comma-separated; an empty list or an empty item ("", ",", "11211,")
+ * is refused rather than read as "no port given" (which would record the default port). */
 static int parse_ports(struct options *o, const char *list)
 {
-	char *copy = strdup(list), *save = NULL;
+	char *copy = strdup(list);
 	if (!copy)
 		return -ENOMEM;
 	int rc = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (char *tok = copy, *next; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
 		uint64_t p;
+		if (!*tok) {
+			mb_error("--port: empty port in '%s' (expected 1..65535, comma-separated)",
+				 list);
+			rc = MB_E_USAGE;
+			break;
+		}
 		if (mb_parse_u64(tok, &p) || p == 0 || p > 65535) {
 			mb_error("--port: bad port '%s' (1..65535)", tok);
 			rc = MB_E_USAGE;
@@ -198,6 +214,7 @@ enum {
 	OPT_RING_SIZE,
 	OPT_WINDOW,
 	OPT_STAMP,
+	OPT_SAMPLE,
 };
 
 static const struct option long_opts[] = {
@@ -213,6 +230,7 @@ static const struct option long_opts[] = {
 	{"ring-size", required_argument, NULL, OPT_RING_SIZE},
 	{"window", required_argument, NULL, OPT_WINDOW},
 	{"stamp", required_argument, NULL, OPT_STAMP},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -235,6 +253,7 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 	o->ring_size = DEFAULT_RING;
 	o->window_ns = DEFAULT_WINDOW_NS;
 	o->key_mode = MB_KEYS_ANON;
+	o->sample = 1.0;
 	int c, rc;
 	opterr = 0;
 	optind = 1;
@@ -312,6 +331,13 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 			}
 			o->read_stamps = optarg[0] == 'r';
 			break;
+		case OPT_SAMPLE:
+			if (mb_parse_fraction(optarg, &o->sample)) {
+				mb_error("--sample: bad fraction '%s' (1/N, N%% or a decimal in (0, 1])",
+					 optarg);
+				return MB_E_USAGE;
+			}
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -373,6 +399,7 @@ static int capture_load(struct capture_prog *cap, const struct options *o)
 		.ring_size = o->ring_size,
 		.wakeup_bytes = o->ring_size / 8,
 		.arrivals = !o->read_stamps,
+		.sample_below = capture_sample_below(o->sample),
 	};
 	memcpy(cfg.ports, o->ports, sizeof(cfg.ports));
 	if (o->comm)
@@ -493,6 +520,7 @@ static void capture_meta(struct mb_profile_meta *meta, const struct options *o, 
 	meta->key_mode = o->key_mode;
 	meta->key_delim = o->key_delim;
 	meta->max_event_bytes = o->max_bytes;
+	meta->sample_ratio = o->sample;
 	char ports[512] = "";
 	size_t n = 0;
 	for (unsigned p = 1; p < 65536 && n + 8 < sizeof(ports); p++)
@@ -500,9 +528,10 @@ static void capture_meta(struct mb_profile_meta *meta, const struct options *o, 
 			n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%u", n ? "," : "", p);
 	snprintf(meta->capture, sizeof(meta->capture),
 		 "ports=%s side=%s max_bytes=%u tail_bytes=%u ring_bytes=%u window_ns=%llu "
-		 "send_time=syscall_entry recv_time=syscall_exit server_request_time=%s",
+		 "send_time=syscall_entry recv_time=syscall_exit server_request_time=%s sample=%.17g",
 		 ports, side_names[o->side], o->max_bytes, o->tail_bytes, o->ring_size,
-		 (unsigned long long)o->window_ns, arrivals ? "tcp_arrival" : "syscall_exit");
+		 (unsigned long long)o->window_ns, arrivals ? "tcp_arrival" : "syscall_exit",
+		 o->sample);
 }
 
 /* Polls until a stop condition. @return 0 or a negative error. */

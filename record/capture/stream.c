@@ -8,6 +8,9 @@
  *    expects; every byte before it was either fed or declared as a gap, exactly once.
  *  - arrivals: per connection, a ring of disjoint request-byte ranges [start, end) in increasing
  *    order, each with the time it arrived; ranges wholly before next_off[REQUEST] are dropped.
+ *    They come from ARRIVE records (queued at the back) and from data records whose first bytes
+ *    reached an empty socket (arrive_ts: queued at the front, before the ranges that arrived
+ *    while those bytes waited).
  *    The times fed for a server end's request bytes never decrease along the stream, so the
  *    reorder window cannot swap two requests of one connection (bytes whose arrival is unknown
  *    take the next known arrival's time, if earlier than their read).
@@ -371,6 +374,54 @@ static void arr_pop(struct conn *c)
 	c->arr_n--;
 }
 
+/* Makes room for one more arrival. @return 0, 1 when the ring is full at ARRIVALS_MAX (the caller
+ * drops one), or -ENOMEM. */
+static int arr_room(struct conn *c)
+{
+	if (c->arr_n < c->arr_cap)
+		return 0;
+	if (c->arr_cap == ARRIVALS_MAX)
+		return 1;
+	uint32_t ncap = c->arr_cap ? c->arr_cap * 2 : 8;
+	struct arrival *a = malloc(ncap * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->arr_n; i++)
+		a[i] = c->arr[(c->arr_head + i) & (c->arr_cap - 1)];
+	free(c->arr);
+	c->arr = a;
+	c->arr_cap = ncap;
+	c->arr_head = 0;
+	return 0;
+}
+
+/* Queues the arrival a data record carried (mb_cap_data.arrive_ts: its first bytes reached an
+ * empty socket). It comes before every range queued so far, which arrived while these bytes
+ * waited unread: it goes to the front, cut where the front range starts. @return 0 or
+ * -ENOMEM. */
+static int arr_push_front(struct capture_stream *s, struct conn *c, uint64_t start, uint64_t end,
+			  uint64_t ts)
+{
+	if (start < c->next_off[MB_DIR_REQUEST])
+		start = c->next_off[MB_DIR_REQUEST];
+	while (c->arr_n && arr_front(c)->end <= start)
+		arr_pop(c); /* ranges already fed (feed_requests drops them only when it next runs) */
+	if (c->arr_n && end > arr_front(c)->start)
+		end = arr_front(c)->start;
+	if (end <= start)
+		return 0;
+	int rc = arr_room(c);
+	if (rc)
+		return rc < 0 ? rc : 0; /* full: the newest ranges are worth more than this one */
+	c->arr_head = (c->arr_head + c->arr_cap - 1) & (c->arr_cap - 1);
+	c->arr[c->arr_head] = (struct arrival){.start = start, .end = end, .ts = ts};
+	c->arr_n++;
+	if (end > c->arr_end)
+		c->arr_end = end;
+	s->cnt.arrivals++;
+	return 0;
+}
+
 /* Queues an arrival. Repeated bytes (retransmissions) are trimmed; a range that starts beyond
  * the newest one (a reordered segment) is queued as it is: the bytes of the hole before it will
  * get read times. @return 0 or -ENOMEM. */
@@ -387,22 +438,11 @@ static int on_arrive(struct capture_stream *s, const struct mb_cap_arrive *e)
 		start = floor;
 	if (end <= start)
 		return 0;
-	if (c->arr_n == c->arr_cap) {
-		if (c->arr_cap == ARRIVALS_MAX) {
-			arr_pop(c);
-		} else {
-			uint32_t ncap = c->arr_cap ? c->arr_cap * 2 : 8;
-			struct arrival *a = malloc(ncap * sizeof(*a));
-			if (!a)
-				return -ENOMEM;
-			for (uint32_t i = 0; i < c->arr_n; i++)
-				a[i] = c->arr[(c->arr_head + i) & (c->arr_cap - 1)];
-			free(c->arr);
-			c->arr = a;
-			c->arr_cap = ncap;
-			c->arr_head = 0;
-		}
-	}
+	int room = arr_room(c);
+	if (room < 0)
+		return room;
+	if (room)
+		arr_pop(c);
 	c->arr[(c->arr_head + c->arr_n) & (c->arr_cap - 1)] =
 		(struct arrival){.start = start, .end = end, .ts = e->hdr.ts_ns};
 	c->arr_n++;
@@ -502,6 +542,9 @@ static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const 
 		cap -= dup;
 		off += dup;
 	}
+	if (e->arrive_ts && d == MB_DIR_REQUEST && c->role == MB_CAP_ROLE_SERVER &&
+	    arr_push_front(s, c, e->offset, e->offset + e->arrive_len, e->arrive_ts))
+		return -ENOMEM;
 	if (cap) {
 		if (d == MB_DIR_REQUEST && c->role == MB_CAP_ROLE_SERVER) {
 			if (feed_requests(s, c, payload, off, cap, ts))

@@ -11,6 +11,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
+
 #include <linux/capability.h>
 #include <linux/magic.h>
 
@@ -44,12 +46,24 @@ int capture_sys_check_privileges(char *msg, size_t len)
 
 int capture_sys_check_btf(char *msg, size_t len)
 {
-	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(msg, len,
+			 "this kernel exposes no BTF type information (/sys/kernel/btf/vmlinux: %s); "
+			 "the capture needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's "
+			 "kernels are)",
+			 strerror(errno));
+		return MB_E_UNSUPPORTED;
+	}
+	/* The capture reads kernel structures through bpf_rdonly_cast (Linux 6.2): say so
+	 * rather than let the verifier fail with "kernel function not found". */
+	struct btf *btf = btf__load_vmlinux_btf();
+	int found = btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	if (found)
 		return 0;
 	snprintf(msg, len,
-		 "this kernel exposes no BTF type information (/sys/kernel/btf/vmlinux: %s); the "
-		 "capture needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's kernels are)",
-		 strerror(errno));
+		 "this kernel lacks the bpf_rdonly_cast kfunc the capture needs (Linux 6.2 or later; "
+		 "on Debian 12, a kernel from bookworm-backports)");
 	return MB_E_UNSUPPORTED;
 }
 

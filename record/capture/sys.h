@@ -13,7 +13,8 @@
  * @return 0, MB_E_PRIVILEGE (msg names the missing capabilities), or -errno from capget. */
 int capture_sys_check_privileges(char *msg, size_t len);
 
-/* The kernel's BTF (/sys/kernel/btf/vmlinux), which CO-RE relocation needs.
+/* The kernel's BTF (/sys/kernel/btf/vmlinux), which CO-RE relocation needs, and in it the
+ * bpf_rdonly_cast kfunc (Linux 6.2) the program's typed reads need.
  * @return 0 or MB_E_UNSUPPORTED. */
 int capture_sys_check_btf(char *msg, size_t len);
 

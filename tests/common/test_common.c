@@ -70,6 +70,39 @@ static void test_parse_size(void **state)
 	assert_int_equal(mb_parse_size("3X", &b), MB_E_USAGE);
 }
 
+/* --sample's fraction: 1/N, N% or a decimal in (0, 1]; everything else -EINVAL. */
+static void test_parse_fraction(void **state)
+{
+	(void)state;
+	double f = -1;
+	assert_int_equal(mb_parse_fraction("1/4", &f), 0);
+	assert_true(f == 0.25);
+	assert_int_equal(mb_parse_fraction("1/1", &f), 0);
+	assert_true(f == 1.0);
+	assert_int_equal(mb_parse_fraction("1/16", &f), 0);
+	assert_true(f == 1.0 / 16);
+	assert_int_equal(mb_parse_fraction("25%", &f), 0);
+	assert_true(f == 0.25);
+	assert_int_equal(mb_parse_fraction("100%", &f), 0);
+	assert_true(f == 1.0);
+	assert_int_equal(mb_parse_fraction("12.5%", &f), 0);
+	assert_true(f == 0.125);
+	assert_int_equal(mb_parse_fraction("0.1", &f), 0);
+	assert_true(f == 0.1);
+	assert_int_equal(mb_parse_fraction("1", &f), 0);
+	assert_true(f == 1.0);
+	f = 42;
+	static const char *const bad[] = {"", "0", "0%", "0.0", "1.5", "101%", "1/0", "2/4", "1/",
+					  "/4", "1/-4", "1/4x", "-0.5", "25 %", "%", "abc", "nan",
+					  "inf", "0x1p-2", "1/2.5", " 0.5", "0.5 ", "25%%"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (mb_parse_fraction(bad[i], &f) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+	}
+	assert_true(f == 42); /* untouched on error */
+	assert_int_equal(mb_parse_fraction(NULL, &f), -EINVAL);
+}
+
 static void test_strerror_and_exit_codes(void **state)
 {
 	(void)state;
@@ -350,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_fraction),
 		cmocka_unit_test(test_strerror_and_exit_codes),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_array),

@@ -24,6 +24,11 @@ int mb_parse_duration_ns(const char *s, uint64_t *out);
 /* "4096", "4k", "16K", "1M", "1G" (powers of 1024) -> bytes. */
 int mb_parse_size(const char *s, uint64_t *out);
 
+/* A fraction in (0, 1]: "1/N" (N >= 1 integer), "N%" (0 < N <= 100, decimals allowed) or a
+ * decimal ("0.25"). @return 0, or -EINVAL for anything else (0, above 1, "1/0", "abc", "",
+ * trailing text). */
+int mb_parse_fraction(const char *s, double *out);
+
 /* TODO: the clocks live in membench/clock.h; this include stays only until replay/ and
  * record/capture/ (reworked on other branches) include clock.h themselves. */
 #include "membench/clock.h"

@@ -7,7 +7,9 @@
 #ifndef MEMBENCH_MIX_H
 #define MEMBENCH_MIX_H
 
+#ifndef __bpf__ /* the BPF programs (bpf/capture.h) provide uint64_t themselves */
 #include <stdint.h>
+#endif
 
 static inline uint64_t mb_mix64(uint64_t x)
 {

@@ -74,14 +74,16 @@ static void ev_conn(struct capture_stream *s, uint8_t kind, uint64_t sock, uint6
 }
 
 /* One data record: bytes [seg_off, seg_off + len) of a segment of seg_len bytes that starts at
- * stream offset seg_start. */
-static void ev_piece(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
-		     uint64_t seg_start, uint32_t seg_len, uint32_t seg_off, const void *p,
-		     uint32_t len)
+ * stream offset seg_start; arrive_ts/arrive_len: the arrival it carries (0: none). */
+static void ev_piece_arrived(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir,
+			     uint64_t ts, uint64_t seg_start, uint32_t seg_len, uint32_t seg_off,
+			     const void *p, uint32_t len, uint64_t arrive_ts, uint32_t arrive_len)
 {
 	static uint8_t buf[sizeof(struct mb_cap_data) + 70000];
 	struct mb_cap_data e;
 	memset(&e, 0, sizeof(e));
+	e.arrive_ts = arrive_ts;
+	e.arrive_len = arrive_len;
 	e.hdr.ts_ns = ts;
 	e.hdr.sock = sock;
 	e.hdr.gen = gen;
@@ -94,6 +96,13 @@ static void ev_piece(struct capture_stream *s, uint64_t sock, uint64_t gen, int 
 	memcpy(buf, &e, sizeof(e));
 	memcpy(buf + sizeof(e), p, len);
 	assert_int_equal(capture_stream_event(s, buf, sizeof(e) + len), 0);
+}
+
+static void ev_piece(struct capture_stream *s, uint64_t sock, uint64_t gen, int dir, uint64_t ts,
+		     uint64_t seg_start, uint32_t seg_len, uint32_t seg_off, const void *p,
+		     uint32_t len)
+{
+	ev_piece_arrived(s, sock, gen, dir, ts, seg_start, seg_len, seg_off, p, len, 0, 0);
 }
 
 /* A whole segment, fully copied. */
@@ -370,7 +379,7 @@ static void test_bad_records(void **state)
 	(void)state;
 	struct sinkbuf *b = malloc(sizeof(*b));
 	struct capture_stream *s = new_stream(b, 0);
-	uint8_t junk[64] = {0};
+	uint8_t junk[128] = {0}; /* room for the largest record (mb_cap_data grew to 72 bytes) */
 	assert_int_equal(capture_stream_event(s, junk, 8), 0);
 	struct mb_cap_hdr h = {.kind = 99};
 	memcpy(junk, &h, sizeof(h));
@@ -489,6 +498,41 @@ static void test_tls_connection_skipped(void **state)
 	free(b);
 }
 
+/* A read whose first bytes arrived at an empty socket carries that arrival in its data record
+ * (arrive_ts, no ARRIVE record); a later segment, which arrived while those bytes waited, was
+ * announced by an ARRIVE record that user space took first. Both stamps hold: the carried one
+ * is queued in front. A carried range overlapping the next one is cut where it starts; ranges
+ * already fed do not stand in the way of the next read's (the bug: every other request of a
+ * one-at-a-time client lost its arrival stamp). */
+static void test_arrival_carried_by_data(void **state)
+{
+	(void)state;
+	struct sinkbuf *b = malloc(sizeof(*b));
+	struct capture_stream *s = new_stream(b, 0);
+	ev_conn(s, MB_CAP_OPEN, SOCK_A, 1, 1100, 1, 0, 0);
+	ev_arrive(s, SOCK_A, 1, 1800, 7, 7); /* "get b\r\n", arrived while "get a" waited */
+	/* read at 5000; "get a" arrived at 1500; the carried range claims 3 bytes of "get b": cut */
+	ev_piece_arrived(s, SOCK_A, 1, REQ, 5000, 0, 14, 0, "get a\r\nget b\r\n", 14, 1500, 10);
+	ev_data(s, SOCK_A, 1, RESP, 5100, 0, "END\r\nEND\r\n");
+	/* the next request alone, its arrival carried too (the ranges above are all fed) */
+	ev_piece_arrived(s, SOCK_A, 1, REQ, 7000, 14, 7, 0, "get c\r\n", 7, 6500, 7);
+	ev_data(s, SOCK_A, 1, RESP, 7100, 10, "END\r\n");
+	assert_int_equal(capture_stream_finish(s), 0);
+	assert_int_equal(b->n, 3);
+	assert_string_equal(b->r[0].key, "a");
+	assert_int_equal(b->r[0].rec.time_ns, 1500 - START);
+	assert_string_equal(b->r[1].key, "b");
+	assert_int_equal(b->r[1].rec.time_ns, 1800 - START);
+	assert_string_equal(b->r[2].key, "c");
+	assert_int_equal(b->r[2].rec.time_ns, 6500 - START);
+	const struct capture_stream_counters *c = capture_stream_counters(s);
+	assert_int_equal(c->arrivals, 3);
+	assert_int_equal(c->arrival_bytes, 21);
+	assert_int_equal(c->read_time_bytes, 0);
+	capture_stream_free(s);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_reorder_window), cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_arrival_stamps), cmocka_unit_test(test_arrival_missing_keeps_order),
 		cmocka_unit_test(test_tls_connection_skipped),
+		cmocka_unit_test(test_arrival_carried_by_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 # root-bpf: the recorder's command line and life cycle.
-#  - bad command lines exit 2 with a message; --help exits 0;
+#  - bad command lines exit 2 with a message (an empty --port list among them); --help exits 0;
 #  - without privileges: exit 4 and a message naming CAP_BPF/CAP_PERFMON (not RLIMIT_MEMLOCK);
 #  - --duration and --count end the capture by themselves; under sudo the profile (0600) belongs
 #    to the invoking user;
@@ -21,6 +21,13 @@ grep -q "unknown eBPF target 'ebpf:bogus'" "$MB_TMP/err" || mb_fail "target: $(c
 mb_expect_status 2 "$REC" ebpf:pid=abc -o "$MB_TMP/x.mbp"
 mb_expect_status 2 "$REC" ebpf:any -o "$MB_TMP/x.mbp" --port 70000
 grep -q "bad port '70000'" "$MB_TMP/err" || mb_fail "port: $(cat "$MB_TMP/err")"
+# the bug: an empty list recorded the default port 11211 instead of failing
+for empty in "" "," "11211," ",11211" "11211,,11212"; do
+  mb_expect_status 2 "$REC" ebpf:any -o "$MB_TMP/x.mbp" --port "$empty"
+  grep -q -- "--port: empty port in '$empty'" "$MB_TMP/err" ||
+    mb_fail "--port '$empty': $(cat "$MB_TMP/err")"
+  [ "$(wc -l <"$MB_TMP/err")" -eq 1 ] || mb_fail "--port '$empty': not one line: $(cat "$MB_TMP/err")"
+done
 mb_expect_status 2 "$REC" ebpf:any -o "$MB_TMP/x.mbp" --max-bytes 10
 mb_expect_status 2 "$REC" ebpf:any -o "$MB_TMP/x.mbp" --side sideways
 mb_expect_status 2 "$REC" ebpf:any -o "$MB_TMP/x.mbp" --bogus

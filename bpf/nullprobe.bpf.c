@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+/* nullprobe: the cost floor of the recorder's hooks (bench/record/overhead.sh).
+ *
+ * Programs that do nothing but count, attached by bench-record-nullprobe to exactly the hooks
+ * bpf/capture.bpf.c uses: the entry and exit tracepoints of its syscalls and the tcp_probe raw
+ * tracepoint. What the kernel spends calling them is what any recorder built on these hooks
+ * pays before it does any work; whatever the recorder costs beyond it is its own.
+ *
+ * One program per hook kind (entry, exit, arrival), each adding 1 to its slot of a per-CPU
+ * array (no shared cache line, no atomics across CPUs).
+ *
+ * And the recorder's building blocks, each alone in a program for sys_enter_write that the
+ * loader attaches on request (--part), so that bpf_stats times it:
+ *   part_walk       fd -> struct sock as the capture does it (fd_sock.h: typed loads)
+ *   part_probewalk  the same walk in bpf_probe_read_kernel calls (the capture until issue 14)
+ *   part_cache      a per-(process, fd) verdict cache: one hash lookup on (tgid, fd), an
+ *                   insert when missing (what the walk would have been replaced by)
+ *   part_ring       one 64-byte ring-buffer record, reserved and submitted without wake-up
+ *   part_ringq      the same after asking the ring how full it is (the capture's wake-up test)
+ *   part_ktime      bpf_ktime_get_ns()
+ */
+#include "mb_vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fd_sock.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} hits SEC(".maps");
+
+static __always_inline int hit(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&hits, &idx);
+	if (v)
+		(*v)++;
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int null_enter(void *ctx)
+{
+	(void)ctx;
+	return hit(0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int null_exit(void *ctx)
+{
+	(void)ctx;
+	return hit(1);
+}
+
+SEC("raw_tp/tcp_probe")
+int null_arrive(void *ctx)
+{
+	(void)ctx;
+	return hit(2);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);   /* tgid << 32 | fd */
+	__type(value, __u64); /* struct sock address, 0 = not a socket */
+} verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} ring SEC(".maps");
+
+static __always_inline int ring_record(bool query)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (query && bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) > (1 << 20))
+		flags = BPF_RB_FORCE_WAKEUP;
+	__u64 *e = bpf_ringbuf_reserve(&ring, 64, 0);
+	if (!e)
+		return 0;
+	e[0] = bpf_get_current_pid_tgid();
+	bpf_ringbuf_submit(e, flags);
+	return hit(3);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int part_ring(void *ctx)
+{
+	(void)ctx;
+	return ring_record(false);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int part_ringq(void *ctx)
+{
+	(void)ctx;
+	return ring_record(true);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int part_ktime(void *ctx)
+{
+	(void)ctx;
+	return bpf_ktime_get_ns() ? hit(3) : 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int part_walk(struct trace_event_raw_sys_enter *ctx)
+{
+	return fd_sock(ctx->args[0]) ? hit(3) : 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int part_probewalk(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 fd = ctx->args[0];
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
+	if (!files)
+		return 0;
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return 0;
+	struct file **fda = fdt->fd;
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), fda + fd) || !f)
+		return 0;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *so = (struct socket *)BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(so, sk) ? hit(3) : 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int part_cache(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 key = (bpf_get_current_pid_tgid() & ~0xffffffffULL) | (__u32)ctx->args[0];
+	__u64 *v = bpf_map_lookup_elem(&verdicts, &key);
+	if (v)
+		return *v ? hit(3) : 0;
+	__u64 none = 0;
+	bpf_map_update_elem(&verdicts, &key, &none, BPF_NOEXIST);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
