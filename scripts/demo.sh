@@ -83,7 +83,10 @@ membench analyze "$work/prod.mbp"
 membench analyze --html "$work/prod.html" "$work/prod.mbp"
 echo "HTML report: $work/prod.html"
 
-step "Replaying at 2x against 127.0.0.1:$port"
+step "Replaying at 2x against 127.0.0.1:$port, emptied first as it was when recorded"
+# The recording started from an empty server: so does the replay (flush_all), so that hits,
+# misses and stores can match and the outcome checks of the comparison mean something.
+printf 'flush_all\r\nquit\r\n' | nc -q 1 127.0.0.1 "$port" >/dev/null
 if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
   record_while replayed membench replay "$work/prod.mbp" --server "127.0.0.1:$port" --rate 2x \
     --threads 2 --json "$work/replay.json"
