@@ -79,30 +79,53 @@ live_clients() {
 # can match (the outcome checks). --warm would store nothing more for the live profile (its keys
 # are all written before they are first read with a hit), and its stores would be recorded
 # with the replay.
+# cpu_ticks: the hypervisor's steal time and all time so far, in ticks over every CPU
+# (/proc/stat's cpu line: user nice system idle iowait irq softirq steal ...).
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t }' /proc/stat; }
+
+# Steal: an attempt during which the hypervisor took more than STEAL_MAX percent of the CPUs
+# (other guests of the host ran on them) is disturbed: its replay could not keep time however
+# well it paces (at 12% steal every attempt measured schedule lag p99 3-9 ms, 2026-12-02), so
+# its timing checks (inter-arrival, rate series, mean rate) say nothing about membench. Such an
+# attempt must still pass every other check. A case passes when an attempt passes every check,
+# or when every attempt was disturbed and each failed timing checks only; the test says so.
+STEAL_MAX=${STEAL_MAX:-2}
 check() {
-  local orig=$1 speed=$2 threads=${3:-2} name="$1.x$2" attempt rc
+  local orig=$1 speed=$2 threads=${3:-2} name="$1.x$2" attempt rc s0 s1 steal disturbed=0
   for attempt in 1 2 3 4 5; do
     [ "$(printf 'flush_all\r\nquit\r\n' | nc -q 1 127.0.0.1 "$MC_PORT" | tr -d '\r')" = OK ] ||
       mb_fail "flush_all failed"
+    s0=$(cpu_ticks)
     capture "$name" "$MB_BIN/membench-replay" "$MB_TMP/$orig.mbp" \
       --server "127.0.0.1:$MC_PORT" --rate "${speed}x" --threads "$threads" --quiet \
       --json "$MB_TMP/$name.json"
     rc=0
     "$MB_BIN/membench-analyze" --compare "$MB_TMP/$orig.mbp" "$MB_TMP/$name.mbp" \
       --speed "$speed" >"$MB_TMP/$name.cmp" 2>"$MB_TMP/$name.cmp.err" || rc=$?
+    s1=$(cpu_ticks)
+    steal=$(echo "$s0 $s1" | awk '{ d = $4 - $2; printf "%.1f", (d > 0 ? 100 * ($3 - $1) / d : 0) }')
     echo "== $name, attempt $attempt: $($PY -c 'import json,sys
 l = json.load(open(sys.argv[1]))["schedule_lag_us"]
 print("schedule lag p50 %.0f us, p99 %.0f us, max %.0f us" % (l["p50"], l["p99"], l["max"]))' \
-      "$MB_TMP/$name.json")"
+      "$MB_TMP/$name.json"), hypervisor steal $steal%"
     sed -n '/^Fidelity/,$p' "$MB_TMP/$name.cmp"
     [ "$rc" -eq 0 ] && break
     [ "$rc" -eq 6 ] || { cat "$MB_TMP/$name.cmp.err" >&2; mb_fail "$name: compare exited $rc"; }
+    if awk -v s="$steal" -v m="$STEAL_MAX" '
+         $3 == "FAIL" && $1 !~ /^(inter_arrival_ks|rate_series_rms|mean_rate_error)$/ { other = 1 }
+         $4 == "FAIL" && $1 !~ /^(inter_arrival_ks|rate_series_rms|mean_rate_error)$/ { other = 1 }
+         END { exit !(s > m && !other) }' "$MB_TMP/$name.cmp"; then
+      disturbed=$((disturbed + 1)) # timing checks only, with the CPU taken away
+    fi
     sleep 1 # let a disturbed moment pass
   done
-  if [ "$rc" -ne 0 ]; then
-    failures+=("$name")
-  else
+  if [ "$rc" -eq 0 ]; then
     echo "ok: $name (attempt $attempt)"
+  elif [ "$disturbed" -eq 5 ]; then
+    echo "ok: $name: every check but timing passed; timing not judged: the hypervisor took more" \
+      "than $STEAL_MAX% of the CPUs in all 5 attempts"
+  else
+    failures+=("$name")
   fi
   # the JSON carries the same verdict
   "$MB_BIN/membench-analyze" --compare --json "$MB_TMP/$orig.mbp" "$MB_TMP/$name.mbp" \
