@@ -184,6 +184,7 @@ struct prof_run {
 	struct conn_map conns;
 	uint64_t requests, responses, records;
 	char err[1200];
+	char keybuf[MB_PROFILE_MAX_KEY_LEN + MB_PROFILE_MAX_META_FLAGS]; /* key + meta flag text */
 };
 
 /* The key bytes a record has in its input (NULL when none are stored). */
@@ -261,13 +262,27 @@ static int emit_head(struct prof_run *run, struct mb_profile_writer *w, size_t i
 		return rc;
 	if (rec.key_id != MB_KEY_NONE)
 		rec.key_id = (uint64_t)i << 32 | rec.key_id;
-	/* TODO: carry meta flag texts (format 1.1) over; the reader's id means nothing to the
-	 * writer, which takes the text behind the key bytes. Dropped for now. */
-	rec.meta_flags = 0;
+	/* A meta request's flag text (format 1.1): the reader's id means nothing to the writer,
+	 * which takes the text behind the key (or stored) bytes. */
+	const char *mf = NULL;
+	uint32_t mfl = 0;
+	if (rec.meta_flags && mb_profile_reader_meta_flags(in->r, rec.meta_flags, &mf, &mfl))
+		mfl = 0;
+	rec.meta_flags = mfl;
+	if (mfl) {
+		if (key)
+			memcpy(run->keybuf, key, kl);
+		memcpy(run->keybuf + (key ? kl : 0), mf, mfl);
+		if (key)
+			key = run->keybuf;
+	}
 	if (in->keys == KEYS_BY_BYTES_OR_ID && key)
-		rc = mb_profile_writer_append(w, &rec, key, kl);
+		rc = mb_profile_writer_append(w, &rec, key, kl + mfl);
 	else if (in->keys == KEYS_STORED)
-		rc = mb_profile_writer_append_stored(w, &rec, key, kl);
+		rc = mb_profile_writer_append_stored(w, &rec, key ? key : run->keybuf,
+						     (key ? kl : 0) + mfl);
+	else if (mfl) /* identified by key_id: only the flag text rides in the stored bytes */
+		rc = mb_profile_writer_append_stored(w, &rec, run->keybuf, mfl);
 	else
 		rc = mb_profile_writer_append(w, &rec, NULL, 0);
 	if (rc)

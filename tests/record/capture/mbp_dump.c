@@ -7,7 +7,8 @@
  *   rec <time_ns> <conn_id> <op> <proto> <status> <flags> <key_len> <value_len> <client_flags>
  *       <ttl> <latency_ns> <key or ->
  * flags are letters: n = noreply, b = batch continuation, r = has response, - = none. The key is
- * printed when the profile keeps key bytes (MB_KEYS_KEPT), else "-".
+ * printed when the profile keeps key bytes (MB_KEYS_KEPT), else "-". A meta request that carries
+ * flag text (format 1.1) gets one more field, "meta=<flags>", its spaces written as commas.
  * Exit: 0, or 3 when the file cannot be read.
  */
 #include <inttypes.h>
@@ -90,10 +91,19 @@ int main(int argc, char **argv)
 				memcpy(kbuf, key, klen);
 				kbuf[klen] = '\0';
 			}
-			printf("rec %" PRIu64 " %u %s %s %s %s %u %u %u %d %" PRIu64 " %s\n",
+			printf("rec %" PRIu64 " %u %s %s %s %s %u %u %u %d %" PRIu64 " %s",
 			       x->time_ns, x->conn_id, mb_op_name(x->op), mb_proto_name(x->proto),
 			       mb_status_name(x->status), f, x->key_len, x->value_len,
 			       x->client_flags, x->ttl, x->latency_ns, kbuf);
+			const char *mf;
+			uint32_t mfl;
+			if (x->meta_flags &&
+			    mb_profile_reader_meta_flags(r, x->meta_flags, &mf, &mfl) == 0) {
+				printf(" meta=");
+				for (uint32_t j = 0; j < mfl; j++)
+					putchar(mf[j] == ' ' ? ',' : mf[j]);
+			}
+			putchar('\n');
 		}
 	}
 	if (n < 0) {

@@ -32,12 +32,21 @@ for i in range(100):
     b.get("other:%d" % i)
 a.close()
 b.close()
+# Client C: two meta commands, whose flag texts (format 1.1) a copy must keep.
+import socket
+c = socket.create_connection(("127.0.0.1", port))
+c.sendall(b"ms meta:1 2 T60 F5\r\nhi\r\n")
+assert c.recv(100).startswith(b"HD")
+c.sendall(b"mg meta:1 v f t\r\n")
+assert c.recv(100).startswith(b"VA 2")
+c.close()
 EOF
 rec_stop
 cd "$MB_TMP"
 recs() { "$MBP_DUMP" "$1" | awk '$1=="rec"'; }
 st() { "$MBP_DUMP" "$1" | awk -v k="$2" '$1=="stat" && $2==k {print $3}'; }
-expect_eq "captured records" "$(recs cap.mbp | wc -l)" $((200 + 300 + 60 + 100))
+expect_eq "captured records" "$(recs cap.mbp | wc -l)" $((200 + 300 + 60 + 100 + 2))
+expect_eq "meta flag texts" "$(recs cap.mbp | grep -o 'meta=.*' | tr '\n' ' ')" "meta=T60,F5 meta=v,f,t "
 
 # A copy is the capture, field by field (status, latency, flags, keys).
 mb_expect_status 0 "$R" profile:cap.mbp -o copy.mbp
@@ -69,19 +78,21 @@ expect_eq "sets" "$(recs sets.mbp | awk '$4=="set" && $6=="stored"' | wc -l)" 20
 # A wall-clock window from the profile's own start covers everything.
 start=$(st cap.mbp start_wall_ns)
 mb_expect_status 0 "$R" profile:cap.mbp --from "@$((start / 1000000000))" -o wall.mbp
-expect_eq "wall window" "$(recs wall.mbp | wc -l)" 660
+expect_eq "wall window" "$(recs wall.mbp | wc -l)" 662
 
 # Merge with itself: twice the requests and connections, the same keys.
 mb_expect_status 0 "$R" profile:cap.mbp profile:cap.mbp -o twice.mbp
-expect_eq "merged records" "$(st twice.mbp records)" 1320
+expect_eq "merged records" "$(st twice.mbp records)" 1324
 expect_eq "merged connections" "$(st twice.mbp connections)" $((2 * $(st cap.mbp connections)))
 expect_eq "merged keys" "$(st twice.mbp keys)" "$(st cap.mbp keys)"
 expect_eq "merged responses" "$(st twice.mbp responses)" $((2 * $(st cap.mbp responses)))
 
 # Twitter round trip of a capture: the request figures survive (times only to the second).
-mb_expect_status 0 "$R" profile:cap.mbp --format twitter -o cap.csv
+# Meta commands leave out: Twitter CSV names them by their text commands.
+mb_expect_status 0 "$R" profile:cap.mbp --ops get,set -o plain.mbp
+mb_expect_status 0 "$R" profile:plain.mbp --format twitter -o cap.csv
 mb_expect_status 0 "$R" twitter:cap.csv --keep-keys -o back.mbp
-"$MB_BIN/membench-analyze" --json cap.mbp >cap.json
+"$MB_BIN/membench-analyze" --json plain.mbp >cap.json
 "$MB_BIN/membench-analyze" --json back.mbp >back.json
 $J cap.json back.json --only .requests .ops .connections .keys.unique .keys.top .key_size \
   .value_size .popularity .reuse.first_accesses .reuse.reuses .reuse.distance_requests \
