@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "membench/cli.h"
+#include "membench/clock.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
 #include "cluster.h"

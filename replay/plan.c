@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "membench/cli.h"
+#include "membench/clock.h"
 #include "membench/error.h"
 #include "membench/array.h"
 #include "membench/exitcode.h"

@@ -31,6 +31,7 @@
 
 #include "membench/buf.h"
 #include "membench/cli.h"
+#include "membench/clock.h"
 #include "membench/error.h"
 #include "replay.h"
 #include "session.h"

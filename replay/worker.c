@@ -64,6 +64,7 @@
 
 #include "membench/buf.h"
 #include "membench/cli.h"
+#include "membench/clock.h"
 #include "membench/error.h"
 #include "membench/mix.h"
 #include "membench/proto.h"

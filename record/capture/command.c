@@ -30,6 +30,7 @@
 #include "capture/stream.h"
 #include "capture/sys.h"
 #include "membench/cli.h"
+#include "membench/clock.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
 #include "record.h"

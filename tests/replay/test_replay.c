@@ -30,6 +30,7 @@
 #include <libmemcached/memcached.h>
 
 #include "membench/cli.h"
+#include "membench/clock.h"
 #include "membench/profile.h"
 #include "testutil.h"
 

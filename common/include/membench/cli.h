@@ -29,10 +29,6 @@ int mb_parse_size(const char *s, uint64_t *out);
  * trailing text). */
 int mb_parse_fraction(const char *s, double *out);
 
-/* TODO: the clocks live in membench/clock.h; this include stays only until replay/ and
- * record/capture/ (reworked on other branches) include clock.h themselves. */
-#include "membench/clock.h"
-
 /* True when fd is a terminal (progress and live status lines are redrawn in place only then). */
 bool mb_isatty(int fd);
 
