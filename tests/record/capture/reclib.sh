@@ -62,6 +62,18 @@ expect_eq() {
   echo "ok: $1 = $3"
 }
 
+# mc_wait_idle: waits (up to 5 s) until memcached holds no client connection, so a client that
+# exits right after sending "quit" has had that quit read (and recorded) before rec_stop. Uses
+# ss, not a stats request, which a capture in progress would record.
+mc_wait_idle() {
+  local i
+  for i in $(seq 1 50); do
+    [ -z "$(ss -Htn state established state close-wait "( sport = :$MC_PORT )")" ] && return 0
+    sleep 0.1
+  done
+  echo "mc_wait_idle: memcached still holds connections after 5 s" >&2
+}
+
 # mc_stats FILE: all of memcached's counters as "name value" lines.
 mc_stats() {
   printf 'stats\r\nquit\r\n' | nc -q 2 127.0.0.1 "$MC_PORT" | tr -d '\r' |

@@ -31,6 +31,7 @@ memcslap --servers="127.0.0.1:$MC_PORT" --concurrency=2 --execute-number=100 --t
 head -c 3000 /dev/urandom >"$MB_TMP/bfile"
 memccp --binary --servers="127.0.0.1:$MC_PORT" "$MB_TMP/bfile"
 memccat --binary --servers="127.0.0.1:$MC_PORT" bfile >/dev/null
+mc_wait_idle
 rec_stop
 mc_stats "$MB_TMP/after"
 rec_dump any
@@ -60,6 +61,7 @@ done
 # ---- 2. ebpf:pid=<memcached> ------------------------------------------------------------------
 rec_start bypid "ebpf:pid=$MC_PID" --port "$MC_PORT"
 memcslap --servers="127.0.0.1:$MC_PORT" --concurrency=2 --execute-number=100 --test=get >/dev/null
+mc_wait_idle
 rec_stop
 rec_dump bypid
 expect_eq "pid filter: gets" "$(rec_count bypid '$4=="get" && $6=="hit"')" 200
@@ -70,6 +72,7 @@ expect_eq "pid filter: nothing else" "$(rec_count bypid '1')" 302
 # ---- 2b. ebpf:comm=memcached: the process's name, though its I/O threads are "mc-worker" ----
 rec_start bycomm ebpf:comm=memcached --port "$MC_PORT"
 memcslap --servers="127.0.0.1:$MC_PORT" --concurrency=2 --execute-number=100 --test=get >/dev/null
+mc_wait_idle
 rec_stop
 rec_dump bycomm
 expect_eq "comm filter: gets" "$(rec_count bycomm '$4=="get" && $6=="hit"')" 200
@@ -86,6 +89,7 @@ for i in range(60):
     c.get("cl%d" % i)
 c.close()
 EOF
+mc_wait_idle
 rec_stop
 rec_dump client
 expect_eq "client side: sets" "$(rec_count client '$4=="set" && $6=="stored" && $9==33')" 50
@@ -99,6 +103,7 @@ IDLE=$!
 MB_PIDS+=("$IDLE")
 rec_start none "ebpf:pid=$IDLE" --port "$MC_PORT"
 memcslap --servers="127.0.0.1:$MC_PORT" --concurrency=2 --execute-number=50 --test=get >/dev/null
+mc_wait_idle
 rec_stop
 rec_dump none
 expect_eq "other pid: records" "$(rec_count none '1')" 0
