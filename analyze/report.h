@@ -46,6 +46,8 @@ int report_text(FILE *f, const struct analysis *a, bool utf8);
 int report_json(FILE *f, const struct analysis *a);
 /* Writes the report object (used by report_json and the comparison). */
 void report_json_object(struct mb_json *w, const char *key, const struct analysis *a);
+/* The HTML pages (report_html.c): one profile; a comparison (verdict, distances, both profiles
+ * overlaid); a replay's --json report (replay_json.h). @return 0, -EIO, -ENOMEM. */
 int report_html(FILE *f, const struct analysis *a);
 
 /* Distances between two profiles: how well B (e.g. a replay) reproduces A. */
@@ -69,5 +71,9 @@ int compare_text(FILE *f, const struct analysis *a, const struct analysis *b,
 		 const struct an_compare *c, const struct fid_result *fid, bool utf8);
 int compare_json(FILE *f, const struct analysis *a, const struct analysis *b,
 		 const struct an_compare *c, const struct fid_result *fid);
+int report_html_compare(FILE *f, const struct analysis *a, const struct analysis *b,
+			const struct an_compare *c, const struct fid_result *fid);
+struct an_replay;
+int report_html_replay(FILE *f, const struct an_replay *r);
 
 #endif
