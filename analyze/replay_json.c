@@ -76,6 +76,15 @@ static json_t *obj(struct rd *d, json_t *o, const char *where, const char *key)
 	return v;
 }
 
+/* Element `where` (ends with '.') of an array or object must be an object. */
+static bool is_obj(struct rd *d, json_t *v, const char *where)
+{
+	if (json_is_object(v))
+		return true;
+	fail(d, MB_E_PARSE, "%.*s: not an object", (int)strlen(where) - 1, where);
+	return false;
+}
+
 /* Appends text to buf (cut at its size). */
 static void append(char *buf, size_t len, const char *sep, const char *text)
 {
@@ -123,10 +132,8 @@ static void read_commands(struct rd *d, json_t *cmds, struct an_replay *r)
 	json_object_foreach(cmds, op, c) {
 		char where[64];
 		snprintf(where, sizeof(where), "commands.%.40s.", op);
-		if (!json_is_object(c)) {
-			fail(d, MB_E_PARSE, "commands.%.40s: not an object", op);
+		if (!is_obj(d, c, where))
 			return;
-		}
 		struct an_replay_cmd *x = &r->cmds[r->ncmds++];
 		snprintf(x->name, sizeof(x->name), "%s", op);
 		x->sent = count(d, c, where, "sent", true);
@@ -179,10 +186,8 @@ static void read_series(struct rd *d, json_t *ts, struct an_replay *r)
 	json_array_foreach(ts, i, e) {
 		char where[48];
 		snprintf(where, sizeof(where), "timeseries[%zu].", i);
-		if (!json_is_object(e)) {
-			fail(d, MB_E_PARSE, "timeseries[%zu]: not an object", i);
+		if (!is_obj(d, e, where))
 			return;
-		}
 		struct an_replay_sec *s = &r->secs[r->nsecs++];
 		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
 			double v = num(d, e, where, fields[k].key, fields[k].required);

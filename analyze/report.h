@@ -35,6 +35,10 @@ size_t an_cdf_points(const struct mb_hist *h, double *x, double *y, size_t max);
  * always including the first and last rank. @return points. */
 size_t an_rank_points(const struct analysis *a, double *rank, double *freq, size_t max);
 
+/* The name of top key t for a report, at most 60 bytes of it: the key, "prefix... #id" when only
+ * prefixes were kept, "#id" when keys are anonymized; control bytes and DEL become '?'. */
+void an_topkey_name(const struct analysis *a, const struct an_topkey *t, char *buf, size_t len);
+
 /* Edges of the log bins used by every report: reuse time (ns, decades from 1 us) and reuse
  * distance / batch size (powers of two). */
 extern const uint64_t an_reuse_time_edges[];

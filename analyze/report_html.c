@@ -475,6 +475,16 @@ static void op_mix_table(FILE *f, const struct view *v)
 	fprintf(f, "</table></section>\n");
 }
 
+/* Opens a row: a key (or prefix) in code, its requests (~ for an estimate) and share. */
+static void key_row(FILE *f, const char *name, bool estimate, uint64_t requests, double frac,
+		    const char *color)
+{
+	fprintf(f, "<tr><td><code>");
+	html_escape(f, name);
+	fprintf(f, "</code></td><td>%s%llu</td>", estimate ? "~" : "", (unsigned long long)requests);
+	bar_cell(f, frac, color, 200);
+}
+
 /* Top keys of profile p: key (or #id when keys are anonymous), requests, share. */
 static void top_keys_table(FILE *f, const struct view *v, size_t p)
 {
@@ -491,19 +501,10 @@ static void top_keys_table(FILE *f, const struct view *v, size_t p)
 	}
 	table_begin(f, head, 3);
 	for (size_t i = 0; i < a->ntop; i++) {
-		const struct an_topkey *t = &a->top[i];
-		char name[96];
-		if (t->key && a->src.meta.key_mode == MB_KEYS_PREFIX)
-			snprintf(name, sizeof(name), "%.40s... #%llu", t->key, (unsigned long long)t->id);
-		else if (t->key)
-			snprintf(name, sizeof(name), "%.80s", t->key);
-		else
-			snprintf(name, sizeof(name), "#%llu", (unsigned long long)t->id);
-		fprintf(f, "<tr><td><code>");
-		html_escape(f, name);
-		fprintf(f, "</code></td><td>%s%llu</td>", a->sketches ? "~" : "",
-			(unsigned long long)t->count);
-		bar_cell(f, an_frac(t->count, a->keyed), palette[p][0], 200);
+		char name[72];
+		an_topkey_name(a, &a->top[i], name, sizeof(name));
+		key_row(f, name, a->sketches, a->top[i].count, an_frac(a->top[i].count, a->keyed),
+			palette[p][0]);
 		fprintf(f, "</tr>\n");
 	}
 	fprintf(f, "</table></section>\n");
@@ -526,10 +527,8 @@ static void prefixes_table(FILE *f, const struct view *v, size_t p)
 	table_begin(f, head, 4);
 	for (size_t i = 0; i < a->nprefixes && i < MAX_PREFIX_ROWS; i++) {
 		const struct an_prefix *x = &a->prefixes[i];
-		fprintf(f, "<tr><td><code>");
-		html_escape(f, x->prefix[0] ? x->prefix : "(none)");
-		fprintf(f, "</code></td><td>%llu</td>", (unsigned long long)x->requests);
-		bar_cell(f, an_frac(x->requests, a->keyed), palette[p][0], 200);
+		key_row(f, x->prefix[0] ? x->prefix : "(none)", false, x->requests,
+			an_frac(x->requests, a->keyed), palette[p][0]);
 		fprintf(f, "<td>%llu</td></tr>\n", (unsigned long long)x->keys);
 	}
 	fprintf(f, "</table></section>\n");
@@ -655,6 +654,15 @@ static void rank_chart(FILE *f, struct series *s, const struct view *v)
 		     .ylabel = "requests", .xlog = true, .ylog = true}, s, ns);
 }
 
+/* Width of the time-series buckets drawn: a->tb_width_ns doubled until MAXPTS of them fit. */
+static uint64_t series_width(const struct analysis *a)
+{
+	uint64_t width = a->tb_width_ns;
+	while (an_series_len(a, width) > MAXPTS)
+		width *= 2;
+	return width;
+}
+
 /* Request rate and hit ratio over time, as steps over the series buckets. */
 static void time_charts(FILE *f, struct series *s, const struct view *v)
 {
@@ -663,9 +671,7 @@ static void time_charts(FILE *f, struct series *s, const struct view *v)
 	bool responded = false;
 	for (size_t p = 0; p < v->n; p++) {
 		const struct analysis *a = v->an[p];
-		uint64_t width = a->tb_width_ns;
-		while (an_series_len(a, width) > MAXPTS)
-			width *= 2;
+		uint64_t width = series_width(a);
 		double wsec = (double)width / 1e9;
 		wmax = wsec > wmax ? wsec : wmax;
 		struct series *x = series_add(s, &ns, v, p, 0, "requests/s");
@@ -683,9 +689,7 @@ static void time_charts(FILE *f, struct series *s, const struct view *v)
 	ns = 0;
 	for (size_t p = 0; p < v->n; p++) {
 		const struct analysis *a = v->an[p];
-		uint64_t width = a->tb_width_ns;
-		while (an_series_len(a, width) > MAXPTS)
-			width *= 2;
+		uint64_t width = series_width(a);
 		double wsec = (double)width / 1e9;
 		struct series *x = series_add(s, &ns, v, p, 0, "hit ratio");
 		for (size_t i = 0; i < an_series_len(a, width); i++) {
