@@ -96,8 +96,22 @@ static bool usable(const struct axis *ax, double v)
 	return isfinite(v) && (!ax->log || v > 0);
 }
 
-/* Range over every usable value; log axes snap to decades (tight ones keep 5% of the span on each
- * side instead), linear ones start at 0. */
+/* log10 of the 1-2-5 value at or below (up false) / above (up true) the log10 value v. */
+static double round125(double v, bool up)
+{
+	static const double mant[] = {1, 2, 5, 10};
+	double d = floor(v), best = up ? d + 1 : d;
+	for (size_t i = 0; i < sizeof(mant) / sizeof(mant[0]); i++) {
+		double t = d + log10(mant[i]);
+		if (up ? t >= v - 1e-9 && t < best : t <= v + 1e-9 && t > best)
+			best = t;
+	}
+	return best;
+}
+
+/* Range over every usable value; log axes snap to decades (tight ones to the 1-2-5 values around
+ * the data, plus 5% of the span on each side, so a tick always falls inside), linear ones start
+ * at 0. */
 static bool axis_fit(struct axis *ax, const struct series *s, size_t ns, bool use_x)
 {
 	double lo = INFINITY, hi = -INFINITY;
@@ -113,6 +127,8 @@ static bool axis_fit(struct axis *ax, const struct series *s, size_t ns, bool us
 	if (!isfinite(lo))
 		return false;
 	if (ax->log && ax->tight) {
+		lo = round125(lo, false);
+		hi = round125(hi, true);
 		double pad = (hi - lo) * 0.05;
 		pad = pad < 0.08 ? 0.08 : pad;
 		lo -= pad;
@@ -763,7 +779,7 @@ static void charts(FILE *f, struct series *s, const struct view *v)
 			 (unsigned long long)a->ttl_none, (unsigned long long)a->ttl_absolute,
 			 (unsigned long long)a->ttl_expired);
 	cdf_chart(f, s, v, &(struct chart_spec){.panel = "ttl", .title = "TTL CDF", .note = note,
-		  .xlabel = "TTL (s)", .ylabel = "fraction <= x", .xlog = true},
+		  .xlabel = "TTL (s)", .ylabel = "fraction <= x", .xlog = true, .xtight = true},
 		  AN_H_TTL, "TTL", -1, NULL, 1);
 	cdf_chart(f, s, v, &(struct chart_spec){.panel = "multiget", .title = "Multiget size CDF",
 		  .note = "keys per read command (1 = single-key get)", .xlabel = "keys per command",

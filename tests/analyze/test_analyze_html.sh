@@ -62,7 +62,7 @@ check known.html --charts 13 --first overview \
   --panel overview --panel op-mix --panel key-size --panel value-size --panel rank \
   --panel rate --panel hit-ratio --panel inter-arrival --panel reuse-time \
   --panel reuse-distance --panel latency --panel ttl --panel multiget --panel conn-rate \
-  --panel top-keys --panel prefixes --panel connections --panel statuses --maybe depth \
+  --panel top-keys --panel prefixes --panel connections --panel statuses --panel depth \
   --series rank:2 --series key-size:2 \
   --contains top-keys:user: --contains prefixes:sess --contains prefixes:tmp \
   --contains statuses:not_found --contains statuses:stored --contains statuses:miss \
