@@ -196,6 +196,30 @@ static void read_series(struct rd *d, json_t *ts, struct an_replay *r)
 	}
 }
 
+/* Per command, `timeseries[].commands.<op>.sent` (ops not in `commands` are left out). */
+static void read_cmd_series(struct rd *d, json_t *ts, struct an_replay *r)
+{
+	for (size_t k = 0; k < r->ncmds; k++) {
+		r->cmds[k].sent_s = calloc(r->nsecs + 1, sizeof(double));
+		if (!r->cmds[k].sent_s) {
+			fail(d, -ENOMEM, "%s", strerror(ENOMEM));
+			return;
+		}
+	}
+	for (size_t i = 0; i < r->nsecs; i++) {
+		char where[64];
+		snprintf(where, sizeof(where), "timeseries[%zu].", i);
+		const char *op;
+		json_t *c;
+		json_object_foreach(obj(d, json_array_get(ts, i), where, "commands"), op, c) {
+			snprintf(where, sizeof(where), "timeseries[%zu].commands.%.20s.", i, op);
+			for (size_t k = 0; k < r->ncmds && is_obj(d, c, where); k++)
+				if (!strcmp(r->cmds[k].name, op))
+					r->cmds[k].sent_s[i] = (double)count(d, c, where, "sent", false);
+		}
+	}
+}
+
 int an_replay_load(const char *path, struct an_replay **out, char *err, size_t errlen)
 {
 	struct rd d = {.path = path, .err = err, .errlen = errlen};
@@ -269,6 +293,8 @@ int an_replay_load(const char *path, struct an_replay **out, char *err, size_t e
 	lat(&d, obj(&d, root, "", "schedule_lag_us"), "schedule_lag_us.", &r->sched_lag);
 	read_commands(&d, obj(&d, root, "", "commands"), r);
 	read_series(&d, json_object_get(root, "timeseries"), r);
+	if (!d.rc)
+		read_cmd_series(&d, json_object_get(root, "timeseries"), r);
 cleanup:
 	json_decref(root);
 	if (d.rc) {
@@ -283,6 +309,8 @@ void an_replay_free(struct an_replay *r)
 {
 	if (!r)
 		return;
+	for (size_t k = 0; k < r->ncmds; k++)
+		free(r->cmds[k].sent_s);
 	free(r->cmds);
 	free(r->secs);
 	free(r);

@@ -5,7 +5,8 @@
  * errors by kind and the per-second `timeseries`. Unknown members are ignored (fields are only
  * ever added within /1); a member the page needs that has the wrong type, a missing
  * `timeseries` or `requests_sent`, or another schema is refused with the member's name.
- * Missing optional numbers read as NAN (shown as "-"). Strings are cut to their field's size.
+ * Missing optional numbers read as NAN (shown as "-"); a command missing from a second's
+ * `commands` sent 0 then. Strings are cut to their field's size.
  */
 #ifndef MB_ANALYZE_REPLAY_JSON_H
 #define MB_ANALYZE_REPLAY_JSON_H
@@ -34,6 +35,7 @@ struct an_replay_cmd {
 	double ops_per_s, kb_per_s;
 	struct an_replay_lat lat;  /* corrected */
 	char status[256];          /* "hit 2947, miss 2854" */
+	double *sent_s;            /* commands sent in each second of `timeseries` (nsecs) */
 };
 
 struct an_replay_err {

@@ -6,7 +6,8 @@
  *   top, then every chart with both profiles overlaid (A solid, B dashed; "A: "/"B: " names)
  *   and the tables of each profile;
  * - report_html_replay: a replay's --json report (replay_json.h): per-second sent rate against
- *   the target, latency and schedule lag over time, the per-command table, errors.
+ *   the target, commands per second per command, latency and schedule lag over time, the
+ *   per-command table, errors.
  *
  * Cards are <section class="card" data-panel="ID"> (the rendering test finds panels by ID).
  * Charts are <svg class="chart" data-series="N"> elements drawn from the same figures as the
@@ -982,8 +983,13 @@ static size_t replay_group(const struct an_replay *r)
 }
 
 /* Per-second figures, as steps over buckets of g seconds: the mean of the rates, the worst of
- * the latencies. `off` selects the member of struct an_replay_sec. */
-static void replay_series(struct series *x, const struct an_replay *r, size_t off, bool worst)
+ * the latencies. Second j's figure is the double at base + j * stride (SEC(field) for a member
+ * of struct an_replay_sec). */
+#define SEC(field) (const char *)r->secs + offsetof(struct an_replay_sec, field), \
+	sizeof(struct an_replay_sec)
+
+static void replay_series(struct series *x, const struct an_replay *r, const char *base,
+			  size_t stride, bool worst)
 {
 	size_t g = replay_group(r);
 	for (size_t i = 0; i < r->nsecs; i += g) {
@@ -991,7 +997,7 @@ static void replay_series(struct series *x, const struct an_replay *r, size_t of
 		size_t n = 0;
 		for (size_t j = i; j < i + g && j < r->nsecs; j++, n++) {
 			double v;
-			memcpy(&v, (const char *)&r->secs[j] + off, sizeof(v));
+			memcpy(&v, base + j * stride, sizeof(v));
 			sum += v;
 			max = fmax(max, v); /* NAN (no figure that second) is skipped */
 		}
@@ -1124,8 +1130,7 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 	char note[128];
 	snprintf(note, sizeof(note), "requests sent per second%s; the target is the profile's mean "
 		 "rate x speed", g > 1 ? " (mean of each bucket)" : "");
-	replay_series(series_add(s, &ns, &v, 0, 0, "sent/s"), r,
-		      offsetof(struct an_replay_sec, sent), false);
+	replay_series(series_add(s, &ns, &v, 0, 0, "sent/s"), r, SEC(sent), false);
 	if (r->target_rate > 0 && r->nsecs) {
 		struct series *t = series_add(s, &ns, &v, 0, 1, "target rate");
 		step(t, 0, r->secs[r->nsecs - 1].t + 1, r->target_rate);
@@ -1134,18 +1139,20 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 		     .note = note, .xlabel = "time since start (s)", .ylabel = "requests/s"}, s, ns);
 
 	ns = 0;
-	static const struct {
-		const char *name;
-		size_t off;
-		unsigned profile, kind;
-	} lat[] = {
-		{"p50", offsetof(struct an_replay_sec, p50_us), 0, 0},
-		{"p99", offsetof(struct an_replay_sec, p99_us), 0, 1},
-		{"max", offsetof(struct an_replay_sec, max_us), 1, 1},
-	};
-	for (size_t i = 0; i < sizeof(lat) / sizeof(lat[0]); i++)
-		replay_series(series_add(s, &ns, &v, lat[i].profile, lat[i].kind, lat[i].name), r,
-			      lat[i].off, true);
+	for (size_t k = 0; k < r->ncmds && ns < MAXSERIES; k++)
+		replay_series(series_add(s, &ns, &v, k / 2 % 2, k % 2, r->cmds[k].name), r,
+			      (const char *)r->cmds[k].sent_s, sizeof(double), false);
+	snprintf(note, sizeof(note), "commands sent per second, per command%s%s",
+		 g > 1 ? " (mean of each bucket)" : "",
+		 r->ncmds > MAXSERIES ? "; the first 8 commands" : "");
+	chart(f, &(struct chart_spec){.panel = "replay-commands-time",
+		     .title = "Commands per second", .note = note,
+		     .xlabel = "time since start (s)", .ylabel = "commands/s"}, s, ns);
+
+	ns = 0;
+	replay_series(series_add(s, &ns, &v, 0, 0, "p50"), r, SEC(p50_us), true);
+	replay_series(series_add(s, &ns, &v, 0, 1, "p99"), r, SEC(p99_us), true);
+	replay_series(series_add(s, &ns, &v, 1, 1, "max"), r, SEC(max_us), true);
 	snprintf(note, sizeof(note), "corrected latency of the responses in each second%s",
 		 g > 1 ? " (the worst second of each bucket)" : "");
 	chart(f, &(struct chart_spec){.panel = "replay-latency-time", .title = "Latency over time",
@@ -1153,8 +1160,7 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 		     .ylog = true}, s, ns);
 
 	ns = 0;
-	replay_series(series_add(s, &ns, &v, 0, 0, "schedule lag p99"), r,
-		      offsetof(struct an_replay_sec, lag_p99_us), true);
+	replay_series(series_add(s, &ns, &v, 0, 0, "schedule lag p99"), r, SEC(lag_p99_us), true);
 	chart(f, &(struct chart_spec){.panel = "replay-lag", .title = "Schedule lag over time",
 		     .note = "p99 of actual send - intended send (open loop only)",
 		     .xlabel = "time since start (s)", .ylabel = "lag p99 (us)", .ylog = true}, s, ns);
@@ -1168,10 +1174,8 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 		return;
 	}
 	ns = 0;
-	replay_series(series_add(s, &ns, &v, 0, 0, "errors/s"), r,
-		      offsetof(struct an_replay_sec, errors), false);
-	replay_series(series_add(s, &ns, &v, 0, 1, "outstanding"), r,
-		      offsetof(struct an_replay_sec, outstanding), false);
+	replay_series(series_add(s, &ns, &v, 0, 0, "errors/s"), r, SEC(errors), false);
+	replay_series(series_add(s, &ns, &v, 0, 1, "outstanding"), r, SEC(outstanding), false);
 	chart(f, &(struct chart_spec){.panel = "replay-errors-time",
 		     .title = "Errors and outstanding over time",
 		     .note = "errors counted in the second they happened; commands in flight at "

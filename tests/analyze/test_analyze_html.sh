@@ -125,10 +125,10 @@ read -r secs errs < <($PY -c 'import json,sys; j=json.load(open(sys.argv[1])); p
 [ "$secs" -ge 3 ] || mb_fail "replay series of $secs seconds"
 [ "$errs" -gt 0 ] || mb_fail "the replay had no errors to show (values > 1 MB expected to fail)"
 mb_expect_status 0 "$AN" --replay-json rp.json --html rp.html
-check rp.html --first replay-summary --charts 4 --panel replay-summary --panel replay-latency \
-  --panel replay-commands --panel replay-errors --panel replay-rate \
+check rp.html --first replay-summary --charts 5 --panel replay-summary --panel replay-latency \
+  --panel replay-commands --panel replay-errors --panel replay-rate --panel replay-commands-time \
   --panel replay-latency-time --panel replay-lag --panel replay-errors-time \
-  --series replay-rate:2 --series replay-latency-time:3 \
+  --series replay-rate:2 --series replay-latency-time:3 --series replay-commands-time:2 \
   --contains replay-commands:get --contains replay-commands:set \
   --contains replay-commands:stored --contains replay-errors:server_error \
   --contains "replay-summary:127.0.0.1:$MC_PORT"
