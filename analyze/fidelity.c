@@ -65,6 +65,11 @@ const char *fid_check_name(enum fid_check_id id)
 	return checks[id].name;
 }
 
+const char *fid_check_what(enum fid_check_id id)
+{
+	return checks[id].what;
+}
+
 void fid_thresholds_default(struct fid_thresholds *th)
 {
 	for (unsigned i = 0; i < FID_NCHECKS; i++)

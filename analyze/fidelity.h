@@ -92,6 +92,8 @@ struct fid_result {
 
 /* Name of a check (for JSON and flags); its one-line definition is printed by fid_text. */
 const char *fid_check_name(enum fid_check_id id);
+/* Its one-line definition ("KS distance of key length per request"). */
+const char *fid_check_what(enum fid_check_id id);
 void fid_thresholds_default(struct fid_thresholds *th);
 
 /* Evaluates every check of B against A. */

@@ -10,7 +10,9 @@
  * damaged file (an integrity check) unless --allow-damaged. --compare also evaluates the fidelity checks (fidelity.h) and
  * exits 6 (MB_EXIT_MISMATCH) when one fails; it scans sequentially (--threads is ignored) because
  * the checks' per-connection sequences depend on file order. --html writes FILE.tmp and renames
- * it, so a page is complete or absent. Ctrl-C stops the scan, writes nothing and ends the process by SIGINT like any
+ * it, so a page is complete or absent; with --compare the page is written before the exit code
+ * says whether a check failed. --replay-json FILE --html PAGE reads a replay's --json report
+ * (replay_json.h) instead of a profile. Ctrl-C stops the scan, writes nothing and ends the process by SIGINT like any
  * interrupted command.
  */
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "membench/exitcode.h"
 #include "membench/profile.h"
 #include "membench/version.h"
+#include "replay_json.h"
 #include "report.h"
 #include "scan.h"
 
@@ -35,6 +38,8 @@
 static const char help_text[] =
 	"usage: membench analyze [options] PROFILE\n"
 	"       membench analyze --compare ORIGINAL REPLAYED [--speed N] [thresholds] [--json]\n"
+	"                        [--html FILE]\n"
+	"       membench analyze --replay-json REPLAY.json --html FILE\n"
 	"       membench analyze --info PROFILE\n"
 	"\n"
 	"Reports what a profile's traffic looks like: op mix (reads/writes by Twitter's and\n"
@@ -46,11 +51,17 @@ static const char help_text[] =
 	"\n"
 	"Output (default: a text report on stdout):\n"
 	"  --json              the report as JSON on stdout (schema membench-analyze/1, docs/analyze.md)\n"
-	"  --html FILE         a self-contained HTML page with charts (no network needed to view it);\n"
-	"                      a FILE that cannot be written fails at once (exit 1), before the scan\n"
+	"  --html FILE         a self-contained HTML page with charts and tables (no script, no\n"
+	"                      network needed to view it); a FILE that cannot be written fails at\n"
+	"                      once (exit 1), before the scan. With --compare: the verdict and the\n"
+	"                      distances on top, both profiles overlaid on every chart\n"
 	"  --compare A B       both profiles side by side with distances (op-mix total variation,\n"
 	"                      Kolmogorov-Smirnov of key size, value size and inter-arrival, rate\n"
-	"                      error, Zipf exponent difference); text, or JSON with --json\n"
+	"                      error, Zipf exponent difference); text, JSON with --json, a page\n"
+	"                      with --html\n"
+	"  --replay-json R     with --html: a page of a replay's report (membench replay --json R):\n"
+	"                      sent rate against the target and latency per second, schedule lag,\n"
+	"                      per-command table, errors; R that is not such a report is exit 3\n"
 	"  --max-distance D    with --compare: exit 6 when the op-mix distance or a KS distance > D\n"
 	"\n"
 	"Fidelity (with --compare; docs/fidelity.md): B must reproduce A within every threshold, else\n"
@@ -98,11 +109,14 @@ static const char help_text[] =
 	"  membench analyze --json prod.mbp > report.json\n"
 	"  membench analyze --html report.html prod.mbp\n"
 	"  membench analyze --compare prod.mbp replayed.mbp --max-distance 0.05\n"
-	"  membench analyze --compare prod.mbp replayed-at-2x.mbp --speed 2\n";
+	"  membench analyze --compare prod.mbp replayed-at-2x.mbp --speed 2\n"
+	"  membench analyze --compare prod.mbp replayed.mbp --html compare.html\n"
+	"  membench analyze --replay-json run.json --html run.html\n";
 
 struct opts {
 	bool json, info, ascii, no_progress, allow_damaged;
 	const char *html;
+	const char *replay_json;
 	const char *files[2];
 	int nfiles;
 	bool compare;
@@ -124,13 +138,13 @@ static void on_sigint(int sig)
 }
 
 /* Flags that take a value: one row each. */
-enum flag_id { F_HTML, F_WINDOW, F_TOP, F_DELIM, F_EXACT, F_MAXDIST, F_THREADS, F_SPEED,
+enum flag_id { F_HTML, F_REPLAY_JSON, F_WINDOW, F_TOP, F_DELIM, F_EXACT, F_MAXDIST, F_THREADS, F_SPEED,
 	       F_FID /* + enum fid_check_id */ };
 static const struct {
 	const char *name;
 	enum flag_id id;
 } value_flags[] = {
-	{"--html", F_HTML}, {"--window", F_WINDOW}, {"--top", F_TOP},
+	{"--html", F_HTML}, {"--replay-json", F_REPLAY_JSON}, {"--window", F_WINDOW}, {"--top", F_TOP},
 	{"--delim", F_DELIM}, {"--exact-keys", F_EXACT}, {"--max-distance", F_MAXDIST},
 	{"--threads", F_THREADS}, {"--speed", F_SPEED},
 	{"--max-requests", F_FID + FID_REQUESTS}, {"--max-op-mix", F_FID + FID_OP_MIX},
@@ -146,6 +160,9 @@ static int set_value(struct opts *o, enum flag_id id, const char *flag, const ch
 	switch (id) {
 	case F_HTML:
 		o->html = v;
+		return 0;
+	case F_REPLAY_JSON:
+		o->replay_json = v;
 		return 0;
 	case F_WINDOW:
 		if (mb_parse_duration_ns(v, &o->cfg.window_ns) || o->cfg.window_ns < 1000000000ull)
@@ -270,6 +287,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		}
 		o->files[o->nfiles++] = a;
 	}
+	if (o->replay_json) {
+		if (!o->html || o->compare || o->json || o->info || o->nfiles) {
+			mb_error("--replay-json takes a replay's JSON report and --html FILE only, "
+				 "no profile, --compare, --json or --info (see --help)");
+			return MB_EXIT_USAGE;
+		}
+		return -1;
+	}
 	int want = o->compare ? 2 : 1;
 	if (o->nfiles != want) {
 		mb_error(o->compare ? "--compare needs two profiles (see --help)"
@@ -278,10 +303,6 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	}
 	if (o->info && (o->compare || o->json || o->html)) {
 		mb_error("--info cannot be combined with --json, --html or --compare");
-		return MB_EXIT_USAGE;
-	}
-	if (o->compare && o->html) {
-		mb_error("--html cannot be combined with --compare");
 		return MB_EXIT_USAGE;
 	}
 	if ((o->max_distance >= 0 || o->fid_set) && !o->compare) {
@@ -447,7 +468,24 @@ cleanup:
 	return rc;
 }
 
-static int write_html(const char *path, const struct analysis *a)
+/* The page to write: one profile, a comparison or a replay report. */
+struct page {
+	const struct analysis *a, *b;
+	const struct an_compare *c;
+	const struct fid_result *fid;
+	const struct an_replay *replay;
+};
+
+static int page_write(FILE *f, const struct page *p)
+{
+	if (p->replay)
+		return report_html_replay(f, p->replay);
+	if (p->b)
+		return report_html_compare(f, p->a, p->b, p->c, p->fid);
+	return report_html(f, p->a);
+}
+
+static int write_html(const char *path, const struct page *page, bool quiet)
 {
 	char tmp[4096];
 	int rc = MB_EXIT_OK;
@@ -460,7 +498,7 @@ static int write_html(const char *path, const struct analysis *a)
 		mb_error("cannot create %s: %s", tmp, strerror(errno));
 		return MB_EXIT_FAILURE;
 	}
-	int err = report_html(f, a);
+	int err = page_write(f, page);
 	if (fclose(f) != 0 && !err)
 		err = -errno;
 	if (interrupted) { /* never leave a partial page behind */
@@ -473,7 +511,23 @@ static int write_html(const char *path, const struct analysis *a)
 		mb_error("cannot write %s: %s", path, mb_strerror(err));
 		unlink(tmp);
 		rc = MB_EXIT_FAILURE;
+	} else if (!quiet) {
+		fprintf(stderr, "membench analyze: wrote %s\n", path);
 	}
+	return rc;
+}
+
+static int do_replay_page(const struct opts *o)
+{
+	struct an_replay *r = NULL;
+	char msg[1200];
+	int err = an_replay_load(o->replay_json, &r, msg, sizeof(msg));
+	if (err) {
+		mb_error("%s", msg);
+		return mb_exit_code_for(err);
+	}
+	int rc = write_html(o->html, &(struct page){.replay = r}, false);
+	an_replay_free(r);
 	return rc;
 }
 
@@ -515,6 +569,10 @@ static int run(const struct opts *o)
 		mb_error("--html %s: cannot write: %s", o->html, mb_strerror(werr));
 		return MB_EXIT_FAILURE;
 	}
+	if (o->replay_json) {
+		rc = do_replay_page(o);
+		goto cleanup;
+	}
 	if (o->compare && (fid_trace_new(&ta) || fid_trace_new(&tb))) {
 		mb_error("%s", mb_strerror(-ENOMEM));
 		rc = MB_EXIT_FAILURE;
@@ -532,8 +590,16 @@ static int run(const struct opts *o)
 		fid_evaluate(a, b, ta, tb, &o->th, o->speed, &fid);
 		fid.admin_a = admin_a;
 		fid.admin_b = admin_b;
-		int err = o->json ? compare_json(stdout, a, b, &c, &fid)
-				  : compare_text(stdout, a, b, &c, &fid, utf8);
+		int err = 0;
+		if (o->html)
+			rc = write_html(o->html, &(struct page){.a = a, .b = b, .c = &c, .fid = &fid},
+					o->json);
+		if (rc)
+			goto cleanup;
+		if (o->json)
+			err = compare_json(stdout, a, b, &c, &fid);
+		else if (!o->html)
+			err = compare_text(stdout, a, b, &c, &fid, utf8);
 		if (err) {
 			rc = MB_EXIT_FAILURE;
 		} else if (o->max_distance >= 0 && compare_max_distance(&c) > o->max_distance) {
@@ -551,11 +617,9 @@ static int run(const struct opts *o)
 		goto cleanup;
 	}
 	if (o->html) {
-		rc = write_html(o->html, a);
+		rc = write_html(o->html, &(struct page){.a = a}, o->json);
 		if (rc)
 			goto cleanup;
-		if (!o->json)
-			fprintf(stderr, "membench analyze: wrote %s\n", o->html);
 	}
 	if (o->json) {
 		if (report_json(stdout, a))

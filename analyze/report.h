@@ -35,6 +35,10 @@ size_t an_cdf_points(const struct mb_hist *h, double *x, double *y, size_t max);
  * always including the first and last rank. @return points. */
 size_t an_rank_points(const struct analysis *a, double *rank, double *freq, size_t max);
 
+/* The name of top key t for a report, at most 60 bytes of it: the key, "prefix... #id" when only
+ * prefixes were kept, "#id" when keys are anonymized; control bytes and DEL become '?'. */
+void an_topkey_name(const struct analysis *a, const struct an_topkey *t, char *buf, size_t len);
+
 /* Edges of the log bins used by every report: reuse time (ns, decades from 1 us) and reuse
  * distance / batch size (powers of two). */
 extern const uint64_t an_reuse_time_edges[];
@@ -46,6 +50,8 @@ int report_text(FILE *f, const struct analysis *a, bool utf8);
 int report_json(FILE *f, const struct analysis *a);
 /* Writes the report object (used by report_json and the comparison). */
 void report_json_object(struct mb_json *w, const char *key, const struct analysis *a);
+/* The HTML pages (report_html.c): one profile; a comparison (verdict, distances, both profiles
+ * overlaid); a replay's --json report (replay_json.h). @return 0, -EIO, -ENOMEM. */
 int report_html(FILE *f, const struct analysis *a);
 
 /* Distances between two profiles: how well B (e.g. a replay) reproduces A. */
@@ -69,5 +75,9 @@ int compare_text(FILE *f, const struct analysis *a, const struct analysis *b,
 		 const struct an_compare *c, const struct fid_result *fid, bool utf8);
 int compare_json(FILE *f, const struct analysis *a, const struct analysis *b,
 		 const struct an_compare *c, const struct fid_result *fid);
+int report_html_compare(FILE *f, const struct analysis *a, const struct analysis *b,
+			const struct an_compare *c, const struct fid_result *fid);
+struct an_replay;
+int report_html_replay(FILE *f, const struct an_replay *r);
 
 #endif

@@ -315,15 +315,7 @@ static void popularity(struct out *o, const struct analysis *a)
 	for (size_t i = 0; i < a->ntop; i++) {
 		const struct an_topkey *t = &a->top[i];
 		char name[72];
-		if (t->key && a->src.meta.key_mode == MB_KEYS_PREFIX)
-			snprintf(name, sizeof(name), "%.40s... #%llu", t->key, (unsigned long long)t->id);
-		else if (t->key)
-			snprintf(name, sizeof(name), "%.60s", t->key);
-		else
-			snprintf(name, sizeof(name), "#%llu", (unsigned long long)t->id);
-		for (char *p = name; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+		an_topkey_name(a, t, name, sizeof(name));
 		fprintf(o->f, "    %-40s %s%12s %7s\n", name, e, fmt_count(b1, sizeof(b1), t->count),
 			fmt_pct(b2, sizeof(b2), an_frac(t->count, a->keyed)));
 	}

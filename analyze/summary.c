@@ -13,6 +13,19 @@ const char *const an_reuse_time_labels[] = {
 	"< 1us", "1us-10us", "10us-100us", "100us-1ms", "1ms-10ms", "10ms-100ms", "100ms-1s",
 	"1s-10s", "10s-100s", "100s-1000s", "1000s-10000s", "10000s-100000s", ">= 100000s"};
 
+void an_topkey_name(const struct analysis *a, const struct an_topkey *t, char *buf, size_t len)
+{
+	if (t->key && a->src.meta.key_mode == MB_KEYS_PREFIX)
+		snprintf(buf, len, "%.40s... #%llu", t->key, (unsigned long long)t->id);
+	else if (t->key)
+		snprintf(buf, len, "%.60s", t->key);
+	else
+		snprintf(buf, len, "#%llu", (unsigned long long)t->id);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 void an_dist_of(const struct mb_hist *h, struct an_dist *d)
 {
 	d->count = h->total;

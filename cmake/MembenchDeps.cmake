@@ -34,6 +34,7 @@ mb_require_pkg(LIBZSTD libzstd libzstd-dev)
 mb_require_pkg(CMOCKA cmocka libcmocka-dev)
 mb_require_pkg(LIBXXHASH libxxhash libxxhash-dev)
 mb_require_pkg(ZLIB zlib zlib1g-dev)
+mb_require_pkg(JANSSON jansson libjansson-dev)
 
 mb_require_program(MB_CLANG clang clang)
 mb_require_program(MB_BPFTOOL bpftool bpftool)

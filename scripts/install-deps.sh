@@ -9,7 +9,7 @@ packages=(
   libbpf-dev libelf-dev zlib1g-dev bpftool
   libevent-dev libmemcached-dev libzstd-dev zstd
   libssl-dev openssl sasl2-bin
-  libcmocka-dev libxxhash-dev
+  libcmocka-dev libxxhash-dev libjansson-dev
   memcached libmemcached-tools netcat-openbsd python3 python3-pymemcache
   iproute2 procps
   chromium python3-jsonschema
