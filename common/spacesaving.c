@@ -1,0 +1,197 @@
+/* Space-Saving heavy hitters; see membench/spacesaving.h for the guarantees. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "membench/mix.h"
+#include "membench/spacesaving.h"
+
+static size_t ss_probe(const struct mb_ss *s, uint64_t id)
+{
+	return (size_t)(mb_mix64(id) & (s->tcap - 1));
+}
+
+/* Table position holding id, or of the empty slot where it would go. */
+static size_t ss_find(const struct mb_ss *s, uint64_t id)
+{
+	size_t p = ss_probe(s, id);
+	while (s->table[p] && s->heap[s->table[p] - 1].id != id)
+		p = (p + 1) & (s->tcap - 1);
+	return p;
+}
+
+/* Removes the table slot at p with backward-shift deletion (linear probing stays valid). */
+static void ss_table_delete(struct mb_ss *s, size_t p)
+{
+	size_t mask = s->tcap - 1;
+	size_t q = p;
+	for (;;) {
+		q = (q + 1) & mask;
+		if (!s->table[q])
+			break;
+		size_t home = ss_probe(s, s->heap[s->table[q] - 1].id);
+		/* move q back to p if its home is not in (p, q] cyclically */
+		bool stays = p <= q ? (home > p && home <= q) : (home > p || home <= q);
+		if (!stays) {
+			s->table[p] = s->table[q];
+			s->heap[s->table[p] - 1].tpos = (uint32_t)p;
+			p = q;
+		}
+	}
+	s->table[p] = 0;
+}
+
+/* Swaps heap slots i and j and points their table entries at the new slots. */
+static void ss_swap(struct mb_ss *s, size_t i, size_t j)
+{
+	struct mb_ss_entry t = s->heap[i];
+	s->heap[i] = s->heap[j];
+	s->heap[j] = t;
+	s->table[s->heap[i].tpos] = (uint32_t)i + 1;
+	s->table[s->heap[j].tpos] = (uint32_t)j + 1;
+}
+
+static void ss_sift_down(struct mb_ss *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < s->len && s->heap[l].count < s->heap[m].count)
+			m = l;
+		if (r < s->len && s->heap[r].count < s->heap[m].count)
+			m = r;
+		if (m == i)
+			return;
+		ss_swap(s, i, m);
+		i = m;
+	}
+}
+
+static void ss_sift_up(struct mb_ss *s, size_t i)
+{
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (s->heap[parent].count <= s->heap[i].count)
+			return;
+		ss_swap(s, i, parent);
+		i = parent;
+	}
+}
+
+int mb_ss_init(struct mb_ss *s, size_t cap)
+{
+	memset(s, 0, sizeof(*s));
+	if (cap < 1 || cap > MB_SS_MAX_CAP)
+		return -EINVAL;
+	s->cap = cap;
+	s->tcap = 1;
+	while (s->tcap < 2 * cap)
+		s->tcap <<= 1;
+	s->heap = calloc(cap, sizeof(*s->heap));
+	s->table = calloc(s->tcap, sizeof(*s->table));
+	if (!s->heap || !s->table) {
+		mb_ss_free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void mb_ss_free(struct mb_ss *s)
+{
+	free(s->heap);
+	free(s->table);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Puts id in a counter starting at count (err): a free one, else the smallest (heap root),
+ * whose cell it takes. p is ss_find(id). @return the cell. */
+static uint32_t ss_take(struct mb_ss *s, uint64_t id, size_t p, uint64_t count, uint64_t err)
+{
+	if (s->len < s->cap) {
+		size_t slot = s->len++;
+		s->heap[slot] = (struct mb_ss_entry){
+			.id = id, .count = count, .err = err, .tpos = (uint32_t)p, .cell = (uint32_t)slot};
+		s->table[p] = (uint32_t)slot + 1;
+		ss_sift_up(s, slot);
+		return (uint32_t)slot;
+	}
+	uint32_t cell = s->heap[0].cell;
+	ss_table_delete(s, s->heap[0].tpos);
+	p = ss_find(s, id);
+	s->heap[0] = (struct mb_ss_entry){
+		.id = id, .count = count, .err = err, .tpos = (uint32_t)p, .cell = cell};
+	s->table[p] = 1;
+	ss_sift_down(s, 0);
+	return cell;
+}
+
+uint32_t mb_ss_add(struct mb_ss *s, uint64_t id, uint64_t w, bool *fresh)
+{
+	size_t p = ss_find(s, id);
+	if (fresh)
+		*fresh = false;
+	if (s->table[p]) {
+		size_t slot = s->table[p] - 1;
+		uint32_t cell = s->heap[slot].cell;
+		s->heap[slot].count += w;
+		ss_sift_down(s, slot);
+		return cell;
+	}
+	if (!w)
+		return MB_SS_NO_CELL;
+	if (fresh)
+		*fresh = true;
+	uint64_t min = s->len < s->cap ? 0 : s->heap[0].count;
+	return ss_take(s, id, p, min + w, min);
+}
+
+uint32_t mb_ss_max(struct mb_ss *s, uint64_t id, uint64_t v, bool *fresh)
+{
+	size_t p = ss_find(s, id);
+	if (fresh)
+		*fresh = false;
+	if (s->table[p]) {
+		size_t slot = s->table[p] - 1;
+		uint32_t cell = s->heap[slot].cell;
+		if (v > s->heap[slot].count) {
+			s->heap[slot].count = v;
+			ss_sift_down(s, slot);
+		}
+		return cell;
+	}
+	if (s->len == s->cap && v <= s->heap[0].count)
+		return MB_SS_NO_CELL;
+	if (fresh)
+		*fresh = true;
+	return ss_take(s, id, p, v, 0);
+}
+
+const struct mb_ss_entry *mb_ss_find(const struct mb_ss *s, uint64_t id)
+{
+	if (!s->table)
+		return NULL;
+	size_t p = ss_find(s, id);
+	return s->table[p] ? &s->heap[s->table[p] - 1] : NULL;
+}
+
+static int ss_cmp_desc(const void *a, const void *b)
+{
+	const struct mb_ss_entry *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+size_t mb_ss_top(const struct mb_ss *s, struct mb_ss_entry *out, size_t k)
+{
+	if (s->len == 0)
+		return 0;
+	struct mb_ss_entry *all = malloc(s->len * sizeof(*all));
+	if (!all)
+		return 0;
+	memcpy(all, s->heap, s->len * sizeof(*all));
+	qsort(all, s->len, sizeof(*all), ss_cmp_desc);
+	size_t n = k < s->len ? k : s->len;
+	memcpy(out, all, n * sizeof(*out));
+	free(all);
+	return n;
+}
