@@ -41,40 +41,43 @@ static void ss_table_delete(struct mb_ss *s, size_t p)
 	s->table[p] = 0;
 }
 
-/* Swaps heap slots i and j and points their table entries at the new slots. */
-static void ss_swap(struct mb_ss *s, size_t i, size_t j)
+/* Puts entry e at heap slot i and points its table entry at it. */
+static void ss_place(struct mb_ss *s, size_t i, const struct mb_ss_entry *e)
 {
-	struct mb_ss_entry t = s->heap[i];
-	s->heap[i] = s->heap[j];
-	s->heap[j] = t;
-	s->table[s->heap[i].tpos] = (uint32_t)i + 1;
-	s->table[s->heap[j].tpos] = (uint32_t)j + 1;
+	s->heap[i] = *e;
+	s->table[e->tpos] = (uint32_t)i + 1;
 }
 
+/* Moves slot i's entry down to its place: smaller children move up into the hole, and the
+ * entry is written once, at the end (one copy and one table write per level, not a swap). */
 static void ss_sift_down(struct mb_ss *s, size_t i)
 {
+	struct mb_ss_entry e = s->heap[i];
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->len && s->heap[l].count < s->heap[m].count)
-			m = l;
-		if (r < s->len && s->heap[r].count < s->heap[m].count)
+		size_t l = 2 * i + 1, r = l + 1, m = l;
+		if (l >= s->len)
+			break;
+		if (r < s->len && s->heap[r].count < s->heap[l].count)
 			m = r;
-		if (m == i)
-			return;
-		ss_swap(s, i, m);
+		if (s->heap[m].count >= e.count)
+			break;
+		ss_place(s, i, &s->heap[m]);
 		i = m;
 	}
+	ss_place(s, i, &e);
 }
 
 static void ss_sift_up(struct mb_ss *s, size_t i)
 {
+	struct mb_ss_entry e = s->heap[i];
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
-		if (s->heap[parent].count <= s->heap[i].count)
-			return;
-		ss_swap(s, i, parent);
+		if (s->heap[parent].count <= e.count)
+			break;
+		ss_place(s, i, &s->heap[parent]);
 		i = parent;
 	}
+	ss_place(s, i, &e);
 }
 
 int mb_ss_init(struct mb_ss *s, size_t cap)
