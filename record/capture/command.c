@@ -622,8 +622,11 @@ static int capture_loop(struct run *r, struct capture_prog *cap, struct ring_buf
 			break;
 		uint64_t now = mb_mono_ns();
 		const struct capture_stream_counters *c = capture_stream_counters(r->st);
-		if (r->top && capture_top_due(r->top, now) && (rc = top_tick(r, cap, now, false)))
+		if (r->top && capture_top_due(r->top, now) && (rc = top_tick(r, cap, now, false))) {
+			if (rc == 1) /* stdout closed (`--top | head`): stop, finish the profile */
+				rc = 0;
 			break;
+		}
 		if (now - last_flush >= FLUSH_EVERY_NS) {
 			if (r->appended && (rc = mb_profile_writer_flush(r->w)))
 				break;
@@ -680,6 +683,8 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (o.top)
+		signal(SIGPIPE, SIG_IGN); /* a closed stdout ends the capture cleanly (top_tick) */
 
 	uint64_t start_ns = mb_mono_ns();
 	int64_t start_wall = mb_wall_ns();
@@ -725,8 +730,8 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	}
 	if (!rc)
 		rc = capture_stream_finish(r.st);
-	if (!rc && r.top)
-		rc = top_tick(&r, &cap, start_ns + elapsed, true);
+	if (!rc && r.top && (rc = top_tick(&r, &cap, start_ns + elapsed, true)) == 1)
+		rc = 0; /* nowhere to print the final table */
 
 	struct mb_profile_stats st;
 	capture_stream_stats(r.st, &st);

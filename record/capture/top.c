@@ -364,5 +364,5 @@ int capture_top_tick(struct capture_top *t, uint64_t now_ns, const struct captur
 	if (final && t->o.tty)
 		fprintf(t->o.out, "\033[H\033[J");
 	show(t, now_ns, l, final);
-	return 0;
+	return ferror(t->o.out) ? 1 : 0; /* a closed pipe (`| head`), a full disk */
 }

@@ -73,8 +73,10 @@ void capture_top_add(struct capture_top *t, const struct mb_record *rec, const v
 /* True when a refresh is due at now_ns. */
 bool capture_top_due(const struct capture_top *t, uint64_t now_ns);
 
-/* Shows the lists (the final table when final). Flushes the profile
- * writer first, so anonymous keys have their #ID. @return 0, or the writer's flush error. */
+/* Shows the lists (the final table when final). Flushes the profile writer first, so
+ * anonymous keys have their #ID. @return 0; 1 when the output cannot be written any more (a
+ * closed pipe: the capture should stop as if interrupted; SIGPIPE must be ignored); or the
+ * writer's flush error. */
 int capture_top_tick(struct capture_top *t, uint64_t now_ns, const struct capture_top_losses *l,
 		     bool final);
 

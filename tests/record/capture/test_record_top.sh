@@ -212,3 +212,15 @@ tr -d '\r' <"$MB_TMP/tty.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' >"$MB_TMP/tty.t
 awk '/^final / {f=1} f' "$MB_TMP/tty.txt" | grep -q "^ *5 $MISS2 " ||
   mb_fail "tty: final table without its 5th row: $(awk '/^final / {f=1} f' "$MB_TMP/tty.txt" | head -12)"
 echo "ok: tty: $redraws redraws, 3 rows live, 5 in the final table"
+
+# ---- 5: stdout closed (`--top | head`): the capture stops as if interrupted, profile complete ----
+( "$MB_BIN/membench-record" ebpf:any --port "$MC_PORT" --top 3 --refresh 200ms -o "$MB_TMP/pipe.mbp" \
+    2>"$MB_TMP/pipe.err"; echo $? >"$MB_TMP/pipe.rc" ) | head -2 >"$MB_TMP/pipe.out" &
+PIPE_PID=$!
+for _ in $(seq 1 100); do [ -e "$MB_TMP/pipe.rc" ] && break; sleep 0.1; done
+[ -e "$MB_TMP/pipe.rc" ] || { kill "$PIPE_PID" 2>/dev/null; mb_fail "pipe: still running 10 s after head exited"; }
+wait "$PIPE_PID" || true
+expect_eq "pipe: exit status" "$(cat "$MB_TMP/pipe.rc")" 0
+expect_eq "pipe: lines read by head" "$(wc -l <"$MB_TMP/pipe.out")" 2
+rec_dump pipe
+expect_eq "pipe: profile complete (not cut short)" "$(rec_stat pipe truncated_file)" 0
