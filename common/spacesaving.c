@@ -127,45 +127,39 @@ static uint32_t ss_take(struct mb_ss *s, uint64_t id, size_t p, uint64_t count, 
 	return cell;
 }
 
-uint32_t mb_ss_add(struct mb_ss *s, uint64_t id, uint64_t w, bool *fresh)
+/* Both updates of id's counter: add v (mb_ss_add), or raise it to v (mb_ss_max). */
+static uint32_t ss_update(struct mb_ss *s, uint64_t id, uint64_t v, bool max, bool *fresh)
 {
 	size_t p = ss_find(s, id);
 	if (fresh)
 		*fresh = false;
 	if (s->table[p]) {
 		size_t slot = s->table[p] - 1;
-		uint32_t cell = s->heap[slot].cell;
-		s->heap[slot].count += w;
-		ss_sift_down(s, slot);
-		return cell;
-	}
-	if (!w)
-		return MB_SS_NO_CELL;
-	if (fresh)
-		*fresh = true;
-	uint64_t min = s->len < s->cap ? 0 : s->heap[0].count;
-	return ss_take(s, id, p, min + w, min);
-}
-
-uint32_t mb_ss_max(struct mb_ss *s, uint64_t id, uint64_t v, bool *fresh)
-{
-	size_t p = ss_find(s, id);
-	if (fresh)
-		*fresh = false;
-	if (s->table[p]) {
-		size_t slot = s->table[p] - 1;
-		uint32_t cell = s->heap[slot].cell;
-		if (v > s->heap[slot].count) {
-			s->heap[slot].count = v;
+		struct mb_ss_entry *e = &s->heap[slot];
+		uint32_t cell = e->cell;
+		uint64_t count = !max ? e->count + v : v > e->count ? v : e->count;
+		if (count != e->count) {
+			e->count = count;
 			ss_sift_down(s, slot);
 		}
 		return cell;
 	}
-	if (s->len == s->cap && v <= s->heap[0].count)
+	uint64_t min = s->len < s->cap ? 0 : s->heap[0].count;
+	if (!v || (max && s->len == s->cap && v <= min))
 		return MB_SS_NO_CELL;
 	if (fresh)
 		*fresh = true;
-	return ss_take(s, id, p, v, 0);
+	return max ? ss_take(s, id, p, v, 0) : ss_take(s, id, p, min + v, min);
+}
+
+uint32_t mb_ss_add(struct mb_ss *s, uint64_t id, uint64_t w, bool *fresh)
+{
+	return ss_update(s, id, w, false, fresh);
+}
+
+uint32_t mb_ss_max(struct mb_ss *s, uint64_t id, uint64_t v, bool *fresh)
+{
+	return ss_update(s, id, v, true, fresh);
 }
 
 const struct mb_ss_entry *mb_ss_find(const struct mb_ss *s, uint64_t id)

@@ -54,7 +54,8 @@ void mb_ss_free(struct mb_ss *s);
 uint32_t mb_ss_add(struct mb_ss *s, uint64_t id, uint64_t w, bool *fresh);
 
 /* Notes value v for id, keeping the cap ids with the largest values. *fresh as above.
- * @return id's cell, or MB_SS_NO_CELL when id is not (or no longer) among them. */
+ * @return id's cell, or MB_SS_NO_CELL when id is not (or no longer) among them (a v of 0
+ * never enters). */
 uint32_t mb_ss_max(struct mb_ss *s, uint64_t id, uint64_t v, bool *fresh);
 
 /* The counter of a tracked id, or NULL. */

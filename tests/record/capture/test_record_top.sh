@@ -77,12 +77,6 @@ top_start() {
   done
   mb_fail "$name: no --top block within 30 s"
 }
-top_stop() {
-  kill -INT "$REC_PID"
-  local rc=0
-  wait "$REC_PID" || rc=$?
-  [ "$rc" -eq 0 ] || { cat "$MB_TMP/$1.err" >&2; mb_fail "$1: membench-record exited $rc"; }
-}
 # final NAME LIST: the rows of one list in the final block: "rank key requests misses bytes largest hit%"
 final() {
   awk -v l="$2" '/^--- final/ {f=1} f && $1==l && $2 ~ /^[0-9]+$/ {print $2, $3, $5, $9, $10, $11, $8}' \
@@ -102,7 +96,7 @@ no_raw_keys() {
 top_start kept ebpf:any --port "$MC_PORT" --top 5 --keep-keys -o "$MB_TMP/kept.mbp"
 work
 sleep 3.5 # idle: the window releases everything, and at least two refreshes see no traffic
-top_stop kept
+rec_stop "$MB_TMP/kept.err"
 cat "$MB_TMP/kept.out" | tail -32
 expect_eq "kept: by requests" "$(final kept requests | awk '{print $1, $2, $3}' | tr '\n' ' ')" \
   "1 $HOT 500 2 $WARM 300 3 $COOL 100 4 $MISS 70 5 $MISS2 20 "
@@ -150,7 +144,7 @@ PYEOF
 top_start anon "ebpf:pid=$MC_PID" --port "$MC_PORT" --top 5 -o "$MB_TMP/anon.mbp"
 work
 sleep 1.5
-top_stop anon
+rec_stop "$MB_TMP/anon.err"
 no_raw_keys anon
 "$MB_BIN/membench-analyze" --json "$MB_TMP/anon.mbp" >"$MB_TMP/anon.json"
 got=$(final anon requests | awk '{printf "%s %s ", $2, $3}')
@@ -165,7 +159,7 @@ expect_eq "anon: counts" "$(final anon requests | awk '{printf "%s ", $3}')" "50
 top_start nofile ebpf:any --port "$MC_PORT" --top 5
 work
 sleep 1.5
-top_stop nofile
+rec_stop "$MB_TMP/nofile.err"
 no_raw_keys nofile
 final nofile requests | awk '$2 !~ /^~[0-9a-f]+$/ || length($2) != 9 {exit 1}' || mb_fail "nofile: keys not ~HASH: $(final nofile requests)"
 expect_eq "nofile: counts" "$(final nofile requests | awk '{printf "%s ", $3}')" "500 300 100 70 20 "
@@ -175,7 +169,7 @@ grep -q "no profile written" "$MB_TMP/nofile.err" || mb_fail "nofile: $(cat "$MB
 top_start prefix ebpf:any --port "$MC_PORT" --top 5 --key-prefix :
 work
 sleep 1.5
-top_stop prefix
+rec_stop "$MB_TMP/prefix.err"
 no_raw_keys prefix
 expect_eq "prefix: namespaces and counts" \
   "$(final prefix requests | awk '{printf "%s %s ", substr($2, 1, index($2, "*")), $3}')" \
@@ -184,7 +178,7 @@ expect_eq "prefix: namespaces and counts" \
 top_start sample ebpf:any --port "$MC_PORT" --top 5 --keep-keys --sample 1/2
 work
 sleep 1.5
-top_stop sample
+rec_stop "$MB_TMP/sample.err"
 grep -q '^--- .*counts are of the 50% of connections sampled' "$MB_TMP/sample.out" ||
   mb_fail "sample: no sampling note"
 # the one client connection is in the 1/2 sample or not, as a whole
