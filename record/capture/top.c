@@ -16,7 +16,8 @@
 
 #define TOP_KEY_MAX 250      /* memcached's longest key; a longer (binary) key is cut */
 #define KEY_TEXT_MAX (4 * TOP_KEY_MAX + 32)
-#define TTY_KEY_MIN 12
+#define TTY_KEY_MIN 10
+#define ROW_FIXED 71 /* columns of a row besides the key, and one to spare */
 #define TTY_KEY_MAX 60
 #define PLAIN_KEY_MIN 20
 
@@ -27,14 +28,17 @@ enum top_col { COL_REQUESTS, COL_BYTES, COL_MISSES, COL_LARGEST };
 static const struct {
 	const char *tag;
 	const char *title;
+	const char *tty_title; /* shorter, for a terminal line */
 	const char *unit; /* of the list's total */
 	enum top_col col;
 } list_info[TOP_NLISTS] = {
-	[TOP_REQUESTS] = {"requests", "hot keys by requests", "requests", COL_REQUESTS},
+	[TOP_REQUESTS] = {"requests", "hot keys by requests", "BY REQUESTS", "requests",
+			  COL_REQUESTS},
 	[TOP_BYTES] = {"bytes", "hot keys by bytes (value bytes of stores and of read hits)",
-		       "bytes", COL_BYTES},
-	[TOP_MISSES] = {"misses", "keys with the most read misses", "misses", COL_MISSES},
-	[TOP_LARGEST] = {"largest", "largest values", NULL, COL_LARGEST},
+		       "BY BYTES (stored + read)", "bytes", COL_BYTES},
+	[TOP_MISSES] = {"misses", "keys with the most read misses", "MOST MISSES", "misses",
+			COL_MISSES},
+	[TOP_LARGEST] = {"largest", "largest values", "LARGEST VALUES", NULL, COL_LARGEST},
 };
 
 /* A counter's other columns, since its list tracks the key. */
@@ -247,7 +251,7 @@ static void show_row(struct capture_top *t, enum top_list li, unsigned rank,
 		snprintf(hit, sizeof(hit), "%.1f", 100.0 * (double)c->hits / (double)(c->hits + c->misses));
 	if (!sc->human)
 		fprintf(f, "%s ", list_info[li].tag);
-	fprintf(f, "%4u %-*s %5u %10s %9.1f %9.1f %6s %9s %9s %9s%s\n", rank, sc->keyw, key,
+	fprintf(f, "%4u %-*s %4u %9s %8.1f %8.1f %5s %7s %7s %7s%s\n", rank, sc->keyw, key,
 		c->key_len, v[COL_REQUESTS], (double)(c->reqs - c->mark) / sc->dt,
 		(double)reqs / sc->up, hit, v[COL_MISSES], v[COL_BYTES], v[COL_LARGEST],
 		t->o.tty ? "\033[K" : "");
@@ -264,18 +268,23 @@ static void show_list(struct capture_top *t, enum top_list li, unsigned rows,
 		snprintf(bound, sizeof(bound), "exact");
 	} else {
 		uint64_t b = l->total / TOP_COUNTERS;
-		snprintf(bound, sizeof(bound),
-			 "every key above %llu %s is listed; ~ marks a count at most %llu over",
-			 (unsigned long long)b, list_info[li].unit, (unsigned long long)b);
+		if (sc->human) /* a terminal line is short */
+			snprintf(bound, sizeof(bound), "~ at most %llu over, any key above %llu listed",
+				 (unsigned long long)b, (unsigned long long)b);
+		else
+			snprintf(bound, sizeof(bound),
+				 "every key above %llu %s is listed; ~ marks a count at most %llu over",
+				 (unsigned long long)b, list_info[li].unit, (unsigned long long)b);
 	}
+	const char *title = sc->human ? list_info[li].tty_title : list_info[li].title;
 	if (list_info[li].unit)
-		fprintf(f, "%s%s: %llu %s in all, %s%s\n", sc->human ? "" : "# ", list_info[li].title,
+		fprintf(f, "%s%s: %llu %s in all, %s%s\n", sc->human ? "" : "# ", title,
 			(unsigned long long)l->total, list_info[li].unit, bound, eol);
 	else
-		fprintf(f, "%s%s: %s%s\n", sc->human ? "" : "# ", list_info[li].title, bound, eol);
+		fprintf(f, "%s%s: %s%s\n", sc->human ? "" : "# ", title, bound, eol);
 	if (sc->human)
-		fprintf(f, "%4s %-*s %5s %10s %9s %9s %6s %9s %9s %9s%s\n", "#", sc->keyw, "key",
-			"len", "requests", "req/s", "avg req/s", "hit%", "misses", "bytes",
+		fprintf(f, "%4s %-*s %4s %9s %8s %8s %5s %7s %7s %7s%s\n", "#", sc->keyw, "key",
+			"len", "requests", "req/s", "avg/s", "hit%", "misses", "bytes",
 			"largest", eol);
 	size_t n = mb_ss_top(&l->ss, t->rows, rows);
 	for (size_t i = 0; i < n; i++)
@@ -303,7 +312,7 @@ static void show(struct capture_top *t, uint64_t now, const struct capture_top_l
 		int fit = ((int)ws.ws_row - 3) / TOP_NLISTS - 3;
 		if (!final && fit < (int)rows)
 			rows = fit < 1 ? 1 : (unsigned)fit;
-		sc.keyw = (int)ws.ws_col - 80;
+		sc.keyw = (int)ws.ws_col - ROW_FIXED;
 		sc.keyw = sc.keyw < TTY_KEY_MIN ? TTY_KEY_MIN : sc.keyw > TTY_KEY_MAX ? TTY_KEY_MAX : sc.keyw;
 	} else if (tty) {
 		sc.keyw = TTY_KEY_MIN + 12;
@@ -316,22 +325,29 @@ static void show(struct capture_top *t, uint64_t now, const struct capture_top_l
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	char sample[64] = "";
 	if (t->o.sample < 1.0)
-		snprintf(sample, sizeof(sample), "; counts are of the %.4g%% of connections sampled",
+		snprintf(sample, sizeof(sample), "%scounts are of the %.4g%% of connections sampled",
+			 tty ? "  " : "; ",
 			 100.0 * t->o.sample);
 	if (tty && !final)
 		fprintf(f, "\033[H");
-	fprintf(f,
-		"%s%s.%03dZ +%.3fs: %llu requests, %.1f req/s over the last %.3fs, %.1f req/s "
-		"average; drops %llu, gaps %llu, protocol errors %llu%s%s\n",
-		final ? (tty ? "final " : "--- final ") : (tty ? "" : "--- "), when,
-		(int)(wall / 1000000 % 1000), sc.up, (unsigned long long)t->records,
-		(double)(t->records - t->mark_records) / sc.dt, sc.dt, (double)t->records / sc.up,
-		(unsigned long long)l->ring_drops, (unsigned long long)l->stream_gaps,
-		(unsigned long long)l->protocol_errors, sample, tty ? "\033[K" : "");
-	if (tty)
-		fprintf(f, "\033[K\n");
+	double rate = (double)(t->records - t->mark_records) / sc.dt;
+	if (tty) /* two lines that fit 80 columns */
+		fprintf(f,
+			"%s%s UTC  up %.0fs  %llu requests  %.1f req/s (last %.1fs)  %.1f avg\033[K\n"
+			"drops %llu  gaps %llu  protocol errors %llu%s\033[K\n",
+			final ? "FINAL " : "", when + 11, sc.up, (unsigned long long)t->records, rate,
+			sc.dt, (double)t->records / sc.up, (unsigned long long)l->ring_drops,
+			(unsigned long long)l->stream_gaps, (unsigned long long)l->protocol_errors,
+			sample);
 	else
-		fprintf(f, "# list rank key len requests req/s avg_req/s hit%% misses bytes largest\n");
+		fprintf(f,
+			"--- %s%s.%03dZ +%.3fs: %llu requests, %.1f req/s over the last %.3fs, %.1f "
+			"req/s average; drops %llu, gaps %llu, protocol errors %llu%s\n"
+			"# list rank key len requests req/s avg_req/s hit%% misses bytes largest\n",
+			final ? "final " : "", when, (int)(wall / 1000000 % 1000), sc.up,
+			(unsigned long long)t->records, rate, sc.dt, (double)t->records / sc.up,
+			(unsigned long long)l->ring_drops, (unsigned long long)l->stream_gaps,
+			(unsigned long long)l->protocol_errors, sample);
 	for (int i = 0; i < TOP_NLISTS; i++)
 		show_list(t, (enum top_list)i, rows, &sc);
 	if (tty && !final)

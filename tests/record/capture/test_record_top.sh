@@ -200,11 +200,11 @@ redraws=$(grep -o $'\033\\[H' "$MB_TMP/tty.out" | wc -l)
 [ "$redraws" -ge 5 ] || mb_fail "tty: only $redraws redraws"
 grep -q "events/s" "$MB_TMP/tty.out" && mb_fail "tty: the status line is drawn over the table"
 # 30 rows: (30 - 3) / 4 lists - 3 = 3 rows per list while live, all 5 in the final table
-live=$(awk '/^final /{exit} /hot keys by requests/ {n=0; on=1; next} on && /^ +[0-9]+ / {n++; if (n > m) m = n} /hot keys by bytes/ {on=0} END {print m+0}' <(tr -d '\r' <"$MB_TMP/tty.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'))
+live=$(awk '/^FINAL /{exit} /^BY REQUESTS/ {n=0; on=1; next} on && /^ +[0-9]+ / {n++; if (n > m) m = n} /^BY BYTES/ {on=0} END {print m+0}' <(tr -d '\r' <"$MB_TMP/tty.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'))
 expect_eq "tty: rows per list while live (30-line terminal)" "$live" 3
 tr -d '\r' <"$MB_TMP/tty.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' >"$MB_TMP/tty.txt"
-awk '/^final / {f=1} f' "$MB_TMP/tty.txt" | grep -q "^ *5 $MISS2 " ||
-  mb_fail "tty: final table without its 5th row: $(awk '/^final / {f=1} f' "$MB_TMP/tty.txt" | head -12)"
+awk '/^FINAL / {f=1} f' "$MB_TMP/tty.txt" | grep -q "^ *5 $MISS2 " ||
+  mb_fail "tty: final table without its 5th row: $(awk '/^FINAL / {f=1} f' "$MB_TMP/tty.txt" | head -12)"
 echo "ok: tty: $redraws redraws, 3 rows live, 5 in the final table"
 
 # ---- 5: stdout closed (`--top | head`): the capture stops as if interrupted, profile complete ----
@@ -218,3 +218,18 @@ expect_eq "pipe: exit status" "$(cat "$MB_TMP/pipe.rc")" 0
 expect_eq "pipe: lines read by head" "$(wc -l <"$MB_TMP/pipe.out")" 2
 rec_dump pipe
 expect_eq "pipe: profile complete (not cut short)" "$(rec_stat pipe truncated_file)" 0
+
+# Every line fits the terminal: 120 columns above, and 80 (the key column narrows, keys are cut).
+width=$(grep -v '^membench record: ' "$MB_TMP/tty.txt" | awk '{ if (length($0) > m) m = length($0) } END {print m+0}')
+[ "$width" -le 120 ] || mb_fail "tty: a line of $width columns on a 120-column terminal"
+script -qfec "stty rows 24 cols 80; exec '$MB_BIN/membench-record' ebpf:any --port $MC_PORT --top --keep-keys --refresh 300ms --duration 3s" \
+  "$MB_TMP/tty80.log" >"$MB_TMP/tty80.out" 2>&1 &
+TTY_PID=$!
+sleep 1
+work
+wait "$TTY_PID" || mb_fail "tty80: exited $?"
+tr -d '\r' <"$MB_TMP/tty80.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -v '^membench record: ' >"$MB_TMP/tty80.txt"
+width=$(awk '{ if (length($0) > m) m = length($0) } END {print m+0}' "$MB_TMP/tty80.txt")
+[ "$width" -le 80 ] || mb_fail "tty80: a line of $width columns: $(awk 'length($0) > 80' "$MB_TMP/tty80.txt" | head -3)"
+grep -q "^ *1 hot:alph\.\. " "$MB_TMP/tty80.txt" || mb_fail "tty80: HOT not shown cut to the key column: $(grep -m3 '^ *1 ' "$MB_TMP/tty80.txt")"
+echo "ok: tty: lines fit 120 and 80 columns"
