@@ -16,6 +16,9 @@
 #    --sample notes the fraction, and a connection is counted whole or not at all;
 #  - on a terminal (script(1) pty): redrawn in place, cut to the terminal's height, no status
 #    line, the final table in full;
+#  - more keys than counters: the requests list states its bound W/4096 and HOT, evicted once
+#    among 6000 keys, is still listed first within it;
+#  - `--top | head`: the capture ends cleanly, the profile complete;
 #  - bad --top/--refresh values are refused with exit 2.
 set -euo pipefail
 source "$MB_SOURCE_DIR/tests/lib.sh" || exit 1
@@ -233,3 +236,34 @@ width=$(awk '{ if (length($0) > m) m = length($0) } END {print m+0}' "$MB_TMP/tt
 [ "$width" -le 80 ] || mb_fail "tty80: a line of $width columns: $(awk 'length($0) > 80' "$MB_TMP/tty80.txt" | head -3)"
 grep -q "^ *1 hot:alph\.\. " "$MB_TMP/tty80.txt" || mb_fail "tty80: HOT not shown cut to the key column: $(grep -m3 '^ *1 ' "$MB_TMP/tty80.txt")"
 echo "ok: tty: lines fit 120 and 80 columns"
+
+# ---- 6: more keys than counters (4096): the bound is stated and holds ----
+# HOT is set once among 6000 keys set once each (it is evicted, a key among many with count 1),
+# then read 499 times: listed first, its count within [500, 500 + W/4096], marked ~ when over.
+top_start many ebpf:any --port "$MC_PORT" --top 3 --keep-keys
+$PY - "$MC_PORT" "$HOT" <<'PYEOF'
+import sys
+from pymemcache.client.base import Client
+c = Client(("127.0.0.1", int(sys.argv[1])))
+c.set(sys.argv[2], b"0123456789")
+for start in range(0, 6000, 500):
+    c.set_many({"many:%05d" % i: b"v" for i in range(start, start + 500)}, noreply=True)
+for _ in range(499):
+    assert c.get(sys.argv[2]) is not None
+c.close()
+PYEOF
+sleep 1.5
+rec_stop "$MB_TMP/many.err"
+title=$(awk '/^--- final/ {f=1} f && /^# hot keys by requests/' "$MB_TMP/many.out")
+bound=$(echo "$title" | sed -n 's/.*every key above \([0-9]*\) requests is listed; ~ marks a count at most \1 over$/\1/p')
+[ -n "$bound" ] || mb_fail "many: the requests list states no bound: $title"
+total=$(echo "$title" | sed -n 's/.*: \([0-9]*\) requests in all.*/\1/p')
+expect_eq "many: bound = W / 4096" "$bound" $(( total / 4096 ))
+row=$(final many requests | head -1)
+set -- $row
+[ "$2" = "$HOT" ] || mb_fail "many: rank 1 is not HOT: $row"
+count=${3#\~}
+[ "$count" -ge 500 ] && [ "$count" -le $(( 500 + bound )) ] ||
+  mb_fail "many: HOT counted $3, outside [500, $(( 500 + bound ))]"
+if [ "$count" -gt 500 ]; then [ "${3:0:1}" = "~" ] || mb_fail "many: over-count $3 not marked ~"; fi
+echo "ok: many: $total requests over 6001 keys, HOT listed first with $3 (true 500, bound +$bound)"
