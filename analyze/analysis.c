@@ -139,7 +139,7 @@ int an_init(struct analysis **out, const struct an_config *cfg)
 			goto cleanup;
 		}
 		an_hll_init(a->hll);
-		err = an_ss_init(&a->ss, SS_CAPACITY);
+		err = mb_ss_init(&a->ss, SS_CAPACITY);
 		if (err)
 			goto cleanup;
 	}
@@ -167,7 +167,7 @@ void an_free(struct analysis *a)
 		mb_hist_free(&a->h[i]);
 	free(a->keys);
 	free(a->hll);
-	an_ss_free(&a->ss);
+	mb_ss_free(&a->ss);
 	free(a->tb);
 	for (size_t i = 0; i < a->nconns; i++)
 		mb_ring_free(&a->conns[i].pend);
@@ -279,7 +279,7 @@ static void add_key(struct analysis *a, const struct mb_record *r, bool has_valu
 		an_hist_add(&a->h[AN_H_KEY_REQ], r->key_len);
 	if (a->sketches) {
 		an_hll_add(a->hll, r->key_id);
-		an_ss_add(&a->ss, r->key_id);
+		mb_ss_add(&a->ss, r->key_id, 1, NULL);
 		if (r->key_id % a->sample)
 			return;
 	}
@@ -450,7 +450,7 @@ static int build_runs(struct analysis *a, size_t nslots)
 	uint64_t *small = calloc(SMALL, sizeof(*small));
 	struct an_run *big = NULL; /* counts >= SMALL, or head entries */
 	size_t nbig = 0, bigcap = 0;
-	struct an_ss_entry *head = NULL;
+	struct mb_ss_entry *head = NULL;
 	size_t nhead = 0;
 	uint64_t limit = UINT64_MAX; /* tail counts must be below this */
 	if (!small)
@@ -461,7 +461,7 @@ static int build_runs(struct analysis *a, size_t nslots)
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		nhead = an_ss_top(&a->ss, head, SS_CAPACITY);
+		nhead = mb_ss_top(&a->ss, head, SS_CAPACITY);
 		uint64_t guaranteed = a->keyed / SS_CAPACITY + 1;
 		while (nhead && head[nhead - 1].count - head[nhead - 1].err < guaranteed)
 			nhead--;
@@ -544,10 +544,10 @@ static int build_top(struct analysis *a, size_t nslots, an_key_fn key_fn, void *
 	if (!a->top)
 		return -ENOMEM;
 	if (a->sketches) {
-		struct an_ss_entry *e = calloc(k, sizeof(*e));
+		struct mb_ss_entry *e = calloc(k, sizeof(*e));
 		if (!e)
 			return -ENOMEM;
-		a->ntop = an_ss_top(&a->ss, e, k);
+		a->ntop = mb_ss_top(&a->ss, e, k);
 		for (size_t i = 0; i < a->ntop; i++)
 			a->top[i] = (struct an_topkey){.id = e[i].id, .count = e[i].count,
 						       .err = e[i].err};

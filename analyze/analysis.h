@@ -126,7 +126,7 @@ struct analysis {
 	size_t keys_cap;
 	uint64_t sample; /* 1 = exact; else keys with id % sample == 0 are tracked */
 	struct an_hll *hll;
-	struct an_spacesaving ss;
+	struct mb_ss ss;
 	bool sketches;
 
 	struct an_tbucket *tb;

@@ -64,6 +64,18 @@ int profile_keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, b
 	return 0;
 }
 
+int profile_keymap_find(const struct keymap *m, uint64_t a, uint32_t b, uint32_t *id)
+{
+	if (!m->slots)
+		return -ENOENT;
+	for (size_t j = mb_mix64(a ^ b) & m->mask; m->slots[j].id1; j = (j + 1) & m->mask)
+		if (m->slots[j].a == a && m->slots[j].b == b) {
+			*id = m->slots[j].id1 - 1;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 void profile_keymap_free(struct keymap *m)
 {
 	free(m->slots);

@@ -38,6 +38,9 @@ struct keymap {
  * @return 0, -ENOMEM, MB_E_LIMIT (2^32 - 1 keys). */
 int profile_keymap_get(struct keymap *m, uint64_t a, uint32_t b, uint32_t *id, bool *is_new);
 
+/* Finds the identity's dense id without inserting it. @return 0 or -ENOENT. */
+int profile_keymap_find(const struct keymap *m, uint64_t a, uint32_t b, uint32_t *id);
+
 /* Starts loading the identity's first slot into the cache (lookups that follow are then
  * independent of memory latency). */
 static inline void keymap_prefetch(const struct keymap *m, uint64_t a, uint32_t b)

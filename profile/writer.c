@@ -459,6 +459,17 @@ int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb
 	return append_rec(w, rec, false, NULL, 0, stored, stored_bytes, mflags);
 }
 
+int mb_profile_writer_key_id(const struct mb_profile_writer *w, const void *key,
+			     size_t key_bytes, uint64_t *id)
+{
+	XXH128_hash_t h = XXH3_128bits(key, key_bytes);
+	uint32_t dense;
+	if (profile_keymap_find(&w->km, h.low64, KM_B_BYTES(h.high64), &dense))
+		return -ENOENT;
+	*id = dense;
+	return 0;
+}
+
 void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_profile_stats *s)
 {
 	struct mb_profile_stats add = *s;

@@ -11,6 +11,7 @@
  * the wall clock read at the same moment (meta.start_wall_ns). The writer flushes a block at
  * least once a second, so a SIGKILLed capture reads back to its last flushed block.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "capture/capture_user.h"
 #include "capture/stream.h"
 #include "capture/sys.h"
+#include "capture/top.h"
 #include "membench/cli.h"
 #include "membench/clock.h"
 #include "membench/error.h"
@@ -62,6 +64,8 @@ struct options {
 	uint64_t window_ns;
 	bool read_stamps;     /* --stamp read: server ends stamp requests when read */
 	double sample;        /* --sample: fraction of connections traced, (0, 1] */
+	unsigned top;         /* --top: rows per list of live hot keys, 0 = off */
+	uint64_t refresh_ns;  /* --refresh: between --top refreshes */
 	bool verbose;
 };
 
@@ -76,6 +80,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: membench record ebpf:TARGET -o FILE.mbp [options]\n"
+		"       membench record ebpf:TARGET --top [N] [-o FILE.mbp] [options]\n"
 		"\n"
 		"Records live memcached traffic with eBPF (syscall tracepoints, both directions) into\n"
 		"a profile. Needs root, or CAP_BPF and CAP_PERFMON.\n"
@@ -112,6 +117,15 @@ static void usage(FILE *f)
 		"                     chosen by a hash of their addresses and ports: the same ones\n"
 		"                     in every capture, each complete; the profile records F and\n"
 		"                     `membench analyze` scales its rates and counts (default 1/1)\n"
+		"      --top [N]      live hot keys on stdout, N rows per list (default %u): by\n"
+		"                     requests, by value bytes, most read misses, largest values,\n"
+		"                     with req/s over the last refresh and on average; redrawn on a\n"
+		"                     terminal, timestamped blocks of lines otherwise; a final table\n"
+		"                     at the end. Keys shown as the profile keeps them (anonymous:\n"
+		"                     #ID as membench analyze shows it, or ~HASH without -o). Fixed\n"
+		"                     memory (Space-Saving sketches of %u counters per list). -o is\n"
+		"                     optional with --top: without it no profile is written\n"
+		"      --refresh D    between --top refreshes (default 1s, at least 100ms)\n"
 		"  -v, --verbose      show libbpf's messages (the verifier log on a load failure)\n"
 		"  -h, --help\n"
 		"\n"
@@ -123,7 +137,9 @@ static void usage(FILE *f)
 		"end) or read (client end). A live status line is shown when stderr is a terminal;\n"
 		"Ctrl-C finishes the file cleanly.\n"
 		"\n"
-		"Example: membench record ebpf:any -o prod.mbp --duration 60s\n");
+		"Examples: membench record ebpf:any -o prod.mbp --duration 60s\n"
+		"          membench record ebpf:pid=$(pidof memcached) --top 20 --keep-keys\n",
+		TOP_DEFAULT_ROWS, TOP_COUNTERS);
 }
 
 /* ---- option parsing ------------------------------------------------------------------------ */
@@ -216,6 +232,8 @@ enum {
 	OPT_WINDOW,
 	OPT_STAMP,
 	OPT_SAMPLE,
+	OPT_TOP,
+	OPT_REFRESH,
 };
 
 static const struct option long_opts[] = {
@@ -232,6 +250,8 @@ static const struct option long_opts[] = {
 	{"window", required_argument, NULL, OPT_WINDOW},
 	{"stamp", required_argument, NULL, OPT_STAMP},
 	{"sample", required_argument, NULL, OPT_SAMPLE},
+	{"top", optional_argument, NULL, OPT_TOP},
+	{"refresh", required_argument, NULL, OPT_REFRESH},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -255,6 +275,8 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 	o->window_ns = DEFAULT_WINDOW_NS;
 	o->key_mode = MB_KEYS_ANON;
 	o->sample = 1.0;
+	o->refresh_ns = 1000000000ULL;
+	bool refresh_given = false;
 	int c, rc;
 	opterr = 0;
 	optind = 1;
@@ -339,6 +361,25 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 				return MB_E_USAGE;
 			}
 			break;
+		case OPT_TOP: {
+			uint64_t n = TOP_DEFAULT_ROWS;
+			if (!optarg && optind < argc && isdigit((unsigned char)argv[optind][0]))
+				optarg = argv[optind++]; /* --top N as well as --top=N */
+			if (optarg && (mb_parse_u64(optarg, &n) || !n || n > TOP_MAX_ROWS)) {
+				mb_error("--top: bad row count '%s' (1..%u)", optarg, TOP_MAX_ROWS);
+				return MB_E_USAGE;
+			}
+			o->top = (unsigned)n;
+			break;
+		}
+		case OPT_REFRESH:
+			if (mb_parse_duration_ns(optarg, &o->refresh_ns) ||
+			    o->refresh_ns < 100000000ULL) {
+				mb_error("--refresh: bad interval '%s' (at least 100ms)", optarg);
+				return MB_E_USAGE;
+			}
+			refresh_given = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -361,8 +402,12 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 		}
 	if ((rc = parse_target(o, source)))
 		return rc;
-	if (!o->output) {
-		mb_error("no output file: add -o FILE.mbp");
+	if (refresh_given && !o->top) {
+		mb_error("--refresh applies to --top only");
+		return MB_E_USAGE;
+	}
+	if (!o->output && !o->top) {
+		mb_error("no output file: add -o FILE.mbp (or --top to watch hot keys only)");
 		return MB_E_USAGE;
 	}
 	if (!o->nports) {
@@ -429,6 +474,7 @@ struct run {
 	const struct options *o;
 	struct mb_profile_writer *w;
 	struct capture_stream *st;
+	struct capture_top *top; /* --top, or NULL */
 	uint64_t appended; /* records appended since the last flush */
 	uint64_t arrival_misses; /* kernel-skipped runs of the arrival probe (read before detach) */
 };
@@ -436,6 +482,10 @@ struct run {
 static int sink(void *ctx, const struct mb_record *rec, const void *key, size_t key_len)
 {
 	struct run *r = ctx;
+	if (r->top)
+		capture_top_add(r->top, rec, key, key_len);
+	if (!r->w)
+		return 0;
 	r->appended++;
 	return mb_profile_writer_append(r->w, rec, key, key_len);
 }
@@ -462,7 +512,7 @@ static void show_status(struct run *r, struct capture_prog *cap, uint64_t elapse
 	struct mb_profile_stats st;
 	capture_stream_stats(r->st, &st);
 	char written[32];
-	fmt_bytes(written, sizeof(written), mb_profile_writer_bytes(r->w));
+	fmt_bytes(written, sizeof(written), r->w ? mb_profile_writer_bytes(r->w) : 0);
 	double dt = dt_ns ? (double)dt_ns / 1e9 : 1;
 	fprintf(stderr,
 		"\r%s: %4llus  %8.0f req/s  %8.0f events/s  drops %llu  gaps %llu  %s written\033[K",
@@ -479,11 +529,13 @@ static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t e
 	char size[32];
 	fmt_bytes(size, sizeof(size), file_bytes);
 	fprintf(stderr,
-		"%s: wrote %s: %llu requests (one per key; %llu commands, %llu responses) on %llu "
-		"connections in %.1f s, %s\n",
-		mb_cli_prog(), r->o->output, (unsigned long long)c->records,
+		"%s: %s%s: %llu requests (one per key; %llu commands, %llu responses) on %llu "
+		"connections in %.1f s%s%s\n",
+		mb_cli_prog(), r->o->output ? "wrote " : "captured (no profile written, no -o)",
+		r->o->output ? r->o->output : "", (unsigned long long)c->records,
 		(unsigned long long)st->requests, (unsigned long long)st->responses,
-		(unsigned long long)c->connections, (double)elapsed_ns / 1e9, size);
+		(unsigned long long)c->connections, (double)elapsed_ns / 1e9, r->o->output ? ", " : "",
+		r->o->output ? size : "");
 	fprintf(stderr,
 		"%s: capture: %llu events, %llu ring-buffer drops, %llu stream gaps (%llu bytes), "
 		"%llu bytes not copied (--max-bytes), %llu protocol errors, %llu bytes skipped to "
@@ -535,28 +587,47 @@ static void capture_meta(struct mb_profile_meta *meta, const struct options *o, 
 		 o->sample);
 }
 
+/* --top: shows the lists with the capture's losses so far. @return 0 or the writer's error. */
+static int top_tick(struct run *r, struct capture_prog *cap, uint64_t now, bool final)
+{
+	struct mb_profile_stats st;
+	capture_stream_stats(r->st, &st);
+	struct capture_top_losses l = {.ring_drops = capture_prog_counter(cap, MB_CAPC_RING_DROPS),
+				       .stream_gaps = st.stream_gaps,
+				       .protocol_errors = st.protocol_errors};
+	return capture_top_tick(r->top, now, &l, final);
+}
+
 /* Polls until a stop condition. @return 0 or a negative error. */
 static int capture_loop(struct run *r, struct capture_prog *cap, struct ring_buffer *rb,
 			uint64_t start_ns)
 {
 	const struct options *o = r->o;
-	bool tty = mb_isatty(2);
+	bool tty = mb_isatty(2) && !(r->top && mb_isatty(1)); /* --top owns the terminal */
 	uint64_t last_flush = start_ns, last_status = start_ns;
 	uint64_t last_req = 0, last_ev = 0;
 	int rc = 0;
 	while (!stop_signal) {
 		/* Woken when the ring is 1/8 full; otherwise read every POLL_MS. */
-		int n = ring_buffer__poll(rb, POLL_MS);
+		uint64_t polled = mb_mono_ns();
+		int n = ring_buffer__poll(rb, POLL_MS), m = 0;
 		if (n >= 0)
-			n = ring_buffer__consume(rb);
-		if (n < 0 && n != -EINTR) {
-			rc = n;
+			m = ring_buffer__consume(rb);
+		if ((n < 0 && n != -EINTR) || m < 0) {
+			rc = n < 0 ? n : m;
 			break;
 		}
+		if (r->top && n <= 0 && m == 0) /* idle: --top still sees the last second */
+			capture_stream_clock(r->st, polled);
 		if ((rc = capture_stream_release(r->st)))
 			break;
 		uint64_t now = mb_mono_ns();
 		const struct capture_stream_counters *c = capture_stream_counters(r->st);
+		if (r->top && capture_top_due(r->top, now) && (rc = top_tick(r, cap, now, false))) {
+			if (rc == 1) /* stdout closed (`--top | head`): stop, finish the profile */
+				rc = 0;
+			break;
+		}
 		if (now - last_flush >= FLUSH_EVERY_NS) {
 			if (r->appended && (rc = mb_profile_writer_flush(r->w)))
 				break;
@@ -613,6 +684,8 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (o.top)
+		signal(SIGPIPE, SIG_IGN); /* a closed stdout ends the capture cleanly (top_tick) */
 
 	uint64_t start_ns = mb_mono_ns();
 	int64_t start_wall = mb_wall_ns();
@@ -636,8 +709,16 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 		mb_error("cannot set up the capture: %s", mb_strerror(r.st ? -errno : -ENOMEM));
 		goto cleanup;
 	}
-	if (record_output_open(&r.w, o.output, &meta))
+	if (o.output && record_output_open(&r.w, o.output, &meta))
 		goto cleanup;
+	struct capture_top_opts to = {
+		.rows = o.top, .refresh_ns = o.refresh_ns, .start_ns = start_ns,
+		.start_wall_ns = start_wall, .key_mode = o.key_mode, .key_delim = o.key_delim,
+		.sample = o.sample, .out = stdout, .tty = mb_isatty(1), .writer = r.w};
+	if (o.top && (rc = capture_top_new(&r.top, &to))) {
+		mb_error("cannot set up --top: %s", mb_strerror(rc));
+		goto cleanup;
+	}
 
 	rc = capture_loop(&r, &cap, rb, start_ns);
 	uint64_t elapsed = mb_mono_ns() - start_ns; /* the capture, not the detaching after it */
@@ -650,24 +731,31 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	}
 	if (!rc)
 		rc = capture_stream_finish(r.st);
+	if (!rc && r.top && (rc = top_tick(&r, &cap, start_ns + elapsed, true)) == 1)
+		rc = 0; /* nowhere to print the final table */
 
 	struct mb_profile_stats st;
 	capture_stream_stats(r.st, &st);
 	st.ring_drops = capture_prog_counter(&cap, MB_CAPC_RING_DROPS);
-	mb_profile_writer_add_stats(r.w, &st);
 	if (rc)
 		mb_error("capture failed: %s", mb_strerror(rc));
-	int crc = record_output_close(r.w, o.output);
-	r.w = NULL;
+	int crc = 0;
+	if (r.w) {
+		mb_profile_writer_add_stats(r.w, &st);
+		crc = record_output_close(r.w, o.output);
+		r.w = NULL;
+	}
 	struct stat sb;
 	if (!rc && !crc) {
-		summary(&r, &st, elapsed, stat(o.output, &sb) == 0 ? (uint64_t)sb.st_size : 0);
+		summary(&r, &st, elapsed,
+			o.output && stat(o.output, &sb) == 0 ? (uint64_t)sb.st_size : 0);
 		exit_code = MB_EXIT_OK;
 	}
 cleanup:
 	if (r.w)
 		mb_profile_writer_close(r.w, NULL, 0);
 	ring_buffer__free(rb);
+	capture_top_free(r.top);
 	capture_stream_free(r.st);
 	capture_prog_destroy(&cap);
 	return exit_code;

@@ -171,6 +171,12 @@ int capture_stream_release(struct capture_stream *s)
 	return release_until(s, s->max_ts - horizon);
 }
 
+void capture_stream_clock(struct capture_stream *s, uint64_t now_ns)
+{
+	if (now_ns > s->max_ts)
+		s->max_ts = now_ns;
+}
+
 /* ---- codec callback ------------------------------------------------------------------------ */
 
 static void on_cmd(void *ctx, const struct mb_proto_cmd *cmd)

@@ -78,6 +78,11 @@ int capture_stream_event(struct capture_stream *s, const void *data, size_t size
  * window. Call periodically. @return 0 or the sink's error. */
 int capture_stream_release(struct capture_stream *s);
 
+/* Tells the stream that every event stamped before now_ns has been fed (the ring was found
+ * empty), so an idle capture's clock still advances and its last records are released after
+ * the window rather than held until the next event (record --top). */
+void capture_stream_clock(struct capture_stream *s, uint64_t now_ns);
+
 /* End of capture: every connection's pending requests are finished (without responses) and
  * every record is released. @return 0 or the sink's error. */
 int capture_stream_finish(struct capture_stream *s);

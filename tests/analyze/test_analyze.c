@@ -307,19 +307,19 @@ static void test_hll(void **state)
 static void test_space_saving(void **state)
 {
 	(void)state;
-	struct an_spacesaving ss;
-	assert_int_equal(an_ss_init(&ss, 1024), 0);
+	struct mb_ss ss;
+	assert_int_equal(mb_ss_init(&ss, 1024), 0);
 	/* ids 0..9 heavy (1000 - 50 i each), 100000 distinct light ids in between */
 	uint64_t light = 1000;
 	for (int round = 0; round < 1000; round++) {
 		for (uint64_t id = 0; id < 10; id++)
 			if ((uint64_t)round < 1000 - 50 * id)
-				an_ss_add(&ss, id);
+				mb_ss_add(&ss, id, 1, NULL);
 		for (int j = 0; j < 100; j++)
-			an_ss_add(&ss, light++);
+			mb_ss_add(&ss, light++, 1, NULL);
 	}
-	struct an_ss_entry top[10];
-	assert_int_equal(an_ss_top(&ss, top, 10), 10);
+	struct mb_ss_entry top[10];
+	assert_int_equal(mb_ss_top(&ss, top, 10), 10);
 	/* n = 100000 light + 7750 heavy requests: every id above n / 1024 = 105 requests is
 	 * tracked, with its count overestimated by at most err */
 	for (uint64_t i = 0; i < 10; i++) {
@@ -329,7 +329,7 @@ static void test_space_saving(void **state)
 		assert_true(top[i].count >= truth && top[i].count - top[i].err <= truth);
 		assert_true(top[i].err <= 105);
 	}
-	an_ss_free(&ss);
+	mb_ss_free(&ss);
 }
 
 /* More keys than --exact-keys: sampling and sketches, flagged as estimates. */

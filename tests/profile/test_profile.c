@@ -1254,6 +1254,42 @@ static void test_sigkill_after_flush(void **state)
 	expect_free(&e);
 }
 
+/* mb_profile_writer_key_id (record --top names anonymous keys as the profile will): unknown
+ * until the block introducing the key is written, then the dense id the reader sees for it. */
+static void test_writer_key_id(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("key_id.mbp");
+	struct mb_profile_meta meta;
+	struct mb_profile_writer *w;
+	char err[512], key[32];
+	test_meta(&meta, MB_KEYS_ANON);
+	assert_int_equal(mb_profile_writer_open(&w, path, &meta, NULL, err, sizeof(err)), 0);
+	uint64_t id, want[40];
+	for (size_t i = 0; i < 200; i++) {
+		struct mb_record r = {.time_ns = i, .op = MB_OP_GET, .status = MB_STATUS_HIT};
+		int k = (int)((i * 7) % 40);
+		r.key_len = (uint32_t)snprintf(key, sizeof(key), "key:%d", k);
+		assert_int_equal(mb_profile_writer_append(w, &r, key, r.key_len), 0);
+		assert_int_equal(mb_profile_writer_key_id(w, key, r.key_len, &id), -ENOENT);
+	}
+	assert_int_equal(mb_profile_writer_flush(w), 0);
+	for (int k = 0; k < 40; k++) {
+		int n = snprintf(key, sizeof(key), "key:%d", k);
+		assert_int_equal(mb_profile_writer_key_id(w, key, (size_t)n, &want[k]), 0);
+	}
+	assert_int_equal(mb_profile_writer_key_id(w, "key:40", 6, &id), -ENOENT);
+	assert_int_equal(mb_profile_writer_close(w, err, sizeof(err)), 0);
+
+	struct mb_profile_reader *r;
+	assert_int_equal(mb_profile_reader_open(&r, path, err, sizeof(err)), 0);
+	struct mb_record recs[200];
+	assert_int_equal(mb_profile_reader_read(r, recs, 200), 200);
+	for (size_t i = 0; i < 200; i++)
+		assert_int_equal(recs[i].key_id, want[(i * 7) % 40]);
+	mb_profile_reader_close(r);
+}
+
 /* mb_profile_writer_append_stored (re-writing a prefix profile): the identity is the key_id,
  * the stored bytes are kept exactly as given (not cut again), two ids with the same prefix stay
  * two keys; in anon mode the bytes are dropped. */
@@ -1561,6 +1597,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sigkill_after_flush),
 		cmocka_unit_test(test_many_keys_and_connections),
 		cmocka_unit_test(test_append_stored),
+		cmocka_unit_test(test_writer_key_id),
 		cmocka_unit_test(test_seek_time),
 		cmocka_unit_test(test_print_info),
 		cmocka_unit_test(test_damage_rule),

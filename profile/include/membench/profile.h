@@ -200,6 +200,15 @@ int mb_profile_writer_append(struct mb_profile_writer *w, const struct mb_record
 int mb_profile_writer_append_stored(struct mb_profile_writer *w, const struct mb_record *rec,
 				    const void *stored, size_t stored_bytes);
 
+/* The dense id the writer gave the key with these bytes (the `#id` membench analyze shows for
+ * an anonymous key), once the block that introduced the key has been written (a full block or
+ * mb_profile_writer_flush): for a live view that names keys as the profile will (record --top).
+ * key/key_bytes as given to mb_profile_writer_append, without meta flag text. Cost: one hash
+ * and one table probe; nothing is inserted.
+ * @return 0 (*id set), or -ENOENT (never appended by bytes, or only since the last block). */
+int mb_profile_writer_key_id(const struct mb_profile_writer *w, const void *key,
+			     size_t key_bytes, uint64_t *id);
+
 /* Adds capture counters to the trailer (summed over calls; records/keys/connections ignored). */
 void mb_profile_writer_add_stats(struct mb_profile_writer *w, const struct mb_profile_stats *s);
 

@@ -3,7 +3,8 @@
 #   rec_start NAME [args...]    starts membench-record ebpf:... -o $MB_TMP/NAME.mbp [args] in the
 #                               background and waits until it is attached (the profile is
 #                               created only then); REC_PID
-#   rec_stop                    SIGINT, waits, fails unless it exited 0; stderr in $MB_TMP/rec.err
+#   rec_stop [ERR]              SIGINT, waits, fails unless it exited 0; stderr in $MB_TMP/rec.err
+#                               (or ERR, for a recorder started otherwise with its pid in REC_PID)
 #   rec_dump NAME               mbp_dump of $MB_TMP/NAME.mbp into $MB_TMP/NAME.txt
 #   rec_count NAME AWK-COND     number of records matching an awk condition over the fields
 #                               $2 time $3 conn $4 op $5 proto $6 status $7 flags $8 key_len
@@ -39,10 +40,11 @@ rec_start() {
 }
 
 rec_stop() {
+  local err=${1:-$MB_TMP/rec.err}
   kill -INT "$REC_PID"
   local rc=0
   wait "$REC_PID" || rc=$?
-  [ "$rc" -eq 0 ] || { cat "$MB_TMP/rec.err" >&2; mb_fail "membench-record exited $rc"; }
+  [ "$rc" -eq 0 ] || { cat "$err" >&2; mb_fail "membench-record exited $rc"; }
 }
 
 rec_dump() {
