@@ -225,6 +225,7 @@ static int listen_on(const char *host, unsigned port, char *err, size_t errlen)
 		return grc == EAI_MEMORY ? -ENOMEM : -ENOENT;
 	}
 	int rc = -EADDRNOTAVAIL;
+	const char *step = "bind";
 	for (struct addrinfo *a = res; a; a = a->ai_next) {
 		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 				a->ai_protocol);
@@ -234,15 +235,19 @@ static int listen_on(const char *host, unsigned port, char *err, size_t errlen)
 		}
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 64) == 0) {
-			freeaddrinfo(res);
-			return fd;
+		step = "bind";
+		if (bind(fd, a->ai_addr, a->ai_addrlen) == 0) {
+			step = "listen";
+			if (listen(fd, 64) == 0) {
+				freeaddrinfo(res);
+				return fd;
+			}
 		}
 		rc = -errno;
 		close(fd);
 	}
 	freeaddrinfo(res);
-	snprintf(err, errlen, "cannot listen: %s", strerror(-rc));
+	snprintf(err, errlen, "cannot %s: %s", step, strerror(-rc));
 	return rc;
 }
 
