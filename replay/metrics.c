@@ -144,14 +144,19 @@ static const struct op_counter op_counters[] = {
 	{"membench_replay_responses_total",
 	 "Commands completed (every key answered), by command.",
 	 offsetof(struct rp_opstats, responses)},
-	{"membench_replay_bytes_sent_total", "Request bytes encoded and sent, by command.",
+	{"membench_replay_command_bytes_sent_total", "Request bytes encoded and sent, by command.",
 	 offsetof(struct rp_opstats, bytes_out)},
-	{"membench_replay_bytes_received_total", "Value bytes of hits received, by command.",
+	{"membench_replay_command_value_bytes_received_total",
+	 "Value bytes of hits received, by command (the rest of a reply is not attributed).",
 	 offsetof(struct rp_opstats, bytes_in)},
 };
 
 /* Field of struct rp_stats exported as a plain counter. */
 static const struct op_counter run_counters[] = {
+	{"membench_replay_bytes_sent_total", "Bytes written to the target connections.",
+	 offsetof(struct rp_stats, bytes_out)},
+	{"membench_replay_bytes_received_total", "Bytes read from the target connections.",
+	 offsetof(struct rp_stats, bytes_in)},
 	{"membench_replay_noreply_sent_total", "Commands sent with noreply (never waited for).",
 	 offsetof(struct rp_stats, noreply_sent)},
 	{"membench_replay_skipped_late_total",

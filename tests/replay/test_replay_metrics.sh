@@ -58,7 +58,10 @@ n=0
 while :; do
   n=$((n + 1))
   curl -sS -D "h$n.txt" -o "s$n.txt" "$URL" || mb_fail "scrape $n of $URL failed"
-  grep -qx 'membench_replay_running 0' "s$n.txt" && break
+  # the end: every worker finished (running is also 0 before the start, while connecting)
+  fin=$(awk '$1=="membench_replay_workers{state=\"finished\"}" {print $2}' "s$n.txt")
+  tot=$(awk '$1=="membench_replay_workers{state=\"total\"}" {print $2}' "s$n.txt")
+  [ "${tot:-0}" -gt 0 ] && [ "$fin" = "$tot" ] && break
   [ "$n" -lt 200 ] || mb_fail "the run did not end within 60 s of scrapes"
   sleep 0.3
 done
@@ -103,11 +106,12 @@ for a, b in zip(scrapes, scrapes[1:]):
         if mono and b.get(k, -1) < v:
             fail(f"{k} went back from {v} to {b.get(k)}")
 f = scrapes[-1]
-if f != scrapes[-2] and scrapes[-2].get("membench_replay_running") == 0:
-    # elapsed is frozen at the end, so the two scrapes after it are the same
-    for k in set(f) | set(scrapes[-2]):
-        if f.get(k) != scrapes[-2].get(k):
-            fail(f"{k} changed after the end: {scrapes[-2].get(k)} -> {f.get(k)}")
+# the scrape that saw every worker finished and the one during --metrics-linger: same counters
+for k in set(f) | set(scrapes[-2]):
+    if k.split("{")[0].endswith(("_total", "_count", "_sum")) and f.get(k) != scrapes[-2].get(k):
+        fail(f"{k} changed after every worker finished: {scrapes[-2].get(k)} -> {f.get(k)}")
+if f.get("membench_replay_running") != 0:
+    fail("running is not 0 after the run")
 def eq(what, got, want):
     if got != want:
         fail(f"{what}: metrics {got}, JSON {want}")
