@@ -218,12 +218,12 @@ static void render_gauges(struct rp_metrics *m, struct mb_prom *p, unsigned done
 	if (!m->has_last)
 		return;
 	const struct rp_point *pt = &m->last;
-	mb_prom_family(p, "membench_replay_last_second", "gauge",
-		       "Second of the run (from t0) the last_second gauges describe: the newest "
-		       "second every worker reported.");
-	mb_prom_u64(p, "membench_replay_last_second", NULL, pt->sec);
+	mb_prom_family(p, "membench_replay_last_second_start_seconds", "gauge",
+		       "Start (seconds since t0) of the second the last_second gauges and the "
+		       "achieved rate describe: the newest second every worker reported.");
+	mb_prom_u64(p, "membench_replay_last_second_start_seconds", NULL, pt->sec);
 	mb_prom_family(p, "membench_replay_achieved_rate_requests_per_second", "gauge",
-		       "Requests sent in the last complete second (membench_replay_last_second).");
+		       "Requests sent in the last complete second (one per key).");
 	mb_prom_u64(p, "membench_replay_achieved_rate_requests_per_second", NULL, pt->sent);
 	mb_prom_family(p, "membench_replay_last_second_latency_seconds", "gauge",
 		       "Corrected latency of the replies of the last complete second: median, "

@@ -74,6 +74,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "${URL%/metrics}/other")
 [ "$code" = 404 ] || mb_fail "/other answered $code, expected 404"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL")
 [ "$code" = 405 ] || mb_fail "POST answered $code, expected 405"
+# every family served is documented in docs/metrics.md, and every one documented was served
+cat s*.txt final.txt | awk '$1=="#" && $2=="TYPE" {print $3}' | sort -u >served.txt
+grep -o '^| `membench_replay_[a-z_]*`' "$MB_SOURCE_DIR/docs/metrics.md" | tr -d '|` ' | sort -u >documented.txt
+diff served.txt documented.txt || mb_fail "families served (<) and documented in docs/metrics.md (>) differ"
+echo "ok: $(wc -l <served.txt) families, all documented"
 files=$(seq -f 's%g.txt' 1 "$n" | tr '\n' ' ')
 # shellcheck disable=SC2086
 $PY "$CHECK" --json scrapes.json $files final.txt || mb_fail "an exposition failed the checker (above)"
