@@ -28,6 +28,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "membench/cli.h"
+#include "membench/exitcode.h"
 #include "membench/metrics.h"
 
 /* ---- exposition writer --------------------------------------------------------------------- */
@@ -87,6 +89,22 @@ void mb_prom_f64(struct mb_prom *p, const char *name, const char *labels, double
 		prom_printf(p, "%s\n", v > 0 ? "+Inf" : "-Inf");
 	else
 		prom_printf(p, "%.12g\n", v);
+}
+
+uint64_t mb_prom_field(const void *base, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, (const char *)base + off, sizeof(v));
+	return v;
+}
+
+void mb_prom_counters(struct mb_prom *p, const struct mb_prom_counter *t, size_t n,
+		      const void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		mb_prom_family(p, t[i].name, "counter", t[i].help);
+		mb_prom_u64(p, t[i].name, NULL, mb_prom_field(base, t[i].off));
+	}
 }
 
 int mb_prom_label(char *buf, size_t len, const char *name, const char *value)
@@ -331,6 +349,20 @@ cleanup:
 		close(fd);
 	mb_metrics_stop(m);
 	return rc;
+}
+
+int mb_metrics_serve(struct mb_metrics **out, const char *addr, mb_metrics_render_fn fn,
+		     void *ctx)
+{
+	char err[256];
+	int rc = mb_metrics_start(out, addr, fn, ctx, err, sizeof(err));
+	if (rc) {
+		mb_error("--metrics %s: %s", addr, err);
+		bool ours = rc == -ENOMEM || rc == -EAGAIN || rc == -EMFILE || rc == -ENFILE;
+		return ours ? MB_EXIT_FAILURE : MB_EXIT_USAGE;
+	}
+	fprintf(stderr, "%s: metrics at %s\n", mb_cli_prog(), mb_metrics_url(*out));
+	return 0;
 }
 
 unsigned mb_metrics_port(const struct mb_metrics *m)

@@ -34,13 +34,8 @@ struct record_metrics {
 	uint64_t last_ns;
 };
 
-/* A counter of struct mb_profile_stats. */
-struct stat_counter {
-	const char *name, *help;
-	size_t off;
-};
-
-static const struct stat_counter stat_counters[] = {
+/* Counters of struct mb_profile_stats. */
+static const struct mb_prom_counter stat_counters[] = {
 	{"membench_record_events_total", "Ring-buffer records the capture processed.",
 	 offsetof(struct mb_profile_stats, events)},
 	{"membench_record_commands_total",
@@ -68,8 +63,8 @@ static const struct stat_counter stat_counters[] = {
 	 offsetof(struct mb_profile_stats, unpaired_responses)},
 };
 
-/* A counter of struct record_snap. */
-static const struct stat_counter snap_counters[] = {
+/* Counters of struct record_snap. */
+static const struct mb_prom_counter snap_counters[] = {
 	{"membench_record_connections_total", "Connections seen.",
 	 offsetof(struct record_snap, connections)},
 	{"membench_record_preexisting_connections_total",
@@ -81,13 +76,6 @@ static const struct stat_counter snap_counters[] = {
 	 "Payload bytes the lost ring-buffer records would have carried.",
 	 offsetof(struct record_snap, drop_bytes)},
 };
-
-static uint64_t field(const void *base, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, (const char *)base + off, sizeof(v));
-	return v;
-}
 
 static void render(void *ctx, struct mb_prom *p)
 {
@@ -120,14 +108,8 @@ static void render(void *ctx, struct mb_prom *p)
 		       "server); uncopied middles of long segments included.");
 	mb_prom_u64(p, "membench_record_bytes_total", "direction=\"request\"", s.bytes[0]);
 	mb_prom_u64(p, "membench_record_bytes_total", "direction=\"response\"", s.bytes[1]);
-	for (size_t k = 0; k < sizeof(stat_counters) / sizeof(stat_counters[0]); k++) {
-		mb_prom_family(p, stat_counters[k].name, "counter", stat_counters[k].help);
-		mb_prom_u64(p, stat_counters[k].name, NULL, field(&s.st, stat_counters[k].off));
-	}
-	for (size_t k = 0; k < sizeof(snap_counters) / sizeof(snap_counters[0]); k++) {
-		mb_prom_family(p, snap_counters[k].name, "counter", snap_counters[k].help);
-		mb_prom_u64(p, snap_counters[k].name, NULL, field(&s, snap_counters[k].off));
-	}
+	mb_prom_counters(p, stat_counters, sizeof(stat_counters) / sizeof(stat_counters[0]), &s.st);
+	mb_prom_counters(p, snap_counters, sizeof(snap_counters) / sizeof(snap_counters[0]), &s);
 	mb_prom_family(p, "membench_record_profile_bytes", "gauge",
 		       "Bytes of the profile written to disk so far.");
 	mb_prom_u64(p, "membench_record_profile_bytes", NULL, s.file_bytes);
@@ -135,7 +117,6 @@ static void render(void *ctx, struct mb_prom *p)
 
 int record_metrics_open(struct record_metrics **out, const char *addr)
 {
-	char err[256];
 	*out = NULL;
 	struct record_metrics *m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -143,14 +124,12 @@ int record_metrics_open(struct record_metrics **out, const char *addr)
 		return MB_EXIT_FAILURE;
 	}
 	pthread_mutex_init(&m->mu, NULL);
-	int rc = mb_metrics_start(&m->srv, addr, render, m, err, sizeof(err));
+	int rc = mb_metrics_serve(&m->srv, addr, render, m);
 	if (rc) {
-		mb_error("--metrics %s: %s", addr, err);
 		pthread_mutex_destroy(&m->mu);
 		free(m);
-		return rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_USAGE;
+		return rc;
 	}
-	fprintf(stderr, "%s: metrics at %s\n", mb_cli_prog(), mb_metrics_url(m->srv));
 	*out = m;
 	return 0;
 }

@@ -129,13 +129,8 @@ static void op_label(char *lb, size_t len, unsigned op)
 	mb_prom_label(lb, len, "op", mb_op_name(op));
 }
 
-/* Field of struct rp_opstats exported as a counter with an op label. */
-struct op_counter {
-	const char *name, *help;
-	size_t off;
-};
-
-static const struct op_counter op_counters[] = {
+/* Fields of struct rp_opstats exported as counters with an op label. */
+static const struct mb_prom_counter op_counters[] = {
 	{"membench_replay_requests_sent_total",
 	 "Requests sent, one per key (a 10-key multiget is 10), by command.",
 	 offsetof(struct rp_opstats, keys)},
@@ -151,8 +146,8 @@ static const struct op_counter op_counters[] = {
 	 offsetof(struct rp_opstats, bytes_in)},
 };
 
-/* Field of struct rp_stats exported as a plain counter. */
-static const struct op_counter run_counters[] = {
+/* Fields of struct rp_stats exported as plain counters. */
+static const struct mb_prom_counter run_counters[] = {
 	{"membench_replay_bytes_sent_total", "Bytes written to the target connections.",
 	 offsetof(struct rp_stats, bytes_out)},
 	{"membench_replay_bytes_received_total", "Bytes read from the target connections.",
@@ -176,13 +171,6 @@ static const struct op_counter run_counters[] = {
 	 "cas commands the target answered differently from the recording.",
 	 offsetof(struct rp_stats, cas_differ)},
 };
-
-static uint64_t field(const void *base, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, (const char *)base + off, sizeof(v));
-	return v;
-}
 
 static void render_gauges(struct rp_metrics *m, struct mb_prom *p, unsigned done, uint64_t inflight,
 			  uint64_t queued)
@@ -249,7 +237,8 @@ static void render_counters(struct mb_prom *p, const struct rp_stats *st)
 			if (!st->op[op].used)
 				continue;
 			op_label(lb, sizeof(lb), op);
-			mb_prom_u64(p, op_counters[k].name, lb, field(&st->op[op], op_counters[k].off));
+			mb_prom_u64(p, op_counters[k].name, lb,
+				    mb_prom_field(&st->op[op], op_counters[k].off));
 		}
 	}
 	mb_prom_family(p, "membench_replay_statuses_total", "counter",
@@ -270,10 +259,7 @@ static void render_counters(struct mb_prom *p, const struct rp_stats *st)
 		mb_prom_label(lb, sizeof(lb), "kind", rp_err_names[i]);
 		mb_prom_u64(p, "membench_replay_errors_total", lb, st->errors[i]);
 	}
-	for (size_t k = 0; k < sizeof(run_counters) / sizeof(run_counters[0]); k++) {
-		mb_prom_family(p, run_counters[k].name, "counter", run_counters[k].help);
-		mb_prom_u64(p, run_counters[k].name, NULL, field(st, run_counters[k].off));
-	}
+	mb_prom_counters(p, run_counters, sizeof(run_counters) / sizeof(run_counters[0]), st);
 }
 
 static void render_latency(struct mb_prom *p, const struct rp_stats *st)
@@ -378,7 +364,7 @@ static void render(void *ctx, struct mb_prom *p)
 
 int rp_metrics_open(struct rp_metrics **out, const struct rp_opts *o, int rank)
 {
-	char addr[300], err[256];
+	char addr[300];
 	*out = NULL;
 	snprintf(addr, sizeof(addr), "%s", o->metrics_addr);
 	/* under mpirun, rank r serves on PORT + r (port 0 stays 0) */
@@ -394,14 +380,12 @@ int rp_metrics_open(struct rp_metrics **out, const struct rp_opts *o, int rank)
 	}
 	m->o = o;
 	pthread_mutex_init(&m->mu, NULL);
-	int rc = mb_metrics_start(&m->srv, addr, render, m, err, sizeof(err));
+	int rc = mb_metrics_serve(&m->srv, addr, render, m);
 	if (rc) {
-		mb_error("--metrics %s: %s", addr, err);
 		pthread_mutex_destroy(&m->mu);
 		free(m);
-		return rc == -ENOMEM ? MB_EXIT_FAILURE : MB_EXIT_USAGE;
+		return rc;
 	}
-	fprintf(stderr, "%s: metrics at %s\n", mb_cli_prog(), mb_metrics_url(m->srv));
 	*out = m;
 	return 0;
 }

@@ -35,6 +35,16 @@ void mb_prom_family(struct mb_prom *p, const char *name, const char *type, const
  * (NaN and infinities as Prometheus spells them). */
 void mb_prom_u64(struct mb_prom *p, const char *name, const char *labels, uint64_t v);
 void mb_prom_f64(struct mb_prom *p, const char *name, const char *labels, double v);
+/* A counter read from a struct: its name, help, and the offset of its uint64_t field. */
+struct mb_prom_counter {
+	const char *name, *help;
+	size_t off;
+};
+/* One unlabeled counter family per row of t (n rows), each read from base + off. */
+void mb_prom_counters(struct mb_prom *p, const struct mb_prom_counter *t, size_t n,
+		      const void *base);
+/* The uint64_t at base + off (a field named by a table row). */
+uint64_t mb_prom_field(const void *base, size_t off);
 /* Appends name="value" (value escaped) to the label text in buf (size len, NUL-terminated),
  * with a comma before it unless buf is empty. @return 0, or -ENOSPC when it does not fit (buf is
  * then left unchanged). */
@@ -56,6 +66,12 @@ typedef void (*mb_metrics_render_fn)(void *ctx, struct mb_prom *p);
  * with the reason in err (not naming the flag: the caller prefixes "--metrics ADDR: "). */
 int mb_metrics_start(struct mb_metrics **out, const char *addr, mb_metrics_render_fn fn, void *ctx,
 		     char *err, size_t errlen);
+/* mb_metrics_start for a binary's --metrics flag: prints "<prog>: metrics at URL" on stderr, or
+ * the error as one line naming the flag and the address.
+ * @return 0, MB_EXIT_USAGE (an address that cannot be bound) or MB_EXIT_FAILURE (out of
+ * memory, no thread). */
+int mb_metrics_serve(struct mb_metrics **out, const char *addr, mb_metrics_render_fn fn,
+		     void *ctx);
 /* The port bound (the real one when 0 was asked for). */
 unsigned mb_metrics_port(const struct mb_metrics *m);
 /* "http://HOST:PORT/metrics" of the address bound (numeric). */
