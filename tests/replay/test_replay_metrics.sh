@@ -13,6 +13,8 @@
 #  4. Bind errors exit 2 at once with one line naming --metrics and the address, before any
 #     connection to the target: a port in use, an unknown host, a bad port, no port;
 #     --metrics-linger without --metrics is a usage error.
+#  5. MPI builds (argument ON): under mpirun -np 2, rank r serves at PORT + r, and the two ranks'
+#     final counters add up to rank 0's combined JSON report.
 source "$MB_SOURCE_DIR/tests/lib.sh"
 source "$MB_SOURCE_DIR/tests/util/prom.sh"
 R="$MB_BIN/membench-replay"
@@ -208,3 +210,58 @@ mb_expect_status 2 "$R" mix.mbp --server "$S" --metrics-linger 5s -q
 grep -q -- "--metrics-linger needs --metrics" "$MB_TMP/err" || mb_fail "--metrics-linger alone accepted"
 "$R" --help | grep -q -- "--metrics ADDR:PORT" || mb_fail "--metrics missing from --help"
 echo "ok: bind errors"
+
+# ---- 5. under mpirun (MPI build only): rank r serves its share at PORT + r; the ranks' final
+#         counters add up to the combined JSON report of rank 0 --------------------------------
+if [ "${1:-OFF}" != ON ] || ! command -v mpirun >/dev/null; then
+  echo "skip: mpirun part (not an MPI build, or no mpirun)"
+  exit 0
+fi
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+P=$($PY -c '
+import socket
+for _ in range(50):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+')
+# leak checking off under mpirun, as in test_replay_mpi.sh (Open MPI's own allocations)
+env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+  mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
+  "$R" mix.mbp --server "$S" --metrics "127.0.0.1:$P" --metrics-linger 5s --json mpi.json -q \
+  --no-progress >mpi.out 2>mpi.err &
+MP=$!
+MB_PIDS+=("$MP")
+for r in 0 1; do
+  for i in $(seq 1 200); do
+    grep -q "metrics at http://127.0.0.1:$((P + r))/metrics" mpi.err && break
+    kill -0 "$MP" 2>/dev/null || { cat mpi.err; mb_fail "mpirun exited early"; }
+    sleep 0.05
+  done
+done
+for i in $(seq 1 100); do [ "$(grep -c 'serving the final metrics' mpi.err)" -ge 2 ] && break; sleep 0.3; done
+[ "$(grep -c 'serving the final metrics' mpi.err)" -ge 2 ] || { cat mpi.err; mb_fail "the ranks did not reach the linger"; }
+for r in 0 1; do curl -sS -o "rank$r.txt" "http://127.0.0.1:$((P + r))/metrics" || mb_fail "rank $r not served"; done
+# (no Ctrl-C here: mpirun exits 1 after one, docs/distributed.md; the linger ends by itself)
+rc=0; wait "$MP" || rc=$?
+[ "$rc" -eq 0 ] || { cat mpi.err; mb_fail "mpirun exited $rc"; }
+prom_check membench_replay_ ranks.json rank0.txt rank1.txt
+$PY - <<'PY' || mb_fail "ranks' metrics against the combined report"
+import json
+r0, r1 = json.load(open("ranks.json"))
+j = json.load(open("mpi.json"))
+def total(s, name):
+    return sum(v for k, v in s.items() if k == name or k.startswith(name + "{"))
+for name, field in (("membench_replay_requests_sent_total", "requests_sent"),
+                    ("membench_replay_responses_total", "responses"),
+                    ("membench_replay_latency_seconds_count", None)):
+    want = j[field] if field else j["latency_us"]["corrected"]["count"]
+    a, b = total(r0, name), total(r1, name)
+    print(f"{name}: rank 0 {a} + rank 1 {b}, report {want}")
+    if a + b != want or not a or not b:
+        raise SystemExit("FAIL: the ranks' shares do not add up to the report")
+PY
+echo "ok: under mpirun each rank serves its share, and the shares add up"
