@@ -333,6 +333,8 @@ int mb_metrics_start(struct mb_metrics **out, const char *addr, mb_metrics_rende
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int prc = pthread_create(&m->th, NULL, server_main, m);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (prc == 0)
+		pthread_setname_np(m->th, "mb-metrics"); /* top -H, /proc/PID/task/TID/comm */
 	if (prc) {
 		rc = -prc;
 		snprintf(err, errlen, "cannot start the metrics thread: %s", strerror(prc));

@@ -390,6 +390,11 @@ int rp_metrics_open(struct rp_metrics **out, const struct rp_opts *o, int rank)
 	return 0;
 }
 
+unsigned rp_metrics_port(const struct rp_metrics *m)
+{
+	return mb_metrics_port(m->srv);
+}
+
 int rp_metrics_begin(struct rp_metrics *m, unsigned nworkers, unsigned stride,
 		     struct rp_series *series, double target_rate, uint64_t t0)
 {

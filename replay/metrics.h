@@ -35,6 +35,8 @@ struct rp_metrics_view {
  * collide) and starts serving; the exposition is empty of run figures until rp_metrics_begin.
  * @return 0 or an exit code, the message printed naming --metrics and the address. */
 int rp_metrics_open(struct rp_metrics **out, const struct rp_opts *o, int rank);
+/* The port it serves on. */
+unsigned rp_metrics_port(const struct rp_metrics *m);
 /* Sizes the slots for nworkers workers whose ids are rank + stride * i, and remembers the
  * series and the target rate (0: --rate max). @return 0 or -ENOMEM. */
 int rp_metrics_begin(struct rp_metrics *m, unsigned nworkers, unsigned stride,
