@@ -6,8 +6,9 @@
  * is created here, handed to the server thread, and only touched by that thread until the thread
  * is joined; the stop request goes through a pipe, so libevent needs no locking.
  *
- * Answers: GET or HEAD /metrics -> 200 with the exposition (Content-Type text/plain;
- * version=0.0.4); any other path -> 404; other methods -> 405. Connections idle for 10 s are
+ * Answers: GET /metrics -> 200 with the exposition (Content-Type text/plain; version=0.0.4);
+ * HEAD /metrics -> 200 without a body (and without rendering); any other path -> 404; other
+ * methods -> 405. Connections idle for 10 s are
  * closed, so a stuck client cannot hold a socket for the whole run.
  */
 #include <errno.h>
@@ -158,6 +159,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(hdr, "Allow", "GET, HEAD");
 		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
+		return;
+	}
+	if (cmd == EVHTTP_REQ_HEAD) { /* headers only (evhttp would send a body given one) */
+		evhttp_add_header(hdr, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
 		return;
 	}
 	struct mb_prom p = {0};
