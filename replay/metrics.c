@@ -123,6 +123,51 @@ static void summary(struct mb_prom *p, const char *name, const char *labels, con
 	mb_prom_u64(p, count, labels, h->total);
 }
 
+/* Upper bounds (seconds) of the histogram buckets: 10 us .. 10 s, about 2.5x apart. */
+static const double bucket_le[] = {10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3,
+				   25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10};
+#define NBUCKET (sizeof(bucket_le) / sizeof(bucket_le[0]))
+
+/* A histogram family of one histogram (ns): cumulative _bucket{le} counts, _sum, _count, in
+ * seconds. A value goes to the first bucket whose bound is at least the lowest value of its
+ * mb_hist bucket, so a bound is placed to within the histogram's precision (0.1%). O(ncounts). */
+static void histogram(struct mb_prom *p, const char *name, const char *labels,
+		      const struct mb_hist *h)
+{
+	uint64_t cum[NBUCKET] = {0};
+	char lb[192], bucket[128], sum[128], count[128];
+	for (size_t i = 0; i < h->ncounts && h->total; i++) {
+		if (!h->counts[i])
+			continue;
+		double low = (double)mb_hist_index_low(h, i) * NS;
+		for (size_t k = 0; k < NBUCKET; k++) {
+			if (low <= bucket_le[k]) {
+				cum[k] += h->counts[i];
+				break;
+			}
+		}
+	}
+	snprintf(bucket, sizeof(bucket), "%s_bucket", name);
+	uint64_t run = 0;
+	for (size_t k = 0; k <= NBUCKET; k++) {
+		char le[32];
+		if (k < NBUCKET) {
+			run += cum[k];
+			snprintf(le, sizeof(le), "%g", bucket_le[k]);
+		} else {
+			run = h->total;
+			snprintf(le, sizeof(le), "+Inf");
+		}
+		snprintf(lb, sizeof(lb), "%s", labels);
+		mb_prom_label(lb, sizeof(lb), "le", le);
+		mb_prom_u64(p, bucket, lb, run);
+	}
+	snprintf(sum, sizeof(sum), "%s_sum", name);
+	snprintf(count, sizeof(count), "%s_count", name);
+	mb_prom_f64(p, sum, labels, h->sum * NS);
+	mb_prom_u64(p, count, labels, h->total);
+}
+
 static void op_label(char *lb, size_t len, unsigned op)
 {
 	lb[0] = '\0';
@@ -288,6 +333,19 @@ static void render_latency(struct mb_prom *p, const struct rp_stats *st)
 		op_label(lb, sizeof(lb), op);
 		summary(p, "membench_replay_command_service_latency_seconds", lb,
 			&st->op[op].uncorr);
+	}
+	mb_prom_family(p, "membench_replay_latency_histogram_seconds", "histogram",
+		       "Corrected latency of every command as a histogram (aggregatable across "
+		       "processes, e.g. MPI ranks, with histogram_quantile).");
+	histogram(p, "membench_replay_latency_histogram_seconds", "", &st->corr);
+	mb_prom_family(p, "membench_replay_command_latency_histogram_seconds", "histogram",
+		       "Corrected latency by command, as a histogram.");
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		if (!st->op[op].used)
+			continue;
+		op_label(lb, sizeof(lb), op);
+		histogram(p, "membench_replay_command_latency_histogram_seconds", lb,
+			  &st->op[op].corr);
 	}
 	mb_prom_family(p, "membench_replay_schedule_lag_seconds", "summary",
 		       "Actual send time minus intended send time of every scheduled command.");

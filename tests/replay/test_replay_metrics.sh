@@ -104,7 +104,7 @@ if len(set(v for v in sent if v > 0)) < 2:
 # monotonic: every counter, and every summary's _count and _sum, across all scrapes
 for a, b in zip(scrapes, scrapes[1:]):
     for k, v in a.items():
-        mono = k.split("{")[0].endswith(("_total", "_count", "_sum"))
+        mono = k.split("{")[0].endswith(("_total", "_count", "_sum", "_bucket"))
         if mono and b.get(k, -1) < v:
             fail(f"{k} went back from {v} to {b.get(k)}")
 f = scrapes[-1]
@@ -140,6 +140,23 @@ for q, p in (("0.5", "p50"), ("0.9", "p90"), ("0.99", "p99"), ("0.999", "p999"))
     want = j["latency_us"]["corrected"][p]
     if abs(got - want) > 0.002 + 1e-9 * want:
         fail(f"latency {p}: metrics {got} us, JSON {want} us")
+# the histogram: its count is the latency count, and the median lies in the bucket the JSON's
+# p50 says (bounds placed to within the histogram's 0.1%)
+h = "membench_replay_latency_histogram_seconds"
+eq("histogram count", f[h + "_count"], j["latency_us"]["corrected"]["count"])
+p50 = j["latency_us"]["corrected"]["p50"] * 1e-6
+cum = {}
+for k, v in f.items():
+    if k.startswith(h + "_bucket{"):
+        cum[float(k.split('le="')[1].split('"')[0].replace("+Inf", "inf"))] = v
+les = sorted(cum)
+half = f[h + "_count"] / 2
+above = [le for le in les if le >= p50 * 1.001]
+below = [le for le in les if le < p50 * 0.999]
+if above and cum[above[0]] < half:
+    fail(f"histogram: {cum[above[0]]} values <= {above[0]} s, but the p50 is {p50} s")
+if below and cum[below[-1]] > half:
+    fail(f"histogram: {cum[below[-1]]} values <= {below[-1]} s, but the p50 is {p50} s")
 if len(j["commands"]) < 3:
     fail(f"expected get, set and delete in the run, got {list(j['commands'])}")
 for op, c in j["commands"].items():
@@ -151,6 +168,8 @@ for op, c in j["commands"].items():
     eq(f"{op} bytes_received", f["membench_replay_command_value_bytes_received_total" + lb],
        c["bytes_received"])
     eq(f"{op} latency count", f["membench_replay_command_latency_seconds_count" + lb],
+       c["latency_us"]["corrected"]["count"])
+    eq(f"{op} histogram count", f["membench_replay_command_latency_histogram_seconds_count" + lb],
        c["latency_us"]["corrected"]["count"])
     for st, v in c["status"].items():
         eq(f"{op} {st}", f[f'membench_replay_statuses_total{{op="{op}",status="{st}"}}'], v)

@@ -15,7 +15,8 @@ Rules (beyond what Prometheus itself tolerates, so that a slip in membench's wri
     NAME_sum / NAME_count, histogram NAME_bucket{le} / NAME_sum / NAME_count
   - label values properly quoted and escaped; no label twice; no series twice
   - values are floats (NaN, +Inf, -Inf allowed); counters and _count are finite and >= 0;
-    quantile labels are in [0, 1]
+    quantile labels are in [0, 1]; a histogram's buckets come in increasing le with counts
+    that never decrease, and its _count equals its le="+Inf" bucket
 Then, when python3-prometheus-client is installed, its parser must read the text too, to the
 same number of samples.
 """
@@ -94,6 +95,7 @@ def check(text):
     helped, typed = set(), {}
     family = None  # (name, type) declared last
     seen_samples = set()
+    buckets = {}  # histogram series without le -> (le, count) of its last bucket
     out = {}
     for n, line in enumerate(text.split("\n")[:-1], 1):
         where = f"line {n}"
@@ -150,6 +152,19 @@ def check(text):
         if (ftype == "counter" or name.endswith("_count")) and \
                 (math.isnan(value) or math.isinf(value) or value < 0):
             raise ValueError(f"{where}: counter {name} = {vtext}")
+        if ftype == "histogram":
+            rest = series_key(fname, {k: v for k, v in labels.items() if k != "le"})
+            if name.endswith("_bucket"):
+                le = parse_value(labels["le"], where)
+                last = buckets.get(rest)
+                if last and (le <= last[0] or value < last[1]):
+                    raise ValueError(f"{where}: bucket le={labels['le']} not after the last "
+                                     "one, or its count smaller")
+                buckets[rest] = (le, value)
+            elif name.endswith("_count"):
+                last = buckets.get(rest)
+                if not last or last[0] != math.inf or last[1] != value:
+                    raise ValueError(f"{where}: {name} {value} is not its +Inf bucket {last}")
         key = series_key(name, labels)
         if key in out:
             raise ValueError(f"{where}: series {key} twice")
@@ -180,10 +195,16 @@ BROKEN = {
     "bad value": "# HELP a x\n# TYPE a gauge\na 1,5\n",
     "no final newline": "# HELP a x\n# TYPE a gauge\na 1",
     "blank line": "# HELP a x\n# TYPE a gauge\n\na 1\n",
+    "histogram buckets decreasing": '# HELP h x\n# TYPE h histogram\nh_bucket{le="1"} 5\n'
+                                    'h_bucket{le="+Inf"} 4\nh_sum 1\nh_count 4\n',
+    "histogram count not +Inf": '# HELP h x\n# TYPE h histogram\nh_bucket{le="1"} 2\n'
+                                'h_bucket{le="+Inf"} 4\nh_sum 1\nh_count 5\n',
 }
 GOOD = ('# HELP a_total x\n# TYPE a_total counter\na_total{op="get"} 3\n'
         '# HELP s x\n# TYPE s summary\ns{quantile="0.5"} NaN\ns_sum 0\ns_count 0\n'
-        '# HELP g x\n# TYPE g gauge\ng{l="a\\"b\\\\c\\nd"} 1.5e-06\n')
+        '# HELP g x\n# TYPE g gauge\ng{l="a\\"b\\\\c\\nd"} 1.5e-06\n'
+        '# HELP h x\n# TYPE h histogram\nh_bucket{op="get",le="0.1"} 1\n'
+        'h_bucket{op="get",le="+Inf"} 3\nh_sum{op="get"} 1\nh_count{op="get"} 3\n')
 
 
 def self_test():
