@@ -35,7 +35,8 @@
 
 /* ---- exposition writer --------------------------------------------------------------------- */
 
-static void prom_printf(struct mb_prom *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void prom_printf(struct mb_prom *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void prom_printf(struct mb_prom *p, const char *fmt, ...)
 {

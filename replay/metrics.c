@@ -106,7 +106,8 @@ void rp_metrics_publish(struct rp_metrics *m, unsigned id, const struct rp_metri
 static const double quantiles[] = {0.5, 0.9, 0.99, 0.999};
 
 /* A summary family of one histogram (ns): quantiles, _sum and _count, in seconds. */
-static void summary(struct mb_prom *p, const char *name, const char *labels, const struct mb_hist *h)
+static void summary(struct mb_prom *p, const char *name, const char *labels,
+		    const struct mb_hist *h)
 {
 	char lb[160], sum[128], count[128];
 	for (size_t i = 0; i < sizeof(quantiles) / sizeof(quantiles[0]); i++) {
@@ -124,8 +125,9 @@ static void summary(struct mb_prom *p, const char *name, const char *labels, con
 }
 
 /* Upper bounds (seconds) of the histogram buckets: 10 us .. 10 s, about 2.5x apart. */
-static const double bucket_le[] = {10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3,
-				   25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10};
+static const double bucket_le[] = {10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3,
+				   5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5,
+				   10};
 #define NBUCKET (sizeof(bucket_le) / sizeof(bucket_le[0]))
 
 /* A histogram family of one histogram (ns): cumulative _bucket{le} counts, _sum, _count, in
