@@ -309,53 +309,58 @@ static void render_counters(struct mb_prom *p, const struct rp_stats *st)
 	mb_prom_counters(p, run_counters, sizeof(run_counters) / sizeof(run_counters[0]), st);
 }
 
+/* The latency families: one struct mb_hist of the run (rp_stats) or one per command used
+ * (rp_opstats), written as a summary or as a histogram. */
+static const struct lat_family {
+	const char *name, *help;
+	bool hist;    /* histogram, else summary */
+	bool per_op;  /* off is into struct rp_opstats, else into struct rp_stats */
+	size_t off;   /* of the struct mb_hist */
+} lat_families[] = {
+	{"membench_replay_latency_seconds",
+	 "Latency of every command from its intended send time (corrected for coordinated "
+	 "omission), since the start.", false, false, offsetof(struct rp_stats, corr)},
+	{"membench_replay_service_latency_seconds",
+	 "Latency of every command from its actual send time (uncorrected).", false, false,
+	 offsetof(struct rp_stats, uncorr)},
+	{"membench_replay_command_latency_seconds", "Corrected latency by command.", false, true,
+	 offsetof(struct rp_opstats, corr)},
+	{"membench_replay_command_service_latency_seconds", "Uncorrected latency by command.",
+	 false, true, offsetof(struct rp_opstats, uncorr)},
+	{"membench_replay_latency_histogram_seconds",
+	 "Corrected latency of every command as a histogram (aggregatable across processes, e.g. "
+	 "MPI ranks, with histogram_quantile).", true, false, offsetof(struct rp_stats, corr)},
+	{"membench_replay_command_latency_histogram_seconds",
+	 "Corrected latency by command, as a histogram.", true, true,
+	 offsetof(struct rp_opstats, corr)},
+	{"membench_replay_schedule_lag_seconds",
+	 "Actual send time minus intended send time of every scheduled command.", false, false,
+	 offsetof(struct rp_stats, lag)},
+	{"membench_replay_generator_lag_seconds",
+	 "Time a command was taken from the profile minus its intended send time (large: "
+	 "membench itself was the bottleneck).", false, false, offsetof(struct rp_stats, gen_lag)},
+};
+
 static void render_latency(struct mb_prom *p, const struct rp_stats *st)
 {
 	char lb[128];
-	mb_prom_family(p, "membench_replay_latency_seconds", "summary",
-		       "Latency of every command from its intended send time (corrected for "
-		       "coordinated omission), since the start.");
-	summary(p, "membench_replay_latency_seconds", "", &st->corr);
-	mb_prom_family(p, "membench_replay_service_latency_seconds", "summary",
-		       "Latency of every command from its actual send time (uncorrected).");
-	summary(p, "membench_replay_service_latency_seconds", "", &st->uncorr);
-	mb_prom_family(p, "membench_replay_command_latency_seconds", "summary",
-		       "Corrected latency by command.");
-	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
-		if (!st->op[op].used)
+	for (size_t k = 0; k < sizeof(lat_families) / sizeof(lat_families[0]); k++) {
+		const struct lat_family *f = &lat_families[k];
+		void (*emit)(struct mb_prom *, const char *, const char *, const struct mb_hist *) =
+			f->hist ? histogram : summary;
+		mb_prom_family(p, f->name, f->hist ? "histogram" : "summary", f->help);
+		if (!f->per_op) {
+			emit(p, f->name, "", (const struct mb_hist *)((const char *)st + f->off));
 			continue;
-		op_label(lb, sizeof(lb), op);
-		summary(p, "membench_replay_command_latency_seconds", lb, &st->op[op].corr);
+		}
+		for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+			if (!st->op[op].used)
+				continue;
+			op_label(lb, sizeof(lb), op);
+			emit(p, f->name, lb,
+			     (const struct mb_hist *)((const char *)&st->op[op] + f->off));
+		}
 	}
-	mb_prom_family(p, "membench_replay_command_service_latency_seconds", "summary",
-		       "Uncorrected latency by command.");
-	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
-		if (!st->op[op].used)
-			continue;
-		op_label(lb, sizeof(lb), op);
-		summary(p, "membench_replay_command_service_latency_seconds", lb,
-			&st->op[op].uncorr);
-	}
-	mb_prom_family(p, "membench_replay_latency_histogram_seconds", "histogram",
-		       "Corrected latency of every command as a histogram (aggregatable across "
-		       "processes, e.g. MPI ranks, with histogram_quantile).");
-	histogram(p, "membench_replay_latency_histogram_seconds", "", &st->corr);
-	mb_prom_family(p, "membench_replay_command_latency_histogram_seconds", "histogram",
-		       "Corrected latency by command, as a histogram.");
-	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
-		if (!st->op[op].used)
-			continue;
-		op_label(lb, sizeof(lb), op);
-		histogram(p, "membench_replay_command_latency_histogram_seconds", lb,
-			  &st->op[op].corr);
-	}
-	mb_prom_family(p, "membench_replay_schedule_lag_seconds", "summary",
-		       "Actual send time minus intended send time of every scheduled command.");
-	summary(p, "membench_replay_schedule_lag_seconds", "", &st->lag);
-	mb_prom_family(p, "membench_replay_generator_lag_seconds", "summary",
-		       "Time a command was taken from the profile minus its intended send time "
-		       "(large: membench itself was the bottleneck).");
-	summary(p, "membench_replay_generator_lag_seconds", "", &st->gen_lag);
 }
 
 static void render_servers(struct rp_metrics *m, struct mb_prom *p)
