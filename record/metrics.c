@@ -188,7 +188,7 @@ void record_metrics_close(struct record_metrics *m, uint64_t linger_ns,
 	m->pub.running = false;
 	pthread_mutex_unlock(&m->mu);
 	if (linger_ns) {
-		fprintf(stderr, "%s: serving the final metrics for %.0f s more (--metrics-linger; "
+		fprintf(stderr, "%s: serving the final metrics for %.3g s more (--metrics-linger; "
 			"Ctrl-C to stop)\n", mb_cli_prog(), (double)linger_ns / 1e9);
 		uint64_t until = mb_mono_ns() + linger_ns;
 		while (!*stop && mb_mono_ns() < until) {

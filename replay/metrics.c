@@ -1,7 +1,7 @@
 /* The replayer's /metrics (model in metrics.h; every name in docs/metrics.md).
  *
- * A slot's copy is "reset, then rp_stats_merge": the histograms keep their allocation and the
- * merge is the one stats.c does after the run, so a slot holds exactly what the worker's block
+ * A slot's copy is "rp_stats_reset, then rp_stats_merge" (stats.c): the histograms keep their
+ * allocation and the merge is the one done after the run, so a slot holds exactly what the worker's block
  * held. Cost: once a second per worker, the counters and its histograms (148 KiB each at 3
  * digits: total, uncorrected, lag, generator lag, and two per command used) are copied; a scrape
  * merges every slot into `agg`, which only the server thread touches.
@@ -52,30 +52,6 @@ struct rp_metrics {
 
 /* ---- slots --------------------------------------------------------------------------------- */
 
-/* Zeroes every counter of s, keeping its histograms' allocations (reset). */
-static void stats_reset(struct rp_stats *s)
-{
-	struct rp_stats keep = *s;
-	memset(s, 0, sizeof(*s));
-	s->corr = keep.corr;
-	s->uncorr = keep.uncorr;
-	s->lag = keep.lag;
-	s->gen_lag = keep.gen_lag;
-	mb_hist_reset(&s->corr);
-	mb_hist_reset(&s->uncorr);
-	mb_hist_reset(&s->lag);
-	mb_hist_reset(&s->gen_lag);
-	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
-		s->op[i].corr = keep.op[i].corr;
-		s->op[i].uncorr = keep.op[i].uncorr;
-		s->op[i].used = keep.op[i].used;
-		if (s->op[i].used) {
-			mb_hist_reset(&s->op[i].corr);
-			mb_hist_reset(&s->op[i].uncorr);
-		}
-	}
-}
-
 void rp_metrics_publish(struct rp_metrics *m, unsigned id, const struct rp_metrics_view *v,
 			bool final)
 {
@@ -86,7 +62,7 @@ void rp_metrics_publish(struct rp_metrics *m, unsigned id, const struct rp_metri
 		pthread_mutex_lock(&s->mu);
 	else if (pthread_mutex_trylock(&s->mu) != 0)
 		return; /* a scrape is reading it: the next tick publishes */
-	stats_reset(&s->st);
+	rp_stats_reset(&s->st);
 	rp_stats_merge(&s->st, v->st);
 	s->inflight = v->inflight;
 	s->queued = v->queued;
@@ -389,7 +365,7 @@ static void render(void *ctx, struct mb_prom *p)
 	unsigned done = 0;
 	uint64_t inflight = 0, queued = 0;
 	if (m->begun) {
-		stats_reset(&m->agg);
+		rp_stats_reset(&m->agg);
 		memset(m->agg_up, 0, m->o->nservers * sizeof(*m->agg_up));
 		memset(m->agg_inflight, 0, m->o->nservers * sizeof(*m->agg_inflight));
 		for (unsigned i = 0; i < m->nslots; i++) {
@@ -541,7 +517,7 @@ void rp_metrics_close(struct rp_metrics *m, uint64_t linger_ns)
 		sigaddset(&sigs, SIGINT);
 		sigaddset(&sigs, SIGTERM);
 		uint64_t until = mb_mono_ns() + linger_ns;
-		fprintf(stderr, "%s: serving the final metrics for %.0f s more (--metrics-linger; "
+		fprintf(stderr, "%s: serving the final metrics for %.3g s more (--metrics-linger; "
 			"Ctrl-C to stop)\n", mb_cli_prog(), (double)linger_ns * NS);
 		for (uint64_t now; (now = mb_mono_ns()) < until;) {
 			uint64_t left = until - now;
