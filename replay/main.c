@@ -38,6 +38,7 @@
 #include "membench/error.h"
 #include "membench/exitcode.h"
 #include "cluster.h"
+#include "metrics.h"
 #include "options.h"
 #include "plan.h"
 #include "replay.h"
@@ -128,12 +129,12 @@ static void note_restarts(const struct rp_opts *o, uint64_t (*before)[RP_NSTAT],
 }
 
 static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struct rp_plan *plan,
-		      const char *warning, const struct rp_secure *sec)
+		      const char *warning, const struct rp_secure *sec, struct rp_metrics *metrics)
 {
 	struct rp_rank_info *ranks = calloc((size_t)d->size, sizeof(*ranks));
 	int failed_rank = 0;
 	char err[512];
-	struct rp_run run = {.opts = o, .plan = plan, .sec = sec};
+	struct rp_run run = {.opts = o, .plan = plan, .sec = sec, .metrics = metrics};
 	struct rp_worker **workers = NULL;
 	struct rp_stats total;
 	uint64_t (*before)[RP_NSTAT] = calloc(o->nservers, sizeof(*before));
@@ -237,6 +238,10 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	run.t0 = mb_mono_ns() + 20 * 1000 * 1000;
 	int64_t t0_rt = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec + 20 * 1000 * 1000;
 	run.end_ns = o->duration_ns ? run.t0 + o->duration_ns : UINT64_MAX;
+	if (rp_metrics_begin(metrics, nw, (unsigned)d->size, &run.series,
+			     o->rate_mode == RP_RATE_MAX ? 0 : plan->mean_rate * plan->speed,
+			     run.t0) != 0)
+		mb_warn("--metrics: out of memory: the run's figures are not served");
 	run.released = true;
 	pthread_cond_broadcast(&run.gate);
 	pthread_mutex_unlock(&run.mu);
@@ -286,6 +291,7 @@ join:
 	for (unsigned i = 0; i < started; i++)
 		rp_worker_join(workers[i]);
 	rp_series_collect(&run.series, nw, 0, true, NULL);
+	rp_metrics_end(metrics); /* before the series is reorganised */
 	rp_series_tidy(&run.series);
 	for (unsigned i = 0; i < started; i++)
 		rp_stats_merge(&total, rp_worker_stats(workers[i]));
@@ -387,6 +393,7 @@ int main(int argc, char **argv)
 	struct rp_opts o;
 	struct rp_plan plan = {0};
 	struct rp_cluster d;
+	struct rp_metrics *metrics = NULL;
 	const char *warning = NULL;
 	int failed_rank;
 	mb_cli_set_prog("membench replay");
@@ -423,6 +430,9 @@ int main(int argc, char **argv)
 		mb_error("--json %s: cannot write: %s", o.json_path, mb_strerror(rc));
 		rc = MB_EXIT_FAILURE;
 	}
+	/* --metrics: a port that cannot be bound fails now (exit 2), not after the run */
+	if (rc == 0 && o.metrics_addr)
+		rc = rp_metrics_open(&metrics, &o, d.rank);
 	if (rc == 0)
 		rc = rp_plan_scan(&o, &plan, &warning);
 	if (rc == 0 && plan.records == 0) {
@@ -439,9 +449,10 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		plan.nlanes = rp_cluster_min(&d, plan.nlanes);
 	if (rc == 0)
-		rc = run_replay(&d, &o, &plan, warning, &sec);
+		rc = run_replay(&d, &o, &plan, warning, &sec, metrics);
 	if (rc == RP_EXIT_INTERRUPTED)
 		mb_error("interrupted before the first request: nothing was sent");
+	rp_metrics_close(metrics, rc == 0 ? o.metrics_linger_ns : 0);
 	rp_plan_free(&plan);
 	SSL_CTX_free(sec.ctx);
 	rp_cluster_finalize(&d);

@@ -107,6 +107,13 @@ static const char help_text[] =
 "                         errors and schedule lag p99; redrawn in place on a terminal, one\n"
 "                         line per interval otherwise (a log, a pipe)\n"
 "      --no-progress      no progress line\n"
+"      --metrics ADDR:PORT  serve live Prometheus metrics at http://ADDR:PORT/metrics while\n"
+"                         the replay runs (names: docs/metrics.md); :PORT listens on every\n"
+"                         interface, port 0 on a free one (the URL is printed on stderr). A\n"
+"                         port that cannot be bound exits 2 at once. Under mpirun, rank r uses\n"
+"                         PORT + r\n"
+"      --metrics-linger D keep serving the final figures for D after the report (a scraper's\n"
+"                         next visit; Ctrl-C ends it early; default 0)\n"
 "  -h, --help, --version\n"
 "\n"
 "Exit codes: 0 done (also after Ctrl-C, with the report of what ran), 2 bad flags, 3 unusable\n"
@@ -161,7 +168,7 @@ enum {
 	OPT_DIST = 256, OPT_HASH, OPT_LOOP, OPT_FOLD, OPT_TIMEOUT, OPT_SKIP_LATE, OPT_PREFIX,
 	OPT_WARM, OPT_FLUSH, OPT_JSON, OPT_VERSION, OPT_SPIN, OPT_CONNECT_TIMEOUT,
 	OPT_TLS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI, OPT_TLS_SKIP_VERIFY, OPT_AUTH,
-	OPT_INTERVAL, OPT_NO_PROGRESS, OPT_ALLOW_DAMAGED,
+	OPT_INTERVAL, OPT_NO_PROGRESS, OPT_ALLOW_DAMAGED, OPT_METRICS, OPT_METRICS_LINGER,
 };
 
 static const struct option long_opts[] = {
@@ -187,6 +194,8 @@ static const struct option long_opts[] = {
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"allow-damaged", no_argument, NULL, OPT_ALLOW_DAMAGED},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"tls", no_argument, NULL, OPT_TLS},
@@ -409,6 +418,14 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 		case OPT_ALLOW_DAMAGED:
 			o->allow_damaged = true;
 			break;
+		case OPT_METRICS:
+			o->metrics_addr = optarg; /* bound (and checked) by main, before the run */
+			break;
+		case OPT_METRICS_LINGER:
+			if (mb_parse_duration_ns(optarg, &o->metrics_linger_ns) != 0)
+				return usage_error("--metrics-linger %s: expected a duration like 30s",
+						   optarg);
+			break;
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
@@ -428,6 +445,8 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 		return usage_error("%s", "missing --server HOST:PORT");
 	if (!o->tls.cert != !o->tls.key)
 		return usage_error("%s", "--cert and --key go together");
+	if (o->metrics_linger_ns && !o->metrics_addr)
+		return usage_error("%s", "--metrics-linger needs --metrics ADDR:PORT");
 	if (o->loop && o->rate_mode == RP_RATE_MAX && !o->duration_ns)
 		mb_warn("--rate max --loop without --duration runs until Ctrl-C");
 	return 0;

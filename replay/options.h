@@ -56,6 +56,8 @@ struct rp_opts {
 	struct rp_tls_opts tls;
 	struct rp_auth auth;
 	bool allow_damaged;        /* replay the valid blocks of a damaged profile */
+	const char *metrics_addr;  /* --metrics ADDR:PORT, NULL: no metrics server */
+	uint64_t metrics_linger_ns; /* --metrics-linger: serve the final figures this long */
 };
 
 /* Fills o from argv (strings point into argv). --help and --version print and exit 0.

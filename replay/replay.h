@@ -12,10 +12,12 @@
  *          series.c/h  the per-second time series the workers report into
  *          report.c/h  what a run prints: the progress line on stderr, the text table and
  *                      the JSON (schema in docs/replay.md)
+ *          metrics.c/h --metrics: the slots workers publish into once a second, and the
+ *                      Prometheus exposition served from them (docs/metrics.md)
  *          cluster.h   several processes (MPI ranks) sharing one replay: cluster_none.c /
  *                      cluster_mpi.c
  * Calls go one way: main -> (options, plan, worker, report, cluster) -> (target, keys, stats,
- * series); no file calls a file above it.
+ * series, metrics); no file calls a file above it.
  *
  * Model: the profile's records are split into lanes (a recorded connection, or a fold of them by
  * connection or key hash). Each lane has one TCP/unix connection per server (`struct rp_conn`),

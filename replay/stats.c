@@ -87,3 +87,26 @@ void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
 	if (s->last_done_ns > d->last_done_ns)
 		d->last_done_ns = s->last_done_ns;
 }
+
+void rp_stats_reset(struct rp_stats *s)
+{
+	struct rp_stats keep = *s;
+	memset(s, 0, sizeof(*s));
+	s->corr = keep.corr;
+	s->uncorr = keep.uncorr;
+	s->lag = keep.lag;
+	s->gen_lag = keep.gen_lag;
+	mb_hist_reset(&s->corr);
+	mb_hist_reset(&s->uncorr);
+	mb_hist_reset(&s->lag);
+	mb_hist_reset(&s->gen_lag);
+	for (unsigned i = 0; i < MB_OP_COUNT; i++) {
+		s->op[i].corr = keep.op[i].corr;
+		s->op[i].uncorr = keep.op[i].uncorr;
+		s->op[i].used = keep.op[i].used;
+		if (s->op[i].used) {
+			mb_hist_reset(&s->op[i].corr);
+			mb_hist_reset(&s->op[i].uncorr);
+		}
+	}
+}

@@ -60,6 +60,10 @@ struct rp_stats {
  * @return 0 or -ENOMEM (nothing left allocated). */
 int rp_stats_init(struct rp_stats *s);
 void rp_stats_free(struct rp_stats *s);
+/* Zeroes every counter of s and empties its histograms, keeping their allocation (a field
+ * added to struct rp_stats that owns memory must be kept here too). Cost: O(histogram size).
+ * Used by --metrics (metrics.c) to copy a block as reset + merge. */
+void rp_stats_reset(struct rp_stats *s);
 /* dst += src: counters summed, histograms merged, first/last times widened. A command whose
  * histograms cannot be allocated in dst (out of memory) is left out of dst's per-command part. */
 void rp_stats_merge(struct rp_stats *dst, const struct rp_stats *src);

@@ -1066,12 +1066,31 @@ static void worker_arm_tick(struct rp_worker *w)
 	evtimer_add(w->tick, &tv);
 }
 
+/* --metrics: the worker's stats and state for the scrapes (metrics.h), once a second from the
+ * tick and once at the end. Cost: a copy of its stats and a pass over its connections. */
+static void worker_publish(struct rp_worker *w, bool final)
+{
+	unsigned up[RP_MAX_SERVERS] = {0};
+	uint64_t fl[RP_MAX_SERVERS] = {0};
+	for (size_t i = 0; i < w->nconns; i++) {
+		const struct rp_conn *c = &w->conns[i];
+		size_t s = (size_t)(c->srv - w->o->servers);
+		up[s] += c->up;
+		fl[s] += c->fn;
+	}
+	struct rp_metrics_view v = {.st = &w->st, .inflight = w->inflight, .queued = w->queued,
+				    .up = up, .srv_inflight = fl};
+	rp_metrics_publish(w->run->metrics, w->id, &v, final);
+}
+
 static void worker_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct rp_worker *w = arg;
 	(void)fd;
 	(void)what;
 	rp_series_acc_at(&w->run->series, &w->sa, mb_mono_ns(), w->inflight);
+	if (w->run->metrics)
+		worker_publish(w, false);
 	worker_arm_tick(w);
 }
 
@@ -1096,6 +1115,8 @@ static void worker_finish(struct rp_worker *w)
 	}
 	w->state = RP_DONE;
 	rp_series_acc_flush(&w->run->series, &w->sa, w->inflight);
+	if (w->run->metrics)
+		worker_publish(w, true);
 	worker_halt(w);
 }
 

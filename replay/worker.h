@@ -11,6 +11,7 @@
 
 #include <libmemcached/memcached.h>
 
+#include "metrics.h"
 #include "options.h"
 #include "plan.h"
 #include "session.h"
@@ -28,6 +29,7 @@ struct rp_run {
 	const struct rp_secure *sec; /* connection set-up: TLS context, credentials, timeout */
 	unsigned reconnects;       /* connections set up again during the run (atomic): main reads
 				    * the servers' stats again when it moves (a restart?) */
+	struct rp_metrics *metrics; /* --metrics: workers publish once a second (NULL: off) */
 
 	pthread_mutex_t mu;        /* guards the fields below */
 	pthread_cond_t gate;       /* start: workers wait, ready, until main sets t0 and releases */

@@ -13,6 +13,7 @@ packages=(
   memcached libmemcached-tools netcat-openbsd python3 python3-pymemcache
   iproute2 procps
   chromium python3-jsonschema
+  curl python3-prometheus-client
   libopenmpi-dev openmpi-bin
 )
 

@@ -35,6 +35,7 @@
 #include "membench/clock.h"
 #include "membench/error.h"
 #include "membench/exitcode.h"
+#include "metrics.h"
 #include "record.h"
 
 #define DEFAULT_PORT 11211
@@ -67,6 +68,8 @@ struct options {
 	unsigned top;         /* --top: rows per list of live hot keys, 0 = off */
 	uint64_t refresh_ns;  /* --refresh: between --top refreshes */
 	bool verbose;
+	const char *metrics_addr;   /* --metrics ADDR:PORT (NULL: none) */
+	uint64_t metrics_linger_ns; /* --metrics-linger */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -126,6 +129,12 @@ static void usage(FILE *f)
 		"                     memory (Space-Saving sketches of %u counters per list). -o is\n"
 		"                     optional with --top: without it no profile is written\n"
 		"      --refresh D    between --top refreshes (default 1s, at least 100ms)\n"
+		"      --metrics ADDR:PORT  serve live Prometheus metrics at http://ADDR:PORT/metrics\n"
+		"                     (names: docs/metrics.md); :PORT listens on every interface,\n"
+		"                     port 0 on a free one (the URL is printed on stderr); a port\n"
+		"                     that cannot be bound exits 2 before the capture starts\n"
+		"      --metrics-linger D  keep serving the final figures for D after the capture\n"
+		"                     (a scraper's next visit; Ctrl-C ends it early; default 0)\n"
 		"  -v, --verbose      show libbpf's messages (the verifier log on a load failure)\n"
 		"  -h, --help\n"
 		"\n"
@@ -234,6 +243,8 @@ enum {
 	OPT_SAMPLE,
 	OPT_TOP,
 	OPT_REFRESH,
+	OPT_METRICS,
+	OPT_METRICS_LINGER,
 };
 
 static const struct option long_opts[] = {
@@ -252,6 +263,8 @@ static const struct option long_opts[] = {
 	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"top", optional_argument, NULL, OPT_TOP},
 	{"refresh", required_argument, NULL, OPT_REFRESH},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -380,6 +393,15 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 			}
 			refresh_given = true;
 			break;
+		case OPT_METRICS:
+			o->metrics_addr = optarg; /* bound before the capture starts */
+			break;
+		case OPT_METRICS_LINGER:
+			if (mb_parse_duration_ns(optarg, &o->metrics_linger_ns)) {
+				mb_error("--metrics-linger: bad duration '%s'", optarg);
+				return MB_E_USAGE;
+			}
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -408,6 +430,10 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 	}
 	if (!o->output && !o->top) {
 		mb_error("no output file: add -o FILE.mbp (or --top to watch hot keys only)");
+		return MB_E_USAGE;
+	}
+	if (o->metrics_linger_ns && !o->metrics_addr) {
+		mb_error("--metrics-linger needs --metrics ADDR:PORT");
 		return MB_E_USAGE;
 	}
 	if (!o->nports) {
@@ -477,6 +503,7 @@ struct run {
 	struct capture_top *top; /* --top, or NULL */
 	uint64_t appended; /* records appended since the last flush */
 	uint64_t arrival_misses; /* kernel-skipped runs of the arrival probe (read before detach) */
+	struct record_metrics *metrics; /* --metrics, NULL: off */
 };
 
 static int sink(void *ctx, const struct mb_record *rec, const void *key, size_t key_len)
@@ -487,13 +514,36 @@ static int sink(void *ctx, const struct mb_record *rec, const void *key, size_t 
 	if (!r->w)
 		return 0;
 	r->appended++;
+	if (r->metrics)
+		record_metrics_count(r->metrics, rec);
 	return mb_profile_writer_append(r->w, rec, key, key_len);
 }
 
 static int on_ring(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
+	if (r->metrics)
+		record_metrics_ring_event(r->metrics, data, size);
 	return capture_stream_event(r->st, data, size);
+}
+
+/* --metrics: the capture's figures (st: the final ones, as the summary prints them; NULL: now). */
+static void publish_metrics(struct run *r, struct capture_prog *cap, const struct mb_profile_stats *st,
+			    uint64_t elapsed_ns, uint64_t now)
+{
+	struct mb_profile_stats cur;
+	const struct capture_stream_counters *c = capture_stream_counters(r->st);
+	if (!st) {
+		capture_stream_stats(r->st, &cur);
+		cur.ring_drops = capture_prog_counter(cap, MB_CAPC_RING_DROPS);
+	}
+	struct record_metrics_capture mc = {
+		.st = st ? st : &cur, .connections = c->connections, .preexisting = c->preexisting,
+		.tls_connections = c->tls_connections,
+		.drop_bytes = capture_prog_counter(cap, MB_CAPC_DROP_BYTES),
+		.file_bytes = r->w ? mb_profile_writer_bytes(r->w) : 0, .elapsed_ns = elapsed_ns,
+		.running = !st};
+	record_metrics_publish(r->metrics, &mc, now, st != NULL);
 }
 
 static void fmt_bytes(char *buf, size_t len, uint64_t b)
@@ -643,6 +693,8 @@ static int capture_loop(struct run *r, struct capture_prog *cap, struct ring_buf
 			last_ev = st.events;
 			last_status = now;
 		}
+		if (r->metrics && record_metrics_due(r->metrics, now))
+			publish_metrics(r, cap, NULL, now - start_ns, now);
 		if (o->duration_ns && now - start_ns >= o->duration_ns)
 			break;
 		if (o->count && c->records >= o->count) /* requests: one per key */
@@ -679,6 +731,10 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	int exit_code = MB_EXIT_FAILURE;
 	if ((rc = capture_load(&cap, &o)))
 		return rc;
+	/* --metrics: an address that cannot be bound fails now (exit 2), before the capture */
+	if (o.metrics_addr && (exit_code = record_metrics_open(&r.metrics, o.metrics_addr)) != 0)
+		goto cleanup;
+	exit_code = MB_EXIT_FAILURE;
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -737,6 +793,8 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	struct mb_profile_stats st;
 	capture_stream_stats(r.st, &st);
 	st.ring_drops = capture_prog_counter(&cap, MB_CAPC_RING_DROPS);
+	if (r.metrics)
+		publish_metrics(&r, &cap, &st, elapsed, mb_mono_ns());
 	if (rc)
 		mb_error("capture failed: %s", mb_strerror(rc));
 	int crc = 0;
@@ -754,6 +812,9 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 cleanup:
 	if (r.w)
 		mb_profile_writer_close(r.w, NULL, 0);
+	stop_signal = 0; /* a Ctrl-C that ended the capture does not end the linger */
+	record_metrics_close(r.metrics, exit_code == MB_EXIT_OK ? o.metrics_linger_ns : 0,
+			     &stop_signal);
 	ring_buffer__free(rb);
 	capture_top_free(r.top);
 	capture_stream_free(r.st);
