@@ -143,7 +143,7 @@ static void note_restarts(const struct rp_opts *o, uint64_t (*before)[RP_NSTAT],
 /* The end of --warmup on rank 0: every server's stats are read again; the first reading moves
  * to at_start and this one becomes "before" (a restart seen since is noted first). A server
  * that does not answer leaves the deltas covering the warm-up too (said in the report). */
-static void warmup_stats(const struct rp_opts *o, struct rp_ctl *ctl,
+static void warmup_stats(const struct rp_opts *o, struct rp_ctl *ctl, uint64_t end_ns,
 			 uint64_t (*before)[RP_NSTAT], uint64_t (*at_start)[RP_NSTAT],
 			 struct rp_srv_id *ids, struct rp_srv_id *ids_now, struct rp_restart *restart,
 			 struct rp_report *rep)
@@ -154,6 +154,8 @@ static void warmup_stats(const struct rp_opts *o, struct rp_ctl *ctl,
 		memcpy(at_start, before, o->nservers * sizeof(*before));
 		memcpy(before, now, o->nservers * sizeof(*before));
 		rep->stat_warmup_start = at_start;
+		/* how late the reading is: the requests sent meanwhile are in the warm-up's delta */
+		rep->warmup_stats_late_s = (double)(mb_mono_ns() - end_ns) / 1e9;
 	}
 	free(now);
 }
@@ -307,7 +309,8 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 		if (warmup_pending && now >= wu_end) {
 			warmup_pending = false;
 			if (rep.stats_ok && d->rank == 0 && !rep.interrupted && done < nw)
-				warmup_stats(o, ctl, before, at_start, ids, ids_now, restart, &rep);
+				warmup_stats(o, ctl, wu_end, before, at_start, ids, ids_now, restart,
+					     &rep);
 		}
 		unsigned rec = __atomic_load_n(&run.reconnects, __ATOMIC_RELAXED);
 		if (rec != seen_reconnects && rep.stats_ok && d->rank == 0 && !rep.interrupted) {

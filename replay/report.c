@@ -295,8 +295,11 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 		fprintf(out, "tls: %" PRIu64 " handshakes, %" PRIu64 " resumed sessions\n",
 			r->tls_handshakes, r->tls_resumed);
 	if (r->stats_ok) {
-		fprintf(out, "\nserver stats (after - %s):\n",
-			r->stat_warmup_start ? "at the end of the warm-up" : "before");
+		if (r->stat_warmup_start)
+			fprintf(out, "\nserver stats (after - at the end of the warm-up, read %.1f ms "
+				"after it):\n", r->warmup_stats_late_s * 1e3);
+		else
+			fprintf(out, "\nserver stats (after - before):\n");
 		for (unsigned s = 0; s < o->nservers; s++) {
 			const struct rp_restart *rs = r->restart ? &r->restart[s] : NULL;
 			if (rs && rs->restarted)
@@ -389,10 +392,10 @@ static void json_warmup(FILE *f, const struct rp_report *r)
 	fprintf(f, ",\n    \"skipped_late\": %" PRIu64 ", \"skipped_commands\": %" PRIu64
 		", \"stalls\": %" PRIu64 ", \"reconnects\": %" PRIu64 ", \"bytes_sent\": %" PRIu64
 		", \"bytes_received\": %" PRIu64 ",\n    \"cas_outcomes\": {\"compared\": %" PRIu64
-		", \"differ\": %" PRIu64 "}, \"server_stats_excluded\": %s,\n    \"latency_us\": "
-		"{\"corrected\": ", w->skipped_late, w->skipped_ops, w->stalls, w->reconnects,
-		w->bytes_out, w->bytes_in, w->cas_compared, w->cas_differ,
-		r->stat_warmup_start ? "true" : "false");
+		", \"differ\": %" PRIu64 "}, \"server_stats_excluded\": %s, \"server_stats_late_s\": "
+		"%.6f,\n    \"latency_us\": {\"corrected\": ", w->skipped_late, w->skipped_ops,
+		w->stalls, w->reconnects, w->bytes_out, w->bytes_in, w->cas_compared, w->cas_differ,
+		r->stat_warmup_start ? "true" : "false", r->warmup_stats_late_s);
 	json_hist(f, &w->corr);
 	fprintf(f, ", \"uncorrected\": ");
 	json_hist(f, &w->uncorr);

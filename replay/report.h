@@ -46,6 +46,7 @@ struct rp_report {
 	uint64_t (*stat_warmup_start)[RP_NSTAT]; /* --warmup, read again at its end: the stats
 				    * before it (stat_before is then the reading at its end); NULL
 				    * otherwise (without that reading the deltas include it) */
+	double warmup_stats_late_s; /* that reading was complete this long after the warm-up's end */
 	const struct rp_restart *restart; /* per server, or NULL */
 	bool tls;                  /* --tls: the handshake counts below are reported */
 	uint64_t tls_handshakes, tls_resumed;

@@ -11,7 +11,8 @@
 #     behind --depth on one connection: tens of ms of corrected latency) then small bursts from
 #     1 s on; with --warmup 10ms every burst request is the warm-up's, also the many answered
 #     after those 10 ms (counted by their intended time, not by when they were answered), and
-#     the measured p90 is a fraction of the warm-up's p50;
+#     the measured p50 is a fraction of the warm-up's (a p50: a hypervisor stall during one small
+#     burst, a sixth of the measured requests, must not fail the test);
 #  4. --rate max --warmup: split by send time, the parts add up to the series;
 #  5. bad values exit 2 naming the flag, before anything is sent.
 source "$MB_SOURCE_DIR/tests/lib.sh"
@@ -24,9 +25,9 @@ S=127.0.0.1:$MC_PORT
 python3 - <<'PY'
 rows = [f"{s},k{i % 100},4,100,{i % 2},get,0" for s in range(3) for i in range(200)]
 open("even.csv", "w").write("\n".join(rows) + "\n")
-# 20000 gets at 0 s on one connection, then 40 per second (8 connections) for 4 s
+# 20000 gets at 0 s on one connection, then 30 per second (6 connections) for 6 s
 rows = [f"0,h{i % 500},8,100,0,get,0" for i in range(20000)]
-rows += [f"{s},m{i},8,100,{1 + i % 8},get,0" for s in range(1, 5) for i in range(40)]
+rows += [f"{s},m{i},8,100,{1 + i % 6},get,0" for s in range(1, 7) for i in range(30)]
 open("heavy.csv", "w").write("\n".join(rows) + "\n")
 PY
 mb_expect_status 0 "$MB_BIN/membench-record" twitter:even.csv -o even.mbp
@@ -81,11 +82,17 @@ assert j["commands"]["get"]["sent"] == j["commands_sent"]
 ws = j["settings"]["warmup_s"]
 for p in j["timeseries"]:
     assert p.get("warmup", False) == (p["t"] < ws), p
-# the deltas start at the warm-up's end (read then: a request sent around that moment may
-# land on either side), the warm-up's own delta beside them
+# the deltas start at the warm-up's end, read then: the requests sent before the reading was
+# complete (server_stats_late_s after the end, at target_rate) may land in the warm-up's
+# delta; the warm-up's own delta is beside them
 ss = j["server_stats"][0]
 assert w["server_stats_excluded"] is True
-assert abs(ss["delta"]["cmd_get"] - j["requests_sent"]) <= 3, ss["delta"]
+rate = j["target_rate"]
+slack = 2 + rate * w["server_stats_late_s"]
+print("server deltas: measured", ss["delta"]["cmd_get"], "warm-up", ss["warmup_delta"]["cmd_get"],
+      "read", w["server_stats_late_s"] * 1e3, "ms late: slack", slack)
+assert 0 <= w["server_stats_late_s"] < 1
+assert abs(ss["delta"]["cmd_get"] - j["requests_sent"]) <= slack, ss["delta"]
 assert ss["delta"]["cmd_get"] + ss["warmup_delta"]["cmd_get"] == total, ss
 PY
 }
@@ -95,7 +102,7 @@ grep -q '^warm-up (--warmup: the first 1.000 s of the run.*: 200 requests' "$MB_
   grep -q '^warm-up (--warmup: the first 1.000 s of the run.*: 199 requests\|: 201 requests' "$MB_TMP/out" ||
   { cat "$MB_TMP/out"; mb_fail "no warm-up section in the text report"; }
 grep -q '^requests sent in all: 600 = ' "$MB_TMP/out" || { cat "$MB_TMP/out"; mb_fail "no total line"; }
-grep -q 'server stats (after - at the end of the warm-up)' "$MB_TMP/out" ||
+grep -q 'server stats (after - at the end of the warm-up, read [0-9.]* ms after it):' "$MB_TMP/out" ||
   { cat "$MB_TMP/out"; mb_fail "server stats not said to start at the warm-up's end"; }
 grep -q '^\[    1s\] .*| warm-up$' "$MB_TMP/err" || { cat "$MB_TMP/err"; mb_fail "progress line of second 0 not marked"; }
 if grep -q '^\[    2s\] .*warm-up' "$MB_TMP/err"; then cat "$MB_TMP/err"; mb_fail "second 1 marked warm-up"; fi
@@ -123,17 +130,18 @@ w = j["warmup"]
 wl, ml = w["latency_us"]["corrected"], j["latency_us"]["corrected"]
 print("warm-up", w["requests_sent"], "p50", wl["p50"], "max", wl["max"], "us; measured",
       j["requests_sent"], "p50", ml["p50"], "p90", ml["p90"], "max", ml["max"], "us")
+# without --warmup's split the measured figures would be the burst's: 20000 of 20180
 # all 20000 burst requests are scheduled at 0 s: the warm-up's, however late they were
 # answered, and many were answered after its 10 ms
 assert w["requests_sent"] == 20000 and w["responses"] == 20000, w["requests_sent"]
-assert j["requests_sent"] == 160 and j["responses"] == 160
-assert wl["count"] == 20000 and ml["count"] == 160
+assert j["requests_sent"] == 180 and j["responses"] == 180
+assert wl["count"] == 20000 and ml["count"] == 180
 assert wl["max"] > 10000, "no burst request was answered after the warm-up's end"
 
 # the burst waits behind --depth 64 on one connection: tens of ms; the measured requests
-# (bursts of 40 over 4 connections) a small fraction of that
+# (bursts of 30 over 6 connections) a small fraction of that
 assert wl["p50"] > 5000, "the burst was not slow: the test shows nothing"
-assert ml["p90"] < wl["p50"] / 4, "measured latency includes the warm-up"
+assert ml["p50"] < wl["p50"] / 4, "measured latency includes the warm-up"
 PY
 echo "ok: slow warm-up out of the measured latency"
 
