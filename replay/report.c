@@ -336,6 +336,16 @@ static void json_hist(FILE *f, const struct mb_hist *h)
 	fprintf(f, ", \"max\": %.3f}", us(h->max));
 }
 
+/* A "latency_us" object: {"corrected": summary, "uncorrected": summary}. */
+static void json_latency(FILE *f, const struct mb_hist *corr, const struct mb_hist *uncorr)
+{
+	fprintf(f, "{\"corrected\": ");
+	json_hist(f, corr);
+	fprintf(f, ", \"uncorrected\": ");
+	json_hist(f, uncorr);
+	fputc('}', f);
+}
+
 /* The "commands" object of st: per command, counts, rates over duration_s and latency; ind is
  * the indentation of the line holding the object. */
 static void json_commands(FILE *f, const struct rp_stats *st, double duration_s, const char *ind)
@@ -360,11 +370,9 @@ static void json_commands(FILE *f, const struct rp_stats *st, double duration_s,
 				os->status[s]);
 			sf = false;
 		}
-		fprintf(f, "},\n%s    \"latency_us\": {\"corrected\": ", ind);
-		json_hist(f, &os->corr);
-		fprintf(f, ", \"uncorrected\": ");
-		json_hist(f, &os->uncorr);
-		fprintf(f, "}}");
+		fprintf(f, "},\n%s    \"latency_us\": ", ind);
+		json_latency(f, &os->corr, &os->uncorr);
+		fputc('}', f);
 		first = false;
 	}
 	fprintf(f, "\n%s}", ind);
@@ -393,13 +401,11 @@ static void json_warmup(FILE *f, const struct rp_report *r)
 		", \"stalls\": %" PRIu64 ", \"reconnects\": %" PRIu64 ", \"bytes_sent\": %" PRIu64
 		", \"bytes_received\": %" PRIu64 ",\n    \"cas_outcomes\": {\"compared\": %" PRIu64
 		", \"differ\": %" PRIu64 "}, \"server_stats_excluded\": %s, \"server_stats_late_s\": "
-		"%.6f,\n    \"latency_us\": {\"corrected\": ", w->skipped_late, w->skipped_ops,
+		"%.6f,\n    \"latency_us\": ", w->skipped_late, w->skipped_ops,
 		w->stalls, w->reconnects, w->bytes_out, w->bytes_in, w->cas_compared, w->cas_differ,
 		r->stat_warmup_start ? "true" : "false", r->warmup_stats_late_s);
-	json_hist(f, &w->corr);
-	fprintf(f, ", \"uncorrected\": ");
-	json_hist(f, &w->uncorr);
-	fprintf(f, "},\n    \"schedule_lag_us\": ");
+	json_latency(f, &w->corr, &w->uncorr);
+	fprintf(f, ",\n    \"schedule_lag_us\": ");
 	json_hist(f, &w->lag);
 	fprintf(f, ",\n    \"commands\": ");
 	json_commands(f, w, r->warmup_duration_s, "    ");
@@ -458,11 +464,9 @@ int rp_report_json(const char *path, const struct rp_report *r)
 		r->interrupted ? "true" : "false");
 	if (st->warmup)
 		json_warmup(f, r);
-	fprintf(f, "  \"latency_us\": {\"corrected\": ");
-	json_hist(f, &st->corr);
-	fprintf(f, ", \"uncorrected\": ");
-	json_hist(f, &st->uncorr);
-	fprintf(f, "},\n  \"commands\": ");
+	fprintf(f, "  \"latency_us\": ");
+	json_latency(f, &st->corr, &st->uncorr);
+	fprintf(f, ",\n  \"commands\": ");
 	json_commands(f, st, r->duration_s, "  ");
 	fprintf(f, ",\n  \"schedule_lag_us\": ");
 	json_hist(f, &st->lag);
