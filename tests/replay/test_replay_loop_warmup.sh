@@ -1,7 +1,8 @@
 # membench-replay --loop N and --warmup D (issue 17), against a real memcached on loopback.
 #  1. --loop 3 sends exactly 3x the profile's requests (the JSON's requests_sent and settings,
 #     and memcached's cmd_get), time keeps advancing between passes (the run lasts at least the
-#     three passes' schedule), --loop 1 is one pass, and --loop before the profile works;
+#     three passes' schedule), --loop 1 is one pass, --loop=2 and --loop before the profile
+#     work, and --rate max --loop 2 sends exactly 2x;
 #  2. --warmup on a profile of 200 evenly spaced requests per second: the first second's 200 go
 #     to the warm-up object and the other 400 are measured (each within one request), warm-up +
 #     measured = the 600 sent = the time series' sum; the series marks second 0 only; the
@@ -58,6 +59,10 @@ mb_expect_status 0 timeout 60 "$R" --loop 1 even.mbp --server "$S" --rate 10x --
   mb_fail "--loop 1: $(json l1.json 'j["requests_sent"], j["settings"]')"
 mb_expect_status 0 timeout 60 "$R" --loop=2 even.mbp --server "$S" --rate 10x --json l2.json -q
 [ "$(json l2.json 'j["requests_sent"]')" = 1200 ] || mb_fail "--loop=2: $(json l2.json 'j["requests_sent"]')"
+# closed loop: passes are counted the same way
+mb_expect_status 0 timeout 60 "$R" even.mbp --server "$S" --rate max --loop 2 --json lm.json -q
+[ "$(json lm.json 'j["requests_sent"], j["responses"]')" = "1200 1200" ] ||
+  mb_fail "--rate max --loop 2: $(json lm.json 'j["requests_sent"], j["responses"]')"
 echo "ok: --loop N"
 
 # 2. --warmup at a known rate: the counts, the series, the server deltas
