@@ -67,7 +67,8 @@ unsigned rp_cluster_min(const struct rp_cluster *d, unsigned v);
 /* Start gate: returns on every rank at (nearly) the same moment. */
 void rp_cluster_barrier(const struct rp_cluster *d);
 /* Sums st of every rank into rank 0's st (histogram buckets and counters exactly; min/max;
- * first_send_ns/last_done_ns must already be relative to the rank's t0, see main.c).
+ * first_send_ns/last_done_ns must already be relative to the rank's t0, see main.c), and its
+ * --warmup block alike (every rank must have one, or none).
  * Other ranks' st is left unchanged. Out of memory aborts the job (the others would wait).
  * @return 0 or -EIO. */
 int rp_cluster_reduce_stats(const struct rp_cluster *d, struct rp_stats *st);

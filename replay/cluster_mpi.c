@@ -277,6 +277,9 @@ int rp_cluster_reduce_stats(const struct rp_cluster *d, struct rp_stats *st)
 		rc = reduce_hist(d, &st->op[op].corr);
 		rc = rc ? rc : reduce_hist(d, &st->op[op].uncorr);
 	}
+	/* --warmup: the warm-up block the same way (every rank has one: same flags) */
+	if (rc == 0 && st->warmup)
+		rc = rp_cluster_reduce_stats(d, st->warmup);
 	return rc;
 }
 

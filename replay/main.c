@@ -19,6 +19,11 @@
  * ran; the exit code is then still 0. Before t0 (connecting, --warm), every wait polls in slices
  * and looks for a pending signal (session.c), and the replay exits 130 at once.
  *
+ * --warmup: the workers count the first part of the schedule apart (stats.h); the main thread
+ * wakes at its end (t0 + D) and reads the servers' stats again, and that reading becomes the
+ * "before" of the deltas, the first one being kept as the warm-up's start. --duration then
+ * counts from the warm-up's end.
+ *
  * Server stats go over the replay's own connections (session.c's rp_ctl; libmemcached cannot do
  * TLS). A server restart shows as a reconnect: the stats are read again then (and at the end),
  * and a server whose pid changed (or uptime went back) gets a zero baseline, so its delta is
@@ -88,6 +93,15 @@ static void rank_info(const struct rp_cluster *d, const struct rp_opts *o, const
 	ri->behind = o->rate_mode != RP_RATE_MAX && ri->lag_p99_ns > RP_BEHIND_LAG_NS;
 }
 
+/* st's times (and its warm-up block's) relative to t0, or back to absolute (rel_t0, abs_t0). */
+static void stats_times(struct rp_stats *st, uint64_t t0, bool rel)
+{
+	for (; st; st = st->warmup) {
+		st->first_send_ns = rel ? rel_t0(st->first_send_ns, t0) : abs_t0(st->first_send_ns, t0);
+		st->last_done_ns = rel ? rel_t0(st->last_done_ns, t0) : abs_t0(st->last_done_ns, t0);
+	}
+}
+
 /* Server stats of every server into vals/ids. @return true when all answered. */
 static bool stats_all(const struct rp_opts *o, struct rp_ctl *ctl, uint64_t (*vals)[RP_NSTAT],
 		      struct rp_srv_id *ids)
@@ -128,6 +142,26 @@ static void note_restarts(const struct rp_opts *o, uint64_t (*before)[RP_NSTAT],
 	}
 }
 
+/* The end of --warmup on rank 0: every server's stats are read again; the first reading moves
+ * to at_start and this one becomes "before" (a restart seen since is noted first). A server
+ * that does not answer leaves the deltas covering the warm-up too (said in the report). */
+static void warmup_stats(const struct rp_opts *o, struct rp_ctl *ctl, uint64_t end_ns,
+			 uint64_t (*before)[RP_NSTAT], uint64_t (*at_start)[RP_NSTAT],
+			 struct rp_srv_id *ids, struct rp_srv_id *ids_now, struct rp_restart *restart,
+			 struct rp_report *rep)
+{
+	uint64_t (*now)[RP_NSTAT] = calloc(o->nservers, sizeof(*now));
+	if (now && stats_all(o, ctl, now, ids_now)) {
+		note_restarts(o, before, ids, ids_now, restart);
+		memcpy(at_start, before, o->nservers * sizeof(*before));
+		memcpy(before, now, o->nservers * sizeof(*before));
+		rep->stat_warmup_start = at_start;
+		/* how late the reading is: the requests sent meanwhile are in the warm-up's delta */
+		rep->warmup_stats_late_s = (double)(mb_mono_ns() - end_ns) / 1e9;
+	}
+	free(now);
+}
+
 static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struct rp_plan *plan,
 		      const char *warning, const struct rp_secure *sec, struct rp_metrics *metrics)
 {
@@ -143,6 +177,8 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	struct rp_srv_id *ids = calloc(o->nservers, sizeof(*ids));
 	struct rp_srv_id *ids_now = calloc(o->nservers, sizeof(*ids_now));
 	struct rp_restart *restart = calloc(o->nservers, sizeof(*restart));
+	uint64_t (*at_start)[RP_NSTAT] = calloc(o->nservers, sizeof(*at_start));
+	bool warmup_pending = o->warmup_ns != 0;
 	unsigned seen_reconnects = 0;
 	struct rp_report rep = {.opts = o, .plan = plan, .profile_warning = warning};
 	int ret = MB_EXIT_FAILURE;
@@ -156,14 +192,16 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	if (rp_series_init(&run.series) != 0)
 		goto oom;
 	series_ok = true;
-	if (!before || !after || !ranks || !ctl || !ids || !ids_now || !restart ||
+	if (!before || !after || !ranks || !ctl || !ids || !ids_now || !restart || !at_start ||
 	    rp_stats_init(&total) != 0)
+		goto oom;
+	total_ok = true;
+	if (o->warmup_ns && rp_stats_add_warmup(&total) != 0)
 		goto oom;
 	for (unsigned s = 0; s < o->nservers; s++) {
 		ctl[s] = (struct rp_ctl){.srv = &o->servers[s], .sec = sec, .binary = plan->binary,
 					 .fd = -1};
 	}
-	total_ok = true;
 	run.memc = rp_memc_new(o->servers, o->nservers, o->distribution, o->hash, err, sizeof(err));
 	if (!run.memc) {
 		mb_error("%s", err);
@@ -237,7 +275,7 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	clock_gettime(CLOCK_REALTIME, &rt);
 	run.t0 = mb_mono_ns() + 20 * 1000 * 1000;
 	int64_t t0_rt = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec + 20 * 1000 * 1000;
-	run.end_ns = o->duration_ns ? run.t0 + o->duration_ns : UINT64_MAX;
+	run.end_ns = o->duration_ns ? run.t0 + o->warmup_ns + o->duration_ns : UINT64_MAX;
 	if (rp_metrics_begin(metrics, nw, (unsigned)d->size, &run.series,
 			     o->rate_mode == RP_RATE_MAX ? 0 : plan->mean_rate * plan->speed,
 			     run.t0) != 0)
@@ -249,6 +287,7 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	/* the live line: rank 0's own seconds (other ranks' join the series after the run) */
 	rp_live_init(&live, o->no_progress || d->rank != 0 ? NULL : stderr,
 		     mb_isatty(STDERR_FILENO), o->interval_s, target);
+	live.warmup_ns = o->warmup_ns;
 	if (started < nw)
 		goto join;
 	sigset_t sigs;
@@ -257,6 +296,9 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 	sigaddset(&sigs, SIGTERM);
 	for (;;) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
+		uint64_t wu_end = run.t0 + o->warmup_ns, t = mb_mono_ns();
+		if (warmup_pending && wu_end > t && wu_end - t < 100 * 1000 * 1000)
+			ts.tv_nsec = (long)(wu_end - t); /* wake at the warm-up's end */
 		int sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig == SIGINT || sig == SIGTERM) {
 			if (!rep.interrupted) {
@@ -270,6 +312,12 @@ static int run_replay(const struct rp_cluster *d, const struct rp_opts *o, struc
 		pthread_mutex_lock(&run.mu);
 		unsigned done = run.done_workers;
 		pthread_mutex_unlock(&run.mu);
+		if (warmup_pending && now >= wu_end) {
+			warmup_pending = false;
+			if (rep.stats_ok && d->rank == 0 && !rep.interrupted && done < nw)
+				warmup_stats(o, ctl, wu_end, before, at_start, ids, ids_now, restart,
+					     &rep);
+		}
 		unsigned rec = __atomic_load_n(&run.reconnects, __ATOMIC_RELAXED);
 		if (rec != seen_reconnects && rep.stats_ok && d->rank == 0 && !rep.interrupted) {
 			/* a server came back: read the stats again; a restarted one is rebased */
@@ -302,8 +350,7 @@ join:
 	struct rp_rank_info mine;
 	rank_info(d, o, &total, &mine);
 	mine.t0_realtime_ns = t0_rt;
-	total.first_send_ns = rel_t0(total.first_send_ns, run.t0);
-	total.last_done_ns = rel_t0(total.last_done_ns, run.t0);
+	stats_times(&total, run.t0, true);
 	int drc = rp_cluster_reduce_stats(d, &total);
 	if (drc == 0)
 		drc = rp_cluster_gather_ranks(d, &mine, ranks);
@@ -316,8 +363,7 @@ join:
 	}
 	/* Ctrl-C on mpirun reaches every rank; the report says so if any rank saw it */
 	rep.interrupted = rp_cluster_agree(d, rep.interrupted, &failed_rank) != 0;
-	total.first_send_ns = abs_t0(total.first_send_ns, run.t0);
-	total.last_done_ns = abs_t0(total.last_done_ns, run.t0);
+	stats_times(&total, run.t0, false);
 	if (d->rank != 0)
 		goto cleanup; /* rank 0 reports */
 	for (int r = 0; r < d->size; r++)
@@ -343,6 +389,9 @@ join:
 	uint64_t end = total.last_done_ns > total.first_send_ns ? total.last_done_ns : mb_mono_ns();
 	uint64_t start = total.first_send_ns ? total.first_send_ns : run.t0;
 	rep.duration_s = end > start ? (double)(end - start) / 1e9 : 0;
+	if (total.warmup && total.warmup->last_done_ns > total.warmup->first_send_ns)
+		rep.warmup_duration_s = (double)(total.warmup->last_done_ns -
+						 total.warmup->first_send_ns) / 1e9;
 	rep.target_rate = target;
 	rep.nworkers = nw;
 	rep.generator_bound = mb_hist_percentile(&total.gen_lag, 99) > 1000000;
@@ -382,6 +431,7 @@ cleanup:
 	free(ids);
 	free(ids_now);
 	free(restart);
+	free(at_start);
 	free(before);
 	free(after);
 	free(ranks);
@@ -439,6 +489,8 @@ int main(int argc, char **argv)
 		mb_error("%s: the profile has no records to replay", o.profile);
 		rc = MB_EXIT_INPUT;
 	}
+	if (rc == 0)
+		rc = rp_plan_check_warmup(&o, &plan);
 	if (rc == 0)
 		rc = rp_plan_fit_lanes(&o, &plan);
 	if (rc == 0)

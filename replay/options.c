@@ -6,6 +6,7 @@
  * filled in after the flags). --server is resolved here (target.c), so an
  * unknown host exits 5 before anything else happens.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -46,9 +47,17 @@ static const char help_text[] =
 "                         A sampled profile (record --sample F) plays 50000 * F: its share.\n"
 "  -r, --rate max         closed loop, as fast as the target answers with --depth outstanding\n"
 "                         per connection. Does NOT keep the burst structure (no schedule).\n"
-"  -D, --duration D       stop after D (e.g. 30s, 2m); with --loop, run for D\n"
-"      --loop             repeat the profile; time keeps advancing (iteration k is shifted by k\n"
-"                         times the profile's span), so bursts recur at the same spacing\n"
+"  -D, --duration D       stop after D (e.g. 30s, 2m); with --loop, run for D; with --warmup,\n"
+"                         measure for D after the warm-up (the run lasts warm-up + D)\n"
+"      --loop [N]         play the profile N times (N >= 1; N=1 is no loop), or endlessly\n"
+"                         without N; time keeps advancing (pass k is shifted by k times the\n"
+"                         profile's span), so bursts recur at the same spacing. N is the next\n"
+"                         argument when it is a number (--loop=N also works)\n"
+"      --warmup D         play the first D of the run (e.g. 10s, 500ms; replay time, after\n"
+"                         --rate) but keep it out of the statistics: a request scheduled in it\n"
+"                         is counted in a separate warm-up section even when answered later;\n"
+"                         server stat deltas start at its end. --rate max: the first D by send\n"
+"                         time\n"
 "\n"
 "Connections:\n"
 "  -c, --connections N    N lanes (connections per server) instead of one per recorded connection\n"
@@ -96,6 +105,7 @@ static const char help_text[] =
 "      --key-prefix P     prepend P to every key (namespaces a run on a shared server)\n"
 "      --warm             first store every key the profile reads before writing it (recorded\n"
 "                         as a hit, or a counter), with its recorded size; reported separately\n"
+"                         (not to be confused with --warmup, which replays and sets apart)\n"
 "      --allow-flush      also replay flush_all (skipped by default, like stats and verbosity)\n"
 "\n"
 "Output:\n"
@@ -169,6 +179,7 @@ enum {
 	OPT_WARM, OPT_FLUSH, OPT_JSON, OPT_VERSION, OPT_SPIN, OPT_CONNECT_TIMEOUT,
 	OPT_TLS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI, OPT_TLS_SKIP_VERIFY, OPT_AUTH,
 	OPT_INTERVAL, OPT_NO_PROGRESS, OPT_ALLOW_DAMAGED, OPT_METRICS, OPT_METRICS_LINGER,
+	OPT_WARMUP,
 };
 
 static const struct option long_opts[] = {
@@ -182,7 +193,8 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"distribution", required_argument, NULL, OPT_DIST},
 	{"hash", required_argument, NULL, OPT_HASH},
-	{"loop", no_argument, NULL, OPT_LOOP},
+	{"loop", optional_argument, NULL, OPT_LOOP},
+	{"warmup", required_argument, NULL, OPT_WARMUP},
 	{"fold", required_argument, NULL, OPT_FOLD},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"skip-late", required_argument, NULL, OPT_SKIP_LATE},
@@ -244,6 +256,36 @@ static int parse_rate(struct rp_opts *o, const char *s)
 	return 0;
 }
 
+/* A --loop count given as the next argument: a number (digits, maybe a sign, point or
+ * exponent: wrong ones are then refused by name rather than taken for the profile). A
+ * profile named like a number is given as ./3. */
+static bool loop_count_like(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	return s[strspn(s, "0123456789.eE+-")] == '\0';
+}
+
+/* --loop (endless), --loop N or --loop=N (N passes; 1 = no loop). getopt_long takes an
+ * optional argument only as --loop=N, so a number in the next argument is taken here. */
+static int parse_loop(struct rp_opts *o, int argc, char **argv)
+{
+	const char *n = optarg;
+	if (!n && optind < argc && loop_count_like(argv[optind]))
+		n = argv[optind++];
+	if (!n) {
+		o->passes = 0;
+		return 0;
+	}
+	unsigned v = 0;
+	int rc = parse_count("--loop", n, 1, 1000000000, &v);
+	if (rc == 0)
+		o->passes = v;
+	return rc;
+}
+
 /* The TLS flags; any of them turns TLS on. A file that cannot be read is named here. */
 static int parse_tls(struct rp_tls_opts *t, int c, const char *arg)
 {
@@ -280,7 +322,7 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 {
 	char err[512];
 	int c;
-	*o = (struct rp_opts){.rate_mode = RP_RATE_SPEED, .rate = 1.0,
+	*o = (struct rp_opts){.rate_mode = RP_RATE_SPEED, .rate = 1.0, .passes = 1,
 			      .threads = default_threads(), .interval_s = 1, .fold = RP_FOLD_CONN, .spin_ns = RP_SPIN_DEFAULT_NS,
 			      .distribution = MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA,
 			      .hash = MEMCACHED_HASH_DEFAULT,
@@ -342,7 +384,12 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 				return usage_error("--hash %s: unknown hash (see --help)", optarg);
 			break;
 		case OPT_LOOP:
-			o->loop = true;
+			rc = parse_loop(o, argc, argv);
+			break;
+		case OPT_WARMUP:
+			if (mb_parse_duration_ns(optarg, &o->warmup_ns) != 0 || !o->warmup_ns)
+				return usage_error("--warmup %s: expected a duration like 10s or 500ms",
+						   optarg);
 			break;
 		case OPT_FOLD:
 			if (strcmp(optarg, "conn") == 0)
@@ -447,7 +494,7 @@ int rp_options_parse(int argc, char **argv, struct rp_opts *o)
 		return usage_error("%s", "--cert and --key go together");
 	if (o->metrics_linger_ns && !o->metrics_addr)
 		return usage_error("%s", "--metrics-linger needs --metrics ADDR:PORT");
-	if (o->loop && o->rate_mode == RP_RATE_MAX && !o->duration_ns)
+	if (o->passes == 0 && o->rate_mode == RP_RATE_MAX && !o->duration_ns)
 		mb_warn("--rate max --loop without --duration runs until Ctrl-C");
 	return 0;
 }

@@ -36,8 +36,12 @@ struct rp_opts {
 	unsigned connections;      /* 0: one lane per recorded connection */
 	enum rp_fold fold;
 	unsigned depth;            /* max outstanding requests per connection */
-	uint64_t duration_ns;      /* 0: the whole profile (once, or forever with --loop) */
-	bool loop;
+	uint64_t duration_ns;      /* 0: the whole profile (its passes, or forever with --loop);
+				    * with --warmup, measured time after the warm-up */
+	uint32_t passes;           /* times the profile is played (--loop N; 1 without --loop);
+				    * 0: endless (--loop alone) */
+	uint64_t warmup_ns;        /* --warmup: the first this much of the schedule is played but
+				    * counted apart (stats.h rp_stats_at); 0: none */
 	bool warm;
 	uint64_t timeout_ns;       /* 0: no timeout */
 	uint64_t skip_late_ns;     /* 0: send late requests anyway (count lag) */

@@ -177,6 +177,22 @@ void rp_plan_free(struct rp_plan *p)
 	free(p->warm_num);
 }
 
+int rp_plan_check_warmup(const struct rp_opts *o, const struct rp_plan *p)
+{
+	if (!o->warmup_ns || o->rate_mode == RP_RATE_MAX || o->passes == 0)
+		return 0; /* closed loop, or endless: as long as it is let run */
+	/* the last request of the last pass is due at (passes - 1) loop spans + the span */
+	double last = ((double)(o->passes - 1) * (double)p->loop_span +
+		       (double)(p->t_last - p->t_first)) / p->speed;
+	if ((double)o->warmup_ns <= last)
+		return 0;
+	mb_error("--warmup %.3f s: the replay's last request is due %.3f s after its first (%u "
+		 "pass%s at %.4gx): nothing would be measured (see --help)",
+		 (double)o->warmup_ns / 1e9, last / 1e9, o->passes, o->passes == 1 ? "" : "es",
+		 p->speed);
+	return MB_EXIT_USAGE;
+}
+
 /* ---- targets --------------------------------------------------------------------------- */
 
 int rp_plan_check_targets(const struct rp_opts *o, const struct rp_plan *p,

@@ -64,6 +64,10 @@ struct rp_warm_batch {
  * way. */
 int rp_plan_scan(const struct rp_opts *o, struct rp_plan *p, const char **warning);
 void rp_plan_free(struct rp_plan *p);
+/* --warmup must leave something to measure: a replay of a known length (open loop, a pass
+ * count, no --duration beyond it) no longer than the warm-up is refused before anything is
+ * sent. @return 0, or MB_EXIT_USAGE (message printed, naming --warmup and the replay's length). */
+int rp_plan_check_warmup(const struct rp_opts *o, const struct rp_plan *p);
 /* Raises the open-file limit for the connections; without --connections, folds the recorded
  * connections into fewer lanes (p->nlanes) when there are more than RP_DEFAULT_MAX_LANES or
  * than file descriptors. @return 0, or MB_EXIT_USAGE when --connections asks for more

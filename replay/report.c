@@ -7,6 +7,10 @@
  * fields compatibly, and bump the schema's version for any change of meaning. A run spread over
  * MPI ranks (docs/distributed.md) adds a per-rank section; a single process prints exactly what
  * it did before.
+ *
+ * --warmup: everything above is the measured part (st); the warm-up (st->warmup) gets a short
+ * section of its own in the text and a "warmup" object in the JSON, with the same counts, so
+ * warm-up + measured = what was sent. The time series covers both, its warm-up seconds marked.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -79,7 +83,10 @@ static void live_print(struct rp_live *l)
 		k += (size_t)snprintf(line + k, sizeof(line) - k, " | p99 %" PRIu64 " us | errors %"
 				      PRIu64, a->p99_us, a->errors);
 	if (k < sizeof(line) && l->target > 0)
-		snprintf(line + k, sizeof(line) - k, " | lag p99 %" PRIu64 " us", a->lag_p99_us);
+		k += (size_t)snprintf(line + k, sizeof(line) - k, " | lag p99 %" PRIu64 " us",
+				      a->lag_p99_us);
+	if (k < sizeof(line) && l->first_sec * RP_NS_PER_SEC < l->warmup_ns)
+		snprintf(line + k, sizeof(line) - k, " | warm-up");
 	fprintf(l->out, l->tty ? "\r\033[K%s" : "%s\n", line);
 	fflush(l->out);
 	l->drawn = l->tty;
@@ -91,8 +98,10 @@ void rp_live_add(struct rp_live *l, const struct rp_point *pt)
 	if (!l->out)
 		return;
 	struct rp_point *a = &l->acc;
-	if (l->nsec == 0)
+	if (l->nsec == 0) {
 		*a = (struct rp_point){0};
+		l->first_sec = pt->sec;
+	}
 	a->sec = pt->sec; /* the newest second: the line's time stamp */
 	a->sent += pt->sent;
 	a->responses += pt->responses;
@@ -125,10 +134,16 @@ static double achieved(const struct rp_report *r)
 	return r->duration_s > 0 ? (double)r->st->requests_sent / r->duration_s : 0;
 }
 
-/* n per second of the run (0 for a run of no duration) */
+/* n per second of duration_s (0 for no duration) */
+static double rate_over(double n, double duration_s)
+{
+	return duration_s > 0 ? n / duration_s : 0;
+}
+
+/* n per second of the (measured) run */
 static double per_s(const struct rp_report *r, double n)
 {
-	return r->duration_s > 0 ? n / r->duration_s : 0;
+	return rate_over(n, r->duration_s);
 }
 
 /* "123.4 us" / "12.3 ms" / "1.23 s" in a fixed width */
@@ -172,6 +187,28 @@ static void text_ranks(FILE *out, const struct rp_report *r)
 			(double)RP_BEHIND_LAG_NS / 1e6);
 }
 
+/* The --warmup section: what the first part of the schedule did, kept out of the rest. */
+static void text_warmup(FILE *out, const struct rp_report *r)
+{
+	const struct rp_stats *w = r->st->warmup;
+	char b[3][32];
+	fprintf(out, "warm-up (--warmup: the first %.3f s of the run, played and kept out of "
+		"every figure below): %" PRIu64 " requests (%" PRIu64 " commands) sent, %" PRIu64
+		" answered, %" PRIu64 " errors", (double)r->opts->warmup_ns / 1e9, w->requests_sent,
+		w->commands_sent, w->responses, err_total(w));
+	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
+		if (w->errors[i])
+			fprintf(out, " %s=%" PRIu64, rp_err_names[i], w->errors[i]);
+	fprintf(out, "; latency (us, %s) p50 %s p99 %s max %s\n",
+		r->opts->rate_mode == RP_RATE_MAX ? "from send" : "corrected",
+		fmt_lat(b[0], 32, mb_hist_percentile(&w->corr, 50)),
+		fmt_lat(b[1], 32, mb_hist_percentile(&w->corr, 99)), fmt_lat(b[2], 32, w->corr.max));
+	fprintf(out, "requests sent in all: %" PRIu64 " = %" PRIu64 " warm-up + %" PRIu64
+		" measured%s\n", w->requests_sent + r->st->requests_sent, w->requests_sent,
+		r->st->requests_sent, r->stats_ok && !r->stat_warmup_start
+		? "; the server stat deltas include the warm-up (no reading at its end)" : "");
+}
+
 void rp_report_text(FILE *out, const struct rp_report *r)
 {
 	const struct rp_opts *o = r->opts;
@@ -186,8 +223,10 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 	if (r->interrupted)
 		fprintf(out, "interrupted: the figures cover what ran before Ctrl-C\n");
 	if (o->warm)
-		fprintf(out, "warm-up: %" PRIu64 " keys stored (%" PRIu64 " failed) in %.2f s, before "
-			"the measured run\n", r->warm_stored, r->warm_failed, r->warm_s);
+		fprintf(out, "--warm: %" PRIu64 " keys stored (%" PRIu64 " failed) in %.2f s, before "
+			"the run\n", r->warm_stored, r->warm_failed, r->warm_s);
+	if (st->warmup)
+		text_warmup(out, r);
 	if (r->target_rate > 0)
 		fprintf(out, "rate: target %.1f req/s (%.4gx the recorded %.1f req/s), achieved %.1f "
 			"req/s over %.3f s\n", r->target_rate, p->speed, p->mean_rate, achieved(r),
@@ -256,7 +295,11 @@ void rp_report_text(FILE *out, const struct rp_report *r)
 		fprintf(out, "tls: %" PRIu64 " handshakes, %" PRIu64 " resumed sessions\n",
 			r->tls_handshakes, r->tls_resumed);
 	if (r->stats_ok) {
-		fprintf(out, "\nserver stats (after - before):\n");
+		if (r->stat_warmup_start)
+			fprintf(out, "\nserver stats (after - at the end of the warm-up, read %.1f ms "
+				"after it):\n", r->warmup_stats_late_s * 1e3);
+		else
+			fprintf(out, "\nserver stats (after - before):\n");
 		for (unsigned s = 0; s < o->nservers; s++) {
 			const struct rp_restart *rs = r->restart ? &r->restart[s] : NULL;
 			if (rs && rs->restarted)
@@ -293,6 +336,82 @@ static void json_hist(FILE *f, const struct mb_hist *h)
 	fprintf(f, ", \"max\": %.3f}", us(h->max));
 }
 
+/* A "latency_us" object: {"corrected": summary, "uncorrected": summary}. */
+static void json_latency(FILE *f, const struct mb_hist *corr, const struct mb_hist *uncorr)
+{
+	fprintf(f, "{\"corrected\": ");
+	json_hist(f, corr);
+	fprintf(f, ", \"uncorrected\": ");
+	json_hist(f, uncorr);
+	fputc('}', f);
+}
+
+/* The "commands" object of st: per command, counts, rates over duration_s and latency; ind is
+ * the indentation of the line holding the object. */
+static void json_commands(FILE *f, const struct rp_stats *st, double duration_s, const char *ind)
+{
+	bool first = true;
+	fputc('{', f);
+	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
+		const struct rp_opstats *os = &st->op[op];
+		if (!os->used)
+			continue;
+		fprintf(f, "%s\n%s  \"%s\": {\"sent\": %" PRIu64 ", \"keys\": %" PRIu64
+			", \"responses\": %" PRIu64 ", \"bytes_sent\": %" PRIu64 ", \"bytes_received\": %"
+			PRIu64 ", \"ops_per_s\": %.3f, \"kb_per_s\": %.3f, \"status\": {",
+			first ? "" : ",", ind, mb_op_name(op), os->sent, os->keys, os->responses,
+			os->bytes_out, os->bytes_in, rate_over((double)os->sent, duration_s),
+			rate_over((double)(os->bytes_out + os->bytes_in), duration_s) / 1024.0);
+		bool sf = true;
+		for (unsigned s = 0; s < MB_STATUS_COUNT; s++) {
+			if (!os->status[s])
+				continue;
+			fprintf(f, "%s\"%s\": %" PRIu64, sf ? "" : ", ", mb_status_name(s),
+				os->status[s]);
+			sf = false;
+		}
+		fprintf(f, "},\n%s    \"latency_us\": ", ind);
+		json_latency(f, &os->corr, &os->uncorr);
+		fputc('}', f);
+		first = false;
+	}
+	fprintf(f, "\n%s}", ind);
+}
+
+/* The "errors" object of st. */
+static void json_errors(FILE *f, const struct rp_stats *st)
+{
+	fprintf(f, "{\"total\": %" PRIu64, err_total(st));
+	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
+		fprintf(f, ", \"%s\": %" PRIu64, rp_err_names[i], st->errors[i]);
+	fputc('}', f);
+}
+
+/* The --warmup object: the warm-up's counts, named as the measured ones at the top level. */
+static void json_warmup(FILE *f, const struct rp_report *r)
+{
+	const struct rp_stats *w = r->st->warmup;
+	fprintf(f, "  \"warmup\": {\"duration_s\": %.6f, \"active_s\": %.6f, "
+		"\"requests_sent\": %" PRIu64 ", \"commands_sent\": %" PRIu64 ", \"noreply_sent\": %"
+		PRIu64 ", \"responses\": %" PRIu64 ",\n    \"errors\": ",
+		(double)r->opts->warmup_ns / 1e9, r->warmup_duration_s, w->requests_sent,
+		w->commands_sent, w->noreply_sent, w->responses);
+	json_errors(f, w);
+	fprintf(f, ",\n    \"skipped_late\": %" PRIu64 ", \"skipped_commands\": %" PRIu64
+		", \"stalls\": %" PRIu64 ", \"reconnects\": %" PRIu64 ", \"bytes_sent\": %" PRIu64
+		", \"bytes_received\": %" PRIu64 ",\n    \"cas_outcomes\": {\"compared\": %" PRIu64
+		", \"differ\": %" PRIu64 "}, \"server_stats_excluded\": %s, \"server_stats_late_s\": "
+		"%.6f,\n    \"latency_us\": ", w->skipped_late, w->skipped_ops,
+		w->stalls, w->reconnects, w->bytes_out, w->bytes_in, w->cas_compared, w->cas_differ,
+		r->stat_warmup_start ? "true" : "false", r->warmup_stats_late_s);
+	json_latency(f, &w->corr, &w->uncorr);
+	fprintf(f, ",\n    \"schedule_lag_us\": ");
+	json_hist(f, &w->lag);
+	fprintf(f, ",\n    \"commands\": ");
+	json_commands(f, w, r->warmup_duration_s, "    ");
+	fprintf(f, "},\n");
+}
+
 static const char *rate_mode_name(enum rp_rate_mode m)
 {
 	static const char *const names[] = {[RP_RATE_SPEED] = "speed", [RP_RATE_OPS] = "ops",
@@ -317,21 +436,21 @@ int rp_report_json(const char *path, const struct rp_report *r)
 	}
 	fprintf(f, "],\n  \"settings\": {\"rate_mode\": \"%s\", \"speed\": %.6g, \"threads\": %u, "
 		"\"connections_per_server\": %u, \"fold\": \"%s\", \"depth\": %u, \"duration_limit_s\": "
-		"%.3f, \"loop\": %s, \"warm\": %s, \"timeout_ms\": %.3f, \"skip_late_ms\": %.3f, "
-		"\"spin_us\": %.3f},\n",
+		"%.3f, \"loop\": %s, \"passes\": %u, \"warmup_s\": %.6f, \"warm\": %s, "
+		"\"timeout_ms\": %.3f, \"skip_late_ms\": %.3f, \"spin_us\": %.3f},\n",
 		rate_mode_name(o->rate_mode), o->rate_mode == RP_RATE_MAX ? 0.0 : p->speed, r->nworkers,
 		p->nlanes, o->fold == RP_FOLD_KEY ? "key" : "conn", o->depth,
-		(double)o->duration_ns / 1e9, o->loop ? "true" : "false", o->warm ? "true" : "false",
+		(double)o->duration_ns / 1e9, o->passes != 1 ? "true" : "false", o->passes,
+		(double)o->warmup_ns / 1e9, o->warm ? "true" : "false",
 		(double)o->timeout_ns / 1e6, (double)o->skip_late_ns / 1e6, (double)o->spin_ns / 1e3);
 	fprintf(f, "  \"profile_commands\": %" PRIu64 ",\n  \"profile_records\": %" PRIu64 ",\n"
 		"  \"profile_rate\": %.3f,\n", p->commands, p->records, p->mean_rate);
 	fprintf(f, "  \"requests_sent\": %" PRIu64 ",\n  \"commands_sent\": %" PRIu64 ",\n"
 		"  \"noreply_sent\": %" PRIu64 ",\n  \"responses\": %" PRIu64 ",\n",
 		st->requests_sent, st->commands_sent, st->noreply_sent, st->responses);
-	fprintf(f, "  \"errors\": {\"total\": %" PRIu64, err_total(st));
-	for (unsigned i = 0; i < RP_ERR_COUNT; i++)
-		fprintf(f, ", \"%s\": %" PRIu64, rp_err_names[i], st->errors[i]);
-	fprintf(f, "},\n  \"skipped_late\": %" PRIu64 ",\n  \"skipped_commands\": %" PRIu64 ",\n"
+	fprintf(f, "  \"errors\": ");
+	json_errors(f, st);
+	fprintf(f, ",\n  \"skipped_late\": %" PRIu64 ",\n  \"skipped_commands\": %" PRIu64 ",\n"
 		"  \"stalls\": %" PRIu64 ",\n  \"reconnects\": %" PRIu64 ",\n  \"bytes_sent\": %" PRIu64
 		",\n  \"bytes_received\": %" PRIu64 ",\n", st->skipped_late, st->skipped_ops,
 		st->stalls, st->reconnects, st->bytes_out, st->bytes_in);
@@ -343,38 +462,13 @@ int rp_report_json(const char *path, const struct rp_report *r)
 	fprintf(f, "  \"target_rate\": %.3f,\n  \"achieved_rate\": %.3f,\n  \"duration_s\": %.6f,\n"
 		"  \"interrupted\": %s,\n", r->target_rate, achieved(r), r->duration_s,
 		r->interrupted ? "true" : "false");
-	fprintf(f, "  \"latency_us\": {\"corrected\": ");
-	json_hist(f, &st->corr);
-	fprintf(f, ", \"uncorrected\": ");
-	json_hist(f, &st->uncorr);
-	fprintf(f, "},\n  \"commands\": {");
-	bool first = true;
-	for (unsigned op = 0; op < MB_OP_COUNT; op++) {
-		const struct rp_opstats *os = &st->op[op];
-		if (!os->used)
-			continue;
-		fprintf(f, "%s\n    \"%s\": {\"sent\": %" PRIu64 ", \"keys\": %" PRIu64
-			", \"responses\": %" PRIu64 ", \"bytes_sent\": %" PRIu64 ", \"bytes_received\": %"
-			PRIu64 ", \"ops_per_s\": %.3f, \"kb_per_s\": %.3f, \"status\": {",
-			first ? "" : ",", mb_op_name(op), os->sent, os->keys, os->responses,
-			os->bytes_out, os->bytes_in, per_s(r, (double)os->sent),
-			per_s(r, (double)(os->bytes_out + os->bytes_in)) / 1024.0);
-		bool sf = true;
-		for (unsigned s = 0; s < MB_STATUS_COUNT; s++) {
-			if (!os->status[s])
-				continue;
-			fprintf(f, "%s\"%s\": %" PRIu64, sf ? "" : ", ", mb_status_name(s),
-				os->status[s]);
-			sf = false;
-		}
-		fprintf(f, "},\n      \"latency_us\": {\"corrected\": ");
-		json_hist(f, &os->corr);
-		fprintf(f, ", \"uncorrected\": ");
-		json_hist(f, &os->uncorr);
-		fprintf(f, "}}");
-		first = false;
-	}
-	fprintf(f, "\n  },\n  \"schedule_lag_us\": ");
+	if (st->warmup)
+		json_warmup(f, r);
+	fprintf(f, "  \"latency_us\": ");
+	json_latency(f, &st->corr, &st->uncorr);
+	fprintf(f, ",\n  \"commands\": ");
+	json_commands(f, st, r->duration_s, "  ");
+	fprintf(f, ",\n  \"schedule_lag_us\": ");
 	json_hist(f, &st->lag);
 	fprintf(f, ",\n  \"generator_lag_us\": ");
 	json_hist(f, &st->gen_lag);
@@ -395,7 +489,8 @@ int rp_report_json(const char *path, const struct rp_report *r)
 				cf ? "" : ", ", mb_op_name(op), pt->op_sent[op], pt->op_bytes[op]);
 			cf = false;
 		}
-		fprintf(f, "}}");
+		/* a second that begins before the warm-up's end */
+		fprintf(f, "}%s}", pt->sec * RP_NS_PER_SEC < o->warmup_ns ? ", \"warmup\": true" : "");
 	}
 	fprintf(f, "\n  ],\n  \"server_stats\": [");
 	for (unsigned s = 0; r->stats_ok && s < o->nservers; s++) {
@@ -410,13 +505,18 @@ int rp_report_json(const char *path, const struct rp_report *r)
 				fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", rp_stat_names[i], rs->pre[i]);
 			fprintf(f, "}");
 		}
-		static const char *const parts[] = {"before", "after", "delta"};
-		for (unsigned k = 0; k < 3; k++) {
+		/* --warmup read at its end: the reading before it, and the warm-up's delta */
+		static const char *const parts[] = {"before", "after", "delta", "before_warmup",
+						    "warmup_delta"};
+		for (unsigned k = 0; k < (r->stat_warmup_start ? 5u : 3u); k++) {
+			const uint64_t *ws = r->stat_warmup_start ? r->stat_warmup_start[s] : NULL;
 			fprintf(f, ", \"%s\": {", parts[k]);
 			for (unsigned i = 0; i < RP_NSTAT; i++) {
 				int64_t v = k == 0 ? (int64_t)r->stat_before[s][i]
 					  : k == 1 ? (int64_t)r->stat_after[s][i]
-						   : (int64_t)(r->stat_after[s][i] - r->stat_before[s][i]);
+					  : k == 2 ? (int64_t)(r->stat_after[s][i] - r->stat_before[s][i])
+					  : k == 3 ? (int64_t)ws[i]
+						   : (int64_t)(r->stat_before[s][i] - ws[i]);
 				fprintf(f, "%s\"%s\": %" PRId64, i ? ", " : "", rp_stat_names[i], v);
 			}
 			fprintf(f, "}");

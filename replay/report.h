@@ -1,5 +1,6 @@
 /* What a run prints (report.c): the live progress line during the run, the text table at the
- * end and the --json file (schema "membench.replay/1", documented in docs/replay.md). */
+ * end and the --json file (schema "membench.replay/1", documented in docs/replay.md). With
+ * --warmup, st is the measured part and st->warmup the warm-up, reported apart. */
 #ifndef MB_REPLAY_REPORT_H
 #define MB_REPLAY_REPORT_H
 
@@ -34,13 +35,18 @@ struct rp_report {
 	const struct rp_stats *st;
 	const struct rp_point *series;
 	size_t nseries;
-	double duration_s;
+	double duration_s;         /* the measured part: its first send to its last reply */
+	double warmup_duration_s;  /* --warmup: the warm-up's first send to its last reply */
 	unsigned nworkers;         /* threads actually used (at most one per lane) */
 	double target_rate;        /* 0 for --rate max */
 	bool interrupted;
 	bool stats_ok;
 	uint64_t (*stat_before)[RP_NSTAT];
 	uint64_t (*stat_after)[RP_NSTAT];
+	uint64_t (*stat_warmup_start)[RP_NSTAT]; /* --warmup, read again at its end: the stats
+				    * before it (stat_before is then the reading at its end); NULL
+				    * otherwise (without that reading the deltas include it) */
+	double warmup_stats_late_s; /* that reading was complete this long after the warm-up's end */
 	const struct rp_restart *restart; /* per server, or NULL */
 	bool tls;                  /* --tls: the handshake counts below are reported */
 	uint64_t tls_handshakes, tls_resumed;
@@ -61,6 +67,8 @@ struct rp_live {
 	double target;             /* req/s, 0 for --rate max */
 	struct rp_point acc;       /* the interval so far: counts summed, percentiles the worst */
 	unsigned nsec;             /* seconds in acc */
+	uint64_t first_sec;        /* the first second in acc */
+	uint64_t warmup_ns;        /* --warmup: lines of intervals starting before it say so */
 };
 
 void rp_live_init(struct rp_live *l, FILE *out, bool tty, unsigned interval_s, double target);

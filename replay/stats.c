@@ -1,8 +1,10 @@
 /* Counters and latency histograms of a run (stats.h): allocation and the merge of per-worker
  * blocks after the run. Histograms are 3 significant digits over RP_LAT_LOW..RP_LAT_HIGH; the
  * per-command ones are allocated on a command's first use, so a run of gets only pays for gets.
+ * A --warmup block is a second struct rp_stats of the same shape, owned by the first.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -34,8 +36,26 @@ int rp_opstats_use(struct rp_opstats *o)
 	return 0;
 }
 
+int rp_stats_add_warmup(struct rp_stats *s)
+{
+	if (s->warmup)
+		return 0;
+	struct rp_stats *w = malloc(sizeof(*w));
+	if (!w || rp_stats_init(w) != 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	s->warmup = w;
+	return 0;
+}
+
 void rp_stats_free(struct rp_stats *s)
 {
+	if (s->warmup) {
+		rp_stats_free(s->warmup);
+		free(s->warmup);
+		s->warmup = NULL;
+	}
 	mb_hist_free(&s->corr);
 	mb_hist_free(&s->uncorr);
 	mb_hist_free(&s->lag);
@@ -86,6 +106,8 @@ void rp_stats_merge(struct rp_stats *d, const struct rp_stats *s)
 		d->first_send_ns = s->first_send_ns;
 	if (s->last_done_ns > d->last_done_ns)
 		d->last_done_ns = s->last_done_ns;
+	if (s->warmup && rp_stats_add_warmup(d) == 0)
+		rp_stats_merge(d->warmup, s->warmup);
 }
 
 void rp_stats_reset(struct rp_stats *s)
@@ -109,4 +131,8 @@ void rp_stats_reset(struct rp_stats *s)
 			mb_hist_reset(&s->op[i].uncorr);
 		}
 	}
+	s->warmup = keep.warmup; /* kept and emptied, like the histograms */
+	s->warmup_end_ns = keep.warmup_end_ns;
+	if (s->warmup)
+		rp_stats_reset(s->warmup);
 }

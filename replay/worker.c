@@ -39,6 +39,9 @@
  * keys outstanding) and completes the head when its last key is reported. noreply commands are
  * sent, counted, and never waited for.
  *
+ * Warm-up (--warmup): every count goes into the block rp_stats_at (stats.h) picks by the
+ * intended time of the request it is about (a connection's own counts: by now).
+ *
  * Faults: EOF/error on a connection counts its in-flight commands as `disconnect` errors,
  * forgets its parser state and reconnects with backoff (10 ms doubling to 1 s); queued commands
  * wait and go out late. Connecting (at start-up and on reconnects) is session.c's state machine:
@@ -221,9 +224,10 @@ static int status_err(unsigned status)
 	}
 }
 
-static void count_error(struct rp_worker *w, enum rp_err kind, uint64_t n)
+/* n errors of requests scheduled at t (stats.h rp_stats_at: --warmup) */
+static void count_error(struct rp_worker *w, enum rp_err kind, uint64_t n, uint64_t t)
 {
-	w->st.errors[kind] += n;
+	rp_stats_at(&w->st, t)->errors[kind] += n;
 	w->sa.errors += n;
 }
 
@@ -305,11 +309,12 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	if ((cmd->rflags & MB_RF_NOREPLY) || c->fn == 0)
 		return; /* noreply commands are not waited for */
 	struct rp_flight *f = f_head(c);
+	struct rp_stats *st = rp_stats_at(&w->st, f->intended);
 	if (f->cas && f->rec_status != MB_STATUS_NONE) {
-		w->st.cas_compared++;
-		w->st.cas_differ += cmd->status != f->rec_status;
+		st->cas_compared++;
+		st->cas_differ += cmd->status != f->rec_status;
 	}
-	struct rp_opstats *os = &w->st.op[f->op];
+	struct rp_opstats *os = &st->op[f->op];
 	if (cmd->status < MB_STATUS_COUNT)
 		os->status[cmd->status]++;
 	rp_series_acc_at(&w->run->series, &w->sa, w->now, w->inflight);
@@ -319,7 +324,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	}
 	int ek = status_err(cmd->status);
 	if (ek >= 0)
-		count_error(w, (enum rp_err)ek, 1);
+		count_error(w, (enum rp_err)ek, 1, f->intended);
 	if (f->keys_left > 1) {
 		f->keys_left--;
 		return;
@@ -327,15 +332,15 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	uint64_t now = w->now;
 	uint64_t corr = now > f->intended ? now - f->intended : 0;
 	uint64_t uncorr = now > f->sent ? now - f->sent : 0;
-	mb_hist_record(&w->st.corr, corr);
-	mb_hist_record(&w->st.uncorr, uncorr);
+	mb_hist_record(&st->corr, corr);
+	mb_hist_record(&st->uncorr, uncorr);
 	mb_hist_record(&os->corr, corr);
 	mb_hist_record(&os->uncorr, uncorr);
 	mb_hist_record(&w->sa.lat, corr);
 	os->responses++;
-	w->st.responses++;
+	st->responses++;
 	w->sa.responses++;
-	w->st.last_done_ns = now;
+	st->last_done_ns = now;
 	w->last_progress = now;
 	c->done_write = f->write;
 	f_pop(c);
@@ -395,7 +400,8 @@ static void conn_fail(struct rp_conn *c, uint64_t timed_out_before, uint64_t ret
 	struct rp_worker *w = c->w;
 	while (c->fn) {
 		struct rp_flight *f = f_head(c);
-		count_error(w, f->sent < timed_out_before ? RP_ERR_TIMEOUT : RP_ERR_DISCONNECT, 1);
+		count_error(w, f->sent < timed_out_before ? RP_ERR_TIMEOUT : RP_ERR_DISCONNECT, 1,
+			    f->intended);
 		f_pop(c);
 	}
 	conn_detach(c);
@@ -460,7 +466,7 @@ static void conn_on_setup(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->backoff_ms = 0;
-	w->st.reconnects++;
+	rp_stats_at(&w->st, w->now)->reconnects++;
 	__atomic_add_fetch(&w->run->reconnects, 1, __ATOMIC_RELAXED);
 	conn_mark_dirty(c); /* what waited goes out at the end of this wakeup */
 }
@@ -496,7 +502,7 @@ static void conn_flush(struct rp_conn *c)
 				       c->out.len - c->out_off);
 		if (k > 0) {
 			c->out_off += (size_t)k;
-			c->w->st.bytes_out += (uint64_t)k;
+			rp_stats_at(&c->w->st, c->w->now)->bytes_out += (uint64_t)k;
 			continue;
 		}
 		if (k < 0 && errno == EINTR)
@@ -534,7 +540,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		ssize_t k = rp_io_recv(fd, c->ssl, w->rdbuf, sizeof(w->rdbuf));
 		if (k > 0) {
 			w->now = mb_mono_ns();
-			w->st.bytes_in += (uint64_t)k;
+			rp_stats_at(&w->st, w->now)->bytes_in += (uint64_t)k;
 			if (mb_proto_conn_feed(c->parser, MB_DIR_RESPONSE, w->rdbuf, (size_t)k,
 					       w->now) != 0) {
 				conn_broken(c);
@@ -683,8 +689,9 @@ static void conn_dispatch(struct rp_conn *c)
 		return;
 	while (c->qn > 0 && !c->blocked) {
 		if (c->fn >= c->fcap) {
+			/* closed loop is at --depth by design */
 			if (!c->stalled && w->o->rate_mode != RP_RATE_MAX)
-				w->st.stalls++; /* closed loop is at --depth by design */
+				rp_stats_at(&w->st, q_at(c, 0)->intended)->stalls++;
 			c->stalled = true;
 			break;
 		}
@@ -698,8 +705,9 @@ static void conn_dispatch(struct rp_conn *c)
 		if (c->fn > 0 && rec_is_cas(w, &h->rec))
 			break;
 		uint64_t intended = h->intended ? h->intended : now;
+		struct rp_stats *st = rp_stats_at(&w->st, intended);
 		if (w->o->skip_late_ns && now > intended + w->o->skip_late_ns) {
-			w->st.skipped_late++;
+			st->skipped_late++;
 			q_pop(c, nb);
 			continue;
 		}
@@ -725,11 +733,11 @@ static void conn_dispatch(struct rp_conn *c)
 			return;
 		}
 		if (err) {
-			count_error(w, RP_ERR_UNSUPPORTED, 1);
+			count_error(w, RP_ERR_UNSUPPORTED, 1, intended);
 			q_pop(c, nb);
 			continue;
 		}
-		struct rp_opstats *os = &w->st.op[op];
+		struct rp_opstats *os = &st->op[op];
 		if (!os->used && rp_opstats_use(os) != 0) {
 			mb_error("out of memory");
 			worker_halt(w);
@@ -741,19 +749,19 @@ static void conn_dispatch(struct rp_conn *c)
 		os->bytes_out += c->out.len - out_before;
 		w->sa.op_sent[op]++;
 		w->sa.op_bytes[op] += c->out.len - out_before;
-		w->st.commands_sent++;
-		w->st.requests_sent += nb;
+		st->commands_sent++;
+		st->requests_sent += nb;
 		w->sa.sent += nb; /* requests: one per key */
-		if (!w->st.first_send_ns)
-			w->st.first_send_ns = now;
+		if (!st->first_send_ns)
+			st->first_send_ns = now;
 		if (h->intended) {
 			uint64_t lag = now > intended ? now - intended : 0;
-			mb_hist_record(&w->st.lag, lag);
+			mb_hist_record(&st->lag, lag);
 			mb_hist_record(&w->sa.lag, lag);
-			mb_hist_record(&w->st.gen_lag, h->pulled > intended ? h->pulled - intended : 0);
+			mb_hist_record(&st->gen_lag, h->pulled > intended ? h->pulled - intended : 0);
 		}
 		if (noreply) {
-			w->st.noreply_sent++;
+			st->noreply_sent++;
 		} else {
 			struct rp_flight *f = &c->f[(c->fh + c->fn) % c->fcap];
 			f->intended = intended;
@@ -803,7 +811,7 @@ static int reader_peek(struct rp_worker *w)
 		if (w->eof)
 			return 0;
 		if (w->rec_in_pass >= w->p->records) {
-			if (!w->o->loop || w->p->records == 0) {
+			if ((w->o->passes && w->loops + 1 >= w->o->passes) || w->p->records == 0) {
 				w->eof = true;
 				return 0;
 			}
@@ -838,7 +846,7 @@ static int route(struct rp_worker *w, const struct mb_record *r, uint64_t intend
 		w->cur_mine = w->cur_lane % w->n == w->id;
 		w->cur_skip = op_skipped(w->o, r->op);
 		if (w->cur_mine && w->cur_skip)
-			w->st.skipped_ops++;
+			rp_stats_at(&w->st, intended ? intended : w->now)->skipped_ops++;
 	}
 	if (!w->cur_mine || w->cur_skip)
 		return 0;
@@ -1094,6 +1102,19 @@ static void worker_on_tick(evutil_socket_t fd, short what, void *arg)
 	worker_arm_tick(w);
 }
 
+/* Counts c's queued commands (not records: heads of batches) as unsent and empties its queue. */
+static void conn_drop_queued(struct rp_conn *c)
+{
+	struct rp_worker *w = c->w;
+	for (size_t k = 0; k < c->qn; k++) {
+		const struct rp_qent *e = q_at(c, k);
+		if (!(e->rec.rflags & MB_RF_BATCH_CONT))
+			count_error(w, RP_ERR_UNSENT, 1, e->intended ? e->intended : w->now);
+	}
+	if (c->qn)
+		q_pop(c, c->qn);
+}
+
 static void worker_finish(struct rp_worker *w)
 {
 	if (w->state == RP_DONE)
@@ -1101,17 +1122,9 @@ static void worker_finish(struct rp_worker *w)
 	rp_series_acc_at(&w->run->series, &w->sa, mb_mono_ns(), w->inflight);
 	for (size_t i = 0; i < w->nconns; i++) {
 		struct rp_conn *c = &w->conns[i];
-		count_error(w, RP_ERR_UNANSWERED, c->fn);
-		w->inflight -= c->fn;
-		c->fn = 0;
-		if (c->qn) {
-			/* commands, not records: count heads of batches */
-			uint64_t cmds = 0;
-			for (size_t k = 0; k < c->qn; k++)
-				cmds += !(q_at(c, k)->rec.rflags & MB_RF_BATCH_CONT);
-			count_error(w, RP_ERR_UNSENT, cmds);
-			q_pop(c, c->qn);
-		}
+		for (; c->fn; f_pop(c))
+			count_error(w, RP_ERR_UNANSWERED, 1, f_head(c)->intended);
+		conn_drop_queued(c);
 	}
 	w->state = RP_DONE;
 	rp_series_acc_flush(&w->run->series, &w->sa, w->inflight);
@@ -1164,15 +1177,8 @@ static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, b, sizeof(b)) < 0 && errno != EAGAIN)
 		return;
 	w->now = mb_mono_ns();
-	for (size_t i = 0; i < w->nconns; i++) {
-		struct rp_conn *c = &w->conns[i];
-		uint64_t cmds = 0;
-		for (size_t k = 0; k < c->qn; k++)
-			cmds += !(q_at(c, k)->rec.rflags & MB_RF_BATCH_CONT);
-		count_error(w, RP_ERR_UNSENT, cmds);
-		if (c->qn)
-			q_pop(c, c->qn);
-	}
+	for (size_t i = 0; i < w->nconns; i++)
+		conn_drop_queued(&w->conns[i]);
 	worker_begin_drain(w, w->now + RP_STOP_DRAIN_NS);
 	if (w->now + RP_STOP_DRAIN_NS < w->drain_deadline)
 		w->drain_deadline = w->now + RP_STOP_DRAIN_NS;
@@ -1228,7 +1234,8 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 	w->n = n;
 	w->stop_pipe[0] = w->stop_pipe[1] = -1;
 	w->tfd = -1;
-	if (rp_stats_init(&w->st) || rp_series_acc_init(&w->sa))
+	if (rp_stats_init(&w->st) || rp_series_acc_init(&w->sa) ||
+	    (o->warmup_ns && rp_stats_add_warmup(&w->st)))
 		goto oom;
 	rc = mb_profile_reader_open(&w->rd, o->profile, err, errlen);
 	if (rc)
@@ -1335,6 +1342,7 @@ static void *worker_main(void *arg)
 	event_add(w->hk, &hk);
 	event_add(w->stopev, NULL);
 	w->sa.end_ns = w->run->t0 + RP_NS_PER_SEC;
+	w->st.warmup_end_ns = w->run->t0 + w->o->warmup_ns;
 	w->drain_deadline = UINT64_MAX;
 	w->last_progress = w->run->t0;
 	worker_arm_tick(w);

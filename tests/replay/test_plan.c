@@ -5,7 +5,7 @@
  * and key histories are known, and checks what rp_plan_scan derives from it: records against
  * commands (a multiget's continuation records are not commands), the time span and mean rate,
  * the --loop span, lanes (recorded connections, or --connections), protocol families, the speed
- * of --rate N, and exactly which keys --warm stores. The target checks use real sockets on
+ * of --rate N, exactly which keys --warm stores, and which --warmup leaves nothing to measure. The target checks use real sockets on
  * loopback: one that listens and one that refuses.
  */
 #include <errno.h>
@@ -80,6 +80,7 @@ static struct rp_opts opts_for(const char *profile)
 	o.threads = 1;
 	o.depth = 64;
 	o.nservers = 1;
+	o.passes = 1;
 	return o;
 }
 
@@ -143,6 +144,47 @@ static void test_plan_lanes_and_rate_options(void **state)
 	assert_true(plan.speed > 9.999 && plan.speed < 10.001);
 	assert_int_equal(rp_plan_fit_lanes(&o, &plan), 0);
 	assert_int_equal(plan.nlanes, 2); /* --connections is kept as given */
+	rp_plan_free(&plan);
+	unlink(p.path);
+}
+
+/* --warmup must leave a request to measure: the counts profile's last request is due 2 s after
+ * its first (one pass at 1x), 2.2 + 2 s with two passes (loop span 2.2 s), 1 s at 2x. */
+static void test_plan_check_warmup(void **state)
+{
+	(void)state;
+	struct prof p;
+	write_counts_profile(&p);
+	struct rp_opts o = opts_for(p.path);
+	struct rp_plan plan;
+	const char *warning;
+	assert_int_equal(rp_plan_scan(&o, &plan, &warning), 0);
+	static const struct {
+		uint32_t passes;
+		enum rp_rate_mode mode;
+		double speed;
+		uint64_t warmup_ns;
+		int want;
+	} cases[] = {
+		{1, RP_RATE_SPEED, 1.0, 0, 0},                    /* no --warmup */
+		{1, RP_RATE_SPEED, 1.0, 1999 * MS, 0},
+		{1, RP_RATE_SPEED, 1.0, 2000 * MS, 0},            /* the last request is measured */
+		{1, RP_RATE_SPEED, 1.0, 2001 * MS, MB_EXIT_USAGE},
+		{2, RP_RATE_SPEED, 1.0, 4200 * MS, 0},
+		{2, RP_RATE_SPEED, 1.0, 4201 * MS, MB_EXIT_USAGE},
+		{1, RP_RATE_SPEED, 2.0, 1000 * MS, 0},            /* replay time: 2 s at 2x is 1 s */
+		{1, RP_RATE_SPEED, 2.0, 1001 * MS, MB_EXIT_USAGE},
+		{0, RP_RATE_SPEED, 1.0, 3600000 * MS, 0},         /* endless --loop: never too long */
+		{1, RP_RATE_MAX, 1.0, 3600000 * MS, 0},           /* closed loop: no schedule */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o.passes = cases[i].passes;
+		o.rate_mode = cases[i].mode;
+		o.warmup_ns = cases[i].warmup_ns;
+		plan.speed = cases[i].speed;
+		if (rp_plan_check_warmup(&o, &plan) != cases[i].want)
+			fail_msg("case %zu: expected %d", i, cases[i].want);
+	}
 	rp_plan_free(&plan);
 	unlink(p.path);
 }
@@ -329,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_counts_span_rate),
 		cmocka_unit_test(test_plan_lanes_and_rate_options),
+		cmocka_unit_test(test_plan_check_warmup),
 		cmocka_unit_test(test_plan_fit_lanes_folds),
 		cmocka_unit_test(test_plan_mixed_protocols),
 		cmocka_unit_test(test_plan_warm_keys),

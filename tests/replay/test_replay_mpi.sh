@@ -16,6 +16,7 @@
 #    app contexts), so the replay traffic crosses veth links. Then a rank in a namespace without
 #    a route to the server: the run must stop (exit 5) with a message naming that rank and host,
 #    within a time limit (no hang).
+# 1b. --warmup over 2 ranks: the same warm-up/measured split as one process, merged.
 source "$(dirname "$0")/../lib.sh"
 
 [ "${1:-OFF}" = ON ] || mb_skip "built without -DMEMBENCH_MPI=ON"
@@ -131,6 +132,30 @@ j = json.load(open(sys.argv[1]))
 sent = [k["requests_sent"] for k in j["ranks"]]
 assert j["requests_sent"] == 1000 and sent[2] == 0 and sum(sent) == 1000, sent
 print("more ranks than lanes: ok", sent)
+PY
+
+# --warmup over 2 ranks (issue 17): each rank splits by intended time from its own t0, so the
+# split is the single process's exactly (500 ms at 2x = the profile's first second = 3000
+# requests), and the warm-up blocks are merged like the measured ones
+run wu_single -- --warmup 500ms
+run wu_np2 "${MPIRUN[@]}" -np 2 -- --warmup 500ms
+python3 - "$MB_TMP" <<'PY' || exit 1
+import json, sys
+d = sys.argv[1]
+s, m = (json.load(open(f"{d}/{n}.json")) for n in ("wu_single", "wu_np2"))
+for name, j in (("single", s), ("np2", m)):
+    w = j["warmup"]
+    print(f"--warmup {name}: warm-up {w['requests_sent']}, measured {j['requests_sent']}")
+    assert abs(w["requests_sent"] - 3000) <= 1, w["requests_sent"]
+    assert w["requests_sent"] + j["requests_sent"] == 6000
+    assert w["responses"] + j["responses"] == 6000 and w["errors"]["total"] == 0
+    assert w["latency_us"]["corrected"]["count"] == w["responses"]
+    assert sum(p["sent"] for p in j["timeseries"]) == 6000
+assert m["warmup"]["requests_sent"] == s["warmup"]["requests_sent"]
+for op, c in s["warmup"]["commands"].items():
+    assert m["warmup"]["commands"][op]["sent"] == c["sent"], (op, c, m["warmup"]["commands"])
+assert sum(k["requests_sent"] for k in m["ranks"]) == m["requests_sent"]
+print("--warmup over 2 ranks: ok")
 PY
 
 # ---- 2. ranks in network namespaces ---------------------------------------------------------
