@@ -457,9 +457,10 @@ int fid_text(FILE *f, const struct fid_result *res)
 		fprintf(f, "  rate series: only the first %u s of each profile compared\n",
 			FID_MAX_MS / 1000);
 	if (!res->responded_a || !res->responded_b)
-		fprintf(f, "  outcomes: not compared, %s carries no responses\n",
-			!res->responded_a && !res->responded_b ? "neither profile" :
-			!res->responded_a ? "A" : "B");
+		fprintf(f, "  outcomes: not compared, %s\n",
+			!res->responded_a && !res->responded_b ?
+			"neither profile carries responses" :
+			!res->responded_a ? "A carries no responses" : "B carries no responses");
 	else
 		outcomes_text(f, res);
 	fprintf(f, "verdict: %s\n", res->pass ? "PASS" : "FAIL");
