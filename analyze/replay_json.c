@@ -193,6 +193,10 @@ static void read_series(struct rd *d, json_t *ts, struct an_replay *r)
 			double v = num(d, e, where, fields[k].key, fields[k].required);
 			memcpy((char *)s + fields[k].off, &v, sizeof(v));
 		}
+		json_t *w = json_object_get(e, "warmup");
+		if (w && !json_is_boolean(w))
+			fail(d, MB_E_PARSE, "%swarmup: not a boolean", where);
+		s->warmup = json_is_true(w);
 	}
 }
 
@@ -276,6 +280,12 @@ int an_replay_load(const char *path, struct an_replay **out, char *err, size_t e
 	r->achieved_rate = num(&d, root, "", "achieved_rate", false);
 	r->duration_s = num(&d, root, "", "duration_s", false);
 	r->interrupted = json_is_true(json_object_get(root, "interrupted"));
+	json_t *wu = obj(&d, root, "", "warmup");
+	if (wu) {
+		r->has_warmup = true;
+		r->warmup_s = num(&d, wu, "warmup.", "duration_s", false);
+		r->warmup_requests = count(&d, wu, "warmup.", "requests_sent", false);
+	}
 	json_t *errs = obj(&d, root, "", "errors");
 	r->errors_total = count(&d, errs, "errors.", "total", false);
 	json_object_foreach(errs, key, e) {

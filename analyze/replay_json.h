@@ -2,7 +2,8 @@
  * `membench analyze --replay-json FILE --html PAGE` (report_html_replay in report.h).
  *
  * Only what the page shows is kept: the run's totals, latency summaries, per-command rows,
- * errors by kind and the per-second `timeseries`. Unknown members are ignored (fields are only
+ * errors by kind, the per-second `timeseries` (with its `warmup` marks) and the `warmup`
+ * object's duration and requests (--warmup D). Unknown members are ignored (fields are only
  * ever added within /1); a member the page needs that has the wrong type, a missing
  * `timeseries` or `requests_sent`, or another schema is refused with the member's name.
  * Missing optional numbers read as NAN (shown as "-"); a command missing from a second's
@@ -27,6 +28,7 @@ struct an_replay_lat {
 /* One entry of `timeseries` (doubles, so the page can average and take maxima alike). */
 struct an_replay_sec {
 	double t, sent, responses, errors, outstanding, p50_us, p99_us, max_us, lag_p99_us;
+	bool warmup; /* `"warmup": true`: a second of --warmup, kept out of the totals */
 };
 
 struct an_replay_cmd {
@@ -50,6 +52,9 @@ struct an_replay {
 	uint64_t skipped_late, skipped_commands, bytes_sent, bytes_received;
 	double target_rate, achieved_rate, duration_s;
 	bool interrupted;
+	bool has_warmup;               /* a `warmup` object: the run had --warmup */
+	double warmup_s;               /* warmup.duration_s */
+	uint64_t warmup_requests;      /* warmup.requests_sent */
 	struct an_replay_err errors[AN_REPLAY_MAX_ERRORS];
 	size_t nerrors;
 	struct an_replay_lat lat_corrected, lat_uncorrected, sched_lag;

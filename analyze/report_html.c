@@ -56,6 +56,7 @@ struct chart_spec {
 	const char *panel, *title, *note, *xlabel, *ylabel;
 	bool xlog, ylog;
 	bool xtight; /* log x fitted to the data with 1-2-5 ticks (small key sizes) */
+	double band0, band1; /* x range shaded as the warm-up (band1 > band0; linear x only) */
 };
 
 /* Placement of the plot frame in one chart: its top depends on the legend's rows. */
@@ -289,6 +290,14 @@ static void chart(FILE *f, const struct chart_spec *c, const struct series *s, s
 	axis_ticks(f, &fr, false);
 	fprintf(f, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", ML,
 		fr.top, W - ML - MR, PLOT_H);
+	if (c->band1 > c->band0 && !c->xlog) {
+		double x0 = fmax(px(&fr, c->band0), ML), x1 = fmin(px(&fr, c->band1), W - MR);
+		if (x1 > x0)
+			fprintf(f, "<rect class=\"warmup\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				"height=\"%.1f\"><title>warm-up (--warmup): kept out of the totals"
+				"</title></rect>\n<text x=\"%.1f\" y=\"%.1f\">warm-up</text>\n",
+				x0, fr.top, x1 - x0, PLOT_H, x0 + 4, fr.top + 14);
+	}
 	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
 		(ML + W - MR) / 2, fr.h - 8);
 	html_escape(f, c->xlabel);
@@ -828,6 +837,7 @@ static void page_begin(FILE *f, const char *title, const char *path)
 		"h3{margin:0 0 8px}svg.chart{width:100%%;height:auto}\n"
 		"svg text{font-size:11px;fill:#57606a}svg .label{font-size:12px;fill:#1f2328}\n"
 		"line.grid{stroke:#eaeef2}rect.frame{fill:none;stroke:#8c959f}\n"
+		"rect.warmup{fill:#8c959f;fill-opacity:0.15}\n"
 		"table{border-collapse:collapse}th,td{text-align:left;padding:2px 12px 2px 0}\n"
 		"code{font-size:12px;word-break:break-all}\n"
 		".bar{display:inline-block;height:10px;background:#1f6feb}\n"
@@ -1023,16 +1033,18 @@ static void lat_row(FILE *f, const char *label, const struct an_replay_lat *l)
 
 static void replay_tables(FILE *f, const struct an_replay *r)
 {
-	char buf[128];
+	char buf[192];
 	card_begin(f, "replay-summary", "Run", NULL);
 	fprintf(f, "<table>\n");
 	static const char *const labels[] = {
 		"profile", "servers", "settings", "requests sent", "commands sent", "responses",
 		"target rate", "achieved rate", "duration", "errors", "stalls, reconnects",
-		"skipped (late, server-wide)", "bytes sent / received",
+		"skipped (late, server-wide)", "bytes sent / received", "warm-up",
 	};
 	for (size_t row = 0; row < sizeof(labels) / sizeof(labels[0]); row++) {
 		const char *text = buf;
+		if (row == 13 && !r->has_warmup)
+			break;
 		switch (row) {
 		case 0: text = r->profile; break;
 		case 1: text = r->servers; break;
@@ -1060,9 +1072,14 @@ static void replay_tables(FILE *f, const struct an_replay *r)
 			snprintf(buf, sizeof(buf), "%llu, %llu", (unsigned long long)r->skipped_late,
 				 (unsigned long long)r->skipped_commands);
 			break;
-		default:
+		case 12:
 			snprintf(buf, sizeof(buf), "%llu / %llu", (unsigned long long)r->bytes_sent,
 				 (unsigned long long)r->bytes_received);
+			break;
+		default:
+			snprintf(buf, sizeof(buf), "the first %.3f s: %llu requests sent, kept out of "
+				 "every figure here (shaded in the charts over time)", r->warmup_s,
+				 (unsigned long long)r->warmup_requests);
 		}
 		fprintf(f, "<tr><th>%s</th><td>", labels[row]);
 		html_escape(f, text);
@@ -1123,11 +1140,27 @@ static void replay_tables(FILE *f, const struct an_replay *r)
 	fprintf(f, "</tr>\n</table></section>\n");
 }
 
+/* The seconds `timeseries` marks as warm-up, as [*t0, *t1); both 0 when none is. */
+static void replay_warmup_band(const struct an_replay *r, double *t0, double *t1)
+{
+	*t0 = *t1 = 0;
+	bool any = false;
+	for (size_t i = 0; i < r->nsecs; i++) {
+		if (!r->secs[i].warmup)
+			continue;
+		*t0 = any ? fmin(*t0, r->secs[i].t) : r->secs[i].t;
+		*t1 = fmax(*t1, r->secs[i].t + 1);
+		any = true;
+	}
+}
+
 static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 {
 	struct view v = {.n = 1};
 	size_t ns = 0, g = replay_group(r);
 	char note[128];
+	double b0, b1;
+	replay_warmup_band(r, &b0, &b1);
 	snprintf(note, sizeof(note), "requests sent per second%s; the target is the profile's mean "
 		 "rate x speed", g > 1 ? " (mean of each bucket)" : "");
 	replay_series(series_add(s, &ns, &v, 0, 0, "sent/s"), r, SEC(sent), false);
@@ -1136,7 +1169,8 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 		step(t, 0, r->secs[r->nsecs - 1].t + 1, r->target_rate);
 	}
 	chart(f, &(struct chart_spec){.panel = "replay-rate", .title = "Sent rate over time",
-		     .note = note, .xlabel = "time since start (s)", .ylabel = "requests/s"}, s, ns);
+		     .note = note, .band0 = b0, .band1 = b1,
+		     .xlabel = "time since start (s)", .ylabel = "requests/s"}, s, ns);
 
 	ns = 0;
 	for (size_t k = 0; k < r->ncmds && ns < MAXSERIES; k++)
@@ -1147,6 +1181,7 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 		 r->ncmds > MAXSERIES ? "; the first 8 commands" : "");
 	chart(f, &(struct chart_spec){.panel = "replay-commands-time",
 		     .title = "Commands per second", .note = note,
+		     .band0 = b0, .band1 = b1,
 		     .xlabel = "time since start (s)", .ylabel = "commands/s"}, s, ns);
 
 	ns = 0;
@@ -1156,13 +1191,15 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 	snprintf(note, sizeof(note), "corrected latency of the responses in each second%s",
 		 g > 1 ? " (the worst second of each bucket)" : "");
 	chart(f, &(struct chart_spec){.panel = "replay-latency-time", .title = "Latency over time",
-		     .note = note, .xlabel = "time since start (s)", .ylabel = "latency (us)",
+		     .note = note, .band0 = b0, .band1 = b1,
+		     .xlabel = "time since start (s)", .ylabel = "latency (us)",
 		     .ylog = true}, s, ns);
 
 	ns = 0;
 	replay_series(series_add(s, &ns, &v, 0, 0, "schedule lag p99"), r, SEC(lag_p99_us), true);
 	chart(f, &(struct chart_spec){.panel = "replay-lag", .title = "Schedule lag over time",
 		     .note = "p99 of actual send - intended send (open loop only)",
+		     .band0 = b0, .band1 = b1,
 		     .xlabel = "time since start (s)", .ylabel = "lag p99 (us)", .ylog = true}, s, ns);
 
 	bool any = false;
@@ -1179,7 +1216,8 @@ static void replay_charts(FILE *f, struct series *s, const struct an_replay *r)
 	chart(f, &(struct chart_spec){.panel = "replay-errors-time",
 		     .title = "Errors and outstanding over time",
 		     .note = "errors counted in the second they happened; commands in flight at "
-			     "the end of each second", .xlabel = "time since start (s)",
+			     "the end of each second", .band0 = b0, .band1 = b1,
+		     .xlabel = "time since start (s)",
 		     .ylabel = "count"}, s, ns);
 }
 

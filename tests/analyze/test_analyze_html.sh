@@ -141,6 +141,37 @@ d = re.search(r'<path class="series"[^>]* d="([^"]*)"><title>sent/s', card).grou
 n = len(re.findall(r"[ML]", d))
 assert n == 2 * len(j["timeseries"]), (n, len(j["timeseries"]))
 PY
+[ "$(grep -c 'class="warmup"' rp.html)" = 0 ] || mb_fail "warm-up band drawn for a run without --warmup"
+# --loop 2 --warmup 1s: the summary says what the warm-up was, the charts over time shade its
+# seconds (those the JSON's timeseries marks "warmup": true)
+mb_expect_status 0 "$MB_BIN/membench-replay" rp.mbp --server "127.0.0.1:$MC_PORT" --rate 3x \
+  --loop 2 --warmup 1s --json rpw.json -q
+mb_expect_status 0 "$AN" --replay-json rpw.json --html rpw.html
+wreq=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["warmup"]["requests_sent"])' rpw.json)
+check rpw.html --first replay-summary --charts 5 \
+  --contains "replay-summary:the first 1.000 s: $wreq requests sent"
+$PY - rpw.html.dom rpw.json <<'PY' || mb_fail "warm-up seconds not shaded as the JSON marks them"
+import json, re, sys
+dom, j = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+marked = [s["t"] for s in j["timeseries"] if s.get("warmup")]
+assert marked, "the JSON marks no warm-up second"
+for panel in ("replay-rate", "replay-commands-time", "replay-latency-time", "replay-lag"):
+    card = dom.split('data-panel="%s"' % panel, 1)[1].split("</section>", 1)[0]
+    band = re.search(r'<rect class="warmup" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"', card)
+    assert band, panel + ": no warm-up band"
+    # the band ends where the sent/s or first series reaches second max(marked) + 1: compare
+    # with the frame's width and the x axis ticks' positions
+    ticks = [(float(v), float(x)) for x, v in re.findall(
+        r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="middle">([0-9.]+)</text>', card)]
+    assert len(ticks) >= 2, panel + ": no x ticks"
+    (v0, x0), (v1, x1) = ticks[0], ticks[-1]
+    end = x0 + (max(marked) + 1 - v0) * (x1 - x0) / (v1 - v0)
+    got = float(band.group(1)) + float(band.group(2))
+    assert abs(got - end) < 1.5, (panel, got, end)
+PY
+echo '{"schema": "membench.replay/1", "requests_sent": 1, "timeseries": [{"t": 0, "sent": 1, "warmup": 1}]}' >badwarm.json
+mb_expect_status 3 "$AN" --replay-json badwarm.json --html x.html
+grep -q 'badwarm.json: timeseries\[0\].warmup: not a boolean' "$MB_TMP/err" || mb_fail "bad warmup mark: $(cat "$MB_TMP/err")"
 # errors that the page must refuse, each naming the file or the member
 echo '{"schema": "membench.replay/1", "requests_sent": 1, "timeseries": [{"t": 0, "sent": "x"}]}' >badtype.json
 mb_expect_status 3 "$AN" --replay-json badtype.json --html x.html
