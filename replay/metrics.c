@@ -233,6 +233,11 @@ static void render_gauges(struct rp_metrics *m, struct mb_prom *p, unsigned done
 		       "Start (seconds since t0) of the second the last_second gauges and the "
 		       "achieved rate describe: the newest second every worker reported.");
 	mb_prom_u64(p, "membench_replay_last_second_start_seconds", NULL, pt->sec);
+	mb_prom_family(p, "membench_replay_last_second_warmup", "gauge",
+		       "1 when that second is part of the --warmup (its sends are in the last_second "
+		       "gauges, never in the counters and quantiles); the JSON marks it likewise.");
+	mb_prom_u64(p, "membench_replay_last_second_warmup", NULL,
+		    pt->sec * RP_NS_PER_SEC < m->o->warmup_ns);
 	mb_prom_family(p, "membench_replay_achieved_rate_requests_per_second", "gauge",
 		       "Requests sent in the last complete second (one per key).");
 	mb_prom_u64(p, "membench_replay_achieved_rate_requests_per_second", NULL, pt->sent);

@@ -8,6 +8,9 @@
 #     report's totals exactly (requests, commands, responses, bytes and statuses per command,
 #     errors by kind, latency counts), its quantiles agree with the JSON percentiles, and the
 #     per-server gauges name the server. Other paths answer 404, POST 405.
+#  1b. --warmup 2.5s: scrapes inside the warm-up show no request counted; the last_second
+#     gauges' warm-up mark follows the second they describe; the final figures are the JSON's
+#     measured part, and warm-up + measured = the profile.
 #  2. --metrics-linger keeps the final figures up after the report; Ctrl-C ends it, exit 0.
 #  3. Ctrl-C in the middle of a run: exit 0, the server is gone afterwards.
 #  4. Bind errors exit 2 at once with one line naming --metrics and the address, before any
@@ -187,6 +190,68 @@ if not any(s.get("membench_replay_achieved_rate_requests_per_second", 0) > 1000 
 sys.exit(0 if ok else 1)
 PY
 echo "ok: $n scrapes during the run, monotonic, final figures equal to the JSON report"
+
+# ---- 1b. --warmup: the counters are the measured part's (docs/metrics.md) ----------------------
+# 6 s with --warmup 2.5s: the workers publish on their 1 s and 2 s ticks inside the warm-up, so a
+# warm-up counted by mistake shows in the scrapes taken before 2.5 s
+"$R" mix.mbp --server "$S" --warmup 2.5s --metrics 127.0.0.1:0 --metrics-linger 60 \
+  --json wu.json -q --no-progress 2>wu.err &
+RP=$!
+MB_PIDS+=("$RP")
+wait_url wu.err "$RP"
+n=0
+while :; do
+  n=$((n + 1))
+  curl -sS -o "w$n.txt" "$URL" || mb_fail "scrape $n of $URL failed"
+  fin=$(awk '$1=="membench_replay_workers{state=\"finished\"}" {print $2}' "w$n.txt")
+  tot=$(awk '$1=="membench_replay_workers{state=\"total\"}" {print $2}' "w$n.txt")
+  [ "${tot:-0}" -gt 0 ] && [ "$fin" = "$tot" ] && break
+  [ "$n" -lt 200 ] || mb_fail "the --warmup run did not end within 60 s of scrapes"
+  sleep 0.3
+done
+files=$(seq -f 'w%g.txt' 1 "$n" | tr '\n' ' ')
+# shellcheck disable=SC2086
+prom_check membench_replay_ wscrapes.json $files
+kill -INT "$RP"
+rc=0; wait "$RP" || rc=$?
+[ "$rc" -eq 0 ] || { cat wu.err; mb_fail "--warmup replay exited $rc after Ctrl-C in the linger"; }
+$PY - <<'PY' || mb_fail "--warmup metrics (above)"
+import json, sys
+scrapes = json.load(open("wscrapes.json"))
+j = json.load(open("wu.json"))
+def total(s, name):
+    return sum(v for k, v in s.items() if k == name or k.startswith(name + "{"))
+ok = True
+early = [s for s in scrapes if s.get("membench_replay_running") == 1
+         and s.get("membench_replay_elapsed_seconds", 9) < 2.4]
+late = [s for s in scrapes if "membench_replay_last_second_start_seconds" in s]
+print("scrapes:", len(scrapes), "in the warm-up:", len(early))
+if len(early) < 3:
+    print("FAIL: fewer than 3 scrapes in the warm-up"); ok = False
+for s in early:
+    for name in ("membench_replay_requests_sent_total", "membench_replay_responses_total",
+                 "membench_replay_latency_seconds_count", "membench_replay_bytes_sent_total"):
+        if total(s, name):
+            print(f"FAIL: {name} {total(s, name)} at {s['membench_replay_elapsed_seconds']} s, "
+                  "inside the warm-up"); ok = False
+for s in late:
+    sec = s["membench_replay_last_second_start_seconds"]
+    want = 1 if sec < 2.5 else 0
+    if s.get("membench_replay_last_second_warmup") != want:
+        print(f"FAIL: last_second_warmup {s.get('membench_replay_last_second_warmup')} for second {sec}"); ok = False
+if not any(s.get("membench_replay_last_second_warmup") == 1 for s in late):
+    print("FAIL: no scrape described a warm-up second"); ok = False
+f = scrapes[-1]
+for name, want in (("membench_replay_requests_sent_total", j["requests_sent"]),
+                   ("membench_replay_responses_total", j["responses"]),
+                   ("membench_replay_latency_seconds_count", j["latency_us"]["corrected"]["count"])):
+    if total(f, name) != want:
+        print(f"FAIL: final {name} {total(f, name)}, JSON (measured part) {want}"); ok = False
+if j["warmup"]["requests_sent"] + j["requests_sent"] != 24000 or not j["warmup"]["requests_sent"]:
+    print(f"FAIL: warm-up {j['warmup']['requests_sent']} + measured {j['requests_sent']} != 24000"); ok = False
+sys.exit(0 if ok else 1)
+PY
+echo "ok: --warmup: nothing counted in the warm-up, final figures those of the measured part"
 
 # ---- 2/3. Ctrl-C in the middle of a run --------------------------------------------------------
 "$R" mix.mbp --server "$S" --metrics 127.0.0.1:0 -q --no-progress 2>int.err &
