@@ -456,15 +456,20 @@ int fid_text(FILE *f, const struct fid_result *res)
 	if (res->series_cut)
 		fprintf(f, "  rate series: only the first %u s of each profile compared\n",
 			FID_MAX_MS / 1000);
-	if (!res->responded_a || !res->responded_b)
-		fprintf(f, "  outcomes: not compared, %s\n",
-			!res->responded_a && !res->responded_b ?
-			"neither profile carries responses" :
-			!res->responded_a ? "A carries no responses" : "B carries no responses");
+	if (fid_outcomes_skipped(res))
+		fprintf(f, "  outcomes: not compared, %s\n", fid_outcomes_skipped(res));
 	else
 		outcomes_text(f, res);
 	fprintf(f, "verdict: %s\n", res->pass ? "PASS" : "FAIL");
 	return ferror(f) ? -EIO : 0;
+}
+
+const char *fid_outcomes_skipped(const struct fid_result *res)
+{
+	if (res->responded_a && res->responded_b)
+		return NULL;
+	return !res->responded_a && !res->responded_b ? "neither profile carries responses" :
+	       !res->responded_a ? "A carries no responses" : "B carries no responses";
 }
 
 void fid_json(struct mb_json *w, const struct fid_result *res)

@@ -94,6 +94,9 @@ struct fid_result {
 const char *fid_check_name(enum fid_check_id id);
 /* Its one-line definition ("KS distance of key length per request"). */
 const char *fid_check_what(enum fid_check_id id);
+/* Why the outcomes were not compared ("neither profile carries responses", "A carries no
+ * responses", ...), or NULL when they were (both profiles carry responses). */
+const char *fid_outcomes_skipped(const struct fid_result *res);
 void fid_thresholds_default(struct fid_thresholds *th);
 
 /* Evaluates every check of B against A. */

@@ -595,7 +595,8 @@ static void status_table(FILE *f, const struct view *v)
 	card_begin(f, "statuses", "Statuses and errors",
 		   "per request with a captured response; error statuses in bold");
 	if (!any) {
-		nodata(f, "Responses were not captured in this profile: no statuses.");
+		nodata(f, v->n > 1 ? "Responses were not captured in either profile: no statuses." :
+			  "Responses were not captured in this profile: no statuses.");
 		return;
 	}
 	fprintf(f, "<table>\n<tr><th>status</th>");
@@ -775,7 +776,8 @@ static void charts(FILE *f, struct series *s, const struct view *v)
 			  AN_H_LATENCY, "server latency", -1, NULL, 1e-3);
 	} else {
 		card_begin(f, "latency", "Server latency", NULL);
-		nodata(f, "Responses were not captured in this profile.");
+		nodata(f, v->n > 1 ? "Responses were not captured in either profile." :
+			  "Responses were not captured in this profile.");
 	}
 
 	/* TTLs: relative seconds; the writes without one are counted in the note */
@@ -940,9 +942,13 @@ static void compare_top(FILE *f, const void *ctx)
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table>\n<p class=\"note\">connections: A %llu, B %llu, A's without a matching "
-		"B sequence %llu</p></section>\n", (unsigned long long)fid->conns_a,
+		"B sequence %llu</p>\n", (unsigned long long)fid->conns_a,
 		(unsigned long long)fid->conns_b,
 		fid->conns_unmatched == UINT64_MAX ? 0ull : (unsigned long long)fid->conns_unmatched);
+	if (fid_outcomes_skipped(fid))
+		fprintf(f, "<p class=\"note\">outcomes: not compared, %s</p>\n",
+			fid_outcomes_skipped(fid));
+	fprintf(f, "</section>\n");
 
 	static const struct {
 		const char *name, *what;

@@ -105,7 +105,10 @@ check cmp.html --compare --first verdict --charts 9 --panel verdict --panel dist
   --panel overview --panel op-mix --panel key-size --panel rate --panel inter-arrival \
   --panel top-keys --panel connections --series key-size:4 --series rate:2 \
   --contains 'verdict:verdict: FAIL' --contains 'verdict:key_size_ks' \
-  --contains 'overview:requests6000'
+  --contains 'overview:requests6000' --maybe latency --maybe statuses \
+  --contains 'verdict:outcomes: not compared, neither profile carries responses' \
+  --contains 'latency:not captured in either profile' \
+  --contains 'statuses:not captured in either profile'
 [ "$(grep -c 'data-panel="top-keys"' cmp.html)" -eq 2 ] || mb_fail "top keys of A and B expected"
 # a profile against itself: PASS, exit 0; --json still goes to stdout with the page
 mb_expect_status 0 "$AN" --compare known.mbp known.mbp --html same.html --json
