@@ -389,6 +389,8 @@ join:
 	uint64_t end = total.last_done_ns > total.first_send_ns ? total.last_done_ns : mb_mono_ns();
 	uint64_t start = total.first_send_ns ? total.first_send_ns : run.t0;
 	rep.duration_s = end > start ? (double)(end - start) / 1e9 : 0;
+	if (total.warmup && !total.first_send_ns)
+		rep.duration_s = 0; /* stopped in the warm-up: nothing measured, no measured time */
 	if (total.warmup && total.warmup->last_done_ns > total.warmup->first_send_ns)
 		rep.warmup_duration_s = (double)(total.warmup->last_done_ns -
 						 total.warmup->first_send_ns) / 1e9;

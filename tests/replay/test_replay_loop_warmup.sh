@@ -15,6 +15,7 @@
 #     the measured p50 is a fraction of the warm-up's (a p50: a hypervisor stall during one small
 #     burst, a sixth of the measured requests, must not fail the test);
 #  4. --rate max --warmup: split by send time, the parts add up to the series;
+#  4b. Ctrl-C inside the warm-up: exit 0, the measured part empty with duration 0;
 #  5. bad values exit 2 naming the flag, before anything is sent.
 source "$MB_SOURCE_DIR/tests/lib.sh"
 R="$MB_BIN/membench-replay"
@@ -165,6 +166,25 @@ assert w["responses"] + j["responses"] + w["errors"]["total"] + j["errors"]["tot
 assert 0.9 < j["duration_s"] < 1.5, j["duration_s"]
 PY
 echo "ok: --rate max --warmup"
+
+# 4b. Ctrl-C inside the warm-up: exit 0 (requests were sent), everything in the warm-up object,
+# the measured part empty, its duration 0 (not the time since the start)
+"$R" even.mbp --server "$S" --warmup 2s --json int.json -q --no-progress 2>int.err &
+rp=$!
+MB_PIDS+=("$rp")
+sleep 1
+kill -INT "$rp"
+rc=0; wait "$rp" || rc=$?
+[ "$rc" -eq 0 ] || { cat int.err; mb_fail "Ctrl-C in the warm-up: exit $rc, expected 0"; }
+python3 - <<'PY' || mb_fail "Ctrl-C in the warm-up (above)"
+import json
+j = json.load(open("int.json"))
+print("interrupted in the warm-up:", j["warmup"]["requests_sent"], "warm-up,", j["requests_sent"],
+      "measured, duration_s", j["duration_s"], "achieved", j["achieved_rate"])
+assert j["interrupted"] and j["warmup"]["requests_sent"] > 0
+assert j["requests_sent"] == 0 and j["duration_s"] == 0 and j["achieved_rate"] == 0
+PY
+echo "ok: Ctrl-C in the warm-up"
 
 # 5. Bad values: exit 2 naming the flag, nothing sent
 before=$(mb_mc_stat cmd_get)
