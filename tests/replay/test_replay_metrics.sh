@@ -52,6 +52,23 @@ wait_url() {
   cat "$1"; mb_fail "no metrics URL on stderr"
 }
 
+# scrape_until_done PREFIX: scrapes $URL every 0.3 s into PREFIX1.txt, PREFIX2.txt, ... until
+# every worker finished; sets n to the number of scrapes.
+scrape_until_done() {
+  local fin tot
+  n=0
+  while :; do
+    n=$((n + 1))
+    curl -sS -o "$1$n.txt" "$URL" || mb_fail "scrape $n of $URL failed"
+    # the end: every worker finished (running is also 0 before the start, while connecting)
+    fin=$(awk '$1=="membench_replay_workers{state=\"finished\"}" {print $2}' "$1$n.txt")
+    tot=$(awk '$1=="membench_replay_workers{state=\"total\"}" {print $2}' "$1$n.txt")
+    [ "${tot:-0}" -gt 0 ] && [ "$fin" = "$tot" ] && break
+    [ "$n" -lt 200 ] || mb_fail "the run did not end within 60 s of scrapes"
+    sleep 0.3
+  done
+}
+
 # ---- 1. scrapes during a run, compared with its JSON ------------------------------------------
 "$R" mix.mbp --server "$S" --threads 2 --metrics 127.0.0.1:0 --metrics-linger 60 \
   --json run.json -q --no-progress 2>run.err &
@@ -59,17 +76,8 @@ RP=$!
 MB_PIDS+=("$RP")
 wait_url run.err "$RP"
 echo "metrics at $URL"
-n=0
-while :; do
-  n=$((n + 1))
-  curl -sS -D "h$n.txt" -o "s$n.txt" "$URL" || mb_fail "scrape $n of $URL failed"
-  # the end: every worker finished (running is also 0 before the start, while connecting)
-  fin=$(awk '$1=="membench_replay_workers{state=\"finished\"}" {print $2}' "s$n.txt")
-  tot=$(awk '$1=="membench_replay_workers{state=\"total\"}" {print $2}' "s$n.txt")
-  [ "${tot:-0}" -gt 0 ] && [ "$fin" = "$tot" ] && break
-  [ "$n" -lt 200 ] || mb_fail "the run did not end within 60 s of scrapes"
-  sleep 0.3
-done
+curl -sS -D h1.txt -o /dev/null "$URL" || mb_fail "scrape of $URL failed"
+scrape_until_done s
 # the run is over: the report was written before the linger began
 for i in $(seq 1 100); do grep -q 'serving the final metrics' run.err && break; sleep 0.05; done
 curl -sS -o final.txt "$URL" || mb_fail "the final figures are not served during --metrics-linger"
@@ -199,16 +207,7 @@ echo "ok: $n scrapes during the run, monotonic, final figures equal to the JSON 
 RP=$!
 MB_PIDS+=("$RP")
 wait_url wu.err "$RP"
-n=0
-while :; do
-  n=$((n + 1))
-  curl -sS -o "w$n.txt" "$URL" || mb_fail "scrape $n of $URL failed"
-  fin=$(awk '$1=="membench_replay_workers{state=\"finished\"}" {print $2}' "w$n.txt")
-  tot=$(awk '$1=="membench_replay_workers{state=\"total\"}" {print $2}' "w$n.txt")
-  [ "${tot:-0}" -gt 0 ] && [ "$fin" = "$tot" ] && break
-  [ "$n" -lt 200 ] || mb_fail "the --warmup run did not end within 60 s of scrapes"
-  sleep 0.3
-done
+scrape_until_done w
 files=$(seq -f 'w%g.txt' 1 "$n" | tr '\n' ' ')
 # shellcheck disable=SC2086
 prom_check membench_replay_ wscrapes.json $files
