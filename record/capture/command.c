@@ -419,7 +419,12 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 	}
 	for (int i = optind; i < argc; i++)
 		if (argv[i] != source) {
-			mb_error("unexpected argument '%s'", argv[i]);
+			/* ebpf:pid=$(pidof memcached) on a host with several memcacheds */
+			bool pid_list = strncmp(source, "ebpf:pid=", 9) == 0 && argv[i][0] &&
+					strspn(argv[i], "0123456789") == strlen(argv[i]);
+			mb_error("unexpected argument '%s'%s", argv[i], pid_list ?
+				 ": ebpf:pid= takes one process (did pidof find several? give one "
+				 "pid, or use ebpf:comm=NAME)" : "");
 			return MB_E_USAGE;
 		}
 	if ((rc = parse_target(o, source)))

@@ -19,6 +19,10 @@ grep -q 'no output file' "$MB_TMP/err" || mb_fail "no -o: $(cat "$MB_TMP/err")"
 mb_expect_status 2 "$REC" ebpf:bogus -o "$MB_TMP/x.mbp"
 grep -q "unknown eBPF target 'ebpf:bogus'" "$MB_TMP/err" || mb_fail "target: $(cat "$MB_TMP/err")"
 mb_expect_status 2 "$REC" ebpf:pid=abc -o "$MB_TMP/x.mbp"
+# ebpf:pid=$(pidof memcached) with several memcacheds: say what went wrong, not just "unexpected"
+mb_expect_status 2 "$REC" ebpf:pid=1 2 3 -o "$MB_TMP/x.mbp"
+grep -q "unexpected argument '2': ebpf:pid= takes one process (did pidof find several?" "$MB_TMP/err" ||
+  mb_fail "several pids: $(cat "$MB_TMP/err")"
 mb_expect_status 2 "$REC" ebpf:any -o "$MB_TMP/x.mbp" --port 70000
 grep -q "bad port '70000'" "$MB_TMP/err" || mb_fail "port: $(cat "$MB_TMP/err")"
 # the bug: an empty list recorded the default port 11211 instead of failing
