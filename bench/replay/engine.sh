@@ -10,11 +10,14 @@
 #
 # 1. Pipelining. memcached -t 1 pinned to CPU 0 (taskset), the client pinned to CPU 1, 20
 #    connections, 90% get / 10% set, 10k keys (stored first, so gets hit), 16 B keys, 100 B
-#    values: `membench replay --rate max --depth 8` for SECS, and memcaslap -T 1 -c 20 (the same
-#    mix and sizes; memcaslap cannot pipeline: one request outstanding per connection) as the
-#    peer in the same run (memtier_benchmark is not packaged in Debian). Figure: memcached's CPU
-#    per request = its threads' CPU time (/proc/PID/task/*/schedstat) / (cmd_get + cmd_set)
-#    deltas; with perf installed also the client's send() calls per request.
+#    values: `membench replay --rate max --depth 8` for SECS; the floor in the same run:
+#    bench-replay-floor (floor.c, the ideal pipelined client: each connection writes 8 requests
+#    of the same mix in one write and the next 8 when all replies are in, parsing replies just
+#    enough to count them), and memcaslap -T 1 -c 20 (the same mix and sizes; it cannot
+#    pipeline: one request outstanding per connection) as a Debian peer (memtier_benchmark and
+#    mc-crusher are not packaged in Debian). Figure: memcached's CPU per request = its threads'
+#    CPU time (/proc/PID/task/*/schedstat) / (cmd_get + cmd_set) deltas; goal: membench <= 1.05x
+#    the floor. With perf installed also the client's send() calls per request.
 # 2. Pacing. C = `--rate max --threads 1` (default depth) closed-loop rate against the same
 #    pinned memcached; a constant-rate profile at C/2 (20 connections, SECS) replayed at 1x with
 #    --threads 1: schedule lag p50/p99 (actual - intended send time), achieved rate, and with
@@ -30,7 +33,8 @@ BASE=${2:-}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-3}
 MK=$BIN/bench-replay-mkprofile
-for t in "$BIN/membench-replay" "$MK" ${BASE:+"$BASE/membench-replay"}; do
+FLOOR=$BIN/bench-replay-floor
+for t in "$BIN/membench-replay" "$MK" "$FLOOR" ${BASE:+"$BASE/membench-replay"}; do
   [ -x "$t" ] || { echo "missing $t (build the project first)" >&2; exit 1; }
 done
 command -v memcached >/dev/null || { echo "memcached not installed" >&2; exit 1; }
@@ -85,6 +89,7 @@ echo; echo "1. pipelining: memcached -t 1 on CPU 0, client on CPU 1, 20 connecti
 "$MK" "$TMP/pipe.mbp" 5000000 1000000 20 90 10000 100
 taskset -c 1 "$BIN/membench-replay" "$TMP/pipe.mbp" --server "127.0.0.1:$MC_PORT" --warm --rate max \
   --duration 1s -q   # stores the keys, warms memcached
+taskset -c 1 "$FLOOR" 127.0.0.1 "$MC_PORT" 20 8 0 90 10000 100   # stores the floor's keys
 cat > "$TMP/mix.cfg" <<CFG
 key
 16 16 1
@@ -96,9 +101,13 @@ cmd
 CFG
 declare -A US RATE SEND
 for round in $(seq "$ROUNDS"); do
-  for t in "${tools[@]}" memcaslap; do
+  for t in "${tools[@]}" floor memcaslap; do
     c0=$(mc_cpu_ns); o0=$(mc_ops)
-    if [ "$t" = memcaslap ]; then
+    if [ "$t" = floor ]; then
+      syscalls "$TMP/sc" taskset -c 1 "$FLOOR" 127.0.0.1 "$MC_PORT" 20 8 "$SECS" 90 10000 100 > "$TMP/fl.out"
+      read -r _ n _ _ _ r _ w _ _ < "$TMP/fl.out"
+      s=$(perreq "$TMP/sc" 1 "$n")
+    elif [ "$t" = memcaslap ]; then
       taskset -c 1 memcaslap -s "127.0.0.1:$MC_PORT" -T 1 -c 20 -t "${SECS}s" -F "$TMP/mix.cfg" > "$TMP/ms.out" 2>&1
       r=$(awk '/^Run time/ {for (i=1;i<=NF;i++) if ($i=="TPS:") print $(i+1)}' "$TMP/ms.out"); s=nan
     else
@@ -112,16 +121,19 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 printf '%-34s %12s %16s %14s   %s\n' client req/s mc_us_per_req sends_per_req "mc us/req per round"
-for t in "${tools[@]}" memcaslap; do
+for t in "${tools[@]}" floor memcaslap; do
   case $t in
     new) name="membench --rate max --depth 8";;
     base) name="base: --rate max --depth 8";;
+    floor) name="floor: ideal client, depth 8";;
     memcaslap) name="memcaslap -T 1 -c 20 (depth 1)";;
   esac
   printf '%-34s %12.0f %16.3f %14s   %s\n' "$name" "$(printf '%s\n' ${RATE[$t]} | median)" \
     "$(printf '%s\n' ${US[$t]} | median)" "$(printf '%s\n' ${SEND[$t]} | median)" "${US[$t]}"
 done
 mnew=$(printf '%s\n' ${US[new]} | median)
+echo "memcached CPU per request, membench depth 8 / floor depth 8: $(calc "round($mnew / $(printf '%s\n' ${US[floor]} | median), 3)") (goal <= 1.05)"
+[ -n "$BASE" ] && echo "memcached CPU per request, base depth 8 / floor depth 8: $(calc "round($(printf '%s\n' ${US[base]} | median) / $(printf '%s\n' ${US[floor]} | median), 3)")"
 echo "memcached CPU per request, membench depth 8 / memcaslap: $(calc "round($mnew / $(printf '%s\n' ${US[memcaslap]} | median), 3)")"
 [ -n "$BASE" ] && echo "memcached CPU per request, new / base: $(calc "round($mnew / $(printf '%s\n' ${US[base]} | median), 3)")"
 echo "load after: $(load)"
