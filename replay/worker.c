@@ -186,21 +186,24 @@ struct rp_worker {
 	char rdbuf[65536];
 };
 
-static const bool op_has_value[MB_OP_COUNT] = {
-	[MB_OP_SET] = true, [MB_OP_ADD] = true, [MB_OP_REPLACE] = true, [MB_OP_APPEND] = true,
-	[MB_OP_PREPEND] = true, [MB_OP_CAS] = true, [MB_OP_MS] = true,
-};
+/* A command that carries a value (storage class in membench/ops.h's facts table): its bytes are
+ * counted when sent; for the others, the value of a hit is counted when it comes back. */
+static bool op_has_value(unsigned op)
+{
+	return mb_op_class(op) == MB_OPC_STORAGE;
+}
 
-/* Commands never replayed: they act on the whole server or are not commands at all. */
+/* Commands never replayed: the server-wide ones of the facts table (MB_OPF_ADMIN: flush_all,
+ * stats, verbosity, and "other", which is not a command at all), except version, a harmless
+ * round trip clients use as a health check, which is replayed as recorded; flush_all only with
+ * --allow-flush. */
 static bool op_skipped(const struct rp_opts *o, unsigned op)
 {
-	static const bool skip[MB_OP_COUNT] = {
-		[MB_OP_FLUSH_ALL] = true, [MB_OP_STATS] = true, [MB_OP_VERBOSITY] = true,
-		[MB_OP_OTHER] = true,
-	};
 	if (op >= MB_OP_COUNT)
 		return true;
-	return skip[op] && !(op == MB_OP_FLUSH_ALL && o->allow_flush);
+	if (op == MB_OP_VERSION || (op == MB_OP_FLUSH_ALL && o->allow_flush))
+		return false;
+	return mb_op_has(op, MB_OPF_ADMIN);
 }
 
 /* Error kind of a response status, or -1 when the status is not an error. */
@@ -312,7 +315,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	if (cmd->status < MB_STATUS_COUNT)
 		os->status[cmd->status]++;
 	rp_series_acc_at(&w->run->series, &w->sa, w->now, w->inflight);
-	if (!op_has_value[f->op]) { /* a hit's value; a storage command's was counted sent */
+	if (!op_has_value(f->op)) { /* a hit's value; a storage command's was counted sent */
 		w->sa.op_bytes[f->op] += cmd->value_len;
 		os->bytes_in += cmd->value_len;
 	}
@@ -609,7 +612,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		.noreply = (r->rflags & MB_RF_NOREPLY) != 0,
 		.client_flags = r->client_flags,
 		.ttl = rp_ttl_map(w->p, w->run->t0, r->ttl),
-		.arg = (r->op == MB_OP_INCR || r->op == MB_OP_DECR || r->op == MB_OP_MA) ? 1 : 0,
+		.arg = mb_op_class(r->op) == MB_OPC_ARITH, /* incr/decr/ma by 1 */
 	};
 	for (size_t i = 0; i < nb; i++) {
 		const struct mb_record *ri = &q_at(c, i)->rec;
@@ -638,7 +641,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		req.key_lens = w->klen;
 		req.nkeys = (uint32_t)nb;
 	}
-	if (r->op < MB_OP_COUNT && op_has_value[r->op]) {
+	if (op_has_value(r->op)) {
 		if (r->value_len > RP_MAX_VALUE)
 			return MB_E_LIMIT; /* counted as unsupported */
 		req.value = rp_value_of(r, &w->val, &w->valcap);

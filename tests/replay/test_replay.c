@@ -352,6 +352,40 @@ static void test_counts_match(void **state)
 	assert_true(after.get_hits - before.get_hits > 0);
 }
 
+/* Server-wide commands (MB_OPF_ADMIN in the facts table) are not replayed: stats, verbosity,
+ * flush_all and unknown commands are counted as skipped, version is sent as recorded, and a
+ * flush_all is sent only with --allow-flush (the key stored before it is then gone). */
+static void test_server_wide_commands_skipped(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "serverwide", MB_KEYS_KEPT);
+	uint64_t t = 0;
+	prof_add_key(&p, t += MS, 0, MB_OP_SET, "sw:key", 10);
+	static const unsigned admin[] = {MB_OP_STATS, MB_OP_VERSION, MB_OP_VERBOSITY,
+					 MB_OP_FLUSH_ALL, MB_OP_OTHER};
+	for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++)
+		prof_add(&p, t += MS, 0, admin[i], MB_KEY_NONE, 0, 0, MB_STATUS_NONE, 0);
+	prof_add_key(&p, t += MS, 0, MB_OP_GET, "sw:key", 0);
+	prof_close(&p);
+	for (int allow = 0; allow <= 1; allow++) {
+		struct mcstat before = mc_stats(mc.port);
+		struct args a;
+		args_base(&a, p.path, mc.port);
+		if (allow)
+			args_add(&a, "--allow-flush");
+		replay_ok(&a);
+		struct mcstat after = mc_stats(mc.port);
+		/* set, version, get (and flush_all when allowed) */
+		assert_true(json_num("commands_sent") == 3 + allow);
+		assert_true(json_num("skipped_commands") == 4 - allow);
+		assert_true(json_num("total") == 0); /* errors.total */
+		assert_true(after.cmd_set - before.cmd_set == 1);
+		assert_true(after.get_hits - before.get_hits == (uint64_t)!allow);
+		assert_true(after.get_misses - before.get_misses == (uint64_t)allow);
+	}
+}
+
 /* Text, meta and binary connections in one profile: each is replayed in its own protocol
  * (binary on connections of its own), every command is answered without errors, and the
  * per-command statuses are the ones the sequence implies: set K, get K (hit), delete K, get K
@@ -1242,6 +1276,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_wide_commands_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numeric_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absolute_exptime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cas_uniques, setup, teardown),
