@@ -819,6 +819,70 @@ static void test_connections(void **state)
 }
 
 /* --loop --duration repeats a 0.2 s profile for 1 s: about 5 passes, time keeps advancing. */
+/* The two ways a worker reads the profile send the same: decoded whole before the start (the
+ * default for profiles that fit, worker.c reader_preload) and block by block during the run
+ * (MEMBENCH_REPLAY_PRELOAD_BYTES=0, as for large profiles). 12 blocks of 256 records, two
+ * threads (each keeps its lanes), multigets whose keys continue across records; then --loop
+ * over the preloaded records. */
+static void test_preloaded_and_streamed_agree(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "preload", MB_KEYS_ANON);
+	uint64_t cmds = 0, keys = 0;
+	for (int i = 0; i < 3000; i++) {
+		uint64_t t = (uint64_t)i * MS / 8;
+		uint32_t conn = (uint32_t)(i % 6);
+		if (i % 10 == 0) {
+			prof_add(&p, t, conn, MB_OP_SET, (uint64_t)(i % 500), 16, 40, MB_STATUS_STORED, 0);
+			cmds++, keys++;
+		} else if (i % 10 == 5) { /* a 2-key multiget */
+			prof_add(&p, t, conn, MB_OP_GET, (uint64_t)(i % 500), 16, 0, MB_STATUS_NONE, 0);
+			prof_add(&p, t, conn, MB_OP_GET, (uint64_t)(i % 499), 16, 0, MB_STATUS_NONE,
+				 MB_RF_BATCH_CONT);
+			cmds++, keys += 2;
+		} else {
+			prof_add(&p, t, conn, MB_OP_GET, (uint64_t)(i % 500), 16, 0, MB_STATUS_NONE, 0);
+			cmds++, keys++;
+		}
+	}
+	prof_close(&p);
+	for (int streamed = 0; streamed <= 1; streamed++) {
+		if (streamed)
+			setenv("MEMBENCH_REPLAY_PRELOAD_BYTES", "0", 1);
+		struct mcstat before = mc_stats(mc.port);
+		struct args a;
+		args_base(&a, p.path, mc.port);
+		args_add(&a, "--rate");
+		args_add(&a, "10x");
+		args_add(&a, "--threads");
+		args_add(&a, "2");
+		int rc = run_replay_argv(a.v);
+		unsetenv("MEMBENCH_REPLAY_PRELOAD_BYTES");
+		if (rc != 0)
+			dump_output();
+		assert_int_equal(rc, 0);
+		struct mcstat after = mc_stats(mc.port);
+		assert_true(json_num("commands_sent") == (double)cmds);
+		assert_true(json_num("requests_sent") == (double)keys);
+		assert_true(json_num("responses") == (double)cmds);
+		assert_true(json_num("total") == 0); /* errors.total */
+		assert_true(after.cmd_get - before.cmd_get + after.cmd_set - before.cmd_set == keys);
+	}
+	/* --loop over preloaded records: 375 ms per pass at 1x, so 1 s runs 2 passes and a part */
+	struct args a;
+	args_base(&a, p.path, mc.port);
+	args_add(&a, "--loop");
+	args_add(&a, "--duration");
+	args_add(&a, "1s");
+	args_add(&a, "--threads");
+	args_add(&a, "2");
+	replay_ok(&a);
+	double sent = json_num("requests_sent");
+	fprintf(stderr, "preload loop: %.0f requests in 1 s (%" PRIu64 " per pass)\n", sent, keys);
+	assert_true(sent >= 2.5 * (double)keys && sent <= 2.8 * (double)keys);
+}
+
 static void test_loop(void **state)
 {
 	(void)state;
@@ -1287,6 +1351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preloaded_and_streamed_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_servers_ketama, setup, teardown),
 		cmocka_unit_test_teardown(test_server_killed_restarted, teardown),
