@@ -75,6 +75,13 @@ syscalls() {
     "$@"; : > "$f"
   fi
 }
+# "${PREEMPTS[@]}" FILE CMD...: runs CMD and writes into FILE how often it was preempted
+# (involuntary context switches of it and its children): each one stops a spinning worker for
+# a time slice. A command, not a function, so that perf can run it.
+PREEMPTS=(python3 -c 'import resource, subprocess, sys
+rc = subprocess.run(sys.argv[2:]).returncode
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_nivcsw))
+sys.exit(rc)')
 perreq() { [ -s "$1" ] && calc "round($(cut -d' ' -f"$2" "$1") / $3, 3)" || echo nan; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -88,7 +95,7 @@ start_mc "taskset -c 0" "-t 1"
 echo; echo "1. pipelining: memcached -t 1 on CPU 0, client on CPU 1, 20 connections, 90/10, 100 B values (load $(load))"
 "$MK" "$TMP/pipe.mbp" 5000000 1000000 20 90 10000 100
 taskset -c 1 "$BIN/membench-replay" "$TMP/pipe.mbp" --server "127.0.0.1:$MC_PORT" --warm --rate max \
-  --duration 1s -q   # stores the keys, warms memcached
+  --duration 1s -q --no-progress   # stores the keys, warms memcached
 taskset -c 1 "$FLOOR" 127.0.0.1 "$MC_PORT" 20 8 0 90 10000 100   # stores the floor's keys
 cat > "$TMP/mix.cfg" <<CFG
 key
@@ -112,7 +119,8 @@ for round in $(seq "$ROUNDS"); do
       r=$(awk '/^Run time/ {for (i=1;i<=NF;i++) if ($i=="TPS:") print $(i+1)}' "$TMP/ms.out"); s=nan
     else
       syscalls "$TMP/sc" taskset -c 1 "$(bin_of "$t")/membench-replay" "$TMP/pipe.mbp" \
-        --server "127.0.0.1:$MC_PORT" --rate max --depth 8 --duration "${SECS}s" -q --json "$TMP/p.json"
+        --server "127.0.0.1:$MC_PORT" --rate max --depth 8 --duration "${SECS}s" -q --no-progress \
+        --json "$TMP/p.json"
       r=$(jget "$TMP/p.json" "j['achieved_rate']")
       s=$(perreq "$TMP/sc" 1 "$(jget "$TMP/p.json" "j['requests_sent']")")
     fi
@@ -143,29 +151,32 @@ echo; echo "2. pacing: one thread at half its closed-loop rate, 20 connections (
 caps=()
 for _ in 1 2 3; do
   taskset -c 1 "$BIN/membench-replay" "$TMP/pipe.mbp" --server "127.0.0.1:$MC_PORT" --rate max \
-    --threads 1 --duration "${SECS}s" -q --json "$TMP/c.json"
+    --threads 1 --duration "${SECS}s" -q --no-progress --json "$TMP/c.json"
   caps+=("$(jget "$TMP/c.json" "j['achieved_rate']")")
 done
 CAP=$(printf '%s\n' "${caps[@]}" | median)
 HALF=$(calc "int($CAP / 2)")
 echo "closed loop (--rate max --threads 1, depth 1): $CAP req/s (runs ${caps[*]}); pacing at $HALF req/s"
 "$MK" "$TMP/half.mbp" $((HALF * SECS)) "$HALF" 20 90 10000 100
-declare -A L50 L99 ACH EPW
+declare -A L50 L99 ACH EPW PRE
 for round in $(seq "$ROUNDS"); do
   for t in "${tools[@]}"; do
-    syscalls "$TMP/sc" taskset -c 1 "$(bin_of "$t")/membench-replay" "$TMP/half.mbp" \
-      --server "127.0.0.1:$MC_PORT" --threads 1 -q --json "$TMP/h.json"
+    syscalls "$TMP/sc" "${PREEMPTS[@]}" "$TMP/pre" taskset -c 1 "$(bin_of "$t")/membench-replay" \
+      "$TMP/half.mbp" --server "127.0.0.1:$MC_PORT" --threads 1 -q --no-progress --json "$TMP/h.json"
+    PRE[$t]+="$(cat "$TMP/pre") "
     L50[$t]+="$(jget "$TMP/h.json" "j['schedule_lag_us']['p50']") "
     L99[$t]+="$(jget "$TMP/h.json" "j['schedule_lag_us']['p99']") "
     ACH[$t]+="$(jget "$TMP/h.json" "j['achieved_rate']") "
     EPW[$t]+="$(perreq "$TMP/sc" 2 "$(jget "$TMP/h.json" "j['requests_sent']")") "
   done
 done
-printf '%-8s %10s %12s %12s %14s   %s\n' build req/s lag_p50_us lag_p99_us epoll_per_req "lag p99 per round"
+printf '%-8s %10s %12s %12s %14s   %s\n' build req/s lag_p50_us lag_p99_us epoll_per_req \
+  "lag p99 per round [times preempted]"
 for t in "${tools[@]}"; do
+  per=$(paste -d' ' <(printf '%s\n' ${L99[$t]}) <(printf '[%s]\n' ${PRE[$t]}) | tr '\n' ' ')
   printf '%-8s %10.0f %12.1f %12.1f %14s   %s\n' "$t" "$(printf '%s\n' ${ACH[$t]} | median)" \
     "$(printf '%s\n' ${L50[$t]} | median)" "$(printf '%s\n' ${L99[$t]} | median)" \
-    "$(printf '%s\n' ${EPW[$t]} | median)" "${L99[$t]}"
+    "$(printf '%s\n' ${EPW[$t]} | median)" "$per"
 done
 echo "load after: $(load)"
 kill "$MC_PID"; wait "$MC_PID" 2>/dev/null || true
@@ -186,7 +197,8 @@ for run in 1 2 3; do
     "$BIN/membench-record" ebpf:any --port "$MC_PORT" -o "$TMP/rec.mbp" 2>"$TMP/rec.log" &
     rec=$!
     for _ in $(seq 300); do [ -e "$TMP/rec.mbp" ] && break; sleep 0.1; done
-    "$(bin_of "$t")/membench-replay" "$TMP/etc.mbp" --server "127.0.0.1:$MC_PORT" -q --json "$TMP/e.json"
+    "$(bin_of "$t")/membench-replay" "$TMP/etc.mbp" --server "127.0.0.1:$MC_PORT" -q \
+      --json "$TMP/e.json" 2>"$TMP/e.err"   # default flags: the progress line too
     sleep 0.5; kill -INT "$rec"; wait "$rec" || true
     "$BIN/membench-analyze" --compare --json "$TMP/etc.mbp" "$TMP/rec.mbp" > "$TMP/cmp.json" 2>/dev/null || true
     python3 - "$TMP/cmp.json" "$TMP/e.json" "$t" "$run" <<'PY'
@@ -204,4 +216,4 @@ print("%-5s %-4s %8s %7s %7s %7s %8s %8s %7s %6s %9.1f %9.1f  %s" % (sys.argv[3]
 PY
   done
 done
-echo "(default flags: --threads $(nproc) capped by lanes in the new build, 1 in the base; load after: $(load))"
+echo "(default flags: --threads = the CPUs ($(nproc)), capped by lanes; load after: $(load))"
