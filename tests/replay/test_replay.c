@@ -818,7 +818,6 @@ static void test_connections(void **state)
 	assert_true(after.cmd_set - before.cmd_set == 120);
 }
 
-/* --loop --duration repeats a 0.2 s profile for 1 s: about 5 passes, time keeps advancing. */
 /* The two ways a worker reads the profile send the same: decoded whole before the start (the
  * default for profiles that fit, worker.c reader_preload) and block by block during the run
  * (MEMBENCH_REPLAY_PRELOAD_BYTES=0, as for large profiles). 12 blocks of 256 records, two
@@ -883,6 +882,7 @@ static void test_preloaded_and_streamed_agree(void **state)
 	assert_true(sent >= 2.5 * (double)keys && sent <= 2.8 * (double)keys);
 }
 
+/* --loop --duration repeats a 0.2 s profile for 1 s: about 5 passes, time keeps advancing. */
 static void test_loop(void **state)
 {
 	(void)state;
