@@ -189,8 +189,9 @@ fi
 start_mc "" ""
 "$BIN/membench-record" synth:etc --rate 20000 --duration 5s --connections 20 --keys 10000 --seed 16 \
   -o "$TMP/etc.mbp" 2>/dev/null
-printf '%-5s %-4s %8s %7s %7s %7s %8s %8s %7s %6s %9s %9s  %s\n' build run req_d op keyks valks \
-  rate_err rms iat_ks order lag_p50 lag_p99 verdict
+"$BIN/membench-analyze" --json "$TMP/etc.mbp" > "$TMP/etc.json"
+printf '%-5s %-4s %8s %7s %7s %7s %8s %8s %7s %8s %6s %9s %9s  %s\n' build run req_d op keyks valks \
+  rate_err rms iat_ks ks_at_us order lag_p50 lag_p99 verdict
 for run in 1 2 3; do
   for t in "${tools[@]}"; do
     rm -f "$TMP/rec.mbp"
@@ -201,19 +202,35 @@ for run in 1 2 3; do
       --json "$TMP/e.json" 2>"$TMP/e.err"   # default flags: the progress line too
     sleep 0.5; kill -INT "$rec"; wait "$rec" || true
     "$BIN/membench-analyze" --compare --json "$TMP/etc.mbp" "$TMP/rec.mbp" > "$TMP/cmp.json" 2>/dev/null || true
-    python3 - "$TMP/cmp.json" "$TMP/e.json" "$t" "$run" <<'PY'
-import json, sys
+    "$BIN/membench-analyze" --json "$TMP/rec.mbp" > "$TMP/rec.json" 2>/dev/null || true
+    python3 - "$TMP/cmp.json" "$TMP/e.json" "$t" "$run" "$TMP/etc.json" "$TMP/rec.json" \
+      "$TMP/cdf.txt" <<'PY'
+import bisect, json, sys
 c = json.load(open(sys.argv[1]))["fidelity"]
 r = json.load(open(sys.argv[2]))
 v = {k["name"]: k["value"] for k in c["checks"]}
 f = lambda x, d=4: "-" if x is None else "%.*f" % (d, x)
 lag = r["schedule_lag_us"]
-print("%-5s %-4s %8s %7s %7s %7s %8s %8s %7s %6s %9.1f %9.1f  %s" % (sys.argv[3], sys.argv[4],
+# where the inter-arrival CDFs of the profile (a) and of the recorded replay (b) differ most,
+# from analyze's CDF points (so about: the check itself uses every gap), and both CDFs at a few
+# short gaps: what the replay could not space as finely as the recording
+cdf = lambda p: json.load(open(p))["inter_arrival_ns"]["cdf"]
+def at(pts, x):
+    i = bisect.bisect_right([q[0] for q in pts], x)
+    return pts[i - 1][1] if i else 0.0
+a, b = cdf(sys.argv[5]), cdf(sys.argv[6])
+ks, x = max((abs(at(a, x) - at(b, x)), x) for x in sorted({q[0] for q in a + b}))
+with open(sys.argv[7], "a") as o:
+    o.write("%-5s %-4s profile / replay CDF at 5, 10, 20, 50 us: %s\n" % (sys.argv[3], sys.argv[4],
+        "  ".join("%.3f/%.3f" % (at(a, u * 1000), at(b, u * 1000)) for u in (5, 10, 20, 50))))
+print("%-5s %-4s %8s %7s %7s %7s %8s %8s %7s %8.1f %6s %9.1f %9.1f  %s" % (sys.argv[3], sys.argv[4],
     f(v["requests"], 0), f(v["op_mix"]), f(v["key_size_ks"]), f(v["value_size_ks"]),
-    f(v["mean_rate_error"]), f(v["rate_series_rms"]), f(v["inter_arrival_ks"]), f(v["conn_order"]),
-    lag["p50"], lag["p99"], "PASS" if c["pass"] else "FAIL " + ",".join(
+    f(v["mean_rate_error"]), f(v["rate_series_rms"]), f(v["inter_arrival_ks"]), x / 1000,
+    f(v["conn_order"]), lag["p50"], lag["p99"], "PASS" if c["pass"] else "FAIL " + ",".join(
         k["name"] for k in c["checks"] if k["result"] == "FAIL")))
 PY
   done
 done
-echo "(default flags: --threads = the CPUs ($(nproc)), capped by lanes; load after: $(load))"
+cat "$TMP/cdf.txt"
+echo "(default flags: --threads = the CPUs ($(nproc)), capped by lanes; ks_at_us: the gap where the"
+echo " CDFs differ most, from analyze's CDF points; load after: $(load))"
