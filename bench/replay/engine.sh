@@ -89,6 +89,9 @@ echo "machine: $(nproc) CPUs, $(uname -r), memcached $(memcached -V | awk '{prin
 echo "binaries: $BIN${BASE:+ (base: $BASE)}; rounds $ROUNDS x ${SECS}s; perf: ${PERF:-not available}"
 tools=(new); [ -n "$BASE" ] && tools+=(base)
 bin_of() { [ "$1" = base ] && echo "$BASE" || echo "$BIN"; }
+# rotated ROUND WORD...: the words, starting at the ROUND-th (mod count): each client takes every
+# position in turn, so what runs just before (memcaslap's own keys, a warm-up) is no one's bias
+rotated() { local r=$1; shift; local a=("$@") n=$#; for ((i = 0; i < n; i++)); do echo "${a[(r + i) % n]}"; done; }
 
 # ---- 1. pipelining
 start_mc "taskset -c 0" "-t 1"
@@ -108,7 +111,7 @@ cmd
 CFG
 declare -A US RATE SEND
 for round in $(seq "$ROUNDS"); do
-  for t in "${tools[@]}" floor memcaslap; do
+  for t in $(rotated "$round" "${tools[@]}" floor memcaslap); do
     c0=$(mc_cpu_ns); o0=$(mc_ops)
     if [ "$t" = floor ]; then
       syscalls "$TMP/sc" taskset -c 1 "$FLOOR" 127.0.0.1 "$MC_PORT" 20 8 "$SECS" 90 10000 100 > "$TMP/fl.out"
@@ -160,7 +163,7 @@ echo "closed loop (--rate max --threads 1, depth 1): $CAP req/s (runs ${caps[*]}
 "$MK" "$TMP/half.mbp" $((HALF * SECS)) "$HALF" 20 90 10000 100
 declare -A L50 L99 ACH EPW PRE
 for round in $(seq "$ROUNDS"); do
-  for t in "${tools[@]}"; do
+  for t in $(rotated "$round" "${tools[@]}"); do
     syscalls "$TMP/sc" "${PREEMPTS[@]}" "$TMP/pre" taskset -c 1 "$(bin_of "$t")/membench-replay" \
       "$TMP/half.mbp" --server "127.0.0.1:$MC_PORT" --threads 1 -q --no-progress --json "$TMP/h.json"
     PRE[$t]+="$(cat "$TMP/pre") "
