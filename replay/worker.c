@@ -81,8 +81,8 @@
 #define RP_STOP_DRAIN_NS (500 * 1000 * 1000)
 #define RP_POLL_NS 5000             /* spinning: network poll period while replies are awaited */
 #define RP_IDLE_POLL_NS 50000       /* ... and while none are */
-#define RP_PRELOAD_MAX_BYTES (256ull << 20) /* profiles whose records fit are decoded before t0
-					     * (MEMBENCH_REPLAY_PRELOAD_BYTES overrides it) */
+#define RP_PRELOAD_MAX_BYTES (256ull << 20) /* profiles whose records (x workers) fit are decoded
+					     * before t0 (MEMBENCH_REPLAY_PRELOAD_BYTES overrides) */
 
 struct rp_qent {
 	uint64_t intended; /* 0 in --rate max: "now" when sent */
@@ -158,7 +158,7 @@ struct rp_worker {
 	size_t rn, ri;
 	uint64_t rec_in_pass, loops;
 	bool eof;
-	bool preloaded;            /* rbuf holds this worker's records of the whole profile */
+	bool preloaded;            /* rbuf holds every record of the profile (reader_preload) */
 
 	struct rp_conn *conns;     /* local lane l, server s, family f:
 				    * conns[(l * nservers + s) * nfam + f] */
@@ -841,58 +841,40 @@ static int reader_peek(struct rp_worker *w)
 	return 1;
 }
 
-/* Decodes the whole profile before t0, keeping this worker's lanes only, when its records fit
- * RP_PRELOAD_MAX_BYTES (4.7M records; about one copy in all, each worker holding its share).
- * Why: the reader decodes a block at a time, and a 65,536-record block costs ~2.3 ms (zstd and
- * the columns, measured on the 2-core VM), during which nothing is sent: at 72k req/s that made
- * ~170 sends late by up to 2.3 ms, and as many more while the worker caught up, three times a
- * second. Preloaded, the run never calls the reader, and --loop passes reuse the records. A
- * larger profile, or one the reader finds damaged (its warning comes from the streaming path),
- * is read block by block during the run as before. MEMBENCH_REPLAY_PRELOAD_BYTES=N sets the
- * limit (0: always stream; the tests use it to run the streaming path). */
+/* Decodes the whole profile before t0 when the records of all workers fit RP_PRELOAD_MAX_BYTES
+ * (each worker holds every record: 4.7M records with one worker, half that with two). Why: the
+ * reader decodes a block at a time, and a 65,536-record block costs ~2.3 ms (zstd and the
+ * columns, measured on the 2-core VM), during which nothing is sent: at 72k req/s that made ~170
+ * sends late by up to 2.3 ms, and as many more while the worker caught up, three times a second.
+ * Preloaded, the run never calls the reader, and --loop passes reuse the records. Every record
+ * is kept, as the streaming path reads them all: a worker's schedule (what it spins for, when it
+ * sleeps) still sees the other workers' requests, as before; keeping only its own lanes left it
+ * sleeping through gaps it used to spin through, and the inter-arrival check of the 20k req/s
+ * ceiling measured worse (bench/replay/RESULTS.md). A larger profile, or one the reader finds
+ * damaged (its warning comes from the streaming path), is read block by block during the run as
+ * before. MEMBENCH_REPLAY_PRELOAD_BYTES=N sets the limit (0: always stream; the tests use it). */
 static void reader_preload(struct rp_worker *w)
 {
 	uint64_t total = w->p->records, limit = RP_PRELOAD_MAX_BYTES;
 	const char *env = getenv("MEMBENCH_REPLAY_PRELOAD_BYTES");
 	if (env && *env)
 		limit = strtoull(env, NULL, 10);
-	if (total == 0 || total > limit / sizeof(struct mb_record) ||
+	if (total == 0 || total > limit / sizeof(struct mb_record) / w->n ||
 	    mb_profile_reader_rewind(w->rd, 0) != 0)
 		return;
-	size_t cap = (size_t)(total / w->n) + RP_READ_CHUNK, n = 0;
-	struct mb_record *all = malloc(cap * sizeof(*all));
-	bool mine = false;
-	uint64_t seen = 0;
-	while (all && seen < total) {
-		uint64_t left = total - seen;
-		long k = mb_profile_reader_read(w->rd, w->rbuf,
+	struct mb_record *all = malloc((size_t)total * sizeof(*all));
+	uint64_t n = 0;
+	while (all && n < total) {
+		uint64_t left = total - n;
+		long k = mb_profile_reader_read(w->rd, all + n,
 						left < RP_READ_CHUNK ? (size_t)left : RP_READ_CHUNK);
-		if (k <= 0) {
-			if (k < 0) {
-				free(all);
-				all = NULL;
-			}
+		if (k < 0) {
+			free(all);
+			all = NULL;
+		}
+		if (k <= 0)
 			break;
-		}
-		seen += (uint64_t)k;
-		for (long i = 0; i < k && all; i++) {
-			const struct mb_record *r = &w->rbuf[i];
-			if (!(r->rflags & MB_RF_BATCH_CONT))
-				mine = lane_of(w, r) % w->n == w->id;
-			if (!mine)
-				continue;
-			if (n == cap) {
-				struct mb_record *more = realloc(all, 2 * cap * sizeof(*all));
-				if (!more) {
-					free(all);
-					all = NULL;
-					break;
-				}
-				all = more;
-				cap *= 2;
-			}
-			all[n++] = *r;
-		}
+		n += (uint64_t)k;
 	}
 	w->ri = w->rn = 0;
 	w->rec_in_pass = 0;
@@ -902,7 +884,7 @@ static void reader_preload(struct rp_worker *w)
 	}
 	free(w->rbuf);
 	w->rbuf = all;
-	w->rn = n;
+	w->rn = (size_t)n;
 	w->preloaded = true;
 }
 

@@ -821,8 +821,8 @@ static void test_connections(void **state)
 /* The two ways a worker reads the profile send the same: decoded whole before the start (the
  * default for profiles that fit, worker.c reader_preload) and block by block during the run
  * (MEMBENCH_REPLAY_PRELOAD_BYTES=0, as for large profiles). 12 blocks of 256 records, two
- * threads (each keeps its lanes), multigets whose keys continue across records; then --loop
- * over the preloaded records. */
+ * threads (each sends its lanes' share), multigets whose keys continue across records; then
+ * --loop over the preloaded records. */
 static void test_preloaded_and_streamed_agree(void **state)
 {
 	(void)state;
