@@ -20,12 +20,15 @@
 #    the floor. With perf installed also the client's send() calls per request.
 # 2. Pacing. C = `--rate max --threads 1` (default depth) closed-loop rate against the same
 #    pinned memcached; a constant-rate profile at C/2 (20 connections, SECS) replayed at 1x with
-#    --threads 1: schedule lag p50/p99 (actual - intended send time), achieved rate, and with
-#    perf the worker's epoll_wait calls per request.
+#    --threads 1: schedule lag p50/p99 (actual - intended send time), achieved rate, how often
+#    the replayer was preempted (involuntary context switches: each stops the spinning worker
+#    for a time slice), and with perf the worker's epoll_wait calls per request.
 # 3. Ceiling (root with BTF only, else skipped): a memcached with default settings (unpinned,
 #    like the fidelity bench), a synth:etc profile of 20,000 req/s on 20 connections for 5 s,
 #    replayed at 1x with DEFAULT flags while `membench-record ebpf:any` records the replay;
-#    `membench analyze --compare` checks, 3 runs.
+#    `membench analyze --compare` checks, 3 runs; where the inter-arrival CDFs of the profile and
+#    of the recorded replay differ most, and both CDFs at 5, 10, 20 and 50 us.
+# Sections 1 and 2 rotate the order of the clients round by round.
 # The machine is shared: read ratios within a run, and the load printed with each section.
 set -euo pipefail
 BIN=${1:?usage: engine.sh BIN_DIR [BASE_BIN_DIR]}
