@@ -139,6 +139,17 @@ static void args_base(struct args *a, const char *profile, int port)
 	args_add(a, "--quiet");
 }
 
+/* args_base, then the NULL-terminated words that follow (flags and their values). */
+static void args_with(struct args *a, const char *profile, int port, ...)
+{
+	args_base(a, profile, port);
+	va_list ap;
+	va_start(ap, port);
+	for (const char *w; (w = va_arg(ap, const char *));)
+		args_add(a, "%s", w);
+	va_end(ap);
+}
+
 static char *slurp(const char *name)
 {
 	char path[700];
@@ -806,11 +817,7 @@ static void test_connections(void **state)
 	/* default: one connection per recorded connection */
 	struct mcstat before = mc_stats(mc.port);
 	struct args a;
-	args_base(&a, p.path, mc.port);
-	args_add(&a, "--rate");
-	args_add(&a, "4x");
-	args_add(&a, "--threads");
-	args_add(&a, "2");
+	args_with(&a, p.path, mc.port, "--rate", "4x", "--threads", "2", (char *)NULL);
 	assert_int_equal(run_replay_argv(a.v), 0);
 	struct mcstat after = mc_stats(mc.port);
 	uint64_t got = after.total_connections - before.total_connections;
@@ -851,11 +858,7 @@ static void test_preloaded_and_streamed_agree(void **state)
 			setenv("MEMBENCH_REPLAY_PRELOAD_BYTES", "0", 1);
 		struct mcstat before = mc_stats(mc.port);
 		struct args a;
-		args_base(&a, p.path, mc.port);
-		args_add(&a, "--rate");
-		args_add(&a, "10x");
-		args_add(&a, "--threads");
-		args_add(&a, "2");
+		args_with(&a, p.path, mc.port, "--rate", "10x", "--threads", "2", (char *)NULL);
 		int rc = run_replay_argv(a.v);
 		unsetenv("MEMBENCH_REPLAY_PRELOAD_BYTES");
 		if (rc != 0)
@@ -870,12 +873,7 @@ static void test_preloaded_and_streamed_agree(void **state)
 	}
 	/* --loop over preloaded records: 375 ms per pass at 1x, so 1 s runs 2 passes and a part */
 	struct args a;
-	args_base(&a, p.path, mc.port);
-	args_add(&a, "--loop");
-	args_add(&a, "--duration");
-	args_add(&a, "1s");
-	args_add(&a, "--threads");
-	args_add(&a, "2");
+	args_with(&a, p.path, mc.port, "--loop", "--duration", "1s", "--threads", "2", (char *)NULL);
 	replay_ok(&a);
 	double sent = json_num("requests_sent");
 	fprintf(stderr, "preload loop: %.0f requests in 1 s (%" PRIu64 " per pass)\n", sent, keys);
