@@ -17,6 +17,10 @@
  * and sent as one command again (split per server when keys live on several servers, as
  * libmemcached does).
  *
+ * Profile: decoded whole before t0 when it fits RP_PRELOAD_MAX_BYTES (reader_preload), so that
+ * no block decode (~2.3 ms per 65,536 records) stops the schedule; larger ones are read block
+ * by block during the run.
+ *
  * --rate max: the same queues, but records carry no intended time; the worker keeps about
  * 4 x depth records queued per connection and sends whenever a connection has room.
  *
@@ -805,10 +809,12 @@ static uint64_t intended_of(const struct rp_worker *w, uint64_t t)
 static int reader_peek(struct rp_worker *w)
 {
 	if (w->preloaded && w->ri == w->rn && !w->eof) {
-		if (!w->o->loop || w->rn == 0)
+		if (!w->o->loop || w->rn == 0) {
 			w->eof = true;
-		else
-			w->ri = 0, w->loops++;
+		} else {
+			w->ri = 0; /* the next --loop pass */
+			w->loops++;
+		}
 	}
 	if (w->preloaded)
 		return w->ri < w->rn;
