@@ -7,6 +7,7 @@
 #                 (before/after ratios on a machine whose load changes minute to minute)
 #   ROUNDS=5      rounds of sections 1 and 2 (every figure printed is the median over rounds)
 #   SECS=3        seconds per run in sections 1 and 2
+#   SECTIONS=123  which sections to run (e.g. SECTIONS=1 ROUNDS=9 for more pipelining rounds)
 #
 # 1. Pipelining. memcached -t 1 pinned to CPU 0 (taskset), the client pinned to CPU 1, 20
 #    connections, 90% get / 10% set, 10k keys (stored first, so gets hit), 16 B keys, 100 B
@@ -34,6 +35,7 @@ set -euo pipefail
 BIN=${1:?usage: engine.sh BIN_DIR [BASE_BIN_DIR]}
 BASE=${2:-}
 ROUNDS=${ROUNDS:-5}
+SECTIONS=${SECTIONS:-123}
 SECS=${SECS:-3}
 MK=$BIN/bench-replay-mkprofile
 FLOOR=$BIN/bench-replay-floor
@@ -98,11 +100,12 @@ rotated() { local r=$1; shift; local a=("$@") n=$#; for ((i = 0; i < n; i++)); d
 
 # ---- 1. pipelining
 start_mc "taskset -c 0" "-t 1"
-echo; echo "1. pipelining: memcached -t 1 on CPU 0, client on CPU 1, 20 connections, 90/10, 100 B values (load $(load))"
 "$MK" "$TMP/pipe.mbp" 5000000 1000000 20 90 10000 100
 taskset -c 1 "$BIN/membench-replay" "$TMP/pipe.mbp" --server "127.0.0.1:$MC_PORT" --warm --rate max \
   --duration 1s -q --no-progress   # stores the keys, warms memcached
 taskset -c 1 "$FLOOR" 127.0.0.1 "$MC_PORT" 20 8 0 90 10000 100   # stores the floor's keys
+if [[ $SECTIONS == *1* ]]; then
+echo; echo "1. pipelining: memcached -t 1 on CPU 0, client on CPU 1, 20 connections, 90/10, 100 B values (load $(load))"
 cat > "$TMP/mix.cfg" <<CFG
 key
 16 16 1
@@ -151,8 +154,10 @@ echo "memcached CPU per request, membench depth 8 / floor depth 8: $(calc "round
 echo "memcached CPU per request, membench depth 8 / memcaslap: $(calc "round($mnew / $(printf '%s\n' ${US[memcaslap]} | median), 3)")"
 [ -n "$BASE" ] && echo "memcached CPU per request, new / base: $(calc "round($mnew / $(printf '%s\n' ${US[base]} | median), 3)")"
 echo "load after: $(load)"
+fi
 
 # ---- 2. pacing
+if [[ $SECTIONS == *2* ]]; then
 echo; echo "2. pacing: one thread at half its closed-loop rate, 20 connections (load $(load))"
 caps=()
 for _ in 1 2 3; do
@@ -185,7 +190,9 @@ for t in "${tools[@]}"; do
     "$(printf '%s\n' ${EPW[$t]} | median)" "$per"
 done
 echo "load after: $(load)"
+fi
 kill "$MC_PID"; wait "$MC_PID" 2>/dev/null || true
+[[ $SECTIONS == *3* ]] || exit 0
 
 # ---- 3. ceiling
 echo; echo "3. ceiling: 20,000 req/s, 20 connections, replayed at 1x with default flags while recorded (load $(load))"
