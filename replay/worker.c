@@ -97,6 +97,7 @@ struct rp_qent {
 struct rp_flight {
 	uint64_t intended, sent;
 	uint32_t keys_left;
+	uint32_t write;    /* the connection's write it went out in (conn.writes) */
 	uint8_t op;
 	uint8_t rec_status;  /* the recorded outcome (cas: compared with the target's) */
 	bool cas;            /* a cas (text, binary, meta C): its outcome is compared */
@@ -127,6 +128,8 @@ struct rp_conn {
 	size_t fh, fn, fcap;
 	uint64_t batch;            /* batch sequence of the last record queued here */
 	uint64_t last_time;        /* recorded time of the last command encoded */
+	uint32_t writes;           /* writes started (flight.write) */
+	uint32_t done_write;       /* write of the last command answered (UINT32_MAX: none) */
 	struct rp_cas cas;         /* key -> latest unique the target returned here (cas.c) */
 	uint32_t opaque;           /* last meta O token sent (recorded O flags get fresh ones) */
 	bool last_cas;             /* the command conn_encode encoded last is a cas */
@@ -343,6 +346,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	w->sa.responses++;
 	w->st.last_done_ns = now;
 	w->last_progress = now;
+	c->done_write = f->write;
 	f_pop(c);
 }
 
@@ -662,17 +666,13 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 				  c->out.len - before, w->now);
 }
 
-/* --rate max: is the server still answering c's last write? Then the room its first replies
- * free waits (memcached reads a write whole and answers command by command, each get's reply on
- * its own), and the connection writes again only when every reply is in: one write of up to
- * --depth commands per round trip, as the floor client does (bench/replay/floor.c). Letting it
- * write again once the server had answered an earlier write whole kept batches split for good
- * after one write went out short (its queue not yet topped up): a write of 5 left room for 3,
- * sent at once, and the two alternated from then on (0.136-0.153 send() per request at depth 8
- * in some runs, against 0.125). */
+/* --rate max: is the server part-way through answering one of c's writes? It read the write
+ * whole and answers command by command (memcached sends each get's reply on its own), so the
+ * room the first replies free waits, and all of it goes out in one write when the last reply
+ * of that write is in: one write per server read, not one per batch of replies read. */
 static bool conn_mid_write(const struct rp_conn *c)
 {
-	return c->w->o->rate_mode == RP_RATE_MAX && c->fn;
+	return c->w->o->rate_mode == RP_RATE_MAX && c->fn && c->f[c->fh].write == c->done_write;
 }
 
 /* Sends every queued command the depth allows, in order. Commands recorded at the same instant
@@ -716,6 +716,7 @@ static void conn_dispatch(struct rp_conn *c)
 			conn_flush(c);
 			if (!c->up)
 				return;
+			c->writes++;
 			unflushed = false;
 			if (c->blocked)
 				break;
@@ -767,6 +768,7 @@ static void conn_dispatch(struct rp_conn *c)
 			f->intended = intended;
 			f->sent = now;
 			f->keys_left = (uint32_t)nb;
+			f->write = c->writes;
 			f->op = op;
 			f->rec_status = h->rec.status;
 			f->cas = c->last_cas;
@@ -778,8 +780,10 @@ static void conn_dispatch(struct rp_conn *c)
 	}
 	if (wrote)
 		w->last_progress = now;
-	if (unflushed)
+	if (unflushed) {
+		c->writes++;
 		conn_flush(c);
+	}
 }
 
 /* ---- profile -> queues ----------------------------------------------------------------- */
@@ -1330,6 +1334,7 @@ int rp_worker_new(struct rp_worker **out, struct rp_run *run, unsigned id, unsig
 		c->srv = &o->servers[(i / p->nfam) % o->nservers];
 		c->fcap = o->depth;
 		c->f = calloc(c->fcap, sizeof(*c->f));
+		c->done_write = UINT32_MAX;
 		c->retry = evtimer_new(w->base, conn_on_retry, c);
 		c->binary = p->nfam == 2 ? i % 2 == 1 : p->binary;
 		if (!c->f || !c->retry || conn_new_parser(c) != 0)
