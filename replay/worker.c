@@ -17,6 +17,10 @@
  * and sent as one command again (split per server when keys live on several servers, as
  * libmemcached does).
  *
+ * Profile: decoded whole before t0 when it fits RP_PRELOAD_MAX_BYTES (reader_preload), so that
+ * no block decode (~2.3 ms per 65,536 records) stops the schedule; larger ones are read block
+ * by block during the run.
+ *
  * --rate max: the same queues, but records carry no intended time; the worker keeps about
  * 4 x depth records queued per connection and sends whenever a connection has room.
  *
@@ -85,6 +89,8 @@
 #define RP_STOP_DRAIN_NS (500 * 1000 * 1000)
 #define RP_POLL_NS 5000             /* spinning: network poll period while replies are awaited */
 #define RP_IDLE_POLL_NS 50000       /* ... and while none are */
+#define RP_PRELOAD_MAX_BYTES (256ull << 20) /* profiles whose records (x workers) fit are decoded
+					     * before t0 (MEMBENCH_REPLAY_PRELOAD_BYTES overrides) */
 
 struct rp_qent {
 	uint64_t intended; /* 0 in --rate max: "now" when sent */
@@ -160,6 +166,7 @@ struct rp_worker {
 	size_t rn, ri;
 	uint64_t rec_in_pass, loops;
 	bool eof;
+	bool preloaded;            /* rbuf holds every record of the profile (reader_preload) */
 
 	struct rp_conn *conns;     /* local lane l, server s, family f:
 				    * conns[(l * nservers + s) * nfam + f] */
@@ -190,21 +197,24 @@ struct rp_worker {
 	char rdbuf[65536];
 };
 
-static const bool op_has_value[MB_OP_COUNT] = {
-	[MB_OP_SET] = true, [MB_OP_ADD] = true, [MB_OP_REPLACE] = true, [MB_OP_APPEND] = true,
-	[MB_OP_PREPEND] = true, [MB_OP_CAS] = true, [MB_OP_MS] = true,
-};
+/* A command that carries a value (storage class in membench/ops.h's facts table): its bytes are
+ * counted when sent; for the others, the value of a hit is counted when it comes back. */
+static bool op_has_value(unsigned op)
+{
+	return mb_op_class(op) == MB_OPC_STORAGE;
+}
 
-/* Commands never replayed: they act on the whole server or are not commands at all. */
+/* Commands never replayed: the server-wide ones of the facts table (MB_OPF_ADMIN: flush_all,
+ * stats, verbosity, and "other", which is not a command at all), except version, a harmless
+ * round trip clients use as a health check, which is replayed as recorded; flush_all only with
+ * --allow-flush. */
 static bool op_skipped(const struct rp_opts *o, unsigned op)
 {
-	static const bool skip[MB_OP_COUNT] = {
-		[MB_OP_FLUSH_ALL] = true, [MB_OP_STATS] = true, [MB_OP_VERBOSITY] = true,
-		[MB_OP_OTHER] = true,
-	};
 	if (op >= MB_OP_COUNT)
 		return true;
-	return skip[op] && !(op == MB_OP_FLUSH_ALL && o->allow_flush);
+	if (op == MB_OP_VERSION || (op == MB_OP_FLUSH_ALL && o->allow_flush))
+		return false;
+	return mb_op_has(op, MB_OPF_ADMIN);
 }
 
 /* Error kind of a response status, or -1 when the status is not an error. */
@@ -318,7 +328,7 @@ static void conn_on_cmd(void *ctx, const struct mb_proto_cmd *cmd)
 	if (cmd->status < MB_STATUS_COUNT)
 		os->status[cmd->status]++;
 	rp_series_acc_at(&w->run->series, &w->sa, w->now, w->inflight);
-	if (!op_has_value[f->op]) { /* a hit's value; a storage command's was counted sent */
+	if (!op_has_value(f->op)) { /* a hit's value; a storage command's was counted sent */
 		w->sa.op_bytes[f->op] += cmd->value_len;
 		os->bytes_in += cmd->value_len;
 	}
@@ -616,7 +626,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		.noreply = (r->rflags & MB_RF_NOREPLY) != 0,
 		.client_flags = r->client_flags,
 		.ttl = rp_ttl_map(w->p, w->run->t0, r->ttl),
-		.arg = (r->op == MB_OP_INCR || r->op == MB_OP_DECR || r->op == MB_OP_MA) ? 1 : 0,
+		.arg = mb_op_class(r->op) == MB_OPC_ARITH, /* incr/decr/ma by 1 */
 	};
 	for (size_t i = 0; i < nb; i++) {
 		const struct mb_record *ri = &q_at(c, i)->rec;
@@ -645,7 +655,7 @@ static int conn_encode(struct rp_conn *c, size_t nb)
 		req.key_lens = w->klen;
 		req.nkeys = (uint32_t)nb;
 	}
-	if (r->op < MB_OP_COUNT && op_has_value[r->op]) {
+	if (op_has_value(r->op)) {
 		if (r->value_len > RP_MAX_VALUE)
 			return MB_E_LIMIT; /* counted as unsupported */
 		req.value = rp_value_of(r, &w->val, &w->valcap);
@@ -807,6 +817,16 @@ static uint64_t intended_of(const struct rp_worker *w, uint64_t t)
 /* Makes rbuf[ri] valid. @return 1 (a record), 0 (end of profile), or a negative error. */
 static int reader_peek(struct rp_worker *w)
 {
+	if (w->preloaded && w->ri == w->rn && !w->eof) {
+		if ((w->o->passes && w->loops + 1 >= w->o->passes) || w->rn == 0) {
+			w->eof = true;
+		} else {
+			w->ri = 0; /* the next --loop pass */
+			w->loops++;
+		}
+	}
+	if (w->preloaded)
+		return w->ri < w->rn;
 	while (w->ri == w->rn) {
 		if (w->eof)
 			return 0;
@@ -834,6 +854,53 @@ static int reader_peek(struct rp_worker *w)
 		w->ri = 0;
 	}
 	return 1;
+}
+
+/* Decodes the whole profile before t0 when the records of all workers fit RP_PRELOAD_MAX_BYTES
+ * (each worker holds every record: 4.7M records with one worker, half that with two). Why: the
+ * reader decodes a block at a time, and a 65,536-record block costs ~2.3 ms (zstd and the
+ * columns, measured on the 2-core VM), during which nothing is sent: at 72k req/s that made ~170
+ * sends late by up to 2.3 ms, and as many more while the worker caught up, three times a second.
+ * Preloaded, the run never calls the reader, and --loop passes reuse the records. Every record
+ * is kept, as the streaming path reads them all: a worker's schedule (what it spins for, when it
+ * sleeps) still sees the other workers' requests, as before; keeping only its own lanes left it
+ * sleeping through gaps it used to spin through, and the inter-arrival check of the 20k req/s
+ * ceiling measured worse (bench/replay/RESULTS.md). A larger profile, or one the reader finds
+ * damaged (its warning comes from the streaming path), is read block by block during the run as
+ * before. MEMBENCH_REPLAY_PRELOAD_BYTES=N sets the limit (0: always stream; the tests use it). */
+static void reader_preload(struct rp_worker *w)
+{
+	uint64_t total = w->p->records, limit = RP_PRELOAD_MAX_BYTES;
+	const char *env = getenv("MEMBENCH_REPLAY_PRELOAD_BYTES");
+	if (env && *env)
+		limit = strtoull(env, NULL, 10);
+	if (total == 0 || total > limit / sizeof(struct mb_record) / w->n ||
+	    mb_profile_reader_rewind(w->rd, 0) != 0)
+		return;
+	struct mb_record *all = malloc((size_t)total * sizeof(*all));
+	uint64_t n = 0;
+	while (all && n < total) {
+		uint64_t left = total - n;
+		long k = mb_profile_reader_read(w->rd, all + n,
+						left < RP_READ_CHUNK ? (size_t)left : RP_READ_CHUNK);
+		if (k < 0) {
+			free(all);
+			all = NULL;
+		}
+		if (k <= 0)
+			break;
+		n += (uint64_t)k;
+	}
+	w->ri = w->rn = 0;
+	w->rec_in_pass = 0;
+	if (!all) { /* damaged or out of memory: stream from the start (rewinding to 0 cannot fail) */
+		(void)mb_profile_reader_rewind(w->rd, 0);
+		return;
+	}
+	free(w->rbuf);
+	w->rbuf = all;
+	w->rn = (size_t)n;
+	w->preloaded = true;
 }
 
 /* Queues one record on its connection (or drops it when another worker owns its lane). */
@@ -1327,8 +1394,10 @@ static void *worker_main(void *arg)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the main thread */
-	/* Decode the first block now, before t0 is set: done at the first deadline instead, it
-	 * made the first requests milliseconds late. (An error is reported by the first pull.) */
+	/* Decode the profile (or its first block) now, before t0 is set: done at the first deadline
+	 * instead, it made the first requests milliseconds late. (An error is reported by the
+	 * first pull.) */
+	reader_preload(w);
 	(void)reader_peek(w);
 	pthread_mutex_lock(&w->run->mu);
 	w->run->ready++;

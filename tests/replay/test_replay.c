@@ -140,6 +140,17 @@ static void args_base(struct args *a, const char *profile, int port)
 	args_add(a, "--quiet");
 }
 
+/* args_base, then the NULL-terminated words that follow (flags and their values). */
+static void args_with(struct args *a, const char *profile, int port, ...)
+{
+	args_base(a, profile, port);
+	va_list ap;
+	va_start(ap, port);
+	for (const char *w; (w = va_arg(ap, const char *));)
+		args_add(a, "%s", w);
+	va_end(ap);
+}
+
 static char *slurp(const char *name)
 {
 	char path[700];
@@ -351,6 +362,40 @@ static void test_counts_match(void **state)
 	free(j);
 	assert_true(hits == after.get_hits - before.get_hits);
 	assert_true(after.get_hits - before.get_hits > 0);
+}
+
+/* Server-wide commands (MB_OPF_ADMIN in the facts table) are not replayed: stats, verbosity,
+ * flush_all and unknown commands are counted as skipped, version is sent as recorded, and a
+ * flush_all is sent only with --allow-flush (the key stored before it is then gone). */
+static void test_server_wide_commands_skipped(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "serverwide", MB_KEYS_KEPT);
+	uint64_t t = 0;
+	prof_add_key(&p, t += MS, 0, MB_OP_SET, "sw:key", 10);
+	static const unsigned admin[] = {MB_OP_STATS, MB_OP_VERSION, MB_OP_VERBOSITY,
+					 MB_OP_FLUSH_ALL, MB_OP_OTHER};
+	for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++)
+		prof_add(&p, t += MS, 0, admin[i], MB_KEY_NONE, 0, 0, MB_STATUS_NONE, 0);
+	prof_add_key(&p, t += MS, 0, MB_OP_GET, "sw:key", 0);
+	prof_close(&p);
+	for (int allow = 0; allow <= 1; allow++) {
+		struct mcstat before = mc_stats(mc.port);
+		struct args a;
+		args_base(&a, p.path, mc.port);
+		if (allow)
+			args_add(&a, "--allow-flush");
+		replay_ok(&a);
+		struct mcstat after = mc_stats(mc.port);
+		/* set, version, get (and flush_all when allowed) */
+		assert_true(json_num("commands_sent") == 3 + allow);
+		assert_true(json_num("skipped_commands") == 4 - allow);
+		assert_true(json_num("total") == 0); /* errors.total */
+		assert_true(after.cmd_set - before.cmd_set == 1);
+		assert_true(after.get_hits - before.get_hits == (uint64_t)!allow);
+		assert_true(after.get_misses - before.get_misses == (uint64_t)allow);
+	}
 }
 
 /* Text, meta and binary connections in one profile: each is replayed in its own protocol
@@ -773,16 +818,67 @@ static void test_connections(void **state)
 	/* default: one connection per recorded connection */
 	struct mcstat before = mc_stats(mc.port);
 	struct args a;
-	args_base(&a, p.path, mc.port);
-	args_add(&a, "--rate");
-	args_add(&a, "4x");
-	args_add(&a, "--threads");
-	args_add(&a, "2");
+	args_with(&a, p.path, mc.port, "--rate", "4x", "--threads", "2", (char *)NULL);
 	assert_int_equal(run_replay_argv(a.v), 0);
 	struct mcstat after = mc_stats(mc.port);
 	uint64_t got = after.total_connections - before.total_connections;
 	assert_true(got == 6 + 3 || got == 6 + 4);
 	assert_true(after.cmd_set - before.cmd_set == 120);
+}
+
+/* The two ways a worker reads the profile send the same: decoded whole before the start (the
+ * default for profiles that fit, worker.c reader_preload) and block by block during the run
+ * (MEMBENCH_REPLAY_PRELOAD_BYTES=0, as for large profiles). 12 blocks of 256 records, two
+ * threads (each sends its lanes' share), multigets whose keys continue across records; then
+ * --loop over the preloaded records. */
+static void test_preloaded_and_streamed_agree(void **state)
+{
+	(void)state;
+	struct prof p;
+	prof_open(&p, "preload", MB_KEYS_ANON);
+	uint64_t cmds = 0, keys = 0;
+	for (int i = 0; i < 3000; i++) {
+		uint64_t t = (uint64_t)i * MS / 8;
+		uint32_t conn = (uint32_t)(i % 6);
+		if (i % 10 == 0) {
+			prof_add(&p, t, conn, MB_OP_SET, (uint64_t)(i % 500), 16, 40, MB_STATUS_STORED, 0);
+			cmds++, keys++;
+		} else if (i % 10 == 5) { /* a 2-key multiget */
+			prof_add(&p, t, conn, MB_OP_GET, (uint64_t)(i % 500), 16, 0, MB_STATUS_NONE, 0);
+			prof_add(&p, t, conn, MB_OP_GET, (uint64_t)(i % 499), 16, 0, MB_STATUS_NONE,
+				 MB_RF_BATCH_CONT);
+			cmds++, keys += 2;
+		} else {
+			prof_add(&p, t, conn, MB_OP_GET, (uint64_t)(i % 500), 16, 0, MB_STATUS_NONE, 0);
+			cmds++, keys++;
+		}
+	}
+	prof_close(&p);
+	for (int streamed = 0; streamed <= 1; streamed++) {
+		if (streamed)
+			setenv("MEMBENCH_REPLAY_PRELOAD_BYTES", "0", 1);
+		struct mcstat before = mc_stats(mc.port);
+		struct args a;
+		args_with(&a, p.path, mc.port, "--rate", "10x", "--threads", "2", (char *)NULL);
+		int rc = run_replay_argv(a.v);
+		unsetenv("MEMBENCH_REPLAY_PRELOAD_BYTES");
+		if (rc != 0)
+			dump_output();
+		assert_int_equal(rc, 0);
+		struct mcstat after = mc_stats(mc.port);
+		assert_true(json_num("commands_sent") == (double)cmds);
+		assert_true(json_num("requests_sent") == (double)keys);
+		assert_true(json_num("responses") == (double)cmds);
+		assert_true(json_num("total") == 0); /* errors.total */
+		assert_true(after.cmd_get - before.cmd_get + after.cmd_set - before.cmd_set == keys);
+	}
+	/* --loop over preloaded records: 375 ms per pass at 1x, so 1 s runs 2 passes and a part */
+	struct args a;
+	args_with(&a, p.path, mc.port, "--loop", "--duration", "1s", "--threads", "2", (char *)NULL);
+	replay_ok(&a);
+	double sent = json_num("requests_sent");
+	fprintf(stderr, "preload loop: %.0f requests in 1 s (%" PRIu64 " per pass)\n", sent, keys);
+	assert_true(sent >= 2.5 * (double)keys && sent <= 2.8 * (double)keys);
 }
 
 /* --loop --duration repeats a 0.2 s profile for 1 s: about 5 passes, time keeps advancing. */
@@ -1243,6 +1339,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_wide_commands_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numeric_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absolute_exptime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cas_uniques, setup, teardown),
@@ -1253,6 +1350,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preloaded_and_streamed_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_servers_ketama, setup, teardown),
 		cmocka_unit_test_teardown(test_server_killed_restarted, teardown),
