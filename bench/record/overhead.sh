@@ -23,6 +23,8 @@
 #   s4    the same with --sample 1/4;  s16: --sample 1/16
 #   rec2  the recorder binary $REC2 (e.g. a build of an older commit), default options: a
 #         before/after comparison in the same run (add it to VARIANTS)
+#   full  the recorder with --full-values (response value payloads copied too, as before
+#         issue 14's second round): what not copying them saves
 # Loads:
 #   sat   memcaslap -T 1 -c $CONC -w $WIN -t ${DUR}s (closed loop: as fast as memcached answers)
 #   half  membench replay at half of the first round's saturated rate without recorder (paced,
@@ -108,11 +110,12 @@ bg_start() {
       "$NULLP" "${nargs[@]}" >"$TMP/null.out" 2>"$TMP/bg.err" &
       BG_PID=$!
       for _ in $(seq 300); do grep -q attached "$TMP/null.out" 2>/dev/null && return; sleep 0.05; done ;;
-    rec|s4|s16|untr|rec2)
+    rec|s4|s16|untr|rec2|full)
       local args=(--port "$PORT") rec=$REC
       [ "$1" = rec2 ] && rec=$REC2
       [ "$1" = s4 ] && args+=(--sample 1/4)
       [ "$1" = s16 ] && args+=(--sample 1/16)
+      [ "$1" = full ] && args+=(--full-values)
       [ "$1" = untr ] && args=(--port "$OTHER_PORT")
       rm -f "$TMP/r.mbp"
       "$rec" ebpf:any "${args[@]}" -o "$TMP/r.mbp" 2>"$TMP/bg.err" &
@@ -131,7 +134,7 @@ bg_stop() {
   wait "$BG_PID" || { echo "$1 failed: $(cat "$TMP/bg.err")" >&2; exit 1; }
   BG_PID=
   case $1 in
-    rec|s4|s16|untr|rec2)
+    rec|s4|s16|untr|rec2|full)
       "$DUMP" "$TMP/r.mbp" >"$TMP/r.txt"
       RECORDS=$(awk '$1=="rec" && ($4=="get" || $4=="set") {n++} END {print n+0}' "$TMP/r.txt")
       DROPS=$(awk '$1=="stat" && $2=="ring_drops" {print $3}' "$TMP/r.txt")
