@@ -35,7 +35,9 @@
 # the fraction when sampling), ring drops and stream gaps.
 # Then (STATS=1) one more pass of each BPF variant under the saturating load with
 # kernel.bpf_stats_enabled=1: run count and mean ns per run of each program (bpf_stats adds two
-# clock reads per run, so these passes are not used for the CPU figures).
+# clock reads per run, so these passes are not used for the CPU figures), and their sum per
+# request, also less what the same programs spent in an idle interval of the same length
+# just before (the host's other syscalls: on a shared machine, builds).
 # Then (UNTRACED=1) the arrival probe and the syscall probes on traffic the recorder does not
 # trace: the same saturating load against memcached, with the recorder told to record another
 # port (`untr`): memcached's CPU per request against off and null.
@@ -238,20 +240,32 @@ if [ "$STATS" = 1 ]; then
     before=$(prog_ids)
     bg_start "$v"
     mine=$(prog_ids)
+    # the same programs with no load, for as long: what the rest of the host's syscalls and
+    # segments cost them (a shared machine's builds run through the same hooks)
+    bpftool prog show --json >"$TMP/idle0.json"
+    sleep "$DUR"
+    bpftool prog show --json >"$TMP/idle1.json"
     run_load sat
     bpftool prog show --json >"$TMP/progs.json"
     bg_stop "$v"
     echo "  $v ($RATE req/s, memcached $US us/req):"
-    python3 - "$TMP/progs.json" "$before" "$mine" "$OPS" <<'EOF'
+    python3 - "$TMP" "$before" "$mine" "$OPS" <<'EOF'
 import json, sys
-progs, before, mine, ops = json.load(open(sys.argv[1])), set(sys.argv[2].split()), set(sys.argv[3].split()), int(sys.argv[4])
-total = 0
-for p in progs:
-    if str(p["id"]) in before or str(p["id"]) not in mine or not p.get("run_cnt"):
+d, before, mine, ops = sys.argv[1], set(sys.argv[2].split()), set(sys.argv[3].split()), int(sys.argv[4])
+snap = [{p["id"]: p for p in json.load(open(d + f))} for f in ("/idle0.json", "/idle1.json", "/progs.json")]
+total = net = 0
+for i, p in snap[2].items():
+    if str(i) in before or str(i) not in mine or not p.get("run_cnt"):
         continue
-    total += p["run_time_ns"]
-    print("    %-16s %10d runs %7.0f ns/run %7.3f runs/req" % (p["name"], p["run_cnt"], p["run_time_ns"] / p["run_cnt"], p["run_cnt"] / ops))
-print("    all programs: %.0f ns per memcached request (both processes' syscalls)" % (total / ops))
+    f = lambda k, s: s.get(i, {}).get(k, 0)
+    load_t, load_n = p["run_time_ns"] - f("run_time_ns", snap[1]), p["run_cnt"] - f("run_cnt", snap[1])
+    idle_t, idle_n = f("run_time_ns", snap[1]) - f("run_time_ns", snap[0]), f("run_cnt", snap[1]) - f("run_cnt", snap[0])
+    if not load_n:
+        continue
+    total += load_t
+    net += load_t - idle_t
+    print("    %-16s %10d runs %7.0f ns/run %7.3f runs/req  (idle: %d runs)" % (p["name"], load_n, load_t / load_n, load_n / ops, idle_n))
+print("    all programs: %.0f ns per memcached request (every process's syscalls); %.0f ns without the idle interval's" % (total / ops, net / ops))
 EOF
   done
   sysctl -qw kernel.bpf_stats_enabled=0

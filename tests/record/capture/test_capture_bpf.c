@@ -441,7 +441,7 @@ static size_t records_of(uint64_t sock, uint64_t gen, int dir, const struct ev *
 }
 
 /* Value payloads of a server's replies are not copied (capture.h, "Values"): a value iovec
- * after its own VALUE/VA header becomes the record's hole, its last two bytes copied; the
+ * after its own VALUE/VA header (with or without a cas) becomes the record's hole, its last two bytes copied; the
  * iovecs of a send go out as one record. A header announcing another length, a short value and
  * the same bytes sent as requests are copied whole. */
 static void test_value_not_copied(void **state)
@@ -450,24 +450,28 @@ static void test_value_not_copied(void **state)
 	reset_events();
 	int c, s;
 	tcp_pair(&c, &s);
-	static char val[302], val2[202];
-	memset(val, 'v', 300);
-	memcpy(val + 300, "\r\n", 2);
-	memset(val2, 'w', 200);
-	memcpy(val2 + 200, "\r\n", 2);
-	static char stored[] = "STORED\r\n", end[] = "END\r\n", h1[] = "VALUE k 5 300\r\n",
-		    h2[] = "VA 200 f5 s200\r\n", h3[] = "VALUE k 5 299\r\n", h4[] = "VALUE k 5 40\r\n";
-	struct iovec hit[4] = {{stored, 8}, {h1, 15}, {val, 302}, {end, 5}};
-	struct iovec meta[2] = {{h2, 16}, {val2, 202}};
-	struct iovec wrong[3] = {{h3, 15}, {val, 302}, {end, 5}};
-	struct iovec small[3] = {{h4, 14}, {val + 260, 42}, {end, 5}};
+	static char val[3002], val2[2502];
+	memset(val, 'v', 3000);
+	memcpy(val + 3000, "\r\n", 2);
+	memset(val2, 'w', 2500);
+	memcpy(val2 + 2500, "\r\n", 2);
+	static char stored[] = "STORED\r\n", end[] = "END\r\n", h1[] = "VALUE k 5 3000\r\n",
+		    h2[] = "VA 2500 f5\r\n", h3[] = "VALUE k 5 2999\r\n", h4[] = "VALUE k 5 2000\r\n",
+		    h5[] = "VALUE k 5 3000 4242\r\n";
+	struct iovec hit[4] = {{stored, 8}, {h1, 16}, {val, 3002}, {end, 5}};
+	struct iovec meta[2] = {{h2, 12}, {val2, 2502}};
+	struct iovec wrong[3] = {{h3, 16}, {val, 3002}, {end, 5}};
+	struct iovec small[3] = {{h4, 16}, {val + 1000, 2002}, {end, 5}};
+	struct iovec cas[3] = {{h5, 21}, {val, 3002}, {end, 5}};
 	struct msghdr m1 = {.msg_iov = hit, .msg_iovlen = 4}, m2 = {.msg_iov = meta, .msg_iovlen = 2},
-		      m3 = {.msg_iov = wrong, .msg_iovlen = 3}, m4 = {.msg_iov = small, .msg_iovlen = 3};
-	size_t l1 = 8 + 15 + 302 + 5, l2 = 16 + 202, l3 = 15 + 302 + 5, l4 = 14 + 42 + 5;
-	char in[1024];
-	struct msghdr *ms[4] = {&m1, &m2, &m3, &m4};
-	size_t ls[4] = {l1, l2, l3, l4};
-	for (int i = 0; i < 4; i++) {
+		      m3 = {.msg_iov = wrong, .msg_iovlen = 3}, m4 = {.msg_iov = small, .msg_iovlen = 3},
+		      m5 = {.msg_iov = cas, .msg_iovlen = 3};
+	size_t l1 = 8 + 16 + 3002 + 5, l2 = 12 + 2502, l3 = 16 + 3002 + 5, l4 = 16 + 2002 + 5,
+	       l5 = 21 + 3002 + 5;
+	static char in[8192];
+	struct msghdr *ms[5] = {&m1, &m2, &m3, &m4, &m5};
+	size_t ls[5] = {l1, l2, l3, l4, l5};
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(sendmsg(s, ms[i], 0), (ssize_t)ls[i]);
 		read_all(c, in, ls[i]);
 	}
@@ -477,26 +481,29 @@ static void test_value_not_copied(void **state)
 	uint64_t sgen, cgen;
 	uint64_t ssock = sock_of(MB_CAP_ROLE_SERVER, &sgen), csock = sock_of(MB_CAP_ROLE_CLIENT, &cgen);
 	const struct ev *r[8];
-	assert_int_equal(records_of(ssock, sgen, MB_CAP_DIR_RESPONSE, r, 8), 4);
+	assert_int_equal(records_of(ssock, sgen, MB_CAP_DIR_RESPONSE, r, 8), 5);
 	const struct mb_cap_data *d = &r[0]->u.data;
 	assert_int_equal(d->offset, 0);
 	assert_int_equal(d->seg_len, l1);
-	assert_int_equal(d->hole_at, 23);
-	assert_int_equal(d->hole_len, 300);
-	assert_int_equal(d->cap_len, l1 - 300);
-	assert_memory_equal(r[0]->payload, "STORED\r\nVALUE k 5 300\r\n\r\nEND\r\n", l1 - 300);
+	assert_int_equal(d->hole_at, 24);
+	assert_int_equal(d->hole_len, 3000);
+	assert_int_equal(d->cap_len, l1 - 3000);
+	assert_memory_equal(r[0]->payload, "STORED\r\nVALUE k 5 3000\r\n\r\nEND\r\n", l1 - 3000);
 	d = &r[1]->u.data;
 	assert_int_equal(d->offset, l1);
-	assert_int_equal(d->hole_at, 16);
-	assert_int_equal(d->hole_len, 200);
-	assert_memory_equal(r[1]->payload, "VA 200 f5 s200\r\n\r\n", 18);
-	for (int i = 2; i < 4; i++) { /* 299 announced, 302 sent; a value under 128 bytes */
+	assert_int_equal(d->hole_at, 12);
+	assert_int_equal(d->hole_len, 2500);
+	assert_memory_equal(r[1]->payload, "VA 2500 f5\r\n\r\n", 14);
+	for (int i = 2; i < 4; i++) { /* 2999 announced, 3002 sent; a value under 2046 bytes */
 		d = &r[i]->u.data;
 		assert_int_equal(d->hole_len, 0);
 		assert_int_equal(d->cap_len, ls[i]);
 		assert_int_equal(d->offset, i == 2 ? l1 + l2 : l1 + l2 + l3);
 	}
-	assert_memory_equal(r[2]->payload + 15, val, 302);
+	assert_memory_equal(r[2]->payload + 16, val, 3002);
+	d = &r[4]->u.data; /* gets: a cas after the length */
+	assert_int_equal(d->hole_at, 21);
+	assert_int_equal(d->hole_len, 3000);
 	assert_int_equal(records_of(csock, cgen, MB_CAP_DIR_REQUEST, r, 8), 1);
 	assert_int_equal(r[0]->u.data.hole_len, 0);
 	assert_int_equal(r[0]->u.data.cap_len, l1);
