@@ -76,6 +76,7 @@ const volatile __u32 tail_bytes = 4096;     /* tail bytes copied of a longer seg
 const volatile __u64 port_bits[1024] = {};  /* bit p set: TCP port p is memcached's */
 const volatile __u64 sample_below = 0;    /* sampling: a connection is traced when its
 					     * hash (mb_cap_conn_hash) is below this; 0 = all */
+const volatile __u8 full_values = 0;       /* copy value payloads of responses too */
 const volatile __u64 wakeup_bytes = 0;      /* wake the reader only past this much unread
 					     * data (it polls on a timer); 0 = every record */
 
@@ -617,8 +618,16 @@ struct walk {
 	__u32 seg_len;  /* current segment: length */
 	__u64 arr_ts;   /* arrival slot for the first record (0: none), see conn_state */
 	__u32 arr_len;
+	__u32 g_len;    /* bytes gathered for the next record (gather_add) */
+	__u64 g_off;    /* stream offset where that record starts */
+	__u32 hole_at;  /* its value hole (see capture.h "Values"): after hole_at gathered bytes, */
+	__u32 hole_len; /* hole_len bytes not copied */
+	__u32 hdr_at;   /* the iovec before was a value header, gathered at hdr_at, */
+	__u32 hdr_len;  /* hdr_len bytes long, */
+	__u32 hdr_kind; /* of this kind (value_hdr_kind; 0: it was not) */
 	__u8 dir;
-	__u8 pad[3];
+	__u8 skip_values; /* a server's send: value payloads are not copied */
+	__u8 pad[2];
 };
 
 #define PIECE_TIER(SZ)                                                                         \
@@ -664,10 +673,10 @@ fill:
 	e->seg_len = w->seg_len;
 	e->seg_off = seg_off;
 	e->dir = w->dir;
-	e->pad[0] = e->pad[1] = 0;
+	e->hole_at = 0;
 	e->arrive_ts = w->arr_ts; /* the syscall's first record carries its arrival slot */
 	e->arrive_len = w->arr_len;
-	e->pad2 = 0;
+	e->hole_len = 0;
 	w->arr_ts = 0;
 	w->arr_len = 0;
 	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + e->cap_len));
@@ -695,68 +704,222 @@ static __noinline int emit_segment(struct walk *w, __u64 base, __u32 len)
 	return 0;
 }
 
-/* A small send or receive with few iovecs (memcached's reply to a get: "VALUE ...", the value,
- * "END" in three iovecs) goes out as one record, gathered in the ring, instead of one record
- * per iovec: one reservation and one submission instead of three. Only when every byte fits
- * the head cap (so the bytes copied are exactly those the per-iovec walk would copy). */
-#define MERGE_MAX 256 /* bytes; a power of two (the offsets below are bounded by masking) */
-#define MERGE_IOV 8
+/* Gathering: the iovecs of one send or receive whose bytes are copied whole (each within the
+ * head cap) are gathered in a per-CPU buffer and leave as one ring record, a segment of their
+ * total length, instead of one record per iovec (memcached's reply to a get is three iovecs:
+ * "VALUE ...", the value, "END"). Each ring record costs a reservation under the ring's lock and
+ * a commit whose atomic exchange waits for every store into the ring before it (the copy into
+ * ring memory that another CPU reads: cache misses), so one record per send instead of three
+ * is most of the difference (bench/record/RESULTS.md, "records per request"). Only whole
+ * iovecs are gathered, so the bytes copied are exactly those the per-iovec pieces would carry.
+ * The buffer is used by the exit program alone, which the kernel never runs nested on one CPU
+ * (tracepoint programs do not recurse: bpf_prog_active). */
+#define GATHER_MAX 8192 /* bytes; a power of two (offsets are bounded by masking) */
+/* Messages with more iovecs keep one record per iovec, as before gathering (a 600-key multiget
+ * is 1022 of them; tests/record/capture pins that layout). */
+#define GATHER_IOV 64
 
-/* @return 0 when the syscall's bytes went out as one record (or their loss was counted), 1 when
- * the caller must walk the iovecs one by one. Global (not static) on purpose: the verifier
- * checks a global function once, on its own, and sees only "some int" come back; a static one
- * is re-walked at its call site with each of its exits' exact values, and together with the
- * iovec walk after it that exceeded the verifier's limit on pending branches. */
-__noinline int emit_merged(struct walk *w)
+struct gather_buf {
+	struct mb_cap_data e;
+	__u8 data[2 * GATHER_MAX]; /* twice: the verifier bounds offset and length separately */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gather_buf);
+} gather SEC(".maps");
+
+/* Sends what the walk has gathered as one record. Global (not static) so that the verifier
+ * checks it once, on its own, and not at every call site of the walk. */
+__noinline int gather_flush(struct walk *w)
 {
 	if (!w)
-		return 1;
-	__u64 total = w->left;
-	if (w->msgs || !total || total > MERGE_MAX || total > max_bytes || w->iov_n > MERGE_IOV)
-		return 1;
-	struct mb_cap_data *e = bpf_ringbuf_reserve(&events, sizeof(*e) + 2 * MERGE_MAX, 0);
-	if (!e) {
-		count(MB_CAPC_RING_DROPS, 1);
-		count(MB_CAPC_DROP_BYTES, total);
 		return 0;
-	}
-	__u8 *data = (__u8 *)(e + 1);
-	__u64 pos = 0;
-	for (int i = 0; i < MERGE_IOV; i++) {
-		if (i >= w->iov_n || pos >= total)
-			break;
-		struct iovec iov;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->iov + i * sizeof(iov))))
-			goto walk;
-		__u64 len = iov.iov_len < total - pos ? iov.iov_len : total - pos;
-		mb_barrier_var(len);
-		if (len > MERGE_MAX)
-			len = MERGE_MAX;
-		if (!len)
-			continue;
-		__u64 at = pos & (MERGE_MAX - 1); /* pos < total <= MERGE_MAX */
-		if (bpf_probe_read_user(data + at, len, iov.iov_base))
-			goto walk;
-		pos += len;
-	}
-	if (pos != total)
-		goto walk; /* the iovecs changed under the syscall: let the walk report the gap */
+	__u64 n = w->g_len;
+	__u32 hole_at = w->hole_at, hole_len = w->hole_len;
+	if (!n && !hole_len)
+		return 0;
+	w->g_len = 0;
+	w->hole_at = w->hole_len = 0;
+	__u32 zero = 0;
+	struct gather_buf *g = bpf_map_lookup_elem(&gather, &zero);
+	if (!g || n > GATHER_MAX)
+		return 0;
+	struct mb_cap_data *e = &g->e;
 	fill_hdr(&e->hdr, MB_CAP_DATA, w->ts, w->sock, w->gen);
-	e->offset = w->off;
-	e->seg_len = total;
+	e->offset = w->g_off;
+	e->seg_len = n + hole_len;
 	e->seg_off = 0;
-	e->cap_len = total;
+	e->cap_len = n;
 	e->dir = w->dir;
 	e->flags = 0;
-	e->pad[0] = e->pad[1] = 0;
-	e->arrive_ts = w->arr_ts;
+	e->hole_at = hole_at;
+	e->arrive_ts = w->arr_ts; /* the syscall's first record carries its arrival slot */
 	e->arrive_len = w->arr_len;
-	e->pad2 = 0;
-	bpf_ringbuf_submit(e, wake_flags(sizeof(*e) + 2 * MERGE_MAX));
+	e->hole_len = hole_len;
+	w->arr_ts = 0;
+	w->arr_len = 0;
+	__u64 size = sizeof(*e) + n;
+	__u64 flags = 0;
+	if (wakeup_bytes) {
+		__u64 pos = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+		flags = ((pos + size) ^ pos) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	if (bpf_ringbuf_output(&events, g, size, flags)) {
+		count(MB_CAPC_RING_DROPS, 1);
+		count(MB_CAPC_DROP_BYTES, n);
+	}
 	return 0;
-walk:
-	bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+}
+
+/* Adds a whole segment (len <= GATHER_MAX, within the head cap) at stream offset w->off to the
+ * gathered bytes, sending those first when it does not fit. @return false when its memory
+ * could not be read (nothing added). */
+static __always_inline bool gather_add(struct walk *w, __u64 base, __u64 len)
+{
+	if (w->g_len + len > GATHER_MAX)
+		gather_flush(w);
+	__u32 zero = 0;
+	struct gather_buf *g = bpf_map_lookup_elem(&gather, &zero);
+	if (!g)
+		return false;
+	__u64 at = w->g_len & (GATHER_MAX - 1); /* g_len < GATHER_MAX here */
+	mb_barrier_var(len);
+	if (len > GATHER_MAX)
+		return false;
+	if (bpf_probe_read_user(g->data + at, len, (const void *)base))
+		return false;
+	if (!w->g_len && !w->hole_len)
+		w->g_off = w->off;
+	w->g_len += len;
+	return true;
+}
+
+#define VALUE_HDR_MAX 256  /* longest value header line looked at (keys are <= 250 bytes) */
+/* Shorter values are copied: a hole costs a header check and a 2-byte copy of its own, which
+ * a short copy costs no more than (measured, BPF time per request on memcached's CPU, 3
+ * alternations each: 1 KiB values +10% with holes, 2 KiB -12%, 8 KiB -40%). */
+#define VALUE_SKIP_MIN 2048
+
+/* Whether the len bytes gathered at `at` are one value header line (the checks of a fixed
+ * prefix and the line end: "VALUE " or "VA " ... "\r\n"). @return 1 (VALUE), 2 (VA) or 0. */
+static __always_inline __u32 value_hdr_kind(struct walk *w, __u64 at, __u64 len)
+{
+	__u32 zero = 0;
+	struct gather_buf *g = bpf_map_lookup_elem(&gather, &zero);
+	if (!g || len < 6 || len > VALUE_HDR_MAX || at >= GATHER_MAX)
+		return 0;
+	const __u8 *d = g->data;
+	__u32 m = 2 * GATHER_MAX - 1;
+	if (d[at & m] != 'V' || d[(at + 1) & m] != 'A' || d[(at + len - 2) & m] != '\r' ||
+	    d[(at + len - 1) & m] != '\n')
+		return 0;
+	if (d[(at + 2) & m] == ' ')
+		return 2;
+	if (d[(at + 2) & m] == 'L' && d[(at + 3) & m] == 'U' && d[(at + 4) & m] == 'E' &&
+	    d[(at + 5) & m] == ' ')
+		return 1;
+	return 0;
+}
+
+/* Whether the value header gathered at w->hdr_at (w->hdr_len bytes)
+ * announces n = vlen bytes (kind: value_hdr_kind's): "VA <n>[ ...]\r\n", or "VALUE ... <n>\r\n" or "VALUE ... <n> <cas>\r\n"
+ * (the token before the line end, or before the last one). Compares the digits of vlen where
+ * they must be, from the line's ends (a few bytes: never the key). Global: checked once. */
+__noinline int value_hdr_says(struct walk *w, __u64 vlen, __u32 kind)
+{
+	if (!w || vlen > (1u << 30))
+		return 0;
+	__u32 zero = 0;
+	struct gather_buf *g = bpf_map_lookup_elem(&gather, &zero);
+	if (!g)
+		return 0;
+	const __u8 *d = g->data;
+	__u32 m = 2 * GATHER_MAX - 1;
+	__u64 at = w->hdr_at, len = w->hdr_len;
+	if (at >= GATHER_MAX || len > VALUE_HDR_MAX || len < 6)
+		return 0;
+	__u8 dig[16];
+	int nd = 0;
+	__u64 v = vlen;
+	for (int i = 0; i < 10; i++) { /* least significant first */
+		dig[i] = '0' + v % 10;
+		v /= 10;
+		nd = i + 1;
+		if (!v)
+			break;
+	}
+	__u64 end = at + len - 2; /* the "\r" */
+	__u64 pos;                /* where the digits must start */
+	if (kind == 2) {
+		pos = at + 3;
+		__u8 after = d[(pos + nd) & m];
+		if (after != ' ' && after != '\r')
+			return 0;
+	} else {
+		/* the last token, or the one before it (a cas after n, gets) */
+		__u64 q = end;
+		int tries = 0;
+		for (; tries < 2; tries++) {
+			pos = q - nd;
+			if (q >= at + 6 + (__u64)nd + 2 && d[(pos - 1) & m] == ' ') {
+				bool same = true;
+				for (int i = 0; i < 10; i++) {
+					if (i >= nd)
+						break;
+					if (d[(pos + i) & m] != dig[(nd - 1 - i) & 15])
+						same = false;
+				}
+				if (same)
+					return 1;
+			}
+			/* step back over the last token (a cas: up to 20 digits) */
+			int k = 0;
+			for (; k < 21; k++) {
+				__u8 c = d[(q - 1 - k) & m];
+				if (c < '0' || c > '9')
+					break;
+			}
+			if (k == 0 || k > 20 || d[(q - 1 - k) & m] != ' ')
+				return 0;
+			q = q - 1 - k;
+		}
+		return 0;
+	}
+	for (int i = 0; i < 10; i++) {
+		if (i >= nd)
+			break;
+		if (d[(pos + i) & m] != dig[(nd - 1 - i) & 15])
+			return 0;
+	}
 	return 1;
+}
+
+/* A value payload (len bytes at base, exactly the length the header before it announced) in a
+ * server's send: the last two bytes are gathered, the rest becomes the record's hole. A record
+ * has one hole: one gathered before is sent first. @return false when nothing was done (the
+ * caller copies the iovec as usual). */
+static __always_inline bool value_hole(struct walk *w, __u64 base, __u64 len, __u32 kind)
+{
+	if (len < VALUE_SKIP_MIN || !value_hdr_says(w, len - 2, kind))
+		return false;
+	if (w->hole_len || w->g_len + 2 > GATHER_MAX)
+		gather_flush(w);
+	if (!w->g_len)
+		w->g_off = w->off;
+	__u32 at = w->g_len, hole = len - 2;
+	w->hole_at = at;
+	w->hole_len = hole;
+	w->off += hole; /* gather_add copies the last two bytes from the stream offset after it */
+	bool ok = gather_add(w, base + hole, 2);
+	w->off -= hole;
+	if (!ok) {
+		w->hole_at = w->hole_len = 0;
+		return false;
+	}
+	return true;
 }
 
 /* Moves the walk past n bytes. */
@@ -777,8 +940,10 @@ static int walk_cb(__u32 i, void *ctx)
 		return 1;
 	if (!w->msg_left || w->iov_i >= w->iov_n) {
 		/* Bytes of the message no iovec accounted for (a changed iovec): a gap. */
-		if (w->msg_left)
+		if (w->msg_left) {
+			gather_flush(w);
 			walk_advance(w, w->msg_left);
+		}
 		if (!w->msgs || w->msg_i >= w->nmsg)
 			return 1;
 		struct mmsghdr m;
@@ -799,22 +964,37 @@ static int walk_cb(__u32 i, void *ctx)
 	__u64 len = iov.iov_len < w->msg_left ? iov.iov_len : w->msg_left;
 	if (len > 0xffffffffULL)
 		len = 0xffffffffULL; /* a segment over 4 GiB: the rest is a gap */
-	if (len)
+	__u32 hdr_kind = w->hdr_kind;
+	w->hdr_kind = 0;
+	if (!len) {
+	} else if (hdr_kind && value_hole(w, (__u64)iov.iov_base, len, hdr_kind)) {
+	} else if (len <= max_bytes && len <= GATHER_MAX && w->iov_n <= GATHER_IOV &&
+		   gather_add(w, (__u64)iov.iov_base, len)) {
+		if (w->skip_values && len <= VALUE_HDR_MAX) {
+			w->hdr_at = w->g_len - len;
+			w->hdr_len = len;
+			w->hdr_kind = value_hdr_kind(w, w->hdr_at, len);
+		}
+	} else {
+		/* Longer than the head cap (head and tail pieces), or unreadable (a piece that
+		 * says so): on its own, after what was gathered before it. */
+		gather_flush(w);
 		emit_segment(w, (__u64)iov.iov_base, len);
+	}
 	walk_advance(w, len);
 	return 0;
 }
 
-/* Walks every iovec of every message, one bpf_loop step each (each message takes one more).
- * Global, so the verifier checks the walk once, with nothing known of w, rather than once per
- * path of its caller (which, with emit_merged's paths, exceeded its limit on pending
- * branches). */
+/* Walks every iovec of every message, one bpf_loop step each (each message takes one more),
+ * then sends what is left gathered. Global, so the verifier checks the walk once, with nothing
+ * known of w, rather than once per path of its caller. */
 __noinline int walk_iovecs(struct walk *w)
 {
 	if (!w)
 		return 0;
 	struct walk local = *w; /* bpf_loop's context must be on this function's stack */
 	bpf_loop(MB_CAP_MAX_MMSG * (MB_CAP_MAX_IOV + 1), walk_cb, &local, 0);
+	gather_flush(&local);
 	return 0;
 }
 
@@ -893,6 +1073,7 @@ static __always_inline int emit_data(struct conn_state *cs, const struct infligh
 		.sock = in->sock,
 		.gen = in->gen,
 		.dir = in->dir,
+		.skip_values = in->send && in->dir == MB_CAP_DIR_RESPONSE && !full_values,
 	};
 	if (in->shape == SHAPE_MMSG) {
 		/* ret is the number of messages; their bytes are consecutive in the stream. */
@@ -938,8 +1119,6 @@ static __always_inline int emit_data(struct conn_state *cs, const struct infligh
 	}
 	if (w.iov_n > MB_CAP_MAX_IOV)
 		w.iov_n = MB_CAP_MAX_IOV;
-	if (!emit_merged(&w))
-		return 0;
 	walk_iovecs(&w);
 	return 0;
 }

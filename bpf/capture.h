@@ -9,12 +9,18 @@
  * Every ring-buffer record starts with struct mb_cap_hdr; hdr.kind says which record follows:
  *
  *   MB_CAP_DATA   struct mb_cap_data, then cap_len bytes of payload. One record per captured
- *                 piece of one syscall segment (a buffer, or one iovec); the iovecs of a small
- *                 send or receive (at most 8 of them, 256 bytes in all, within the head cap)
- *                 are gathered into one record, a segment of their total length. A segment longer than
+ *                 piece of one syscall segment (a buffer, or one iovec); the iovecs of one
+ *                 send or receive that are copied whole (each within the head cap) are gathered
+ *                 into one record (up to 8 KiB), a segment of their total length. A segment longer than
  *                 the per-segment cap is sent as two pieces, its head (max_bytes) and its tail
  *                 (tail_bytes); the middle is not copied. Each piece carries the stream offset of its first byte,
  *                 so user space knows exactly which bytes it has and which are missing.
+ *                 Values: in a server's send, an iovec that follows an iovec holding a whole
+ *                 value header line ("VALUE <key> <flags> <n>..." or "VA <n> ...", as memcached
+ *                 sends every hit) and is exactly the n + 2 bytes the header announces (2048
+ *                 or more) is value payload: its bytes but the last two are not copied (hole_at,
+ *                 hole_len), since the codec skips a value's bytes anyway and the profile keeps
+ *                 only its length (--full-values copies them).
  *   MB_CAP_OPEN   struct mb_cap_conn: a connection seen for the first time (accept/connect while
  *                 recording, or the first traffic of a connection that was already open).
  *   MB_CAP_CLOSE  struct mb_cap_conn: close() of a traced connection.
@@ -123,13 +129,16 @@ struct mb_cap_data {
 	__u32 cap_len;   /* payload bytes that follow this struct */
 	__u8 dir;        /* MB_CAP_DIR_REQUEST or MB_CAP_DIR_RESPONSE */
 	__u8 flags;      /* MB_CAPF_* */
-	__u8 pad[2];
+	__u16 hole_at;   /* with hole_len: payload bytes [0, hole_at) are stream bytes from offset */
 	/* Server ends' receives: when the read's first bytes arrived at an empty socket, their
 	 * arrival (what an MB_CAP_ARRIVE record would have said, saved a ring record): request
 	 * bytes [offset, offset + arrive_len) reached the socket at arrive_ts. 0: none. */
 	__u64 arrive_ts;
 	__u32 arrive_len;
-	__u32 pad2;
+	/* A value payload not copied (server responses, see "Values" above): hole_len stream bytes
+	 * follow the first hole_at payload bytes, then the rest of the payload. 0: none. The
+	 * record's segment (seg_len) counts the hole; cap_len does not. */
+	__u32 hole_len;
 	/* __u8 data[cap_len] follows */
 };
 

@@ -23,6 +23,8 @@
 #   s4    the same with --sample 1/4;  s16: --sample 1/16
 #   rec2  the recorder binary $REC2 (e.g. a build of an older commit), default options: a
 #         before/after comparison in the same run (add it to VARIANTS)
+#   full  the recorder with --full-values (response value payloads copied too, as before
+#         issue 14's second round): what not copying them saves
 # Loads:
 #   sat   memcaslap -T 1 -c $CONC -w $WIN -t ${DUR}s (closed loop: as fast as memcached answers)
 #   half  membench replay at half of the first round's saturated rate without recorder (paced,
@@ -33,7 +35,9 @@
 # the fraction when sampling), ring drops and stream gaps.
 # Then (STATS=1) one more pass of each BPF variant under the saturating load with
 # kernel.bpf_stats_enabled=1: run count and mean ns per run of each program (bpf_stats adds two
-# clock reads per run, so these passes are not used for the CPU figures).
+# clock reads per run, so these passes are not used for the CPU figures), and their sum per
+# request, also less what the same programs spent in an idle interval of the same length
+# just before (the host's other syscalls: on a shared machine, builds).
 # Then (UNTRACED=1) the arrival probe and the syscall probes on traffic the recorder does not
 # trace: the same saturating load against memcached, with the recorder told to record another
 # port (`untr`): memcached's CPU per request against off and null.
@@ -108,11 +112,12 @@ bg_start() {
       "$NULLP" "${nargs[@]}" >"$TMP/null.out" 2>"$TMP/bg.err" &
       BG_PID=$!
       for _ in $(seq 300); do grep -q attached "$TMP/null.out" 2>/dev/null && return; sleep 0.05; done ;;
-    rec|s4|s16|untr|rec2)
+    rec|s4|s16|untr|rec2|full)
       local args=(--port "$PORT") rec=$REC
       [ "$1" = rec2 ] && rec=$REC2
       [ "$1" = s4 ] && args+=(--sample 1/4)
       [ "$1" = s16 ] && args+=(--sample 1/16)
+      [ "$1" = full ] && args+=(--full-values)
       [ "$1" = untr ] && args=(--port "$OTHER_PORT")
       rm -f "$TMP/r.mbp"
       "$rec" ebpf:any "${args[@]}" -o "$TMP/r.mbp" 2>"$TMP/bg.err" &
@@ -131,7 +136,7 @@ bg_stop() {
   wait "$BG_PID" || { echo "$1 failed: $(cat "$TMP/bg.err")" >&2; exit 1; }
   BG_PID=
   case $1 in
-    rec|s4|s16|untr|rec2)
+    rec|s4|s16|untr|rec2|full)
       "$DUMP" "$TMP/r.mbp" >"$TMP/r.txt"
       RECORDS=$(awk '$1=="rec" && ($4=="get" || $4=="set") {n++} END {print n+0}' "$TMP/r.txt")
       DROPS=$(awk '$1=="stat" && $2=="ring_drops" {print $3}' "$TMP/r.txt")
@@ -235,20 +240,32 @@ if [ "$STATS" = 1 ]; then
     before=$(prog_ids)
     bg_start "$v"
     mine=$(prog_ids)
+    # the same programs with no load, for as long: what the rest of the host's syscalls and
+    # segments cost them (a shared machine's builds run through the same hooks)
+    bpftool prog show --json >"$TMP/idle0.json"
+    sleep "$DUR"
+    bpftool prog show --json >"$TMP/idle1.json"
     run_load sat
     bpftool prog show --json >"$TMP/progs.json"
     bg_stop "$v"
     echo "  $v ($RATE req/s, memcached $US us/req):"
-    python3 - "$TMP/progs.json" "$before" "$mine" "$OPS" <<'EOF'
+    python3 - "$TMP" "$before" "$mine" "$OPS" <<'EOF'
 import json, sys
-progs, before, mine, ops = json.load(open(sys.argv[1])), set(sys.argv[2].split()), set(sys.argv[3].split()), int(sys.argv[4])
-total = 0
-for p in progs:
-    if str(p["id"]) in before or str(p["id"]) not in mine or not p.get("run_cnt"):
+d, before, mine, ops = sys.argv[1], set(sys.argv[2].split()), set(sys.argv[3].split()), int(sys.argv[4])
+snap = [{p["id"]: p for p in json.load(open(d + f))} for f in ("/idle0.json", "/idle1.json", "/progs.json")]
+total = net = 0
+for i, p in snap[2].items():
+    if str(i) in before or str(i) not in mine or not p.get("run_cnt"):
         continue
-    total += p["run_time_ns"]
-    print("    %-16s %10d runs %7.0f ns/run %7.3f runs/req" % (p["name"], p["run_cnt"], p["run_time_ns"] / p["run_cnt"], p["run_cnt"] / ops))
-print("    all programs: %.0f ns per memcached request (both processes' syscalls)" % (total / ops))
+    f = lambda k, s: s.get(i, {}).get(k, 0)
+    load_t, load_n = p["run_time_ns"] - f("run_time_ns", snap[1]), p["run_cnt"] - f("run_cnt", snap[1])
+    idle_t, idle_n = f("run_time_ns", snap[1]) - f("run_time_ns", snap[0]), f("run_cnt", snap[1]) - f("run_cnt", snap[0])
+    if not load_n:
+        continue
+    total += load_t
+    net += load_t - idle_t
+    print("    %-16s %10d runs %7.0f ns/run %7.3f runs/req  (idle: %d runs)" % (p["name"], load_n, load_t / load_n, load_n / ops, idle_n))
+print("    all programs: %.0f ns per memcached request (every process's syscalls); %.0f ns without the idle interval's" % (total / ops, net / ops))
 EOF
   done
   sysctl -qw kernel.bpf_stats_enabled=0

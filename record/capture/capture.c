@@ -33,6 +33,7 @@ int capture_prog_load(struct capture_prog *cap, const struct capture_prog_config
 	skel->rodata->max_bytes = cfg->max_bytes;
 	skel->rodata->tail_bytes = cfg->tail_bytes;
 	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
+	skel->rodata->full_values = cfg->full_values;
 	skel->rodata->sample_below = cfg->sample_below;
 	memcpy((void *)skel->rodata->port_bits, cfg->ports, sizeof(cfg->ports));
 	if (cfg->comm[0]) {

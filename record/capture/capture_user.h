@@ -27,6 +27,7 @@ struct capture_prog_config {
 	uint64_t wakeup_bytes; /* wake the reader past this much unread data, 0 = every record
 				* (then it must also read on a timer: ring_buffer__consume) */
 	bool arrivals;         /* stamp request segments on arrival (tcp_probe, MB_CAP_ARRIVE) */
+	bool full_values;      /* copy the value payloads of server responses too (capture.h) */
 	uint64_t sample_below; /* trace a connection when mb_cap_conn_hash() < this; 0 = all
 				* (capture_sample_below) */
 };

@@ -28,6 +28,7 @@
 #include <linux/types.h>
 
 #include "capture/capture_user.h"
+#include "capture/ring.h"
 #include "capture/stream.h"
 #include "capture/sys.h"
 #include "capture/top.h"
@@ -64,6 +65,7 @@ struct options {
 	uint32_t ring_size;
 	uint64_t window_ns;
 	bool read_stamps;     /* --stamp read: server ends stamp requests when read */
+	bool full_values;     /* --full-values: copy response value payloads too */
 	double sample;        /* --sample: fraction of connections traced, (0, 1] */
 	unsigned top;         /* --top: rows per list of live hot keys, 0 = off */
 	uint64_t refresh_ns;  /* --refresh: between --top refreshes */
@@ -112,6 +114,10 @@ static void usage(FILE *f)
 		"                     at most 64k); longer ones also get their last --tail-bytes\n"
 		"                     copied; the middle (a large value) is skipped and accounted for\n"
 		"      --tail-bytes N (default 4k, 0..64k)\n"
+		"      --full-values  also copy the value payloads of server responses (by default\n"
+		"                     a value of 2 KiB or more that follows its own VALUE/VA header\n"
+		"                     is not copied: the profile keeps only its length, and the\n"
+		"                     copy costs the server CPU time)\n"
 		"      --ring-size N  kernel ring buffer (default 64M; rounded up to a power of two)\n"
 		"      --window D     reorder window for request-time order (default 1s)\n"
 		"      --stamp WHEN   arrival|read: when a request received by a server end is\n"
@@ -245,6 +251,7 @@ enum {
 	OPT_REFRESH,
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
+	OPT_FULL_VALUES,
 };
 
 static const struct option long_opts[] = {
@@ -265,6 +272,7 @@ static const struct option long_opts[] = {
 	{"refresh", required_argument, NULL, OPT_REFRESH},
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
+	{"full-values", no_argument, NULL, OPT_FULL_VALUES},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -366,6 +374,9 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 				return MB_E_USAGE;
 			}
 			o->read_stamps = optarg[0] == 'r';
+			break;
+		case OPT_FULL_VALUES:
+			o->full_values = true;
 			break;
 		case OPT_SAMPLE:
 			if (mb_parse_fraction(optarg, &o->sample)) {
@@ -476,6 +487,7 @@ static int capture_load(struct capture_prog *cap, const struct options *o)
 		.ring_size = o->ring_size,
 		.wakeup_bytes = o->ring_size / 8,
 		.arrivals = !o->read_stamps,
+		.full_values = o->full_values,
 		.sample_below = capture_sample_below(o->sample),
 	};
 	memcpy(cfg.ports, o->ports, sizeof(cfg.ports));
@@ -654,7 +666,7 @@ static int top_tick(struct run *r, struct capture_prog *cap, uint64_t now, bool 
 }
 
 /* Polls until a stop condition. @return 0 or a negative error. */
-static int capture_loop(struct run *r, struct capture_prog *cap, struct ring_buffer *rb,
+static int capture_loop(struct run *r, struct capture_prog *cap, struct capture_ring *rb,
 			uint64_t start_ns)
 {
 	const struct options *o = r->o;
@@ -665,9 +677,9 @@ static int capture_loop(struct run *r, struct capture_prog *cap, struct ring_buf
 	while (!stop_signal) {
 		/* Woken when the ring is 1/8 full; otherwise read every POLL_MS. */
 		uint64_t polled = mb_mono_ns();
-		int n = ring_buffer__poll(rb, POLL_MS), m = 0;
-		if (n >= 0)
-			m = ring_buffer__consume(rb);
+		int n = capture_ring_poll(rb, POLL_MS), m = 0;
+		if (n >= 0 && r->top) /* --top: tell an idle ring from a wakeup that came late */
+			m = capture_ring_consume(rb);
 		if ((n < 0 && n != -EINTR) || m < 0) {
 			rc = n < 0 ? n : m;
 			break;
@@ -730,7 +742,7 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 
 	struct capture_prog cap = {0};
-	struct ring_buffer *rb = NULL;
+	struct capture_ring *rb = NULL;
 	struct run r = {.o = &o};
 	struct mb_profile_meta meta;
 	int exit_code = MB_EXIT_FAILURE;
@@ -765,9 +777,9 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	meta.start_wall_ns = start_wall;
 	struct capture_stream_opts so = {.start_ns = start_ns, .window_ns = o.window_ns};
 	r.st = capture_stream_new(&so, sink, &r);
-	rb = ring_buffer__new(capture_prog_ring_fd(&cap), on_ring, &r, NULL);
-	if (!r.st || !rb) {
-		mb_error("cannot set up the capture: %s", mb_strerror(r.st ? -errno : -ENOMEM));
+	int rrc = capture_ring_open(capture_prog_ring_fd(&cap), on_ring, &r, &rb);
+	if (!r.st || rrc) {
+		mb_error("cannot set up the capture: %s", mb_strerror(r.st ? rrc : -ENOMEM));
 		goto cleanup;
 	}
 	if (o.output && record_output_open(&r.w, o.output, &meta))
@@ -787,7 +799,7 @@ int record_ebpf_main(const char *source, int argc, char **argv)
 	r.arrival_misses = capture_prog_arrival_misses(&cap);
 	capture_prog_detach(&cap);
 	if (!rc) {
-		rc = ring_buffer__consume(rb);
+		rc = capture_ring_consume(rb);
 		rc = rc < 0 ? rc : 0;
 	}
 	if (!rc)
@@ -820,7 +832,7 @@ cleanup:
 	stop_signal = 0; /* a Ctrl-C that ended the capture does not end the linger */
 	record_metrics_close(r.metrics, exit_code == MB_EXIT_OK ? o.metrics_linger_ns : 0,
 			     &stop_signal);
-	ring_buffer__free(rb);
+	capture_ring_free(rb);
 	capture_top_free(r.top);
 	capture_stream_free(r.st);
 	capture_prog_destroy(&cap);

@@ -518,8 +518,8 @@ static bool conn_is_tls(struct capture_stream *s, struct conn *c, uint64_t off, 
 	return c->tls;
 }
 
-static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
-		   size_t avail)
+static int on_piece(struct capture_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
+		    size_t avail)
 {
 	if (e->dir > MB_CAP_DIR_RESPONSE || e->cap_len > avail || e->seg_off > e->seg_len ||
 	    e->offset < e->seg_off) {
@@ -564,6 +564,46 @@ static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const 
 	if (seg_start + e->seg_len > c->seg_end[d])
 		c->seg_end[d] = seg_start + e->seg_len;
 	return s->err;
+}
+
+/* A data record. One with a value hole (capture.h, "Values": a response's value payload the
+ * kernel did not copy) is its bytes before the hole, the hole, its bytes after: the hole goes to
+ * the codec as a gap inside the value, which it skips with no loss, and is counted apart from
+ * truncated bytes and losses. */
+static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
+		   size_t avail)
+{
+	if (!e->hole_len)
+		return on_piece(s, e, payload, avail);
+	if (e->dir != MB_CAP_DIR_RESPONSE || e->hole_at > e->cap_len || e->cap_len > avail ||
+	    e->seg_off || e->seg_len != (uint64_t)e->cap_len + e->hole_len) {
+		s->cnt.bad_events++;
+		return 0;
+	}
+	struct mb_cap_data a = *e, b = *e;
+	a.hole_len = b.hole_len = 0;
+	a.cap_len = a.seg_len = e->hole_at;
+	uint64_t hole = e->offset + e->hole_at;
+	b.offset = hole + e->hole_len;
+	b.seg_len = e->cap_len - e->hole_at;
+	b.cap_len = b.seg_len;
+	int rc = 0;
+	if (a.cap_len && (rc = on_piece(s, &a, payload, a.cap_len)))
+		return rc;
+	struct conn *c;
+	if ((rc = conn_get(s, e->hdr.sock, e->hdr.gen, false, &c)))
+		return rc;
+	if (c && !c->tls && c->started[MB_DIR_RESPONSE] && c->next_off[MB_DIR_RESPONSE] == hole) {
+		mb_proto_conn_gap(c->pc, MB_DIR_RESPONSE, e->hole_len, e->hdr.ts_ns);
+		c->next_off[MB_DIR_RESPONSE] = b.offset;
+		s->cnt.value_bytes_skipped += e->hole_len;
+	} else {
+		/* the bytes before the hole are missing too: the hole is announced (the segment
+		 * of b starts at it), so it is counted as not copied */
+		b.seg_off = e->hole_len;
+		b.seg_len += e->hole_len;
+	}
+	return b.cap_len ? on_piece(s, &b, payload + e->hole_at, b.cap_len) : s->err;
 }
 
 static int on_open(struct capture_stream *s, const struct mb_cap_conn *e)

@@ -64,6 +64,7 @@ struct capture_stream_counters {
 				    * arrival known: stamps off, arrival before the connection
 				    * was tracked, or the queue overflowed) */
 	uint64_t tls_connections;  /* connections skipped because they carry TLS */
+	uint64_t value_bytes_skipped; /* response value payloads the kernel did not copy (holes) */
 };
 
 /* @return a new stream, or NULL on ENOMEM. */

@@ -10,7 +10,9 @@
  *     (the bug: copied_seq counts the FIN, so close offsets and later records were one byte off);
  *   - a connection open before the capture: OPEN says where the streams were, data continues
  *     from there;
- *   - another process's traffic is not captured (pid filter).
+ *   - another process's traffic is not captured (pid filter);
+ *   - a server's value payloads after their VALUE/VA header are not copied (one hole per
+ *     record, the iovecs of a send in one record); other iovecs are.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -425,6 +427,90 @@ static void test_other_process_ignored(void **state)
 	close(s);
 }
 
+/* The data records of one direction of one connection, in ring order. @return how many. */
+static size_t records_of(uint64_t sock, uint64_t gen, int dir, const struct ev **out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < G.n && n < max; i++) {
+		const struct ev *e = &G.ev[i];
+		if (e->hdr.kind == MB_CAP_DATA && e->hdr.sock == sock && e->hdr.gen == gen &&
+		    e->u.data.dir == dir)
+			out[n++] = e;
+	}
+	return n;
+}
+
+/* Value payloads of a server's replies are not copied (capture.h, "Values"): a value iovec
+ * after its own VALUE/VA header (with or without a cas) becomes the record's hole, its last two bytes copied; the
+ * iovecs of a send go out as one record. A header announcing another length, a short value and
+ * the same bytes sent as requests are copied whole. */
+static void test_value_not_copied(void **state)
+{
+	(void)state;
+	reset_events();
+	int c, s;
+	tcp_pair(&c, &s);
+	static char val[3002], val2[2502];
+	memset(val, 'v', 3000);
+	memcpy(val + 3000, "\r\n", 2);
+	memset(val2, 'w', 2500);
+	memcpy(val2 + 2500, "\r\n", 2);
+	static char stored[] = "STORED\r\n", end[] = "END\r\n", h1[] = "VALUE k 5 3000\r\n",
+		    h2[] = "VA 2500 f5\r\n", h3[] = "VALUE k 5 2999\r\n", h4[] = "VALUE k 5 2000\r\n",
+		    h5[] = "VALUE k 5 3000 4242\r\n";
+	struct iovec hit[4] = {{stored, 8}, {h1, 16}, {val, 3002}, {end, 5}};
+	struct iovec meta[2] = {{h2, 12}, {val2, 2502}};
+	struct iovec wrong[3] = {{h3, 16}, {val, 3002}, {end, 5}};
+	struct iovec small[3] = {{h4, 16}, {val + 1000, 2002}, {end, 5}};
+	struct iovec cas[3] = {{h5, 21}, {val, 3002}, {end, 5}};
+	struct msghdr m1 = {.msg_iov = hit, .msg_iovlen = 4}, m2 = {.msg_iov = meta, .msg_iovlen = 2},
+		      m3 = {.msg_iov = wrong, .msg_iovlen = 3}, m4 = {.msg_iov = small, .msg_iovlen = 3},
+		      m5 = {.msg_iov = cas, .msg_iovlen = 3};
+	size_t l1 = 8 + 16 + 3002 + 5, l2 = 12 + 2502, l3 = 16 + 3002 + 5, l4 = 16 + 2002 + 5,
+	       l5 = 21 + 3002 + 5;
+	static char in[8192];
+	struct msghdr *ms[5] = {&m1, &m2, &m3, &m4, &m5};
+	size_t ls[5] = {l1, l2, l3, l4, l5};
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(sendmsg(s, ms[i], 0), (ssize_t)ls[i]);
+		read_all(c, in, ls[i]);
+	}
+	assert_int_equal(sendmsg(c, &m1, 0), (ssize_t)l1); /* as requests: copied whole */
+	read_all(s, in, l1);
+	drain();
+	uint64_t sgen, cgen;
+	uint64_t ssock = sock_of(MB_CAP_ROLE_SERVER, &sgen), csock = sock_of(MB_CAP_ROLE_CLIENT, &cgen);
+	const struct ev *r[8];
+	assert_int_equal(records_of(ssock, sgen, MB_CAP_DIR_RESPONSE, r, 8), 5);
+	const struct mb_cap_data *d = &r[0]->u.data;
+	assert_int_equal(d->offset, 0);
+	assert_int_equal(d->seg_len, l1);
+	assert_int_equal(d->hole_at, 24);
+	assert_int_equal(d->hole_len, 3000);
+	assert_int_equal(d->cap_len, l1 - 3000);
+	assert_memory_equal(r[0]->payload, "STORED\r\nVALUE k 5 3000\r\n\r\nEND\r\n", l1 - 3000);
+	d = &r[1]->u.data;
+	assert_int_equal(d->offset, l1);
+	assert_int_equal(d->hole_at, 12);
+	assert_int_equal(d->hole_len, 2500);
+	assert_memory_equal(r[1]->payload, "VA 2500 f5\r\n\r\n", 14);
+	for (int i = 2; i < 4; i++) { /* 2999 announced, 3002 sent; a value under 2046 bytes */
+		d = &r[i]->u.data;
+		assert_int_equal(d->hole_len, 0);
+		assert_int_equal(d->cap_len, ls[i]);
+		assert_int_equal(d->offset, i == 2 ? l1 + l2 : l1 + l2 + l3);
+	}
+	assert_memory_equal(r[2]->payload + 16, val, 3002);
+	d = &r[4]->u.data; /* gets: a cas after the length */
+	assert_int_equal(d->hole_at, 21);
+	assert_int_equal(d->hole_len, 3000);
+	assert_int_equal(records_of(csock, cgen, MB_CAP_DIR_REQUEST, r, 8), 1);
+	assert_int_equal(r[0]->u.data.hole_len, 0);
+	assert_int_equal(r[0]->u.data.cap_len, l1);
+	close(c);
+	close(s);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -496,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_msg_peek),
 		cmocka_unit_test(test_fin_and_rst_offsets),
 		cmocka_unit_test(test_other_process_ignored),
+		cmocka_unit_test(test_value_not_copied),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
