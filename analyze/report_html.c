@@ -372,7 +372,7 @@ static struct series *series_add(struct series *s, size_t *ns, const struct view
 {
 	struct series *x = &s[(*ns)++];
 	memset(x, 0, sizeof(*x));
-	snprintf(x->name, sizeof(x->name), "%s%s", v->n > 1 ? (p ? "B: " : "A: ") : "", name);
+	snprintf(x->name, sizeof(x->name), "%s%.92s", v->n > 1 ? (p ? "B: " : "A: ") : "", name);
 	x->color = palette[p][k];
 	x->dashed = k == 1 || p == 1;
 	return x;
