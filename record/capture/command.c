@@ -605,11 +605,13 @@ static void summary(struct run *r, const struct mb_profile_stats *st, uint64_t e
 		r->o->output ? size : "");
 	fprintf(stderr,
 		"%s: capture: %llu events, %llu ring-buffer drops, %llu stream gaps (%llu bytes), "
-		"%llu bytes not copied (--max-bytes), %llu protocol errors, %llu bytes skipped to "
+		"%llu bytes not copied (--max-bytes), %llu reply value bytes not copied (sizes kept; "
+		"--full-values copies them), %llu protocol errors, %llu bytes skipped to "
 		"resynchronise, %llu unpaired responses\n",
 		mb_cli_prog(), (unsigned long long)st->events, (unsigned long long)st->ring_drops,
 		(unsigned long long)st->stream_gaps, (unsigned long long)st->gap_bytes,
-		(unsigned long long)st->truncated_bytes, (unsigned long long)st->protocol_errors,
+		(unsigned long long)st->truncated_bytes,
+		(unsigned long long)c->value_bytes_skipped, (unsigned long long)st->protocol_errors,
 		(unsigned long long)st->resync_bytes, (unsigned long long)st->unpaired_responses);
 	if (c->arrival_bytes + c->read_time_bytes)
 		fprintf(stderr,
