@@ -257,15 +257,17 @@ static int parse_rate(struct rp_opts *o, const char *s)
 }
 
 /* A --loop count given as the next argument: a number (digits, maybe a sign, point or
- * exponent: wrong ones are then refused by name rather than taken for the profile). A
- * profile named like a number is given as ./3. */
+ * exponent), or anything starting with a digit that names no file ("2x"): wrong ones are then
+ * refused by name rather than taken for the profile. A profile named like a number is given
+ * as ./3. */
 static bool loop_count_like(const char *s)
 {
-	if (*s == '-' || *s == '+')
-		s++;
-	if (!isdigit((unsigned char)*s))
+	const char *d = s;
+	if (*d == '-' || *d == '+')
+		d++;
+	if (!isdigit((unsigned char)*d))
 		return false;
-	return s[strspn(s, "0123456789.eE+-")] == '\0';
+	return d[strspn(d, "0123456789.eE+-")] == '\0' || access(s, F_OK) != 0;
 }
 
 /* --loop (endless), --loop N or --loop=N (N passes; 1 = no loop). getopt_long takes an

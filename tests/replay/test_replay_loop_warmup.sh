@@ -188,7 +188,7 @@ echo "ok: Ctrl-C in the warm-up"
 
 # 5. Bad values: exit 2 naming the flag, nothing sent
 before=$(mb_mc_stat cmd_get)
-for bad in "--loop 0" "--loop -1" "--loop 2.5" "--loop=x" "--loop=" "--warmup 0" "--warmup abc" \
+for bad in "--loop 0" "--loop -1" "--loop 2.5" "--loop 2x" "--loop=x" "--loop=" "--warmup 0" "--warmup abc" \
            "--warmup -1s" "--warmup"; do
   # shellcheck disable=SC2086
   mb_expect_status 2 "$R" even.mbp --server "$S" $bad
