@@ -139,7 +139,8 @@ eq("running after the capture", f["membench_record_running"], 0)
 m = re.search(r"wrote \S+: (\d+) requests \(one per key; (\d+) commands, (\d+) responses\) on "
               r"(\d+) connections", err)
 c = re.search(r"capture: (\d+) events, (\d+) ring-buffer drops, (\d+) stream gaps \((\d+) "
-              r"bytes\), (\d+) bytes not copied \(--max-bytes\), (\d+) protocol errors, (\d+) "
+              r"bytes\), (\d+) bytes not copied \(--max-bytes\), \d+ reply value bytes not "
+              r"copied \([^)]*\), (\d+) protocol errors, (\d+) "
               r"bytes skipped to resynchronise, (\d+) unpaired responses", err)
 if not m or not c:
     print(err)
