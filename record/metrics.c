@@ -6,9 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <linux/types.h>
-
-#include "capture.h"
 #include "membench/cli.h"
 #include "membench/clock.h"
 #include "membench/exitcode.h"
@@ -29,7 +26,6 @@ struct record_metrics {
 	pthread_mutex_t mu;                /* guards pub */
 	struct record_snap pub;
 	/* capture thread only */
-	uint64_t bytes[2];
 	uint64_t op_requests[MB_OP_COUNT];
 	uint64_t last_ns;
 };
@@ -140,17 +136,6 @@ void record_metrics_count(struct record_metrics *m, const struct mb_record *rec)
 		m->op_requests[rec->op]++;
 }
 
-void record_metrics_ring_event(struct record_metrics *m, const void *data, size_t size)
-{
-	struct mb_cap_data d;
-	if (size < sizeof(d))
-		return;
-	memcpy(&d, data, sizeof(d));
-	if (d.hdr.kind != MB_CAP_DATA || d.dir > MB_CAP_DIR_RESPONSE || d.seg_off != 0)
-		return;
-	m->bytes[d.dir] += d.seg_len;
-}
-
 bool record_metrics_due(const struct record_metrics *m, uint64_t now)
 {
 	return now - m->last_ns >= RECORD_METRICS_EVERY_NS;
@@ -173,7 +158,7 @@ void record_metrics_publish(struct record_metrics *m, const struct record_metric
 	s->file_bytes = c->file_bytes;
 	s->elapsed_ns = c->elapsed_ns;
 	s->running = c->running;
-	memcpy(s->bytes, m->bytes, sizeof(s->bytes));
+	memcpy(s->bytes, c->bytes, sizeof(s->bytes));
 	memcpy(s->op_requests, m->op_requests, sizeof(s->op_requests));
 	s->published = true;
 	pthread_mutex_unlock(&m->mu);

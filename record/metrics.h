@@ -1,8 +1,8 @@
 /* --metrics for membench record ebpf: (metrics.c): the capture's counters at /metrics while it
  * runs (metric names in docs/metrics.md), served by membench/metrics.h.
  *
- * The capture thread owns every counter: it counts records by command and bytes by direction as
- * they pass (record_metrics_count, record_metrics_ring_event: a few additions, no lock), and
+ * The capture thread owns every counter: it counts records by command as they pass
+ * (record_metrics_count: one addition, no lock), and
  * every RECORD_METRICS_EVERY_NS copies them, with the stream's and the kernel's counters, into
  * the published snapshot under a lock (trylock: a scrape never makes the capture wait; that copy
  * is skipped). A scrape renders the snapshot. The last publish (final) is made from the same
@@ -27,6 +27,7 @@ struct record_metrics_capture {
 	const struct mb_profile_stats *st; /* events, commands, responses, losses (ring_drops set) */
 	uint64_t connections, preexisting, tls_connections;
 	uint64_t drop_bytes;      /* payload bytes of the records the ring dropped */
+	uint64_t bytes[2];        /* traced bytes by direction (capture_stream_counters) */
 	uint64_t file_bytes;      /* profile bytes written so far */
 	uint64_t elapsed_ns;
 	bool running;
@@ -37,9 +38,6 @@ struct record_metrics_capture {
 int record_metrics_open(struct record_metrics **out, const char *addr);
 /* Counts one record written (capture thread). */
 void record_metrics_count(struct record_metrics *m, const struct mb_record *rec);
-/* Counts the bytes of one ring-buffer record (capture thread): a data record's segment bytes by
- * direction, once per segment (at its first piece). */
-void record_metrics_ring_event(struct record_metrics *m, const void *data, size_t size);
 /* True when a periodic publish is due at now (CLOCK_MONOTONIC ns). */
 bool record_metrics_due(const struct record_metrics *m, uint64_t now);
 /* Publishes c and the counts (capture thread). final: waits for the lock. */

@@ -539,8 +539,6 @@ static int sink(void *ctx, const struct mb_record *rec, const void *key, size_t 
 static int on_ring(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
-	if (r->metrics)
-		record_metrics_ring_event(r->metrics, data, size);
 	return capture_stream_event(r->st, data, size);
 }
 
@@ -558,6 +556,7 @@ static void publish_metrics(struct run *r, struct capture_prog *cap, const struc
 		.st = st ? st : &cur, .connections = c->connections, .preexisting = c->preexisting,
 		.tls_connections = c->tls_connections,
 		.drop_bytes = capture_prog_counter(cap, MB_CAPC_DROP_BYTES),
+		.bytes = {c->traced_bytes[0], c->traced_bytes[1]},
 		.file_bytes = r->w ? mb_profile_writer_bytes(r->w) : 0, .elapsed_ns = elapsed_ns,
 		.running = !st};
 	record_metrics_publish(r->metrics, &mc, now, st != NULL);

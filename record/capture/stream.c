@@ -573,6 +573,8 @@ static int on_piece(struct capture_stream *s, const struct mb_cap_data *e, const
 static int on_data(struct capture_stream *s, const struct mb_cap_data *e, const uint8_t *payload,
 		   size_t avail)
 {
+	if (e->dir <= MB_CAP_DIR_RESPONSE && !e->seg_off)
+		s->cnt.traced_bytes[e->dir] += e->seg_len;
 	if (!e->hole_len)
 		return on_piece(s, e, payload, avail);
 	if (e->dir != MB_CAP_DIR_RESPONSE || e->hole_at > e->cap_len || e->cap_len > avail ||

@@ -65,6 +65,8 @@ struct capture_stream_counters {
 				    * was tracked, or the queue overflowed) */
 	uint64_t tls_connections;  /* connections skipped because they carry TLS */
 	uint64_t value_bytes_skipped; /* response value payloads the kernel did not copy (holes) */
+	uint64_t traced_bytes[2];  /* by direction (request, response): every traced segment's
+				    * length, copied or not, counted once (at its first piece) */
 };
 
 /* @return a new stream, or NULL on ENOMEM. */
