@@ -145,6 +145,9 @@ c = re.search(r"capture: (\d+) events, (\d+) ring-buffer drops, (\d+) stream gap
 if not m or not c:
     print(err)
     sys.exit("the summary lines were not found")
+# value holes: the 100,000-byte value read back once is the only reply value of 2 KiB or more
+h = re.search(r"(\d+) reply value bytes not copied", err)
+eq("reply value bytes not copied (summary)", int(h.group(1)), 100000)
 req = sum(v for k, v in f.items() if k.startswith("membench_record_requests_total{"))
 eq("requests (summary)", req, int(m.group(1)))
 eq("commands", f["membench_record_commands_total"], int(m.group(2)))
