@@ -19,6 +19,9 @@
 #         (the floor: what the kernel charges for calling anything there)
 #   null14  the same plus the entries of the receive syscalls: the hooks of issue 14's floor
 #         (the recorder then hooked them; it now handles receives at their exit alone)
+#   copy  bench-record-nullprobe --copy: the copy floor, the least a ring-buffer recorder can do
+#         on these hooks (one clock read and one ring record with the bytes per data syscall of
+#         the server, no state; bpf/nullprobe.bpf.c): how far the recorder is from copying alone
 #   rec   membench record ebpf:any --port P (default options: arrival stamps)
 #   s4    the same with --sample 1/4;  s16: --sample 1/16
 #   rec2  the recorder binary $REC2 (e.g. a build of an older commit), default options: a
@@ -106,9 +109,10 @@ bg_start() {
   BG_PID=
   case $1 in
     off) return ;;
-    null|null14)
+    null|null14|copy)
       local nargs=()
       [ "$1" = null14 ] && nargs=(--receive-entries)
+      [ "$1" = copy ] && nargs=(--copy "$PORT")
       "$NULLP" "${nargs[@]}" >"$TMP/null.out" 2>"$TMP/bg.err" &
       BG_PID=$!
       for _ in $(seq 300); do grep -q attached "$TMP/null.out" 2>/dev/null && return; sleep 0.05; done ;;
@@ -228,6 +232,27 @@ for load in sat half; do
     awk -v l="$load" -v v="$v" -v r="$rate" -v u="$us" -v b="$base" -v p="${per:--}" -v c="$cl" 'BEGIN {
       if (b == "-" || b == 0) { printf "%-5s %-6s %10d %10s %8s %10s %10s %10s\n", l, v, r, u, "-", "-", c, p; exit }
       printf "%-5s %-6s %10d %10.3f %8.3f %+9.1f%% %10s %10s\n", l, v, r, u, u / b, 100 * (u / b - 1), c, p }'
+  done
+done
+
+# The recorder's overhead over no recorder as a multiple of each floor's (medians): the goal
+# of issue 14 is <= 1.5x the null floor's.
+echo
+echo "overhead above off as a multiple of the floors' (medians; null: hooks alone, copy: hooks + one ring record with the bytes per data syscall)"
+for load in sat half; do
+  base=$(printf '%s\n' ${US_OF[$load.off]:-} | median)
+  [ "$base" != - ] || continue
+  for v in "${variants[@]}"; do
+    case $v in off|null|null14|copy) continue ;; esac
+    line=$(printf '%-5s %-6s' "$load" "$v")
+    for f in null copy; do
+      [ -n "${US_OF[$load.$f]:-}" ] || continue
+      fu=$(printf '%s\n' ${US_OF[$load.$f]} | median)
+      vu=$(printf '%s\n' ${US_OF[$load.$v]} | median)
+      line+=$(awk -v f="$f" -v a="$vu" -v b="$fu" -v o="$base" 'BEGIN {
+        if (b - o > 0) printf "   /%s %.2fx", f, (a - o) / (b - o); else printf "   /%s (floor <= off)", f }')
+    done
+    echo "$line"
   done
 done
 
