@@ -115,6 +115,7 @@ struct inflight {
 	__u64 sock;
 	__u64 gen;
 	__u64 arg;   /* buf, iovec array, msghdr or mmsghdr array (user pointer) */
+	__u64 off;   /* a send: stream offset of its first byte (write_seq at entry) */
 	__u32 count; /* iovcnt or vlen */
 	__u32 fd;
 	__u8 shape;  /* enum shape */
@@ -601,6 +602,11 @@ static __always_inline struct conn_state *conn_new(struct sock *sk, enum seen_at
 
 /* ---- data copy ---------------------------------------------------------------------------- */
 
+/* iovecs read from user memory per copy: a reply of memcached is "VALUE ...", the value and
+ * "END" (three), or more when it answers several requests at once; each user-memory copy costs
+ * ~30 ns whatever its size (bench/record/RESULTS.md, "Third round"). */
+#define WALK_IOVC 4
+
 /* Walk state of one syscall exit, shared with the bpf_loop callbacks. One flat loop visits every
  * iovec of every message (nested bpf_loops make the verifier's work explode). */
 struct walk {
@@ -628,6 +634,10 @@ struct walk {
 	__u8 dir;
 	__u8 skip_values; /* a server's send: value payloads are not copied */
 	__u8 pad[2];
+	/* iovecs [ivc_i, ivc_i + ivc_n) of the current array, read in one copy (WALK_IOVC) */
+	__u32 ivc_i;
+	__u32 ivc_n;
+	struct iovec ivc[WALK_IOVC];
 };
 
 #define PIECE_TIER(SZ)                                                                         \
@@ -799,9 +809,12 @@ static __always_inline bool gather_add(struct walk *w, __u64 base, __u64 len)
 
 #define VALUE_HDR_MAX 256  /* longest value header line looked at (keys are <= 250 bytes) */
 /* Shorter values are copied: a hole costs a header check and a 2-byte copy of its own, which
- * a short copy costs no more than (measured, BPF time per request on memcached's CPU, 3
- * alternations each: 1 KiB values +10% with holes, 2 KiB -12%, 8 KiB -40%). */
-#define VALUE_SKIP_MIN 2048
+ * a short copy costs no more than. Measured as BPF time on memcached's CPU per request (perf
+ * samples, medians of 3 alternations, bench/record/RESULTS.md "Third round"): holes from 512
+ * bytes instead of 2 KiB took 510-byte values from 1,308 to 1,164 ns and 1 KiB values from
+ * 1,332 to 1,191 ns (each copied value costs its copy and the stores into ring memory that the
+ * reader's CPU then takes back). */
+#define VALUE_SKIP_MIN 512
 
 /* Whether the len bytes gathered at `at` are one value header line (the checks of a fixed
  * prefix and the line end: "VALUE " or "VA " ... "\r\n"). @return 1 (VALUE), 2 (VA) or 0. */
@@ -954,12 +967,25 @@ static int walk_cb(__u32 i, void *ctx)
 		w->iov = (__u64)m.msg_hdr.msg_iov;
 		w->iov_n = m.msg_hdr.msg_iovlen;
 		w->iov_i = 0;
+		w->ivc_n = 0;
 		w->msg_left = m.msg_len < w->left ? m.msg_len : w->left;
 		return 0;
 	}
-	struct iovec iov;
-	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->iov + w->iov_i * sizeof(iov))))
-		return 1; /* the rest shows up as a gap */
+	if (w->iov_i - w->ivc_i >= w->ivc_n) {
+		/* the next WALK_IOVC iovecs (fewer at the array's end: never read past it) */
+		__u64 n = w->iov_n - w->iov_i;
+		if (n > WALK_IOVC)
+			n = WALK_IOVC;
+		mb_barrier_var(n);
+		if (n < 1 || n > WALK_IOVC)
+			return 1;
+		if (bpf_probe_read_user(w->ivc, n * sizeof(struct iovec),
+					(void *)(w->iov + w->iov_i * sizeof(struct iovec))))
+			return 1; /* the rest shows up as a gap */
+		w->ivc_i = w->iov_i;
+		w->ivc_n = n;
+	}
+	struct iovec iov = w->ivc[(w->iov_i - w->ivc_i) & (WALK_IOVC - 1)];
 	w->iov_i++;
 	__u64 len = iov.iov_len < w->msg_left ? iov.iov_len : w->msg_left;
 	if (len > 0xffffffffULL)
@@ -1053,6 +1079,7 @@ static __always_inline int enter_send(__u64 fd, __u64 arg, __u64 cnt, __u8 shape
 		.sock = (__u64)sk,
 		.gen = cs->gen,
 		.arg = arg,
+		.off = stream_offset(cs, sk, true),
 		.count = cnt > 0xffffffffULL ? 0xffffffffU : (__u32)cnt,
 		.fd = fd,
 		.shape = shape,
@@ -1063,7 +1090,9 @@ static __always_inline int enter_send(__u64 fd, __u64 arg, __u64 cnt, __u8 shape
 	return 0;
 }
 
-/* Copies what one data syscall moved (ret: bytes, or messages for *mmsg) into ring records. */
+/* Copies what one data syscall moved (ret: bytes, or messages for *mmsg) into ring records.
+ * cs: the connection of a receive (its stream position and arrival slot); NULL for a send, whose
+ * first byte's offset its entry took (in->off). */
 static __always_inline int emit_data(struct conn_state *cs, const struct inflight *in, long ret,
 				     __u64 ts)
 {
@@ -1083,10 +1112,13 @@ static __always_inline int emit_data(struct conn_state *cs, const struct infligh
 	} else {
 		w.left = ret;
 	}
-	__u64 end = stream_offset(cs, (struct sock *)in->sock, in->send);
-	w.off = end - w.left;
-	if (ARRIVAL_SLOT && !in->send && cs->role == MB_CAP_ROLE_SERVER &&
-	    MB_READ_ONCE(cs->arr_full)) {
+	if (!cs) {
+		w.off = in->off;
+	} else {
+		__u64 end = stream_offset(cs, (struct sock *)in->sock, false);
+		w.off = end - w.left;
+	}
+	if (ARRIVAL_SLOT && cs && cs->role == MB_CAP_ROLE_SERVER && MB_READ_ONCE(cs->arr_full)) {
 		/* Did these bytes start with a segment that arrived at the empty socket? The
 		 * slot is emptied once this read has reached its bytes (matching or not: a slot
 		 * nobody can match any more must not hold the next arrivals back). */
@@ -1123,7 +1155,12 @@ static __always_inline int emit_data(struct conn_state *cs, const struct infligh
 	return 0;
 }
 
-/* A send's exit: what its entry stashed. The slot is emptied whatever the result. */
+/* A send's exit: what its entry stashed. The slot is emptied whatever the result. No table
+ * lookup: the entry took the stream offset of the send's first byte, and the bytes the kernel
+ * took follow it (write_seq moves by exactly ret). The open file keeps the struct sock alive
+ * during the call, so the stashed connection is still the one sent on; only another thread
+ * closing the fd during the call (an application bug) would have its bytes follow the CLOSE
+ * record, which user space then reports as unpaired. */
 static __always_inline int exit_send(long ret)
 {
 	struct inflight in;
@@ -1131,11 +1168,7 @@ static __always_inline int exit_send(long ret)
 		return 0;
 	if (ret <= 0 || in.shape == SHAPE_CONNECT)
 		return 0;
-	__u64 key = in.sock;
-	struct conn_state *cs = bpf_map_lookup_elem(&conns, &key);
-	if (!cs || cs->gen != in.gen)
-		return 0; /* closed and replaced during the syscall */
-	return emit_data(cs, &in, ret, in.ts);
+	return emit_data(NULL, &in, ret, in.ts);
 }
 
 /* Syscall numbers of the data syscalls (the exit program's context says which one ran). */

@@ -17,7 +17,7 @@
  *                 so user space knows exactly which bytes it has and which are missing.
  *                 Values: in a server's send, an iovec that follows an iovec holding a whole
  *                 value header line ("VALUE <key> <flags> <n>..." or "VA <n> ...", as memcached
- *                 sends every hit) and is exactly the n + 2 bytes the header announces (2048
+ *                 sends every hit) and is exactly the n + 2 bytes the header announces (512
  *                 or more) is value payload: its bytes but the last two are not copied (hole_at,
  *                 hole_len), since the codec skips a value's bytes anyway and the profile keeps
  *                 only its length (--full-values copies them).
