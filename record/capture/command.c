@@ -387,8 +387,11 @@ static int parse_args(struct options *o, const char *source, int argc, char **ar
 			break;
 		case OPT_TOP: {
 			uint64_t n = TOP_DEFAULT_ROWS;
-			if (!optarg && optind < argc && isdigit((unsigned char)argv[optind][0]))
-				optarg = argv[optind++]; /* --top N as well as --top=N */
+			/* --top N as well as --top=N: the next argument is the count unless it is
+			 * an option or the source (the one positional argument, with its ':') */
+			if (!optarg && optind < argc && argv[optind][0] != '-' &&
+			    !strchr(argv[optind], ':'))
+				optarg = argv[optind++];
 			if (optarg && (mb_parse_u64(optarg, &n) || !n || n > TOP_MAX_ROWS)) {
 				mb_error("--top: bad row count '%s' (1..%u)", optarg, TOP_MAX_ROWS);
 				return MB_E_USAGE;

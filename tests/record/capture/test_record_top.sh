@@ -35,6 +35,9 @@ for bad in "--top 0" "--top=abc" "--top 1001" "--top --refresh 10ms" "--refresh 
   [ "$(wc -l <"$MB_TMP/err")" -eq 1 ] || mb_fail "'$bad': $(cat "$MB_TMP/err")"
 done
 grep -q -- "--refresh applies to --top only" "$MB_TMP/err" || mb_fail "--refresh alone: $(cat "$MB_TMP/err")"
+# the count as a separate argument is checked as one, and the message names the flag
+mb_expect_status 2 "$MB_BIN/membench-record" ebpf:any --top abc
+grep -q -- "--top: bad row count 'abc'" "$MB_TMP/err" || mb_fail "--top abc: $(cat "$MB_TMP/err")"
 echo "ok: bad --top/--refresh refused"
 
 rec_need_bpf
