@@ -239,8 +239,10 @@ int import_cachelib(struct import_run *run)
 		}
 		run->rows++;
 		if ((run->rows & 0xffff) == 0) {
-			if (run->interrupted && *run->interrupted)
+			if (run->interrupted && *run->interrupted) {
+				run->stopped = true;
 				break;
+			}
 			if (run->progress)
 				run->progress(run);
 		}

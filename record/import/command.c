@@ -402,14 +402,17 @@ static int import_execute(const struct import_args *a, const char *source)
 	record_catch_signals();
 
 	rc = a->fi->run(&run);
+	/* Stopped early by Ctrl-C/SIGTERM: the output holds a prefix. A signal that comes later,
+	 * while the output is closed (compressed, converted), changes nothing written. */
+	bool stopped = run.stopped || (rc == -EINTR && record_interrupted);
 	if (rc == 0)
 		rc = import_sink_finish(&sink);
 	record_progress_done(&prog);
-	if (rc < 0 && !(record_interrupted && rc == -EINTR)) {
+	if (rc < 0 && !stopped) {
 		ret = import_report_error(&run, &sink, &out, rc);
 		goto cleanup;
 	}
-	if (run.rows == 0 && !record_interrupted) { /* one rule for every format: docs/import.md */
+	if (run.rows == 0 && !stopped) { /* one rule for every format: docs/import.md */
 		mb_error("%s: no requests in the input (empty%s): nothing imported", a->opt.path,
 			 a->fi->format == IMPORT_CACHELIB ? ", or a header row alone" : "");
 		ret = MB_EXIT_INPUT;
@@ -438,12 +441,12 @@ static int import_execute(const struct import_args *a, const char *source)
 		mb_warn("skipped %llu malformed row%s of %llu (--skip-bad); last: %s",
 			(unsigned long long)run.skipped, run.skipped == 1 ? "" : "s",
 			(unsigned long long)run.rows, run.err);
-	if (sink.emitted == 0 && !record_interrupted)
+	if (sink.emitted == 0 && !stopped)
 		mb_warn("no request matched the filters: %s is empty", a->out_path);
 	if (sink.reordered)
 		mb_warn("%llu rows were stamped earlier than the row before them; they were placed "
 			"in the current second", (unsigned long long)sink.reordered);
-	if (record_interrupted) {
+	if (stopped) {
 		mb_error("interrupted: %s holds the first %llu requests", a->out_path,
 			 (unsigned long long)sink.emitted);
 		ret = MB_EXIT_FAILURE;

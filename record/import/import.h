@@ -40,6 +40,7 @@ struct import_run {
 	struct import_input *in;
 	struct import_sink *sink;
 	volatile sig_atomic_t *interrupted; /* may be NULL */
+	bool stopped; /* the importer ended early because of *interrupted: a prefix */
 	void (*progress)(struct import_run *run); /* called every 2^16 rows; may be NULL */
 	void *progress_arg;
 	/* results */

@@ -160,8 +160,10 @@ int import_oracle(struct import_run *run)
 		}
 		if (got == 0)
 			break;
-		if (run->interrupted && *run->interrupted)
+		if (run->interrupted && *run->interrupted) {
+			run->stopped = true;
 			break;
+		}
 		if (run->progress)
 			run->progress(run);
 	}

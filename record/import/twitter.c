@@ -172,8 +172,10 @@ int import_twitter(struct import_run *run)
 				       sizeof(run->err))) == 1) {
 		run->rows++;
 		if ((run->rows & 0xffff) == 0) {
-			if (run->interrupted && *run->interrupted)
+			if (run->interrupted && *run->interrupted) {
+				run->stopped = true;
 				break;
+			}
 			if (run->progress)
 				run->progress(run);
 		}

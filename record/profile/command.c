@@ -472,6 +472,9 @@ static int prof_execute(struct prof_run *run)
 	}
 	int werr = 0;
 	rc = merge(run, w, &werr);
+	/* Stopped early by Ctrl-C/SIGTERM: the output holds a prefix. A signal that comes later,
+	 * while the output is closed (compressed, converted), changes nothing written. */
+	bool stopped = rc == -EINTR;
 	if (rc && rc != -EINTR) {
 		if (werr)
 			mb_error("cannot write %s: %s", run->out_path, mb_strerror(rc));
@@ -494,7 +497,7 @@ static int prof_execute(struct prof_run *run)
 		ret = mb_exit_code_for(rc);
 		goto cleanup;
 	}
-	if (record_interrupted) {
+	if (stopped) {
 		mb_error("interrupted: %s holds the first %llu requests", run->out_path,
 			 (unsigned long long)run->requests);
 		ret = MB_EXIT_FAILURE;

@@ -293,6 +293,7 @@ static int synth_execute(const struct synth_opts *opts, const char *source, cons
 	record_progress_init(&prog);
 	record_catch_signals();
 	struct mb_record rec;
+	bool stopped = false;
 	while (synth_next(&g, &rec) == 1) {
 		if ((rc = record_pipe_push(pipe, &rec, NULL, 0))) {
 			mb_error("cannot write %s: %s", out_path, mb_strerror(rc));
@@ -300,8 +301,10 @@ static int synth_execute(const struct synth_opts *opts, const char *source, cons
 			goto cleanup;
 		}
 		if ((g.n & 0xffff) == 0) {
-			if (record_interrupted)
+			if (record_interrupted) {
+				stopped = true; /* the output holds a prefix */
 				break;
+			}
 			record_progress_show(&prog, g.n,
 					     o.ops ? (double)g.n / (double)o.ops
 						   : g.t_ns / (double)o.duration_ns);
@@ -323,7 +326,7 @@ static int synth_execute(const struct synth_opts *opts, const char *source, cons
 		ret = mb_exit_code_for(rc);
 		goto cleanup;
 	}
-	if (record_interrupted) {
+	if (stopped) {
 		mb_error("interrupted: %s holds the first %llu requests", out_path,
 			 (unsigned long long)g.n);
 		ret = MB_EXIT_FAILURE;

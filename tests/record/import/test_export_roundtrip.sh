@@ -77,4 +77,18 @@ mb_expect_status 2 "$R" profile:p.mbp -o x.out --format
 ls | grep -q '\.mbp\.' && mb_fail "a temporary profile was left behind: $(ls)"
 mb_expect_status 0 "$R" --help
 grep -q -- "--format mbp|twitter|oracle" out || mb_fail "record --help does not mention --format"
+# Ctrl-C while the output is converted (every request already written): the output is whole,
+# so the run ends as if uninterrupted (it said "interrupted: holds the first N requests", exit 1).
+"$R" synth:zipf --ops 6000000 --keys 100000 --rate 20000 --seed 1 --format oracle -o big.og 2>big.err &
+pid=$!
+for _ in $(seq 12000); do [ -s big.og ] && break; sleep 0.005; done
+[ -s big.og ] || mb_fail "the conversion did not start"
+kill -INT "$pid"
+st=0; wait "$pid" || st=$?
+[ "$st" = 0 ] || mb_fail "Ctrl-C during the conversion: exit $st: $(cat big.err)"
+grep -q interrupted big.err && mb_fail "Ctrl-C during the conversion reported: $(cat big.err)"
+[ "$(stat -c %s big.og)" = $((6000000 * 24)) ] || mb_fail "big.og: $(stat -c %s big.og) bytes"
+rm -f big.og
+echo "Ctrl-C during the conversion: ok"
+
 echo "export round trip: ok"
