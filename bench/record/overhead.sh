@@ -7,7 +7,8 @@
 #        bench-replay-mkprofile, bench-record-nullprobe and mbp_dump)
 #        env: ROUNDS (default 5), DUR (seconds per measurement, default 4), CONC (memcaslap
 #        connections, default 64: enough to keep memcached's core busy here), WIN (memcaslap --win_size, default 1k), VARIANTS (default
-#        "off null14 null rec s4 s16"), STATS=0 to skip the bpf_stats pass, UNTRACED=0 to skip the
+#        "off null14 null rec s4 s16"), STATS=0 to skip the bpf_stats pass, PERF=0 to skip the
+#        profile pass, UNTRACED=0 to skip the
 #        unrelated-load section, NICE (default "nice -n -10": memcached and the load
 #        outrank other work on a shared machine; "" to run them at normal priority)
 #
@@ -41,6 +42,12 @@
 # clock reads per run, so these passes are not used for the CPU figures), and their sum per
 # request, also less what the same programs spent in an idle interval of the same length
 # just before (the host's other syscalls: on a shared machine, builds).
+# Then (PERF=1, with perf installed) one more saturating pass of each BPF variant under
+# `perf record -e cpu-clock -C 0 -g` (memcached's CPU; the only profiler a VM without a PMU
+# has): the time memcached's threads spent inside BPF programs per request (samples with a
+# bpf_prog_ frame on their stack), by outermost program and by leaf function. Unlike bpf_stats
+# it counts only memcached's side (not the load generator's syscalls) and includes what the
+# programs wait for (the ring's cache lines), and it needs no clock read per run.
 # Then (UNTRACED=1) the arrival probe and the syscall probes on traffic the recorder does not
 # trace: the same saturating load against memcached, with the recorder told to record another
 # port (`untr`): memcached's CPU per request against off and null.
@@ -294,6 +301,47 @@ print("    all programs: %.0f ns per memcached request (every process's syscalls
 EOF
   done
   sysctl -qw kernel.bpf_stats_enabled=0
+fi
+
+if [ "${PERF:-1}" = 1 ] && command -v perf >/dev/null; then
+  echo
+  echo "perf pass (cpu-clock on CPU 0, 4 kHz), one saturating pass per variant: memcached's time in BPF programs"
+  for v in "${variants[@]}"; do
+    case $v in off) continue ;; esac
+    bg_start "$v"
+    perf record -q -F 4000 -e cpu-clock -C 0 -g -o "$TMP/perf.data" >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+    run_load sat
+    kill -INT "$perf_pid"; wait "$perf_pid" || true
+    bg_stop "$v"
+    perf script -i "$TMP/perf.data" -F comm,ip,sym 2>/dev/null | python3 /dev/fd/3 "$v" "$OPS" "$RATE" 3<<'EOF'
+import collections, re, sys
+v, ops, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+samples, cur = [], None
+for line in sys.stdin:
+    if not line.strip():
+        if cur:
+            samples.append(cur)
+        cur = None
+    elif not line[0].isspace():
+        cur = (line.split()[0], [])
+    elif cur is not None and len(line.split()) >= 2:
+        cur[1].append(line.split()[1])
+if cur:
+    samples.append(cur)
+name = lambda f: re.sub(r"^bpf_prog_[0-9a-f]+_", "", f)
+mc = [st for comm, st in samples if comm.startswith("mc-") or comm == "memcached"]
+bpf = [st for st in mc if any(f.startswith("bpf_prog_") for f in st)]
+ns = lambda n: n * 250000.0 / max(ops, 1)  # one sample = 250 us of CPU at 4 kHz
+outer = collections.Counter(name([f for f in st if f.startswith("bpf_prog_")][-1]) for st in bpf)
+leaf = collections.Counter(name(st[0]) for st in bpf)
+print("  %-6s %s req/s: memcached %.0f ns per request, %.0f of them in BPF programs (%.1f%%)" %
+      (v, rate, ns(len(mc)), ns(len(bpf)), 100.0 * len(bpf) / max(len(mc), 1)))
+print("         by program: " + ", ".join("%s %.0f" % (k, ns(n)) for k, n in outer.most_common(6)))
+print("         by leaf:    " + ", ".join("%s %.0f" % (k, ns(n)) for k, n in leaf.most_common(8)))
+EOF
+  done
 fi
 
 if [ "$STATS" = 1 ]; then
