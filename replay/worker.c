@@ -77,13 +77,13 @@
 #include "membench/proto.h"
 #include "cas.h"
 #include "keys.h"
+#include "pace.h"
 #include "ttl.h"
 #include "replay.h"
 #include "worker.h"
 
 #define RP_READ_CHUNK 4096          /* records per reader call */
 #define RP_QUEUE_CAP (1u << 20)     /* records queued per worker before pulling pauses */
-#define RP_SHIFT_MAX_NS 1000000     /* a wakeup later than this is a stall: catch up, no shift */
 #define RP_HK_NS (50 * 1000 * 1000) /* housekeeping period: timeouts, drain deadline */
 #define RP_DRAIN_NS (2 * RP_NS_PER_SEC)
 #define RP_STOP_DRAIN_NS (500 * 1000 * 1000)
@@ -153,7 +153,7 @@ struct rp_worker {
 	int tfd;                   /* schedule timerfd (CLOCK_MONOTONIC, absolute), `timer` reads it */
 	uint64_t armed;            /* deadline it is armed for, 0 = none */
 	uint64_t spin_for;         /* send deadline being busy-waited for, 0 = none (pacing) */
-	uint64_t shift;            /* pacing: the current burst's sends are due at intended + shift */
+	struct rp_pace pace;       /* when sends are due after a late timer wakeup (pace.c) */
 	uint64_t wake_for;         /* intended time the timer was armed for (armed = wake_for - early) */
 	uint64_t early;            /* how early the timer is armed: ~98th percentile of its lateness */
 	bool halt;                 /* leave the event loop: finished or a fatal error */
@@ -993,7 +993,7 @@ static uint64_t worker_pull(struct rp_worker *w)
 				worker_begin_drain(w, UINT64_MAX);
 				return UINT64_MAX;
 			}
-			if (!cont && intended + w->shift > w->now)
+			if (!cont && rp_pace_due(&w->pace, intended) > w->now)
 				return intended;
 			if (!cont && w->queued >= RP_QUEUE_CAP)
 				return w->now + 1000000; /* the target is far behind: pause pulling */
@@ -1068,8 +1068,9 @@ static void worker_arm(struct rp_worker *w, uint64_t deadline)
  * timer, armed `early` before the deadline (early tracks the 98th percentile of the timer's
  * lateness), and the rest is busy-waited: most sends then leave on time, for a short spin per
  * sleep. A wakeup that comes after the deadline anyway sets `shift`: the sends that follow it
- * closely are due at intended + shift, so their gaps to it are still kept; the next sleep
- * starts over, so shifts never accumulate. Lag is always measured from the intended time. */
+ * are due at intended + a shift that decays to nothing (pace.c), so their gaps to it are kept
+ * within 1/8 while the worker catches up; the next late wakeup starts over, so shifts never
+ * accumulate. Lag is always measured from the intended time. */
 static void worker_run_schedule(struct rp_worker *w)
 {
 	w->spin_for = 0;
@@ -1084,8 +1085,9 @@ static void worker_run_schedule(struct rp_worker *w)
 		worker_check_done(w);
 		return;
 	}
-	if (w->o->spin_ns && next + w->shift <= mb_mono_ns() + w->o->spin_ns) {
-		w->spin_for = next + w->shift;
+	uint64_t due = rp_pace_due(&w->pace, next);
+	if (w->o->spin_ns && due <= mb_mono_ns() + w->o->spin_ns) {
+		w->spin_for = due;
 		return;
 	}
 	w->wake_for = next;
@@ -1118,12 +1120,11 @@ static void worker_on_timer(evutil_socket_t fd, short what, void *arg)
 	track_lateness(w, now > w->armed ? now - w->armed : 0);
 	w->armed = 0;
 	if (now < w->wake_for) { /* woke early, as meant: spin to the deadline */
-		w->shift = 0;
+		rp_pace_clear(&w->pace);
 		w->spin_for = w->wake_for;
 		return;
 	}
-	uint64_t late = now - w->wake_for;
-	w->shift = late <= RP_SHIFT_MAX_NS ? late : 0;
+	rp_pace_late(&w->pace, w->wake_for, now);
 	worker_run_schedule(w);
 }
 
