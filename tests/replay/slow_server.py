@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """A deliberately slow memcached text-protocol server for the replayer's memory-bound test.
 
-usage: slow_server.py PORTFILE [CHUNK_BYTES] [PAUSE_S]
+usage: slow_server.py PORTFILE [CHUNK_BYTES] [PAUSE_S] [LOGFILE]
 
 Listens on 127.0.0.1 (a free port, written to PORTFILE once listening) and answers each
 connection in its own thread: `set/add/replace` -> STORED once the whole value has been read,
 `get` -> END, `stats` -> END, `version` -> VERSION, `quit` closes. It reads at most CHUNK_BYTES
 (default 65536) per recv() and then sleeps PAUSE_S (default 0.0005 s), i.e. ~100 MB/s: a client
 sending 1 MB values fills its socket buffer (the server's receive buffer is fixed at 128 KiB)
-and must wait for it to drain.
+and must wait for it to drain. With LOGFILE, each recv() appends a line to it as it happens:
+the CLOCK_MONOTONIC time (ns) at which it returned and the first word received (a test then
+knows when a request arrived, and that its reply follows PAUSE_S later).
 """
 import os
 import socket
@@ -17,7 +19,7 @@ import threading
 import time
 
 
-def serve(conn, chunk, pause):
+def serve(conn, chunk, pause, log):
     buf = b""
     need = 0  # bytes of a value (+ \r\n) still to be read
     with conn:
@@ -25,6 +27,10 @@ def serve(conn, chunk, pause):
             data = conn.recv(chunk)
             if not data:
                 return
+            if log:
+                with open(log, "a") as f:
+                    word = data.split(maxsplit=1)[0].decode(errors="replace") if data.split() else "-"
+                    f.write("%d %s\n" % (time.monotonic_ns(), word))
             time.sleep(pause)
             buf += data
             out = []
@@ -61,6 +67,7 @@ def main():
     portfile = sys.argv[1]
     chunk = int(sys.argv[2]) if len(sys.argv) > 2 else 65536
     pause = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0005
+    log = sys.argv[4] if len(sys.argv) > 4 else None
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # a small fixed receive buffer (inherited by accepted sockets; no autotuning to MBs), so
@@ -73,7 +80,7 @@ def main():
     os.rename(portfile + ".tmp", portfile)
     while True:
         conn, _ = ls.accept()
-        threading.Thread(target=serve, args=(conn, chunk, pause), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, chunk, pause, log), daemon=True).start()
 
 
 if __name__ == "__main__":
