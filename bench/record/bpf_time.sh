@@ -78,32 +78,11 @@ pass() {
   kill "$MC"; wait "$MC" 2>/dev/null || true
   MC=
   perf script -i "$TMP/perf.data" -F comm,ip,sym 2>/dev/null |
-    python3 /dev/fd/3 "$name" $((b - a)) "$DUR" "$TMP" 3<<'EOF'
-import collections, re, sys
-name, ops, dur, tmp = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-samples, cur = [], None
-for line in sys.stdin:
-    if not line.strip():
-        if cur:
-            samples.append(cur)
-        cur = None
-    elif not line[0].isspace():
-        cur = (line.split()[0], [])
-    elif cur is not None and len(line.split()) >= 2:
-        cur[1].append(line.split()[1])
-if cur:
-    samples.append(cur)
-mc = [st for comm, st in samples if comm.startswith("mc-") or comm == "memcached"]
-bpf = [st for st in mc if any(f.startswith("bpf_prog_") for f in st)]
-ns = lambda n: n * 250000.0 / max(ops, 1)  # a sample is 250 us of CPU at 4 kHz
-print("%-24s %9.0f req/s  memcached %6.0f ns/req  in BPF %5.0f ns/req (%4.1f%%)" %
-      (name, ops / dur, ns(len(mc)), ns(len(bpf)), 100.0 * len(bpf) / max(len(mc), 1)))
-with open(tmp + "/passes", "a") as f:
-    f.write("%s %f %f %f\n" % (name, ops / dur, ns(len(mc)), ns(len(bpf))))
-with open(tmp + "/leaves", "a") as f:
-    for k, n in collections.Counter(re.sub(r"^bpf_prog_[0-9a-f]+_", "", st[0]) for st in bpf).items():
-        f.write("%s %s %f\n" % (name, k, ns(n)))
-EOF
+    python3 "$(dirname "$0")/perf_bpf.py" $((b - a)) >"$TMP/perf.txt"
+  awk -v n="$name" -v ops=$((b - a)) -v d="$DUR" -v out="$TMP/passes" '$1=="total" {
+    printf "%-24s %9.0f req/s  memcached %6.0f ns/req  in BPF %5.0f ns/req (%4.1f%%)\n", n, ops / d, $2, $3, $2 ? 100 * $3 / $2 : 0
+    printf "%s %f %f %f\n", n, ops / d, $2, $3 >>out }' "$TMP/perf.txt"
+  awk -v n="$name" '$1=="leaf" {print n, $2, $3}' "$TMP/perf.txt" >>"$TMP/leaves"
 }
 
 echo "machine: $(nproc) CPUs, kernel $(uname -r), memcached $(memcached -V | awk '{print $2}'), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -315,32 +315,11 @@ if [ "${PERF:-1}" = 1 ] && command -v perf >/dev/null; then
     run_load sat
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     bg_stop "$v"
-    perf script -i "$TMP/perf.data" -F comm,ip,sym 2>/dev/null | python3 /dev/fd/3 "$v" "$OPS" "$RATE" 3<<'EOF'
-import collections, re, sys
-v, ops, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-samples, cur = [], None
-for line in sys.stdin:
-    if not line.strip():
-        if cur:
-            samples.append(cur)
-        cur = None
-    elif not line[0].isspace():
-        cur = (line.split()[0], [])
-    elif cur is not None and len(line.split()) >= 2:
-        cur[1].append(line.split()[1])
-if cur:
-    samples.append(cur)
-name = lambda f: re.sub(r"^bpf_prog_[0-9a-f]+_", "", f)
-mc = [st for comm, st in samples if comm.startswith("mc-") or comm == "memcached"]
-bpf = [st for st in mc if any(f.startswith("bpf_prog_") for f in st)]
-ns = lambda n: n * 250000.0 / max(ops, 1)  # one sample = 250 us of CPU at 4 kHz
-outer = collections.Counter(name([f for f in st if f.startswith("bpf_prog_")][-1]) for st in bpf)
-leaf = collections.Counter(name(st[0]) for st in bpf)
-print("  %-6s %s req/s: memcached %.0f ns per request, %.0f of them in BPF programs (%.1f%%)" %
-      (v, rate, ns(len(mc)), ns(len(bpf)), 100.0 * len(bpf) / max(len(mc), 1)))
-print("         by program: " + ", ".join("%s %.0f" % (k, ns(n)) for k, n in outer.most_common(6)))
-print("         by leaf:    " + ", ".join("%s %.0f" % (k, ns(n)) for k, n in leaf.most_common(8)))
-EOF
+    perf script -i "$TMP/perf.data" -F comm,ip,sym 2>/dev/null |
+      python3 "$(dirname "$0")/perf_bpf.py" "$OPS" >"$TMP/perf.txt"
+    awk -v v="$v" -v r="$RATE" '$1=="total" {printf "  %-6s %s req/s: memcached %s ns per request, %s of them in BPF programs (%.1f%%)\n", v, r, $2, $3, $2 ? 100 * $3 / $2 : 0}' "$TMP/perf.txt"
+    echo "         by program: $(awk '$1=="prog" && k++ < 6 {printf "%s%s %s", (k > 1 ? ", " : ""), $2, $3}' "$TMP/perf.txt")"
+    echo "         by leaf:    $(awk '$1=="leaf" && k++ < 8 {printf "%s%s %s", (k > 1 ? ", " : ""), $2, $3}' "$TMP/perf.txt")"
   done
 fi
 
