@@ -214,4 +214,77 @@ int copy_exit(struct trace_event_raw_sys_exit *ctx)
 	return hit(3);
 }
 
+/* The copy floor with one ring record per request (copy1_exit, --copy1 PORT): what the next
+ * step for the capture (docs/record-ebpf.md, "What it costs now") could save at most. A read's
+ * bytes wait in the thread's task storage; the send that follows on the same thread appends its
+ * bytes and both leave as one ring record (a read with one still waiting sends that one alone
+ * first). Up to PEND_MAX bytes of each. No flush for a thread that goes idle holding a read: a
+ * floor, not a recorder. */
+#define PEND_MAX 1024
+
+struct pend {
+	__u64 ts;
+	__u32 len1; /* bytes of the read waiting */
+	__u32 len2;
+	__u8 data[2 * PEND_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pend);
+} pending SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int copy1_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	long nr = ctx->id, ret = ctx->ret;
+	hit(1);
+	if (ret <= 0 || (nr != 0 && nr != 1 && nr != 44 && nr != 45 && nr != 46)) /* x86_64 */
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct sock *sk = fd_sock((__u32)regs->di);
+	if (!sk || TYPED(struct sock, sk)->__sk_common.skc_num != copy_port)
+		return 0;
+	__u64 src = regs->si, len = ret;
+	if (nr == 46) { /* sendmsg: the first iovec */
+		struct user_msghdr_head m;
+		struct iovec iov;
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)src) || !m.iovlen ||
+		    bpf_probe_read_user(&iov, sizeof(iov), (void *)m.iov))
+			return 0;
+		src = (__u64)iov.iov_base;
+		if (iov.iov_len < len)
+			len = iov.iov_len;
+	}
+	if (len > PEND_MAX)
+		len = PEND_MAX;
+	struct pend *p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+					      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 0;
+	__u64 at = p->len1;
+	if (at > PEND_MAX)
+		at = PEND_MAX;
+	if (nr == 0 || nr == 45) { /* a receive: it waits for the send that answers it */
+		if (at)
+			bpf_ringbuf_output(&ring, p, sizeof(*p) - sizeof(p->data) + at, BPF_RB_NO_WAKEUP);
+		p->ts = bpf_ktime_get_ns();
+		if (bpf_probe_read_user(p->data, len, (void *)src))
+			len = 0;
+		p->len1 = len;
+		p->len2 = 0;
+		return 0;
+	}
+	if (!at)
+		p->ts = bpf_ktime_get_ns();
+	if (bpf_probe_read_user(p->data + at, len, (void *)src))
+		len = 0;
+	p->len2 = len;
+	bpf_ringbuf_output(&ring, p, sizeof(*p) - sizeof(p->data) + at + len, BPF_RB_NO_WAKEUP);
+	p->len1 = 0;
+	return hit(3);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

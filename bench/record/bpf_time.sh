@@ -5,7 +5,7 @@
 #
 # usage: bench/record/bpf_time.sh BUILD_DIR VARIANT...
 #   VARIANT: none (no BPF), null (bench-record-nullprobe), copy (nullprobe --copy: the copy
-#   floor), or the path of a membench-record binary (e.g. one built from an older commit)
+#   floor), copy1 (nullprobe --copy1: the copy floor with one ring record per request), or the path of a membench-record binary (e.g. one built from an older commit)
 #   env: ROUNDS (default 3), DUR (seconds profiled per pass, default 5)
 #
 # Per pass: memcached -t 1 on CPU 0, memcaslap -T 1 -c 64 on CPU 1 (1 KiB values, 90/10),
@@ -28,7 +28,7 @@ done
 for v in "$@"; do
   case $v in
     none) ;;
-    null|copy) [ -x "$NULLP" ] || { echo "missing $NULLP" >&2; exit 1; } ;;
+    null|copy|copy1) [ -x "$NULLP" ] || { echo "missing $NULLP" >&2; exit 1; } ;;
     *) [ -x "$v" ] || { echo "$v: not an executable" >&2; exit 2; } ;;
   esac
 done
@@ -52,9 +52,10 @@ pass() {
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
   case $v in
     none) ;;
-    null|copy)
+    null|copy|copy1)
       local a=()
       [ "$v" = copy ] && a=(--copy "$PORT")
+      [ "$v" = copy1 ] && a=(--copy1 "$PORT")
       "$NULLP" "${a[@]}" >"$TMP/null.out" 2>&1 &
       REC=$!
       for _ in $(seq 300); do grep -q attached "$TMP/null.out" && break; sleep 0.05; done ;;

@@ -1,7 +1,7 @@
 /* bench-record-nullprobe: attaches bpf/nullprobe.bpf.c (programs that only count) to every
  * hook the recorder uses, the cost floor of bench/record/overhead.sh.
  *
- * usage: bench-record-nullprobe [--receive-entries] [--no-arrival] [--copy PORT]
+ * usage: bench-record-nullprobe [--receive-entries] [--no-arrival] [--copy|--copy1 PORT]
  *        bench-record-nullprobe --part walk|probewalk|cache|ring|ringq|ktime|null
  *   Attaches, prints "attached" on stdout, and waits for SIGINT/SIGTERM; then prints how often
  *   each kind of hook ran ("enter N", "exit N", "arrive N") and exits 0. --receive-entries
@@ -11,7 +11,8 @@
  *   recorder alone to sys_enter_write (null: the counting program) for bpf_stats to time.
  *   --copy PORT: the copy floor (nullprobe.bpf.c) on the exits instead of the counting
  *   program: one ring record per data syscall of the server on PORT, drained every millisecond;
- *   also prints "records N".
+ *   also prints "records N". --copy1 PORT: the same with one ring record per request (a read's
+ *   bytes wait for the send that answers it on the same thread; copy1_exit).
  *   Needs root (CAP_BPF, CAP_PERFMON).
  */
 #include <errno.h>
@@ -82,11 +83,14 @@ int main(int argc, char **argv)
 	int arrival = 1, recv = 0;
 	const char *part = NULL;
 	long copy_port = 0;
+	int copy1 = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--part") == 0 && i + 1 < argc) {
 			part = argv[++i];
-		} else if (strcmp(argv[i], "--copy") == 0 && i + 1 < argc) {
+		} else if ((strcmp(argv[i], "--copy") == 0 || strcmp(argv[i], "--copy1") == 0) &&
+			   i + 1 < argc) {
 			char *end;
+			copy1 = strcmp(argv[i], "--copy1") == 0;
 			copy_port = strtol(argv[++i], &end, 10);
 			if (*end || copy_port < 1 || copy_port > 65535) {
 				fprintf(stderr, "bench-record-nullprobe: --copy: '%s' is not a port\n",
@@ -99,7 +103,7 @@ int main(int argc, char **argv)
 			recv = 1;
 		} else {
 			fprintf(stderr, "usage: bench-record-nullprobe [--receive-entries] "
-					"[--no-arrival] [--copy PORT] | --part walk|probewalk|cache|"
+					"[--no-arrival] [--copy|--copy1 PORT] | --part walk|probewalk|cache|"
 					"ring|ringq|ktime|null\n");
 			return 2;
 		}
@@ -115,7 +119,9 @@ int main(int argc, char **argv)
 		nullprobe__destroy(skel);
 		return 1;
 	}
-	struct bpf_program *exit_prog = copy_port ? skel->progs.copy_exit : skel->progs.null_exit;
+	struct bpf_program *exit_prog = copy1	  ? skel->progs.copy1_exit :
+					copy_port ? skel->progs.copy_exit :
+						    skel->progs.null_exit;
 	if (part) {
 		static const char *const write_enter[] = {"sys_enter_write"};
 		struct bpf_program *prog = strcmp(part, "walk") == 0      ? skel->progs.part_walk :
