@@ -178,28 +178,43 @@ struct user_msghdr_head { /* the start of struct user_msghdr */
 	__u64 iovlen;
 };
 
-SEC("tracepoint/syscalls/sys_exit_read")
-int copy_exit(struct trace_event_raw_sys_exit *ctx)
+/* The bytes a copy floor program copies at this syscall exit: a read, write, recvfrom or sendto
+ * of the server on copy_port that moved bytes (their user address and count), or a sendmsg's
+ * first iovec (memcached's reply header). @return false for anything else. */
+static __always_inline bool copy_source(struct trace_event_raw_sys_exit *ctx, long *nr,
+					__u64 *src, __u64 *len)
 {
-	long nr = ctx->id, ret = ctx->ret;
+	long ret = ctx->ret;
+	*nr = ctx->id;
 	hit(1);
-	if (ret <= 0 || (nr != 0 && nr != 1 && nr != 44 && nr != 45 && nr != 46)) /* x86_64 */
-		return 0;
+	if (ret <= 0 || (*nr != 0 && *nr != 1 && *nr != 44 && *nr != 45 && *nr != 46)) /* x86_64 */
+		return false;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct sock *sk = fd_sock((__u32)regs->di);
 	if (!sk || TYPED(struct sock, sk)->__sk_common.skc_num != copy_port)
-		return 0;
-	__u64 src = regs->si, len = ret;
-	if (nr == 46) { /* sendmsg: the first iovec */
+		return false;
+	*src = regs->si;
+	*len = ret;
+	if (*nr == 46) { /* sendmsg: the first iovec */
 		struct user_msghdr_head m;
 		struct iovec iov;
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)src) || !m.iovlen ||
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)*src) || !m.iovlen ||
 		    bpf_probe_read_user(&iov, sizeof(iov), (void *)m.iov))
-			return 0;
-		src = (__u64)iov.iov_base;
-		if (iov.iov_len < len)
-			len = iov.iov_len;
+			return false;
+		*src = (__u64)iov.iov_base;
+		if (iov.iov_len < *len)
+			*len = iov.iov_len;
 	}
+	return true;
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int copy_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	long nr;
+	__u64 src, len;
+	if (!copy_source(ctx, &nr, &src, &len))
+		return 0;
 	if (len > COPY_MAX)
 		len = COPY_MAX;
 	struct copy_rec *e = bpf_ringbuf_reserve(&ring, sizeof(*e), 0);
@@ -239,25 +254,10 @@ struct {
 SEC("tracepoint/syscalls/sys_exit_read")
 int copy1_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	long nr = ctx->id, ret = ctx->ret;
-	hit(1);
-	if (ret <= 0 || (nr != 0 && nr != 1 && nr != 44 && nr != 45 && nr != 46)) /* x86_64 */
+	long nr;
+	__u64 src, len;
+	if (!copy_source(ctx, &nr, &src, &len))
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	struct sock *sk = fd_sock((__u32)regs->di);
-	if (!sk || TYPED(struct sock, sk)->__sk_common.skc_num != copy_port)
-		return 0;
-	__u64 src = regs->si, len = ret;
-	if (nr == 46) { /* sendmsg: the first iovec */
-		struct user_msghdr_head m;
-		struct iovec iov;
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)src) || !m.iovlen ||
-		    bpf_probe_read_user(&iov, sizeof(iov), (void *)m.iov))
-			return 0;
-		src = (__u64)iov.iov_base;
-		if (iov.iov_len < len)
-			len = iov.iov_len;
-	}
 	if (len > PEND_MAX)
 		len = PEND_MAX;
 	struct pend *p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
